@@ -1,0 +1,153 @@
+/**
+ * The event catalog's source of truth: one zod schema per event type. `events/<type>/schema.json`
+ * is generated from these (`npm run events:generate`) and a test keeps the two equal.
+ * Code and infrastructure import type names from here, never as string literals.
+ */
+import { z } from 'zod';
+
+/** Every type in the catalog, keyed by the short name used in folders and channels. */
+export const EventTypes = {
+  fileAvailable: 'cometflow.file.available',
+  fileRejected: 'cometflow.file.rejected',
+  ingestRequested: 'cometflow.ingest.requested',
+  fileIngested: 'cometflow.file.ingested',
+  processingRequested: 'cometflow.processing.requested',
+  productGenerated: 'cometflow.product.generated',
+  deliveryRequested: 'cometflow.delivery.requested',
+  productDelivered: 'cometflow.product.delivered',
+} as const;
+
+export type EventType = (typeof EventTypes)[keyof typeof EventTypes];
+
+const Sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'a lower-case hex SHA-256 digest');
+
+/** Where an object is: bucket and key. */
+export const ObjectLocationSchema = z.object({
+  bucket: z.string().min(3).max(63),
+  key: z.string().min(1).max(1024),
+});
+
+/** An object as uploaded: its location, size and ETag. */
+export const UploadedObjectSchema = ObjectLocationSchema.extend({
+  size: z.number().int().nonnegative(),
+  etag: z.string().min(1),
+});
+
+/** An object whose content has been read: its location, size and SHA-256. */
+export const VerifiedObjectSchema = ObjectLocationSchema.extend({
+  size: z.number().int().nonnegative(),
+  sha256: Sha256Schema,
+});
+
+/** What the provider's file name says, per naming convention. */
+export const FileAttributesSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.enum(['imager-chunk', 'imager-trailer']),
+    convention: z.literal('mtg-fci-l1c'),
+    satellite: z.string(),
+    processingLevel: z.string(),
+    /** Repeat cycle of the day, 1..144. */
+    repeatCycle: z.number().int().min(1).max(144),
+    /** Chunk number, 1..40 for the body, 41 for the trailer. */
+    chunk: z.number().int().min(1).max(41),
+    sensingStart: z.iso.datetime(),
+    sensingEnd: z.iso.datetime(),
+    /** The cycle this chunk belongs to, `<YYYYMMDD>-<repeat cycle>`. */
+    cycleId: z.string(),
+  }),
+  z.object({
+    kind: z.literal('forecast'),
+    convention: z.literal('ecmwf-dissemination'),
+    stream: z.string(),
+    analysisTime: z.iso.datetime(),
+    validTime: z.iso.datetime(),
+  }),
+]);
+export type FileAttributes = z.infer<typeof FileAttributesSchema>;
+
+const ProviderSchema = z.enum(['eumetsat', 'ecmwf']);
+
+const FileAvailableDataSchema = z.object({
+  file: UploadedObjectSchema,
+  provider: ProviderSchema,
+  name: z.string(),
+  attributes: FileAttributesSchema,
+});
+
+/** Data of each event type. */
+export const EventDataSchemas = {
+  [EventTypes.fileAvailable]: FileAvailableDataSchema,
+  [EventTypes.fileRejected]: z.object({
+    file: ObjectLocationSchema.extend({ size: z.number().int().nonnegative().optional() }),
+    quarantine: ObjectLocationSchema,
+    code: z.enum(['unknown-provider', 'bad-name', 'bad-size', 'bad-signature', 'bad-structure', 'checksum-mismatch']),
+    reason: z.string().min(1),
+  }),
+  [EventTypes.ingestRequested]: FileAvailableDataSchema,
+  [EventTypes.fileIngested]: z.object({
+    source: UploadedObjectSchema,
+    ingested: VerifiedObjectSchema,
+    provider: ProviderSchema,
+    name: z.string(),
+    attributes: FileAttributesSchema,
+  }),
+  [EventTypes.processingRequested]: z.object({
+    algorithm: z.string().min(1),
+    productType: z.string().min(1),
+    inputs: z.array(VerifiedObjectSchema.extend({ name: z.string() })).min(1),
+    degraded: z.boolean().default(false),
+    missing: z.array(z.string()).default([]),
+  }),
+  [EventTypes.productGenerated]: z.object({
+    productId: z.string().regex(/^[0-9a-f]{32}$/),
+    productType: z.string(),
+    algorithm: z.string(),
+    product: VerifiedObjectSchema,
+    manifest: ObjectLocationSchema,
+    inputCount: z.number().int().positive(),
+  }),
+  [EventTypes.deliveryRequested]: z.object({
+    productId: z.string().regex(/^[0-9a-f]{32}$/),
+    productType: z.string(),
+    product: VerifiedObjectSchema,
+    manifest: ObjectLocationSchema,
+  }),
+  [EventTypes.productDelivered]: z.object({
+    productId: z.string().regex(/^[0-9a-f]{32}$/),
+    productType: z.string(),
+    distributed: z.array(ObjectLocationSchema).min(1),
+  }),
+} as const satisfies Record<EventType, z.ZodType>;
+
+export type EventData<T extends EventType> = z.infer<(typeof EventDataSchemas)[T]>;
+
+/** The `dataschema` URI of a type; folders in `events/` carry the same name without the prefix. */
+export const dataSchemaOf = (type: EventType): string => `urn:cometflow:schema:${type}:1`;
+
+/** The folder of a type under `events/`, for example `file.available`. */
+export const folderOf = (type: EventType): string => type.replace(/^cometflow\./, '');
+
+/** The CloudEvents 1.0 envelope with the `correlationid` and `causationid` extensions. */
+export const EnvelopeSchema = z.object({
+  specversion: z.literal('1.0'),
+  id: z.string().min(1),
+  source: z.string().min(1),
+  type: z.enum(Object.values(EventTypes) as [EventType, ...EventType[]]),
+  time: z.iso.datetime(),
+  subject: z.string().optional(),
+  dataschema: z.string(),
+  datacontenttype: z.literal('application/json'),
+  correlationid: z.string().min(1),
+  causationid: z.string().min(1),
+  data: z.unknown(),
+});
+
+/** A CloudEvent whose `data` matches its type. */
+export type CometEvent<T extends EventType = EventType> = Omit<z.infer<typeof EnvelopeSchema>, 'type' | 'data'> & {
+  type: T;
+  data: EventData<T>;
+};
+
+/** The full schema of one event type: envelope plus typed data. */
+export const eventSchemaOf = (type: EventType) =>
+  EnvelopeSchema.extend({ type: z.literal(type), dataschema: z.literal(dataSchemaOf(type)), data: EventDataSchemas[type] });

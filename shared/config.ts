@@ -1,0 +1,52 @@
+/**
+ * Names shared by the CDK app and the handlers: environment variables, stack outputs and the
+ * stages of the pipeline. Both sides import them from here, so a rename cannot drift.
+ */
+
+/** Environment variables a stage reads. The CDK app sets them; `readEnv` reads them. */
+export const Env = {
+  eventBusQueueUrl: 'COMETFLOW_EVENT_BUS_QUEUE_URL',
+  ingestQueueUrl: 'COMETFLOW_INGEST_QUEUE_URL',
+  processQueueUrl: 'COMETFLOW_PROCESS_QUEUE_URL',
+  deliverQueueUrl: 'COMETFLOW_DELIVER_QUEUE_URL',
+  inboxBucket: 'COMETFLOW_INBOX_BUCKET',
+  quarantineBucket: 'COMETFLOW_QUARANTINE_BUCKET',
+  archiveBucket: 'COMETFLOW_ARCHIVE_BUCKET',
+  productsBucket: 'COMETFLOW_PRODUCTS_BUCKET',
+  distributionBucket: 'COMETFLOW_DISTRIBUTION_BUCKET',
+  catalogTable: 'COMETFLOW_CATALOG_TABLE',
+  schedulerTable: 'COMETFLOW_SCHEDULER_TABLE',
+  eventStoreTable: 'COMETFLOW_EVENT_STORE_TABLE',
+  deliveriesTable: 'COMETFLOW_DELIVERIES_TABLE',
+  idempotencyTable: 'COMETFLOW_IDEMPOTENCY_TABLE',
+  maxFileBytes: 'COMETFLOW_MAX_FILE_BYTES',
+} as const;
+
+export type EnvName = (typeof Env)[keyof typeof Env];
+
+/** The stages of the reference pipeline; each is one folder under `functions/`. */
+export const Stages = ['intake', 'scheduler', 'ingest', 'process', 'deliver'] as const;
+export type Stage = (typeof Stages)[number];
+
+/** The `source` attribute of the events a stage publishes. */
+export const sourceOf = (stage: Stage): string => `cometflow/${stage}`;
+
+/**
+ * Stack outputs: the real names of resources, keyed `Bucket<Role>`, `Queue<Role>`,
+ * `Table<Role>`. The local runtime and `cdk deploy --outputs-file` both produce them, and the
+ * stack description (`.cometflow/local-stack.json`) is derived from them.
+ */
+export const OutputPrefix = { bucket: 'Bucket', queue: 'Queue', table: 'Table' } as const;
+
+/** Providers and the inbox prefix each one uploads under. */
+export const Providers = ['eumetsat', 'ecmwf'] as const;
+export type Provider = (typeof Providers)[number];
+
+/** Reads a required environment variable, failing with the variable's name when missing. */
+export function readEnv(name: EnvName): string {
+  const value = process.env[name];
+  if (value === undefined || value === '') {
+    throw new Error(`Environment variable ${name} is not set; the CDK app sets it on every function that needs it`);
+  }
+  return value;
+}

@@ -1,0 +1,83 @@
+/**
+ * CloudEvents wrap and unwrap. Every message on every queue goes through these two functions,
+ * so every boundary validates against the catalog in `events/`.
+ */
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import {
+  EnvelopeSchema, EventDataSchemas, dataSchemaOf,
+  type CometEvent, type EventData, type EventType,
+} from '#events/registry.ts';
+import { InvalidInputError } from '../errors.ts';
+
+/** What the producer of an event chooses; the rest of the envelope is filled in. */
+export interface WrapOptions<T extends EventType> {
+  readonly type: T;
+  readonly source: string;
+  readonly data: EventData<T>;
+  /** The event this one answers; its id becomes `causationid`, its `correlationid` is kept. */
+  readonly cause?: Pick<CometEvent, 'id' | 'correlationid'>;
+  /** Required when there is no cause: starts a new correlation (for example a repeat cycle). */
+  readonly correlationId?: string;
+  readonly subject?: string;
+  /** Deterministic id, for events whose re-emission must be recognized as the same event. */
+  readonly id?: string;
+  readonly time?: Date;
+}
+
+/**
+ * Builds a CloudEvent, validating `data` against its schema.
+ *
+ * @example
+ * const event = wrap({ type: EventTypes.fileIngested, source: 'cometflow/ingest', data, cause });
+ */
+export function wrap<T extends EventType>(options: WrapOptions<T>): CometEvent<T> {
+  const id = options.id ?? randomUUID();
+  const correlationid = options.cause?.correlationid ?? options.correlationId;
+  if (correlationid === undefined) {
+    throw new InvalidInputError(`Event ${options.type} needs a cause or a correlationId; got neither`);
+  }
+  const parsed = EventDataSchemas[options.type].safeParse(options.data);
+  if (!parsed.success) {
+    throw new InvalidInputError(`Data of ${options.type} does not match its schema: ${z.prettifyError(parsed.error)}`);
+  }
+  return {
+    specversion: '1.0',
+    id,
+    source: options.source,
+    type: options.type,
+    time: (options.time ?? new Date()).toISOString(),
+    ...(options.subject === undefined ? {} : { subject: options.subject }),
+    dataschema: dataSchemaOf(options.type),
+    datacontenttype: 'application/json',
+    correlationid,
+    causationid: options.cause?.id ?? id,
+    data: parsed.data as EventData<T>,
+  };
+}
+
+/**
+ * Parses a message body into a CloudEvent of one of the expected types.
+ * Throws `InvalidInputError` naming what was wrong and what was expected.
+ */
+export function unwrap<T extends EventType>(body: string, expected: readonly T[]): CometEvent<T> {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch (error) {
+    throw new InvalidInputError(`Message body is not JSON (first 80 characters: ${JSON.stringify(body.slice(0, 80))}); expected a CloudEvents 1.0 JSON event`, { cause: error });
+  }
+  const envelope = EnvelopeSchema.safeParse(json);
+  if (!envelope.success) {
+    throw new InvalidInputError(`Message is not a CloudEvents 1.0 event of this catalog: ${z.prettifyError(envelope.error)}`);
+  }
+  const type = envelope.data.type as T;
+  if (!expected.includes(type)) {
+    throw new InvalidInputError(`Event type ${type} is not handled here; expected one of ${expected.join(', ')}`);
+  }
+  const data = EventDataSchemas[type].safeParse(envelope.data.data);
+  if (!data.success) {
+    throw new InvalidInputError(`Data of ${type} event ${envelope.data.id} does not match its schema: ${z.prettifyError(data.error)}`);
+  }
+  return { ...envelope.data, type, data: data.data } as CometEvent<T>;
+}
