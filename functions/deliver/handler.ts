@@ -1,0 +1,2 @@
+// Placeholder until the stage is written.
+export const handler = async (): Promise<{ batchItemFailures: never[] }> => ({ batchItemFailures: [] });
