@@ -1,0 +1,133 @@
+/**
+ * The one shape every stage's Lambda handler has: a middy chain (Powertools logger and metrics)
+ * around Powertools batch processing of an SQS batch, so a failed record is reported in
+ * `batchItemFailures` and only it is retried; SQS moves it to the DLQ after maxReceiveCount.
+ * Records carrying a CloudEvent are unwrapped and validated against the catalog, and, when the
+ * stage has side effects, processed once per event id (Powertools idempotency on DynamoDB).
+ */
+import middy from '@middy/core';
+import { BatchProcessor, EventType as BatchEventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { CometEvent, EventType } from '#events/registry.ts';
+import { Env, type Stage } from '../config.ts';
+import { unwrap } from '../envelope/envelope.ts';
+import { PipelineError } from '../errors.ts';
+import { dynamoDbClient } from '../clients/aws.ts';
+
+/** What a record handler receives besides its input. */
+export interface StageTools {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly record: SQSRecord;
+  readonly lambdaContext: Context;
+}
+
+/** A stage that consumes raw SQS records (for example S3 event notifications). */
+export interface RecordStageOptions {
+  readonly stage: Stage;
+  readonly handle: (record: SQSRecord, tools: StageTools) => Promise<void>;
+}
+
+/** A stage that consumes CloudEvents of the given types. */
+export interface EventStageOptions<T extends EventType> {
+  readonly stage: Stage;
+  readonly accepts: readonly T[];
+  /**
+   * Process each event id once: a redelivered or duplicated event returns the stored result
+   * instead of running again. Needs the idempotency table.
+   * @default true
+   */
+  readonly idempotent?: boolean;
+  readonly handle: (event: CometEvent<T>, tools: StageTools) => Promise<unknown>;
+}
+
+type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+function tooling(stage: Stage): { logger: Logger; metrics: Metrics } {
+  return {
+    logger: new Logger({ serviceName: stage }),
+    metrics: new Metrics({ serviceName: stage, namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'cometflow' }),
+  };
+}
+
+function describeFailure(error: unknown): Record<string, unknown> {
+  if (error instanceof PipelineError) return { errorName: error.name, retryable: error.retryable, reason: error.message };
+  if (error instanceof Error) return { errorName: error.name, retryable: true, reason: error.message };
+  return { errorName: 'Unknown', retryable: true, reason: String(error) };
+}
+
+function wrapBatch(stage: Stage, perRecord: (record: SQSRecord, tools: StageTools) => Promise<void>,
+  logger: Logger, metrics: Metrics, onContext?: (context: Context) => void): SqsHandler {
+  const processor = new BatchProcessor(BatchEventType.SQS);
+  const base: SqsHandler = async (event, context) => {
+    onContext?.(context);
+    return processPartialResponse(event, async (record: SQSRecord) => {
+      const tools: StageTools = { logger, metrics, record, lambdaContext: context };
+      try {
+        await perRecord(record, tools);
+        metrics.addMetric('RecordsProcessed', MetricUnit.Count, 1);
+      } catch (error) {
+        // The reason goes to the log with the receive count: when SQS moves the message to the
+        // DLQ after maxReceiveCount, this line is the record of why.
+        logger.error('record failed', {
+          stage, messageId: record.messageId,
+          receiveCount: Number(record.attributes.ApproximateReceiveCount),
+          ...describeFailure(error),
+        });
+        metrics.addMetric('RecordsFailed', MetricUnit.Count, 1);
+        throw error;
+      }
+    }, processor, { context });
+  };
+  return middy(base).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+}
+
+/**
+ * A stage handler over raw SQS records.
+ *
+ * @example
+ * export const handler = recordStage({ stage: 'intake', handle: async (record, tools) => { ... } });
+ */
+export function recordStage(options: RecordStageOptions): SqsHandler {
+  const { logger, metrics } = tooling(options.stage);
+  return wrapBatch(options.stage, options.handle, logger, metrics);
+}
+
+/**
+ * A stage handler over CloudEvents: unwraps and validates each record, then hands the typed
+ * event to `handle`, once per event id when `idempotent`.
+ *
+ * @example
+ * export const handler = eventStage({ stage: 'ingest', accepts: [EventTypes.ingestRequested], handle });
+ */
+export function eventStage<T extends EventType>(options: EventStageOptions<T>): SqsHandler {
+  const { logger, metrics } = tooling(options.stage);
+  let handleOnce = async (event: CometEvent<T>, tools: StageTools): Promise<unknown> => options.handle(event, tools);
+  let idempotency: IdempotencyConfig | undefined;
+  if (options.idempotent ?? true) {
+    const tableName = process.env[Env.idempotencyTable];
+    if (tableName === undefined || tableName === '') {
+      throw new Error(`Stage ${options.stage} is idempotent but ${Env.idempotencyTable} is not set`);
+    }
+    idempotency = new IdempotencyConfig({ eventKeyJmesPath: 'id', expiresAfterSeconds: 7 * 24 * 3600 });
+    handleOnce = makeIdempotent(handleOnce, {
+      persistenceStore: new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: dynamoDbClient() }),
+      config: idempotency,
+    });
+  }
+  return wrapBatch(options.stage, async (record, tools) => {
+    const event = unwrap(record.body, options.accepts);
+    logger.appendKeys({ correlationId: event.correlationid, eventId: event.id, eventType: event.type });
+    try {
+      await handleOnce(event, tools);
+    } finally {
+      logger.removeKeys(['correlationId', 'eventId', 'eventType']);
+    }
+  }, logger, metrics, (context) => idempotency?.registerLambdaContext(context));
+}
