@@ -1,0 +1,149 @@
+/**
+ * Intake: the first look at an uploaded file. It identifies the file from its key, checks size
+ * and signature with two ranged reads, quarantines what is wrong with a reason, registers the
+ * rest in the catalog (a conditional write: the same content uploaded again is a duplicate)
+ * and publishes `file.available`. Pure: every effect goes through `IntakeDeps`.
+ */
+import { createHash } from 'node:crypto';
+import { EventTypes, type CometEvent, type EventData } from '#events/registry.ts';
+import { sourceOf } from '#shared/config.ts';
+import { identifyInboxKey, formatOf, type ProviderFile } from '#shared/conventions/inbox.ts';
+import { FileRejectedError } from '#shared/conventions/rejection.ts';
+import { wrap } from '#shared/envelope/envelope.ts';
+import { InvalidInputError } from '#shared/errors.ts';
+import { checkSignature, HEAD_BYTES, TAIL_BYTES } from '#shared/formats/signatures.ts';
+
+/** An object announced by an S3 event notification. */
+export interface Upload {
+  readonly bucket: string;
+  readonly key: string;
+  readonly eventTime: Date;
+}
+
+/** The object as it is now in the inbox. */
+export interface ObjectHead {
+  readonly size: number;
+  readonly etag: string;
+}
+
+/** The effects intake needs. */
+export interface IntakeDeps {
+  /** Size and ETag of the object, or undefined when it no longer exists. */
+  readonly head: (bucket: string, key: string) => Promise<ObjectHead | undefined>;
+  /** Bytes `start`..`end` inclusive. */
+  readonly readRange: (bucket: string, key: string, start: number, end: number) => Promise<Buffer>;
+  /** Moves the object to quarantine with its reason; returns where it went. */
+  readonly quarantine: (bucket: string, key: string, rejection: FileRejectedError) => Promise<{ bucket: string; key: string }>;
+  /** Records the file; 'duplicate' when the same key and content were registered before. */
+  readonly register: (file: ProviderFile, object: ObjectHead & { bucket: string; key: string }) => Promise<'new' | 'duplicate'>;
+  readonly publish: (event: CometEvent) => Promise<void>;
+  readonly maxFileBytes: number;
+}
+
+/** What intake decided about one upload. */
+export type IntakeOutcome =
+  | { readonly outcome: 'available'; readonly event: CometEvent<typeof EventTypes.fileAvailable> }
+  | { readonly outcome: 'rejected'; readonly event: CometEvent<typeof EventTypes.fileRejected> }
+  | { readonly outcome: 'duplicate' | 'gone'; readonly key: string };
+
+const source = sourceOf('intake');
+
+/** A stable event id for an upload, so a redelivered notification yields the same event. */
+const uploadEventId = (kind: string, key: string, etag: string): string =>
+  createHash('sha256').update(`${kind}\n${key}\n${etag}`).digest('hex').slice(0, 32);
+
+/** The correlation of a file: its repeat cycle for imager data, its run for forecasts. */
+export function correlationOf(file: ProviderFile): string {
+  return file.attributes.kind === 'forecast' ? `forecast-${file.attributes.analysisTime}` : `cycle-${file.attributes.cycleId}`;
+}
+
+async function inspect(upload: Upload, head: ObjectHead, deps: IntakeDeps): Promise<ProviderFile> {
+  const file = identifyInboxKey(upload.key, upload.eventTime);
+  if (head.size < HEAD_BYTES) {
+    throw new FileRejectedError('bad-size', `File is ${head.size} bytes; expected at least ${HEAD_BYTES} bytes of ${formatOf(file.attributes)} content`);
+  }
+  if (head.size > deps.maxFileBytes) {
+    throw new FileRejectedError('bad-size', `File is ${head.size} bytes; expected at most ${deps.maxFileBytes} bytes`);
+  }
+  const [first, last] = await Promise.all([
+    deps.readRange(upload.bucket, upload.key, 0, HEAD_BYTES - 1),
+    deps.readRange(upload.bucket, upload.key, head.size - TAIL_BYTES, head.size - 1),
+  ]);
+  checkSignature(formatOf(file.attributes), first, last);
+  return file;
+}
+
+/**
+ * Takes in one upload.
+ *
+ * @example
+ * const outcome = await intakeUpload({ bucket, key, eventTime }, deps);
+ */
+export async function intakeUpload(upload: Upload, deps: IntakeDeps): Promise<IntakeOutcome> {
+  const head = await deps.head(upload.bucket, upload.key);
+  // A notification redelivered after the object was quarantined finds nothing: done already.
+  if (head === undefined) return { outcome: 'gone', key: upload.key };
+  let file: ProviderFile;
+  try {
+    file = await inspect(upload, head, deps);
+  } catch (error) {
+    if (!(error instanceof FileRejectedError)) throw error;
+    const quarantine = await deps.quarantine(upload.bucket, upload.key, error);
+    const data: EventData<typeof EventTypes.fileRejected> = {
+      file: { bucket: upload.bucket, key: upload.key, size: head.size },
+      quarantine,
+      code: error.code,
+      reason: error.message,
+    };
+    const event = wrap({
+      type: EventTypes.fileRejected, source, data, subject: upload.key,
+      id: uploadEventId('rejected', upload.key, head.etag), correlationId: `upload-${upload.key}`,
+    });
+    await deps.publish(event);
+    return { outcome: 'rejected', event };
+  }
+  const object = { bucket: upload.bucket, key: upload.key, ...head };
+  if (await deps.register(file, object) === 'duplicate') return { outcome: 'duplicate', key: upload.key };
+  const event = wrap({
+    type: EventTypes.fileAvailable, source, subject: upload.key,
+    id: uploadEventId('available', upload.key, head.etag), correlationId: correlationOf(file),
+    data: { file: object, provider: file.provider, name: file.name, attributes: file.attributes },
+  });
+  await deps.publish(event);
+  return { outcome: 'available', event };
+}
+
+/** An S3 event notification record, as much of it as intake reads. */
+interface S3NotificationRecord {
+  readonly eventName?: string;
+  readonly eventTime?: string;
+  readonly s3?: { bucket?: { name?: string }; object?: { key?: string } };
+}
+
+/**
+ * Reads the uploads out of an SQS message body holding an S3 event notification. The test
+ * event S3 sends when notifications are configured yields none. Keys arrive URL-encoded with
+ * `+` for spaces (S3 notification format).
+ */
+export function parseNotification(body: string): Upload[] {
+  let message: { Event?: string; Records?: S3NotificationRecord[] };
+  try {
+    message = JSON.parse(body) as typeof message;
+  } catch (error) {
+    throw new InvalidInputError(`Intake queue message is not JSON; expected an S3 event notification (first 80 characters: ${JSON.stringify(body.slice(0, 80))})`, { cause: error });
+  }
+  if (message.Event === 's3:TestEvent') return [];
+  if (!Array.isArray(message.Records)) {
+    throw new InvalidInputError('Intake queue message has no Records array; expected an S3 event notification');
+  }
+  return message.Records
+    .filter((r) => r.eventName?.startsWith('ObjectCreated:') ?? false)
+    .map((r) => {
+      const bucket = r.s3?.bucket?.name;
+      const key = r.s3?.object?.key;
+      if (bucket === undefined || key === undefined) {
+        throw new InvalidInputError('S3 notification record lacks s3.bucket.name or s3.object.key');
+      }
+      return { bucket, key: decodeURIComponent(key.replace(/\+/g, ' ')), eventTime: new Date(r.eventTime ?? Date.now()) };
+    });
+}

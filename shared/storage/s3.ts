@@ -1,0 +1,56 @@
+/**
+ * S3 operations the stages share, with SDK errors translated at the call.
+ */
+import {
+  CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client,
+} from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
+import type { FileRejectedError } from '../conventions/rejection.ts';
+
+const isMissing = (error: unknown): boolean =>
+  error instanceof Error && (error.name === 'NotFound' || error.name === 'NoSuchKey' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404);
+
+/** Size and ETag (without quotes), or undefined when the object does not exist. */
+export async function headObject(s3: S3Client, bucket: string, key: string): Promise<{ size: number; etag: string } | undefined> {
+  try {
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return { size: head.ContentLength ?? 0, etag: (head.ETag ?? '').replaceAll('"', '') };
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Bytes `start`..`end` inclusive of an object. */
+export async function readRange(s3: S3Client, bucket: string, key: string, start: number, end: number): Promise<Buffer> {
+  const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end}` }));
+  return Buffer.from(await response.Body!.transformToByteArray());
+}
+
+/** The object's content as a Node stream. */
+export async function openObject(s3: S3Client, bucket: string, key: string): Promise<Readable> {
+  const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return response.Body as Readable;
+}
+
+/**
+ * Moves a rejected object to the quarantine bucket under the same key, with its reason in the
+ * object's metadata and in a `<key>.reason.json` next to it, then removes it from where it
+ * was. The copy is written before the delete, so the file exists somewhere at every moment.
+ */
+export async function quarantineObject(s3: S3Client, from: { bucket: string; key: string }, quarantineBucket: string,
+  rejection: FileRejectedError, rejectedBy: string): Promise<{ bucket: string; key: string }> {
+  const to = { bucket: quarantineBucket, key: from.key };
+  await s3.send(new CopyObjectCommand({
+    Bucket: to.bucket, Key: to.key, CopySource: `${from.bucket}/${from.key.split('/').map(encodeURIComponent).join('/')}`,
+    MetadataDirective: 'REPLACE',
+    // Metadata must be US-ASCII: the reason is percent-encoded here and kept readable in the sidecar.
+    Metadata: { 'rejection-code': rejection.code, 'rejection-reason': encodeURIComponent(rejection.message.slice(0, 1024)), 'rejected-by': rejectedBy },
+  }));
+  await s3.send(new PutObjectCommand({
+    Bucket: to.bucket, Key: `${to.key}.reason.json`, ContentType: 'application/json',
+    Body: JSON.stringify({ source: from, code: rejection.code, reason: rejection.message, rejectedBy, rejectedAt: new Date().toISOString() }, null, 2),
+  }));
+  await s3.send(new DeleteObjectCommand({ Bucket: from.bucket, Key: from.key }));
+  return to;
+}
