@@ -1,0 +1,106 @@
+/**
+ * The typed topology of the pipeline: per stage its Lambda sizing and the settings of the queue it
+ * consumes. The CDK app reads it once, validated, at build time; tests build variants of it.
+ */
+import { fileURLToPath } from 'node:url';
+import { Stages, type Stage } from '#shared/config.ts';
+
+/** Settings of one stage: its function and the event source mapping reading its queue. */
+export interface StageSettings {
+  /** Function timeout in seconds (Lambda allows 1 to 900). The queue's visibility timeout derives from it. */
+  readonly timeoutSeconds: number;
+  /** Function memory in MiB (Lambda allows 128 to 10240). */
+  readonly memoryMiB: number;
+  /** Records per invocation (1 to 10: the SQS event source limit without a batching window). */
+  readonly batchSize: number;
+  /** Receives before a message moves to the dead-letter queue (SQS allows 1 to 1000). */
+  readonly maxReceiveCount: number;
+  /**
+   * Upper bound of concurrent invocations the event source mapping starts (2 to 1000).
+   * Used instead of reserved concurrency, which low account limits often forbid.
+   * @default - no limit beyond the account's unreserved concurrency
+   */
+  readonly maxConcurrency?: number;
+}
+
+/** The whole topology: every stage of `Stages` plus the intake limits. */
+export interface Topology {
+  readonly stages: Readonly<Record<Stage, StageSettings>>;
+  /** Largest file intake accepts, in bytes (S3 objects are at most 5 TiB). */
+  readonly maxFileBytes: number;
+}
+
+/** The topology deployed by the app. */
+export const topology: Topology = {
+  stages: {
+    intake: { timeoutSeconds: 30, memoryMiB: 256, batchSize: 10, maxReceiveCount: 3 },
+    scheduler: { timeoutSeconds: 30, memoryMiB: 256, batchSize: 10, maxReceiveCount: 3 },
+    ingest: { timeoutSeconds: 300, memoryMiB: 1024, batchSize: 1, maxReceiveCount: 3, maxConcurrency: 5 },
+    process: { timeoutSeconds: 120, memoryMiB: 512, batchSize: 1, maxReceiveCount: 3, maxConcurrency: 5 },
+    deliver: { timeoutSeconds: 60, memoryMiB: 256, batchSize: 5, maxReceiveCount: 3 },
+  },
+  maxFileBytes: 5 * 1024 ** 3,
+};
+
+/**
+ * How many function timeouts a queue's visibility timeout spans. AWS recommends at least six so
+ * that a message is not redelivered while the batch holding it is still being retried.
+ * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
+ */
+export const VisibilityTimeoutFactor = 6;
+
+/** The project root: the folder holding package.json, package-lock.json and `functions/`. */
+export const projectRoot: string = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Thrown when the topology holds a value AWS would reject or the pipeline cannot run with. */
+export class TopologyError extends Error {
+  override readonly name = 'TopologyError';
+}
+
+const MaxVisibilityTimeoutSeconds = 12 * 60 * 60;
+const MaxS3ObjectBytes = 5 * 1024 ** 4;
+
+function checkInteger(where: string, field: string, value: number, min: number, max: number, why: string): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new TopologyError(
+      `${where}: ${field} ${String(value)} is invalid; expected an integer from ${min} to ${max} (${why})`,
+    );
+  }
+}
+
+/**
+ * Checks a topology and returns it unchanged, or throws a `TopologyError` naming the bad value.
+ *
+ * @example
+ * const checked = validateTopology(topology);
+ */
+export function validateTopology(candidate: Topology): Topology {
+  for (const stage of Stages) {
+    const settings = candidate.stages[stage];
+    const where = `Topology of stage "${stage}"`;
+    if (settings === undefined) {
+      throw new TopologyError(`${where} is missing; every stage of ${Stages.join(', ')} needs settings`);
+    }
+    checkInteger(where, 'timeoutSeconds', settings.timeoutSeconds, 1, 900, 'the Lambda timeout limit');
+    checkInteger(where, 'memoryMiB', settings.memoryMiB, 128, 10_240, 'the Lambda memory limits');
+    checkInteger(where, 'batchSize', settings.batchSize, 1, 10, 'the SQS event source limit without a batching window');
+    checkInteger(where, 'maxReceiveCount', settings.maxReceiveCount, 1, 1000, 'the SQS redrive policy limits');
+    if (settings.maxConcurrency !== undefined) {
+      checkInteger(where, 'maxConcurrency', settings.maxConcurrency, 2, 1000, 'the SQS event source maximum concurrency limits');
+    }
+    checkInteger(
+      where,
+      `visibility timeout (${VisibilityTimeoutFactor} x timeoutSeconds)`,
+      settings.timeoutSeconds * VisibilityTimeoutFactor,
+      1,
+      MaxVisibilityTimeoutSeconds,
+      'the SQS visibility timeout limit of 12 hours',
+    );
+  }
+  const unknown = Object.keys(candidate.stages).filter((name) => !(Stages as readonly string[]).includes(name));
+  if (unknown.length > 0) {
+    throw new TopologyError(`Topology names unknown stages ${unknown.join(', ')}; expected only ${Stages.join(', ')}`);
+  }
+  checkInteger('Topology', 'maxFileBytes', candidate.maxFileBytes, 1, MaxS3ObjectBytes, 'the S3 object size limit of 5 TiB');
+  return candidate;
+}
