@@ -4,7 +4,8 @@
 import {
   CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client,
 } from '@aws-sdk/client-s3';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
+import { Upload } from '@aws-sdk/lib-storage';
 import type { FileRejectedError } from '../conventions/rejection.ts';
 
 const isMissing = (error: unknown): boolean =>
@@ -53,4 +54,32 @@ export async function quarantineObject(s3: S3Client, from: { bucket: string; key
   }));
   await s3.send(new DeleteObjectCommand({ Bucket: from.bucket, Key: from.key }));
   return to;
+}
+
+/**
+ * A streamed multipart write: bytes written to `body` are uploaded in parts as they come, so
+ * memory stays bounded by the part size times the queue size. `abort()` removes the parts of an
+ * unfinished upload, so a failed write leaves no object.
+ */
+export function streamedWrite(s3: S3Client, bucket: string, key: string, metadata: Record<string, string>,
+  options: { partSize?: number; queueSize?: number } = {}): { body: PassThrough; done: () => Promise<void>; abort: () => Promise<void> } {
+  const body = new PassThrough();
+  const upload = new Upload({
+    client: s3,
+    params: { Bucket: bucket, Key: key, Body: body, Metadata: metadata },
+    partSize: options.partSize ?? 8 * 1024 * 1024,
+    queueSize: options.queueSize ?? 4,
+    leavePartsOnError: false,
+  });
+  const finished = upload.done();
+  // The failure is observed through `done()`; this keeps an early abort from being unhandled.
+  finished.catch(() => undefined);
+  return {
+    body,
+    done: async () => { await finished; },
+    abort: async () => {
+      body.destroy();
+      await upload.abort().catch(() => undefined);
+    },
+  };
 }

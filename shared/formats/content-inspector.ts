@@ -1,0 +1,69 @@
+/**
+ * A pass-through stream that inspects content on its way: SHA-256 of every byte, the format's
+ * signature and (for GRIB2) the message structure. It fails the stream with a
+ * `FileRejectedError` at the first wrong byte or at the end, so a streamed upload fed by it is
+ * aborted instead of completed. Memory stays constant whatever the size.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import { FileRejectedError } from '../conventions/rejection.ts';
+import { Grib2StructureValidator } from './grib2-validator.ts';
+import { HDF5_SIGNATURE } from './signatures.ts';
+
+/** The result, available after the stream ends. */
+export interface Inspection {
+  readonly sha256: string;
+  readonly size: number;
+}
+
+export class ContentInspector extends Transform {
+  private readonly hash: Hash = createHash('sha256');
+  private size = 0;
+  private readonly grib: Grib2StructureValidator | undefined;
+  private readonly head = Buffer.alloc(HDF5_SIGNATURE.length);
+  private result: Inspection | undefined;
+
+  private readonly format: 'hdf5' | 'grib2';
+  private readonly expectedSize: number | undefined;
+
+  public constructor(format: 'hdf5' | 'grib2', expectedSize?: number) {
+    super();
+    this.format = format;
+    this.expectedSize = expectedSize;
+    this.grib = format === 'grib2' ? new Grib2StructureValidator() : undefined;
+  }
+
+  /** SHA-256 and size; throws when read before the stream ended. */
+  public get inspection(): Inspection {
+    if (this.result === undefined) throw new Error('ContentInspector.inspection read before the stream ended');
+    return this.result;
+  }
+
+  public override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    try {
+      if (this.size < this.head.length) chunk.copy(this.head, this.size, 0, Math.min(chunk.length, this.head.length - this.size));
+      this.size += chunk.length;
+      this.hash.update(chunk);
+      this.grib?.push(chunk);
+      callback(null, chunk);
+    } catch (error) {
+      callback(error as Error);
+    }
+  }
+
+  public override _flush(callback: TransformCallback): void {
+    try {
+      if (this.expectedSize !== undefined && this.size !== this.expectedSize) {
+        throw new FileRejectedError('bad-size', `Read ${this.size} bytes; the upload announced ${this.expectedSize}`);
+      }
+      if (this.format === 'hdf5' && !this.head.equals(HDF5_SIGNATURE)) {
+        throw new FileRejectedError('bad-signature', `Content does not start with the HDF5 signature ${HDF5_SIGNATURE.toString('hex')}; got ${this.head.toString('hex')}`);
+      }
+      this.grib?.end();
+      this.result = { sha256: this.hash.digest('hex'), size: this.size };
+      callback();
+    } catch (error) {
+      callback(error as Error);
+    }
+  }
+}
