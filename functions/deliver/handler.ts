@@ -1,7 +1,7 @@
 /** Deliver's Lambda adapter: `delivery.requested` commands in, distributed products out. */
 import { CopyObjectCommand } from '@aws-sdk/client-s3';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { EventTypes } from '#events/registry.ts';
 import { documentClient, s3Client, sqsClient } from '#shared/clients/aws.ts';
 import { sqsSender } from '#shared/clients/bus.ts';
@@ -26,10 +26,11 @@ const deps: DeliverDeps = {
         Item: { pk: `PRODUCT#${productId}`, status: 'delivered', distributed, requestId, deliveredAt: new Date().toISOString() },
         ConditionExpression: 'attribute_not_exists(pk)',
       }));
-      return true;
+      return 'recorded';
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const existing = await documentClient().send(new GetCommand({ TableName: deliveriesTable, Key: { pk: `PRODUCT#${productId}` }, ConsistentRead: true }));
+      return existing.Item?.requestId === requestId ? 'retried' : 'delivered-before';
     }
   },
   publish: (event) => send(busUrl, event),

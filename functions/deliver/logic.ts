@@ -12,8 +12,11 @@ import { wrap } from '#shared/envelope/envelope.ts';
 export interface DeliverDeps {
   readonly distributionBucket: string;
   readonly copy: (from: { bucket: string; key: string }, to: { bucket: string; key: string }) => Promise<void>;
-  /** Records the delivery; false when the product was delivered before. */
-  readonly record: (productId: string, distributed: readonly { bucket: string; key: string }[], requestId: string) => Promise<boolean>;
+  /**
+   * Records the delivery: `recorded`, or `retried` when this same request recorded it before
+   * (a retry after a crash), or `delivered-before` when another request delivered the product.
+   */
+  readonly record: (productId: string, distributed: readonly { bucket: string; key: string }[], requestId: string) => Promise<'recorded' | 'retried' | 'delivered-before'>;
   readonly publish: (event: CometEvent) => Promise<void>;
 }
 
@@ -36,7 +39,7 @@ export async function deliverProduct(command: CometEvent<typeof EventTypes.deliv
   // Copies are idempotent (same bytes, same key), so they run before the record that makes the
   // delivery final: a crash in between is repaired by the retry.
   for (const [i, from] of sources.entries()) await deps.copy(from, targets[i]!);
-  if (!(await deps.record(productId, targets, command.id))) return { delivered: false };
+  if (await deps.record(productId, targets, command.id) === 'delivered-before') return { delivered: false };
   const event = wrap({
     type: EventTypes.productDelivered, source: sourceOf('deliver'), cause: command, subject: productId,
     id: createHash('sha256').update(`delivered\n${productId}`).digest('hex').slice(0, 32),
