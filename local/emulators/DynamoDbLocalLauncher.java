@@ -9,6 +9,8 @@ import org.eclipse.jetty.server.ServerConnector;
  * Starts DynamoDB Local bound to 127.0.0.1 only. DynamoDB Local has no bind-address option and
  * listens on every interface; this machine's rule is loopback only, so the launcher reaches the
  * Jetty connector before start and sets its host. Prints "listening <port>" once ready.
+ * It also exits when the process that started it is gone, so a crashed parent never leaves a
+ * Java listener behind.
  */
 public final class DynamoDbLocalLauncher {
   public static void main(String[] args) throws Exception {
@@ -22,6 +24,17 @@ public final class DynamoDbLocalLauncher {
       }
     }
     proxy.start();
+    ProcessHandle parent = ProcessHandle.current().parent().orElse(null);
+    if (parent != null) {
+      Thread watchdog = new Thread(() -> {
+        while (parent.isAlive()) {
+          try { Thread.sleep(1000); } catch (InterruptedException e) { return; }
+        }
+        Runtime.getRuntime().halt(0);
+      }, "parent-watchdog");
+      watchdog.setDaemon(true);
+      watchdog.start();
+    }
     System.out.println("listening " + ((ServerConnector) server.getConnectors()[0]).getLocalPort());
     System.out.flush();
     proxy.join();

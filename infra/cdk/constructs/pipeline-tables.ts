@@ -1,0 +1,109 @@
+/** The DynamoDB tables of the pipeline. */
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, CfnTable, Table, TableEncryption, type TableProps } from 'aws-cdk-lib/aws-dynamodb';
+import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { acknowledgeOnGrantee, arnReference } from './nag.ts';
+
+/** The role each table plays; also the suffix of its `Table<Role>` stack output. */
+export const TableRoles = ['Catalog', 'Scheduler', 'EventStore', 'Deliveries', 'Idempotency'] as const;
+export type TableRole = (typeof TableRoles)[number];
+
+/** Properties of `PipelineTables`. */
+export interface PipelineTablesProps {
+  /**
+   * What happens to the tables when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The five tables, all on-demand, with point-in-time recovery and AWS-managed encryption:
+ * `Catalog` (files), `Scheduler` (pending work, expiring), `EventStore` (every event, by day),
+ * `Deliveries` and `Idempotency` (the Powertools idempotency layout: key `id`, TTL `expiration`).
+ *
+ * @example
+ * const tables = new PipelineTables(this, 'Tables');
+ * tables.grantReadWriteData('Catalog', intake.fn);
+ */
+export class PipelineTables extends Construct {
+  /** Files known to the pipeline. Key `pk`/`sk`. */
+  public readonly catalog: Table;
+  /** Work the scheduler waits on. Key `pk`/`sk`, TTL `expiresAt`. */
+  public readonly scheduler: Table;
+  /** Every event seen. Key `pk`/`sk`, index `byDay` (`day`/`sk`), TTL `expiresAt`. */
+  public readonly eventStore: Table;
+  /** Deliveries made. Key `pk`. */
+  public readonly deliveries: Table;
+  /** Powertools idempotency records. Key `id`, TTL `expiration`. */
+  public readonly idempotency: Table;
+  /** Tables with a secondary index, whose grants reach `<table>/index/*`. */
+  private readonly indexedTables: ReadonlySet<Table>;
+
+  public constructor(scope: Construct, id: string, props: PipelineTablesProps = {}) {
+    super(scope, id);
+    const common = {
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: TableEncryption.AWS_MANAGED,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    } as const satisfies Partial<TableProps>;
+    const pk = { name: 'pk', type: AttributeType.STRING };
+    const sk = { name: 'sk', type: AttributeType.STRING };
+
+    this.catalog = new Table(this, 'Catalog', { ...common, partitionKey: pk, sortKey: sk });
+    this.scheduler = new Table(this, 'Scheduler', {
+      ...common,
+      partitionKey: pk,
+      sortKey: sk,
+      timeToLiveAttribute: 'expiresAt',
+    });
+    this.eventStore = new Table(this, 'EventStore', {
+      ...common,
+      partitionKey: pk,
+      sortKey: sk,
+      timeToLiveAttribute: 'expiresAt',
+    });
+    this.eventStore.addGlobalSecondaryIndex({
+      indexName: 'byDay',
+      partitionKey: { name: 'day', type: AttributeType.STRING },
+      sortKey: sk,
+    });
+    this.deliveries = new Table(this, 'Deliveries', { ...common, partitionKey: pk });
+    this.idempotency = new Table(this, 'Idempotency', {
+      ...common,
+      partitionKey: { name: 'id', type: AttributeType.STRING },
+      timeToLiveAttribute: 'expiration',
+    });
+    this.indexedTables = new Set([this.eventStore]);
+  }
+
+  /** The table playing `role`. */
+  public table(role: TableRole): Table {
+    const byRole: Record<TableRole, Table> = {
+      Catalog: this.catalog,
+      Scheduler: this.scheduler,
+      EventStore: this.eventStore,
+      Deliveries: this.deliveries,
+      Idempotency: this.idempotency,
+    };
+    return byRole[role];
+  }
+
+  /** Lets `grantee` read and write items of the table playing `role` (and query its indexes). */
+  public grantReadWriteData(role: TableRole, grantee: IGrantable): Grant {
+    const table = this.table(role);
+    const grant = table.grantReadWriteData(grantee);
+    if (this.indexedTables.has(table)) {
+      const cfnTable = table.node.defaultChild as CfnTable;
+      acknowledgeOnGrantee(grantee, [
+        {
+          rule: `IAM5[Resource::${arnReference(cfnTable)}/index/*]`,
+          reason: `Table.grantReadWriteData: queries on the indexes of the ${role} table only.`,
+        },
+      ]);
+    }
+    return grant;
+  }
+}

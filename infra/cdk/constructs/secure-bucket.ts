@@ -1,0 +1,202 @@
+/**
+ * Private, encrypted S3 buckets: `SecureBucket` for pipeline data and `AccessLogsBucket` for the
+ * server access logs of the others.
+ */
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  CfnBucket,
+  EventType,
+  ObjectOwnership,
+  type BucketProps,
+  type IBucket,
+} from 'aws-cdk-lib/aws-s3';
+import { SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { acknowledgeFindings, acknowledgeOnGrantee, arnReference, type NagFinding } from './nag.ts';
+
+/** Settings every bucket of the pipeline shares. */
+const privateBucketDefaults = {
+  blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+  enforceSSL: true,
+  encryption: BucketEncryption.S3_MANAGED,
+  objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+  versioned: false,
+  removalPolicy: RemovalPolicy.RETAIN,
+} as const satisfies BucketProps;
+
+/** Properties of a `SecureBucket`. */
+export interface SecureBucketProps {
+  /** Bucket that receives this bucket's server access logs. */
+  readonly accessLogsBucket: IBucket;
+  /**
+   * Key prefix of this bucket's access logs in `accessLogsBucket`.
+   * @default - the construct id in lower case followed by `/`, e.g. `inbox/`
+   */
+  readonly accessLogsPrefix?: string;
+  /**
+   * Days after which S3 aborts a multipart upload that was never completed (large uploads leave
+   * invisible, billed parts behind otherwise).
+   * @default 7
+   */
+  readonly abortIncompleteUploadsAfterDays?: number;
+}
+
+/**
+ * A private bucket: all public access blocked, TLS enforced, S3-managed encryption, server access
+ * logs, no versioning, retained when the stack is deleted.
+ *
+ * @example
+ * const inbox = new SecureBucket(this, 'Inbox', { accessLogsBucket: logs.bucket });
+ * inbox.grantReadObjects(intake.fn);
+ */
+export class SecureBucket extends Construct {
+  /** The bucket. */
+  public readonly bucket: Bucket;
+
+  public constructor(scope: Construct, id: string, props: SecureBucketProps) {
+    super(scope, id);
+    this.bucket = new Bucket(this, 'Resource', {
+      ...privateBucketDefaults,
+      serverAccessLogsBucket: props.accessLogsBucket,
+      serverAccessLogsPrefix: props.accessLogsPrefix ?? `${id.toLowerCase()}/`,
+      lifecycleRules: [
+        { abortIncompleteMultipartUploadAfter: Duration.days(props.abortIncompleteUploadsAfterDays ?? 7) },
+      ],
+    });
+  }
+
+  /** The bucket's name. */
+  public get bucketName(): string {
+    return this.bucket.bucketName;
+  }
+
+  /** Lets `grantee` get, head and list objects (also the source side of a copy). */
+  public grantReadObjects(grantee: IGrantable): Grant {
+    const grant = this.bucket.grantRead(grantee);
+    acknowledgeOnGrantee(grantee, [
+      this.objectKeysFinding('read'),
+      {
+        rule: 'IAM5[Action::s3:GetObject*]',
+        reason: 'Bucket.grantRead: GetObject plus its tagging/attributes variants, which CopyObject of a tagged object needs on the source.',
+      },
+      {
+        rule: 'IAM5[Action::s3:GetBucket*]',
+        reason: 'Bucket.grantRead: bucket-level metadata reads on this one bucket only.',
+      },
+      {
+        rule: 'IAM5[Action::s3:List*]',
+        reason: 'Bucket.grantRead: listing this one bucket, so that a missing key answers 404 instead of 403.',
+      },
+    ]);
+    return grant;
+  }
+
+  /** Lets `grantee` put objects, including multipart uploads (but not delete them). */
+  public grantPutObjects(grantee: IGrantable): Grant {
+    const grant = this.bucket.grantPut(grantee);
+    acknowledgeOnGrantee(grantee, [
+      this.objectKeysFinding('write'),
+      {
+        rule: 'IAM5[Action::s3:Abort*]',
+        reason: 'Bucket.grantPut: s3:AbortMultipartUpload, needed to clean up a failed multipart upload of a large file.',
+      },
+    ]);
+    return grant;
+  }
+
+  /** Lets `grantee` delete objects (the last step of moving a file to another bucket). */
+  public grantDeleteObjects(grantee: IGrantable): Grant {
+    const grant = this.bucket.grantDelete(grantee);
+    acknowledgeOnGrantee(grantee, [
+      this.objectKeysFinding('delete'),
+      {
+        rule: 'IAM5[Action::s3:DeleteObject*]',
+        reason: 'Bucket.grantDelete: DeleteObject (and its tagging variant) on the keys of this one bucket.',
+      },
+    ]);
+    return grant;
+  }
+
+  /**
+   * Sends an S3 event to `queue` for every object created in the bucket, whatever its key: the
+   * consumer decides what to do with unknown prefixes.
+   */
+  public notifyOnObjectCreated(queue: IQueue): void {
+    this.bucket.addEventNotification(EventType.OBJECT_CREATED, new SqsDestination(queue));
+    acknowledgeNotificationsHandler(Stack.of(this));
+  }
+
+  private objectKeysFinding(access: string): NagFinding {
+    const cfnBucket = this.bucket.node.defaultChild as CfnBucket;
+    return {
+      rule: `IAM5[Resource::${arnReference(cfnBucket)}/*]`,
+      reason: `Object-level ${access} access needs the object-key wildcard of this one bucket; the keys are not known in advance.`,
+    };
+  }
+}
+
+/**
+ * The singleton Lambda CDK adds to configure bucket notifications. Its id is fixed by
+ * aws-cdk-lib (`NotificationsResourceHandler.singleton`).
+ */
+const NotificationsHandlerIdPrefix = 'BucketNotificationsHandler';
+
+function acknowledgeNotificationsHandler(stack: Stack): void {
+  const handler = stack.node.children.find((child) => child.node.id.startsWith(NotificationsHandlerIdPrefix));
+  if (handler === undefined) {
+    return;
+  }
+  acknowledgeFindings(handler, [
+    {
+      rule: 'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: 'Role of the aws-cdk-lib BucketNotificationsHandler singleton; the library attaches this managed policy and offers no way to replace it.',
+    },
+    {
+      rule: 'IAM5[Resource::*]',
+      reason: 'aws-cdk-lib BucketNotificationsHandler singleton: s3:PutBucketNotification is granted on * by the library; it runs only during deployment.',
+    },
+  ]);
+}
+
+/** Properties of an `AccessLogsBucket`. */
+export interface AccessLogsBucketProps {
+  /**
+   * Days after which access logs expire.
+   * @default - logs are kept
+   */
+  readonly expireAfterDays?: number;
+}
+
+/**
+ * The bucket receiving the server access logs of the `SecureBucket`s. S3 log delivery is allowed
+ * by a bucket policy (the `@aws-cdk/aws-s3:createDefaultLoggingPolicy` flag), so ACLs stay off.
+ */
+export class AccessLogsBucket extends Construct {
+  /** The bucket. */
+  public readonly bucket: Bucket;
+
+  public constructor(scope: Construct, id: string, props: AccessLogsBucketProps = {}) {
+    super(scope, id);
+    this.bucket = new Bucket(this, 'Resource', {
+      ...privateBucketDefaults,
+      lifecycleRules:
+        props.expireAfterDays === undefined ? undefined : [{ expiration: Duration.days(props.expireAfterDays) }],
+    });
+    acknowledgeFindings(this, [
+      {
+        rule: 'S1',
+        reason: 'This is the access-logs bucket itself; logging it into itself would loop and logging it elsewhere needs yet another bucket.',
+      },
+    ]);
+  }
+
+  /** The bucket's name. */
+  public get bucketName(): string {
+    return this.bucket.bucketName;
+  }
+}
