@@ -1,0 +1,69 @@
+/**
+ * The machine-readable description of a running stack: where its endpoints are and the real
+ * names of its resources. The local runtime writes it to `.cometflow/local-stack.json`; for a
+ * stack deployed with `cdk deploy --outputs-file` (AWS or LocalStack) it is derived from the
+ * same stack outputs. Testers and the integration suite start from it.
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { OutputPrefix } from '#shared/config.ts';
+
+export interface StackDescription {
+  readonly stackName: string;
+  readonly region: string;
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** Endpoint per service; absent on real AWS, where the SDK's defaults apply. */
+  readonly endpoints: { readonly s3?: string; readonly sqs?: string; readonly dynamodb?: string };
+  readonly buckets: Record<string, string>;
+  readonly queues: Record<string, string>;
+  readonly tables: Record<string, string>;
+  /** The process serving a local stack, so a client can tell whether it still runs. */
+  readonly pid?: number;
+  readonly startedAt?: string;
+}
+
+/** Where a local stack describes itself, under the project root. */
+export const descriptionPath = (projectRoot: string): string => join(projectRoot, '.cometflow', 'local-stack.json');
+
+const lowerFirst = (text: string): string => text.charAt(0).toLowerCase() + text.slice(1);
+
+/** Sorts stack outputs (`BucketInbox`, `QueueIntakeDlq`, `TableCatalog`) into roles. */
+export function resourcesFromOutputs(outputs: Record<string, string>): Pick<StackDescription, 'buckets' | 'queues' | 'tables'> {
+  const pick = (prefix: string): Record<string, string> => Object.fromEntries(Object.entries(outputs)
+    .filter(([name]) => name.startsWith(prefix) && name.length > prefix.length)
+    .map(([name, value]) => [lowerFirst(name.slice(prefix.length)), value])
+    .sort(([a], [b]) => a.localeCompare(b)));
+  return { buckets: pick(OutputPrefix.bucket), queues: pick(OutputPrefix.queue), tables: pick(OutputPrefix.table) };
+}
+
+export function writeDescription(path: string, description: StackDescription): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(description, null, 2)}\n`);
+}
+
+/** Reads a description; undefined when the file does not exist. */
+export function readDescription(path: string): StackDescription | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as StackDescription;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new Error(`${path} is not a stack description: ${(error as Error).message}`);
+  }
+}
+
+export function removeDescription(path: string): void {
+  rmSync(path, { force: true });
+}
+
+/** The SDK's standard environment settings that point a client at the stack. */
+export function sdkEnvironmentOf(description: StackDescription): Record<string, string> {
+  return {
+    AWS_REGION: description.region,
+    AWS_DEFAULT_REGION: description.region,
+    AWS_ACCESS_KEY_ID: description.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: description.credentials.secretAccessKey,
+    ...(description.endpoints.s3 === undefined ? {} : { AWS_ENDPOINT_URL_S3: description.endpoints.s3 }),
+    ...(description.endpoints.sqs === undefined ? {} : { AWS_ENDPOINT_URL_SQS: description.endpoints.sqs }),
+    ...(description.endpoints.dynamodb === undefined ? {} : { AWS_ENDPOINT_URL_DYNAMODB: description.endpoints.dynamodb }),
+  };
+}
