@@ -1,0 +1,173 @@
+/**
+ * The local stack: AWS-API emulators started by the project, the pipeline's resources created
+ * from the synthesized template, every function's bundle run with the template's environment,
+ * and its event source mappings and S3 notifications emulated. `stop()` ends everything it
+ * started, Java included, by handle and PID.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { startDynamoDb } from './emulators/dynamodb.ts';
+import { startFauxqs, type WrittenObject } from './emulators/fauxqs.ts';
+import { ExecutionEnvironment, openLog, type FunctionDefinition } from './runtime/lambda-host.ts';
+import { provision } from './runtime/provision.ts';
+import { queueNotificationsOf, S3Notifier } from './runtime/s3-notifications.ts';
+import { SqsEventSource } from './runtime/sqs-event-source.ts';
+import { loadTemplate, physicalName, resourcesOfType, Resolver, type Template } from './runtime/template.ts';
+import {
+  descriptionPath, removeDescription, resourcesFromOutputs, writeDescription, type StackDescription,
+} from './stack-description.ts';
+
+export interface LocalStackOptions {
+  /** The cloud assembly folder holding the synthesized template and the bundles. */
+  readonly cdkOut: string;
+  readonly stackName: string;
+  readonly projectRoot: string;
+  /** Write `.cometflow/local-stack.json` while running. @default true */
+  readonly describe?: boolean;
+  /** Per-invocation report (function, records, failures). */
+  readonly onInvocation?: (report: { functionName: string; records: number; failed: number; error?: string }) => void;
+  /** Concurrent execution environments per event source mapping, at most. @default 2 */
+  readonly maxConcurrency?: number;
+}
+
+export interface LocalStack {
+  readonly description: StackDescription;
+  readonly template: Template;
+  /** Seconds from call to ready, per phase. */
+  readonly timings: Record<string, number>;
+  readonly logDir: string;
+  stop(): Promise<void>;
+}
+
+const REGION = 'us-east-1';
+const CREDENTIALS = { accessKeyId: 'cometflow-local', secretAccessKey: 'cometflow-local' } as const;
+
+/** Functions that only exist to run CloudFormation custom resources; nothing invokes them locally. */
+const isBundledFunction = (metadata: Record<string, unknown> | undefined): metadata is { 'aws:asset:path': string } =>
+  typeof metadata?.['aws:asset:path'] === 'string';
+
+/** Starts the local stack from a synthesized template. */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const t0 = performance.now();
+  const timings: Record<string, number> = {};
+  const mark = (phase: string, since: number): void => { timings[phase] = Math.round(performance.now() - since) / 1000; };
+  const template = loadTemplate(join(options.cdkOut, `${options.stackName}.template.json`));
+  const stateDir = join(options.projectRoot, '.cometflow');
+  mkdirSync(stateDir, { recursive: true });
+  const runDir = mkdtempSync(join(stateDir, 'run-'));
+  const logDir = join(runDir, 'logs');
+  mkdirSync(logDir);
+
+  let notifier: S3Notifier | undefined;
+  const stoppers: (() => Promise<void>)[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
+    rmSync(join(runDir, 's3'), { recursive: true, force: true });
+  };
+  try {
+    const tEmulators = performance.now();
+    const [s3sqs, dynamodb] = await Promise.all([
+      startFauxqs({ storageDir: join(runDir, 's3'), onObjectWritten: (object: WrittenObject) => notifier?.objectWritten(object) }),
+      startDynamoDb(),
+    ]);
+    stoppers.push(() => s3sqs.stop(), () => dynamodb.stop());
+    mark('emulators', tEmulators);
+
+    const clientConfig = { region: REGION, credentials: CREDENTIALS };
+    const s3 = new S3Client({ ...clientConfig, endpoint: s3sqs.endpoint, forcePathStyle: true });
+    const sqs = new SQSClient({ ...clientConfig, endpoint: s3sqs.endpoint });
+    const ddb = new DynamoDBClient({ ...clientConfig, endpoint: dynamodb.endpoint });
+
+    const tProvision = performance.now();
+    const resolver = new Resolver({ region: REGION, stackName: options.stackName });
+    const provisioned = await provision(template, resolver, { s3, sqs, dynamodb: ddb }, { region: REGION, stackName: options.stackName });
+    mark('provision', tProvision);
+
+    const endpoints = { s3: s3sqs.endpoint, sqs: s3sqs.endpoint, dynamodb: dynamodb.endpoint };
+    const baseEnv: Record<string, string> = {
+      AWS_REGION: REGION, AWS_DEFAULT_REGION: REGION,
+      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_S3: endpoints.s3, AWS_ENDPOINT_URL_SQS: endpoints.sqs, AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+      TZ: 'UTC',
+    };
+
+    // Functions: the bundle each one was synthesized with, and its environment.
+    const functions = new Map<string, FunctionDefinition>();
+    for (const [id, resource] of resourcesOfType(template, 'AWS::Lambda::Function')) {
+      if (!isBundledFunction(resource.Metadata)) continue;
+      const props = resource.Properties ?? {};
+      const [file, exportName] = String(props.Handler ?? 'index.handler').split('.') as [string, string];
+      const variables = (resolver.resolve((props.Environment as { Variables?: unknown } | undefined)?.Variables ?? {}) as Record<string, unknown>);
+      functions.set(id, {
+        logicalId: id,
+        name: physicalName(options.stackName, id, { maxLength: 64 }),
+        entryPath: resolve(options.cdkOut, resource.Metadata['aws:asset:path'], `${file}.mjs`),
+        exportName,
+        timeoutSeconds: Number(props.Timeout ?? 3),
+        memoryMb: Number(props.MemorySize ?? 128),
+        environment: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(v)])),
+      });
+    }
+
+    // Event source mappings: queue -> function, with the mapping's batch size and concurrency.
+    const sources: SqsEventSource[] = [];
+    const environments: ExecutionEnvironment[] = [];
+    for (const [, resource] of resourcesOfType(template, 'AWS::Lambda::EventSourceMapping')) {
+      const props = resource.Properties ?? {};
+      const functionId = (props.FunctionName as { Ref?: string }).Ref;
+      const queueId = (props.EventSourceArn as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt']?.[0];
+      const definition = functionId === undefined ? undefined : functions.get(functionId);
+      const queue = queueId === undefined ? undefined : provisioned.queues[queueId];
+      if (definition === undefined || queue === undefined) {
+        throw new Error(`Event source mapping ${JSON.stringify(props)} names a function or queue the local runtime cannot run`);
+      }
+      const maximum = Number((props.ScalingConfig as { MaximumConcurrency?: number } | undefined)?.MaximumConcurrency ?? Infinity);
+      const concurrency = Math.max(1, Math.min(maximum, options.maxConcurrency ?? 2));
+      const log = openLog(join(logDir, `${functionId}.log`));
+      const envs = Array.from({ length: concurrency }, () => new ExecutionEnvironment(definition, baseEnv, log));
+      environments.push(...envs);
+      sources.push(new SqsEventSource({
+        functionName: definition.name, queueUrl: queue.url, queueArn: queue.arn, region: REGION,
+        batchSize: Number(props.BatchSize ?? 10),
+        reportBatchItemFailures: ((props.FunctionResponseTypes as string[] | undefined) ?? []).includes('ReportBatchItemFailures'),
+        environments: envs, sqs,
+        ...(options.onInvocation === undefined ? {} : { onInvocation: options.onInvocation }),
+      }));
+    }
+
+    const arnToUrl = new Map(Object.values(provisioned.queues).map((q) => [q.arn, q.url]));
+    const notifications = resourcesOfType(template, 'Custom::S3BucketNotifications').flatMap(([, resource]) =>
+      queueNotificationsOf(resolver.resolve(resource.Properties) as never, (arn) => {
+        const url = arnToUrl.get(arn);
+        if (url === undefined) throw new Error(`S3 notification targets ${arn}, which is not a queue of this stack`);
+        return url;
+      }));
+    notifier = new S3Notifier(notifications, sqs, REGION, (error) => process.stderr.write(`S3 notification failed: ${error.message}\n`));
+
+    for (const source of sources) source.start();
+    stoppers.push(async () => {
+      await Promise.all(sources.map((s) => s.stop()));
+      await Promise.all(environments.map((e) => e.discard()));
+    });
+
+    const outputs = Object.fromEntries(Object.entries(template.Outputs ?? {}).map(([name, output]) => [name, String(resolver.resolve(output.Value))]));
+    const description: StackDescription = {
+      stackName: options.stackName, region: REGION, credentials: { ...CREDENTIALS }, endpoints,
+      ...resourcesFromOutputs(outputs), pid: process.pid, startedAt: new Date().toISOString(),
+    };
+    const path = descriptionPath(options.projectRoot);
+    if (options.describe ?? true) {
+      writeDescription(path, description);
+      stoppers.unshift(async () => removeDescription(path));
+    }
+    mark('total', t0);
+    let stopped: Promise<void> | undefined;
+    return { description, template, timings, logDir, stop: () => (stopped ??= stopAll()) };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
