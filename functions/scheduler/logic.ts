@@ -3,6 +3,7 @@
  * each decision once. Exactly-once effect over at-least-once delivery: the trigger is claimed
  * with a conditional write; a claim whose command was not yet sent (a crash between the two)
  * is sent again with the same command id, which the receiving stage deduplicates.
+ * Commands sent are appended to the event store as well, so a trace follows the whole chain.
  */
 import type { CometEvent } from '#events/registry.ts';
 import { decide, ScheduledTypes, type Decision, type Target } from './rules.ts';
@@ -41,6 +42,8 @@ export async function schedule(event: CometEvent<(typeof ScheduledTypes)[number]
     }
     await deps.send(decision.target, decision.command);
     await deps.markSent(decision);
+    // Commands are part of the record too: the store then holds every decision with its cause.
+    await deps.append(decision.command);
     fired.push(`${decision.rule}:${decision.key}`);
   }
   return { stored, fired, skipped };
