@@ -39,6 +39,7 @@ export function samplesOf(type: EventType): CatalogSample[] {
   try {
     files = readdirSync(catalogUrl(folder)).filter((file) => file.endsWith('.json')).sort();
   } catch {
+    // No samples folder yet: the catalog test reports the type as uncovered.
     return [];
   }
   return files.map((file) => ({ file, event: JSON.parse(readFileSync(catalogUrl(`${folder}${file}`), 'utf8')) as unknown }));
