@@ -43,7 +43,8 @@ export interface LocalStack {
 }
 
 const REGION = 'us-east-1';
-const CREDENTIALS = { accessKeyId: 'cometflow-local', secretAccessKey: 'cometflow-local' } as const;
+// DynamoDB Local accepts only letters and digits in an access key id.
+const CREDENTIALS = { accessKeyId: 'cometflowlocal', secretAccessKey: 'cometflowlocal' } as const;
 
 /** Functions that only exist to run CloudFormation custom resources; nothing invokes them locally. */
 const isBundledFunction = (metadata: Record<string, unknown> | undefined): metadata is { 'aws:asset:path': string } =>
