@@ -59,14 +59,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const stateDir = join(options.projectRoot, '.cometflow');
   mkdirSync(stateDir, { recursive: true });
   const runDir = mkdtempSync(join(stateDir, 'run-'));
-  const logDir = join(runDir, 'logs');
+  // Logs of the last run stay for reading after the stack stopped; object storage does not.
+  const logDir = join(stateDir, 'logs');
+  rmSync(logDir, { recursive: true, force: true });
   mkdirSync(logDir);
 
   let notifier: S3Notifier | undefined;
   const stoppers: (() => Promise<void>)[] = [];
   const stopAll = async (): Promise<void> => {
     for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
-    rmSync(join(runDir, 's3'), { recursive: true, force: true });
+    rmSync(runDir, { recursive: true, force: true });
   };
   try {
     const tEmulators = performance.now();
