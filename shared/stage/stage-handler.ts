@@ -13,12 +13,13 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { ChangeMessageVisibilityCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { CometEvent, EventType } from '#events/registry.ts';
 import { Env, type Stage } from '../config.ts';
 import { unwrap } from '../envelope/envelope.ts';
 import { PipelineError } from '../errors.ts';
-import { dynamoDbClient } from '../clients/aws.ts';
+import { dynamoDbClient, sqsClient } from '../clients/aws.ts';
 
 /** What a record handler receives besides its input. */
 export interface StageTools {
@@ -62,6 +63,43 @@ function describeFailure(error: unknown): Record<string, unknown> {
   return { errorName: 'Unknown', retryable: true, reason: String(error) };
 }
 
+/** Retry delays after a retryable failure: 2, 4, 8 ... seconds, at most 5 minutes. */
+export const backoffSeconds = (receiveCount: number): number => Math.min(300, 2 ** Math.max(1, receiveCount));
+
+const queueUrls = new Map<string, Promise<string>>();
+
+/** The URL of the queue a record came from (its ARN is `arn:aws:sqs:<region>:<account>:<name>`). */
+function queueUrlOf(arn: string): Promise<string> {
+  let url = queueUrls.get(arn);
+  if (url === undefined) {
+    const [, , , , account, name] = arn.split(':');
+    url = sqsClient().send(new GetQueueUrlCommand({ QueueName: name, QueueOwnerAWSAccountId: account })).then((r) => r.QueueUrl!);
+    url.catch(() => queueUrls.delete(arn));
+    queueUrls.set(arn, url);
+  }
+  return url;
+}
+
+/**
+ * Sets when a failed record comes back. A terminal error comes back at once, so it reaches the
+ * dead-letter queue after maxReceiveCount receives instead of after as many visibility
+ * timeouts; a retryable one backs off exponentially instead of waiting the whole timeout.
+ */
+async function scheduleRetry(record: SQSRecord, error: unknown, logger: Logger): Promise<void> {
+  const retryable = !(error instanceof PipelineError) || error.retryable;
+  const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? '1');
+  try {
+    await sqsClient().send(new ChangeMessageVisibilityCommand({
+      QueueUrl: await queueUrlOf(record.eventSourceARN),
+      ReceiptHandle: record.receiptHandle,
+      VisibilityTimeout: retryable ? backoffSeconds(receiveCount) : 0,
+    }));
+  } catch (visibilityError) {
+    // The message then simply waits for its visibility timeout: slower, not lost.
+    logger.warn('could not change the visibility of a failed record', { messageId: record.messageId, error: String(visibilityError) });
+  }
+}
+
 function wrapBatch(stage: Stage, perRecord: (record: SQSRecord, tools: StageTools) => Promise<void>,
   logger: Logger, metrics: Metrics, onContext?: (context: Context) => void): SqsHandler {
   const processor = new BatchProcessor(BatchEventType.SQS);
@@ -81,6 +119,7 @@ function wrapBatch(stage: Stage, perRecord: (record: SQSRecord, tools: StageTool
           ...describeFailure(error),
         });
         metrics.addMetric('RecordsFailed', MetricUnit.Count, 1);
+        await scheduleRetry(record, error, logger);
         throw error;
       }
     }, processor, { context });
