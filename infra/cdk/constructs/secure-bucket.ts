@@ -154,11 +154,7 @@ function acknowledgeNotificationsHandler(stack: Stack): void {
   acknowledgeFindings(handler, [
     {
       rule: 'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason: 'Role of the aws-cdk-lib BucketNotificationsHandler singleton; the library attaches this managed policy and offers no way to replace it.',
-    },
-    {
-      rule: 'IAM5[Resource::*]',
-      reason: 'aws-cdk-lib BucketNotificationsHandler singleton: s3:PutBucketNotification is granted on * by the library; it runs only during deployment.',
+      reason: 'Role of the aws-cdk-lib BucketNotificationsHandler singleton (deploy-time only); the library attaches this managed policy even to a role passed in.',
     },
   ]);
 }
@@ -174,7 +170,9 @@ export interface AccessLogsBucketProps {
 
 /**
  * The bucket receiving the server access logs of the `SecureBucket`s. S3 log delivery is allowed
- * by a bucket policy (the `@aws-cdk/aws-s3:createDefaultLoggingPolicy` flag), so ACLs stay off.
+ * by a bucket policy (the `@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy` flag), so ACLs stay
+ * off. It has no access logs of its own: logging it into itself would loop. cdk-nag (S1) accepts
+ * that for a bucket other buckets log into, so nothing needs acknowledging.
  */
 export class AccessLogsBucket extends Construct {
   /** The bucket. */
@@ -187,12 +185,6 @@ export class AccessLogsBucket extends Construct {
       lifecycleRules:
         props.expireAfterDays === undefined ? undefined : [{ expiration: Duration.days(props.expireAfterDays) }],
     });
-    acknowledgeFindings(this, [
-      {
-        rule: 'S1',
-        reason: 'This is the access-logs bucket itself; logging it into itself would loop and logging it elsewhere needs yet another bucket.',
-      },
-    ]);
   }
 
   /** The bucket's name. */

@@ -1,0 +1,192 @@
+/**
+ * The pipeline: buckets, stage queues, tables and the five stage functions, wired with
+ * least-privilege grants. This file only composes constructs.
+ */
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { Env, OutputPrefix } from '#shared/config.ts';
+import { projectRoot as defaultProjectRoot, topology as defaultTopology, validateTopology, type Topology } from '../config.ts';
+import { PipelineStage } from '../constructs/pipeline-stage.ts';
+import { PipelineTables, TableRoles } from '../constructs/pipeline-tables.ts';
+import { AccessLogsBucket, SecureBucket } from '../constructs/secure-bucket.ts';
+import type { StageQueue } from '../constructs/stage-queue.ts';
+
+/** Roles of the buckets; each is the suffix of a `Bucket<Role>` output. */
+export const BucketRoles = ['Inbox', 'Quarantine', 'Archive', 'Products', 'Distribution', 'AccessLogs'] as const;
+export type BucketRole = (typeof BucketRoles)[number];
+
+/** Roles of the queues; each is the suffix of a `Queue<Role>` and a `Queue<Role>Dlq` output. */
+export const QueueRoles = ['Intake', 'EventBus', 'Ingest', 'Process', 'Deliver'] as const;
+export type QueueRole = (typeof QueueRoles)[number];
+
+/** Properties of the `PipelineStack`. */
+export interface PipelineStackProps extends StackProps {
+  /**
+   * Sizing of the stages; validated before anything is built.
+   * @default - the `topology` of infra/cdk/config.ts
+   */
+  readonly topology?: Topology;
+  /**
+   * Folder holding package.json, package-lock.json and `functions/`.
+   * @default - the repository root
+   */
+  readonly projectRoot?: string;
+}
+
+/**
+ * Files land in `inbox`; S3 notifies the intake queue; every stage publishes its events to the
+ * event bus, the scheduler's own queue, and the scheduler sends work to the ingest, process and
+ * deliver queues.
+ */
+export class PipelineStack extends Stack {
+  /** Buckets by role. */
+  public readonly buckets: Readonly<Record<Exclude<BucketRole, 'AccessLogs'>, SecureBucket>>;
+  /** The bucket receiving the other buckets' access logs. */
+  public readonly accessLogs: AccessLogsBucket;
+  /** Queues by role (the event bus is the scheduler's queue). */
+  public readonly queues: Readonly<Record<QueueRole, StageQueue>>;
+  /** The tables. */
+  public readonly tables: PipelineTables;
+  /** The stages, by stage name. */
+  public readonly stages: Readonly<{
+    intake: PipelineStage;
+    scheduler: PipelineStage;
+    ingest: PipelineStage;
+    process: PipelineStage;
+    deliver: PipelineStage;
+  }>;
+
+  public constructor(scope: Construct, id: string, props: PipelineStackProps = {}) {
+    super(scope, id, {
+      description: 'cometflow: choreographed serverless pipeline for file-based data',
+      ...props,
+    });
+    const topology = validateTopology(props.topology ?? defaultTopology);
+    const projectRoot = props.projectRoot ?? defaultProjectRoot;
+    const settings = topology.stages;
+
+    this.accessLogs = new AccessLogsBucket(this, 'AccessLogs');
+    const accessLogsBucket = this.accessLogs.bucket;
+    const inbox = new SecureBucket(this, 'Inbox', { accessLogsBucket });
+    const quarantine = new SecureBucket(this, 'Quarantine', { accessLogsBucket });
+    const archive = new SecureBucket(this, 'Archive', { accessLogsBucket });
+    const products = new SecureBucket(this, 'Products', { accessLogsBucket });
+    const distribution = new SecureBucket(this, 'Distribution', { accessLogsBucket });
+    this.buckets = { Inbox: inbox, Quarantine: quarantine, Archive: archive, Products: products, Distribution: distribution };
+
+    const tables = new PipelineTables(this, 'Tables');
+    this.tables = tables;
+
+    // Queues are created by the stages that consume them; their URLs are known before the
+    // functions that send to them exist, so environments can be filled in afterwards.
+    const intake = new PipelineStage(this, 'Intake', { stage: 'intake', settings: settings.intake, projectRoot });
+    const scheduler = new PipelineStage(this, 'Scheduler', {
+      stage: 'scheduler',
+      settings: settings.scheduler,
+      projectRoot,
+      queueId: 'EventBus',
+    });
+    const ingest = new PipelineStage(this, 'Ingest', { stage: 'ingest', settings: settings.ingest, projectRoot });
+    const processStage = new PipelineStage(this, 'Process', { stage: 'process', settings: settings.process, projectRoot });
+    const deliver = new PipelineStage(this, 'Deliver', { stage: 'deliver', settings: settings.deliver, projectRoot });
+    this.stages = { intake, scheduler, ingest, process: processStage, deliver };
+    const eventBus = scheduler.queue;
+    this.queues = { Intake: intake.queue, EventBus: eventBus, Ingest: ingest.queue, Process: processStage.queue, Deliver: deliver.queue };
+
+    // Intake rejects unknown provider prefixes itself, so every created object is announced.
+    inbox.notifyOnObjectCreated(intake.queue.queue);
+
+    const idempotencyTable = tables.idempotency.tableName;
+    for (const stage of [intake, scheduler, ingest, processStage, deliver]) {
+      tables.grantReadWriteData('Idempotency', stage.fn);
+      stage.fn.addEnvironment(Env.idempotencyTable, idempotencyTable);
+    }
+    for (const stage of [intake, ingest, processStage, deliver]) {
+      eventBus.grantSendMessages(stage.fn);
+      stage.fn.addEnvironment(Env.eventBusQueueUrl, eventBus.queueUrl);
+    }
+
+    // intake: registers uploads, moves rejected files to quarantine.
+    inbox.grantReadObjects(intake.fn);
+    inbox.grantDeleteObjects(intake.fn);
+    quarantine.grantPutObjects(intake.fn);
+    tables.grantReadWriteData('Catalog', intake.fn);
+    intake.fn
+      .addEnvironment(Env.inboxBucket, inbox.bucketName)
+      .addEnvironment(Env.quarantineBucket, quarantine.bucketName)
+      .addEnvironment(Env.catalogTable, tables.catalog.tableName)
+      .addEnvironment(Env.maxFileBytes, String(topology.maxFileBytes));
+
+    // scheduler: records events, sends work to the next stages.
+    tables.grantReadWriteData('Scheduler', scheduler.fn);
+    tables.grantReadWriteData('EventStore', scheduler.fn);
+    ingest.queue.grantSendMessages(scheduler.fn);
+    processStage.queue.grantSendMessages(scheduler.fn);
+    deliver.queue.grantSendMessages(scheduler.fn);
+    scheduler.fn
+      .addEnvironment(Env.ingestQueueUrl, ingest.queue.queueUrl)
+      .addEnvironment(Env.processQueueUrl, processStage.queue.queueUrl)
+      .addEnvironment(Env.deliverQueueUrl, deliver.queue.queueUrl)
+      .addEnvironment(Env.schedulerTable, tables.scheduler.tableName)
+      .addEnvironment(Env.eventStoreTable, tables.eventStore.tableName);
+
+    // ingest: archives accepted files, moves corrupt ones to quarantine.
+    inbox.grantReadObjects(ingest.fn);
+    inbox.grantDeleteObjects(ingest.fn);
+    archive.grantPutObjects(ingest.fn);
+    quarantine.grantPutObjects(ingest.fn);
+    tables.grantReadWriteData('Catalog', ingest.fn);
+    ingest.fn
+      .addEnvironment(Env.inboxBucket, inbox.bucketName)
+      .addEnvironment(Env.archiveBucket, archive.bucketName)
+      .addEnvironment(Env.quarantineBucket, quarantine.bucketName)
+      .addEnvironment(Env.catalogTable, tables.catalog.tableName);
+
+    // process: turns archived files into products.
+    archive.grantReadObjects(processStage.fn);
+    products.grantReadObjects(processStage.fn);
+    products.grantPutObjects(processStage.fn);
+    processStage.fn
+      .addEnvironment(Env.archiveBucket, archive.bucketName)
+      .addEnvironment(Env.productsBucket, products.bucketName);
+
+    // deliver: copies products to distribution and records the delivery.
+    products.grantReadObjects(deliver.fn);
+    distribution.grantPutObjects(deliver.fn);
+    tables.grantReadWriteData('Deliveries', deliver.fn);
+    deliver.fn
+      .addEnvironment(Env.productsBucket, products.bucketName)
+      .addEnvironment(Env.distributionBucket, distribution.bucketName)
+      .addEnvironment(Env.deliveriesTable, tables.deliveries.tableName);
+
+    this.addOutputs();
+  }
+
+  private addOutputs(): void {
+    const bucketNames: Record<BucketRole, string> = {
+      Inbox: this.buckets.Inbox.bucketName,
+      Quarantine: this.buckets.Quarantine.bucketName,
+      Archive: this.buckets.Archive.bucketName,
+      Products: this.buckets.Products.bucketName,
+      Distribution: this.buckets.Distribution.bucketName,
+      AccessLogs: this.accessLogs.bucketName,
+    };
+    for (const role of BucketRoles) {
+      new CfnOutput(this, `${OutputPrefix.bucket}${role}`, { value: bucketNames[role], description: `Name of the ${role} bucket` });
+    }
+    for (const role of QueueRoles) {
+      const queue = this.queues[role];
+      new CfnOutput(this, `${OutputPrefix.queue}${role}`, { value: queue.queueUrl, description: `URL of the ${role} queue` });
+      new CfnOutput(this, `${OutputPrefix.queue}${role}Dlq`, {
+        value: queue.deadLetterQueue.queueUrl,
+        description: `URL of the dead-letter queue of the ${role} queue`,
+      });
+    }
+    for (const role of TableRoles) {
+      new CfnOutput(this, `${OutputPrefix.table}${role}`, {
+        value: this.tables.table(role).tableName,
+        description: `Name of the ${role} table`,
+      });
+    }
+  }
+}
