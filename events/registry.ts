@@ -53,7 +53,7 @@ export const FileAttributesSchema = z.discriminatedUnion('kind', [
     sensingStart: z.iso.datetime(),
     sensingEnd: z.iso.datetime(),
     /** The cycle this chunk belongs to, `<YYYYMMDD>-<repeat cycle>`. */
-    cycleId: z.string(),
+    cycleId: z.string().regex(/^\d{8}-\d{3}$/, 'YYYYMMDD-NNN'),
   }),
   z.object({
     kind: z.literal('forecast'),
