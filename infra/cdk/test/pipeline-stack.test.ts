@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,12 +45,14 @@ function wiringOf(json: TemplateJson, stage: Stage): StageWiring {
 describe('PipelineStack', () => {
   let template: Template;
   let json: TemplateJson;
+  let outdir: string;
   let cleanup: () => void;
 
   beforeAll(() => {
     const out = tempOutdir();
+    outdir = out.outdir;
     cleanup = out.cleanup;
-    const { stack } = buildApp({ outdir: out.outdir });
+    const { stack } = buildApp({ outdir });
     template = Template.fromStack(stack);
     json = template.toJSON() as TemplateJson;
   });
@@ -365,15 +369,24 @@ describe('PipelineStack', () => {
     });
   });
 
-  it('bundles every stage as minified ESM that defines require, from the local esbuild', () => {
+  it('bundles every stage as one ESM file that defines require and exports handler', () => {
     for (const stage of Stages) {
-      // Act
+      // Prepare
       const { fn } = wiringOf(json, stage);
+      const assetPath = String(fn.Metadata?.['aws:asset:path']);
+
+      // Act
+      const bundle = readFileSync(join(outdir, assetPath, 'index.mjs'), 'utf8');
 
       // Assess
       expect(fn.Properties?.['Handler'], stage).toBe('index.handler');
       expect(fn.Metadata?.['aws:asset:is-bundled'], stage).toBe(true);
-      expect(fn.Metadata?.['aws:asset:path'], stage).toMatch(/^asset\.[0-9a-f]{64}$/);
+      expect(assetPath, stage).toMatch(/^asset\.[0-9a-f]{64}$/);
+      expect((fn.Properties?.['Code'] as { S3Key: string }).S3Key, stage).toBe(`${assetPath.slice('asset.'.length)}.zip`);
+      expect(bundle.split('\n', 1)[0], stage).toMatch(
+        /^import \{ createRequire as (\w+) \} from 'node:module'; const require = \1\(import\.meta\.url\);$/,
+      );
+      expect(/export\{[\w$]+ as handler\}/.test(bundle), `${stage} exports handler`).toBe(true);
     }
   });
 
