@@ -79,7 +79,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stoppers.push(() => s3sqs.stop(), () => dynamodb.stop());
     mark('emulators', tEmulators);
 
-    const clientConfig = { region: REGION, credentials: CREDENTIALS };
+    // A copy: the SDK annotates the credentials object it is given.
+    const clientConfig = { region: REGION, credentials: { ...CREDENTIALS } };
     const s3 = new S3Client({ ...clientConfig, endpoint: s3sqs.endpoint, forcePathStyle: true });
     const sqs = new SQSClient({ ...clientConfig, endpoint: s3sqs.endpoint });
     const ddb = new DynamoDBClient({ ...clientConfig, endpoint: dynamodb.endpoint });
