@@ -31,7 +31,7 @@ const lowerFirst = (text: string): string => text.charAt(0).toLowerCase() + text
 export function resourcesFromOutputs(outputs: Record<string, string>): Pick<StackDescription, 'buckets' | 'queues' | 'tables'> {
   const pick = (prefix: string): Record<string, string> => Object.fromEntries(Object.entries(outputs)
     .filter(([name]) => name.startsWith(prefix) && name.length > prefix.length)
-    .map(([name, value]) => [lowerFirst(name.slice(prefix.length)), value])
+    .map(([name, value]): [string, string] => [lowerFirst(name.slice(prefix.length)), value])
     .sort(([a], [b]) => a.localeCompare(b)));
   return { buckets: pick(OutputPrefix.bucket), queues: pick(OutputPrefix.queue), tables: pick(OutputPrefix.table) };
 }
