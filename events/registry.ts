@@ -54,6 +54,10 @@ export const FileAttributesSchema = z.discriminatedUnion('kind', [
     sensingEnd: z.iso.datetime(),
     /** The cycle this chunk belongs to, `<YYYYMMDD>-<repeat cycle>`. */
     cycleId: z.string().regex(/^\d{8}-\d{3}$/, 'YYYYMMDD-NNN'),
+    /** Nominal start of the repeat cycle: (repeat cycle - 1) x 10 minutes after midnight UTC. */
+    cycleStart: z.iso.datetime(),
+    /** Nominal end of the repeat cycle: 10 minutes after its start. */
+    cycleEnd: z.iso.datetime(),
   }),
   z.object({
     kind: z.literal('forecast'),

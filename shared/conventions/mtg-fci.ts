@@ -20,6 +20,8 @@ export const exampleFciName =
 /** The number of body chunks of a full-disc repeat cycle; the trailer is chunk 41. */
 export const BODY_CHUNKS = 40;
 export const TRAILER_CHUNK = 41;
+/** A full-disc repeat cycle lasts 10 minutes: 144 per day. */
+export const REPEAT_CYCLE_MINUTES = 10;
 
 /** Parses `YYYYMMDDhhmmss` as UTC, or undefined when it is not a real instant. */
 export function parseCompactUtc(text: string): Date | undefined {
@@ -62,6 +64,7 @@ export function parseFciName(name: string): Extract<FileAttributes, { convention
       : `Body chunk ${g.chunk} in ${JSON.stringify(name)} is out of range; expected 0001 to 0040`);
   }
   const day = g.start!.slice(0, 8);
+  const cycleStart = new Date(Date.UTC(Number(day.slice(0, 4)), Number(day.slice(4, 6)) - 1, Number(day.slice(6, 8)), 0, (repeatCycle - 1) * REPEAT_CYCLE_MINUTES));
   return {
     kind: trailer ? 'imager-trailer' : 'imager-chunk',
     convention: 'mtg-fci-l1c',
@@ -72,5 +75,7 @@ export function parseFciName(name: string): Extract<FileAttributes, { convention
     sensingStart: start.toISOString(),
     sensingEnd: end.toISOString(),
     cycleId: `${day}-${String(repeatCycle).padStart(3, '0')}`,
+    cycleStart: cycleStart.toISOString(),
+    cycleEnd: new Date(cycleStart.getTime() + REPEAT_CYCLE_MINUTES * 60_000).toISOString(),
   };
 }
