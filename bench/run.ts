@@ -1,0 +1,44 @@
+/**
+ * Runs the project's benchmarks in sequence and prints their markdown reports to stdout
+ * (progress goes to stderr). `npm run bench -- --runs 25` for more runs per variant.
+ *
+ * Options:
+ *   --runs N     measured runs per variant (default 15)
+ *   --warmup N   warm-up runs per variant, reported apart and not counted (default 1)
+ */
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { defaultOutDir, formatBundleLoad, runBundleLoad } from './bundle-load.ts';
+
+const DefaultRuns = 15;
+
+function count(flag: string, raw: string | undefined, fallback: number, min: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    throw new Error(`--${flag} expects an integer of at least ${min}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string' },
+    warmup: { type: 'string' },
+  },
+  strict: true,
+});
+const runs = count('runs', values.runs, DefaultRuns, 1);
+const warmup = count('warmup', values.warmup, 1, 0);
+if (runs < DefaultRuns) {
+  process.stderr.write(`bench: only ${runs} runs per variant; medians and p90 are less stable below ${DefaultRuns}\n`);
+}
+
+const outDir = defaultOutDir;
+const sections: string[] = [];
+
+// Benchmarks run one after the other, never concurrently, so they do not disturb each other.
+const bundleLoad = await runBundleLoad({ runs, warmup, outDir });
+sections.push(formatBundleLoad(bundleLoad, relative(process.cwd(), join(outDir, 'bundle-load.json'))));
+
+process.stdout.write(`${sections.join('\n\n')}\n`);
