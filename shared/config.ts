@@ -7,7 +7,9 @@
 export const Env = {
   eventBusQueueUrl: 'COMETFLOW_EVENT_BUS_QUEUE_URL',
   ingestQueueUrl: 'COMETFLOW_INGEST_QUEUE_URL',
+  ingestContainerQueueUrl: 'COMETFLOW_INGEST_CONTAINER_QUEUE_URL',
   processQueueUrl: 'COMETFLOW_PROCESS_QUEUE_URL',
+  processBulkQueueUrl: 'COMETFLOW_PROCESS_BULK_QUEUE_URL',
   deliverQueueUrl: 'COMETFLOW_DELIVER_QUEUE_URL',
   inboxBucket: 'COMETFLOW_INBOX_BUCKET',
   quarantineBucket: 'COMETFLOW_QUARANTINE_BUCKET',
@@ -27,6 +29,22 @@ export type EnvName = (typeof Env)[keyof typeof Env];
 /** The stages of the reference pipeline; each is one folder under `functions/`. */
 export const Stages = ['intake', 'scheduler', 'ingest', 'process', 'deliver'] as const;
 export type Stage = (typeof Stages)[number];
+
+/**
+ * Where the scheduler's rules can send commands, each a queue whose URL the scheduler reads
+ * from this variable. `process-realtime` and `process-bulk` are separate queues consumed by
+ * separate functions, so bulk work never takes real-time capacity. `ingest-container` is the
+ * lane for files too large or slow for Lambda: the container fallback consumes it.
+ */
+export const Targets = {
+  ingest: Env.ingestQueueUrl,
+  'ingest-container': Env.ingestContainerQueueUrl,
+  'process-realtime': Env.processQueueUrl,
+  'process-bulk': Env.processBulkQueueUrl,
+  deliver: Env.deliverQueueUrl,
+} as const satisfies Record<string, EnvName>;
+export type Target = keyof typeof Targets;
+export const TargetNames = Object.keys(Targets) as Target[];
 
 /** The `source` attribute of the events a stage publishes. */
 export const sourceOf = (stage: Stage): string => `cometflow/${stage}`;

@@ -3,7 +3,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient, sqsClient } from '#shared/clients/aws.ts';
 import { sqsSender } from '#shared/clients/bus.ts';
-import { Env, readEnv } from '#shared/config.ts';
+import { Env, readEnv, TargetNames, Targets } from '#shared/config.ts';
 import { eventStage } from '#shared/stage/stage-handler.ts';
 import { schedule, ScheduledTypes, type SchedulerDeps } from './logic.ts';
 import type { Target } from './rules.ts';
@@ -12,11 +12,7 @@ const db = documentClient();
 const send = sqsSender(sqsClient());
 const schedulerTable = readEnv(Env.schedulerTable);
 const eventStoreTable = readEnv(Env.eventStoreTable);
-const queues: Record<Target, string> = {
-  ingest: readEnv(Env.ingestQueueUrl),
-  process: readEnv(Env.processQueueUrl),
-  deliver: readEnv(Env.deliverQueueUrl),
-};
+const queues = Object.fromEntries(TargetNames.map((target) => [target, readEnv(Targets[target])])) as Record<Target, string>;
 /** Events are kept 400 days: a year of replay plus a margin. */
 const RETENTION_SECONDS = 400 * 24 * 3600;
 

@@ -8,8 +8,9 @@ import { EventTypes, type CometEvent, type EventType } from '#events/registry.ts
 import { sourceOf } from '#shared/config.ts';
 import { wrap } from '#shared/envelope/envelope.ts';
 
-/** Where a command goes: a stage's queue. */
-export type Target = 'ingest' | 'process' | 'deliver';
+import type { Target } from '#shared/config.ts';
+
+export type { Target };
 
 /** A command the rules decided to send, keyed so that it fires once. */
 export interface Decision {
@@ -52,7 +53,7 @@ export function decide(event: CometEvent<(typeof ScheduledTypes)[number]>): Deci
       const rule = 'process-every-ingested-file';
       const key = `${data.ingested.key}#${data.ingested.sha256}`;
       return [{
-        rule, key, target: 'process',
+        rule, key, target: 'process-realtime',
         command: wrap({
           type: EventTypes.processingRequested, source, cause: event, id: commandId(rule, key), subject: data.name,
           data: { ...processingOf(data.attributes.kind), inputs: [{ ...data.ingested, name: data.name }], degraded: false, missing: [] },

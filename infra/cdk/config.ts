@@ -23,9 +23,22 @@ export interface StageSettings {
   readonly maxConcurrency?: number;
 }
 
-/** The whole topology: every stage of `Stages` plus the intake limits. */
+/**
+ * Extra lanes: a second queue and function running the code of an existing stage with its own
+ * sizing, so that bulk work has its own capacity and cannot starve the stage's main lane.
+ */
+export const Lanes = {
+  /** Large or slow files (the container fallback's queue; until it exists, a long-running Lambda). */
+  'ingest-container': { stage: 'ingest', id: 'IngestContainer' },
+  /** Bulk processing, isolated from real-time processing (the `process` stage's own queue). */
+  'process-bulk': { stage: 'process', id: 'ProcessBulk' },
+} as const satisfies Record<string, { stage: Stage; id: string }>;
+export type Lane = keyof typeof Lanes;
+
+/** The whole topology: every stage of `Stages`, the extra lanes, and the intake limits. */
 export interface Topology {
   readonly stages: Readonly<Record<Stage, StageSettings>>;
+  readonly lanes: Readonly<Record<Lane, StageSettings>>;
   /** Largest file intake accepts, in bytes (S3 objects are at most 5 TiB). */
   readonly maxFileBytes: number;
 }
@@ -38,6 +51,10 @@ export const topology: Topology = {
     ingest: { timeoutSeconds: 300, memoryMiB: 1024, batchSize: 1, maxReceiveCount: 3, maxConcurrency: 5 },
     process: { timeoutSeconds: 120, memoryMiB: 512, batchSize: 1, maxReceiveCount: 3, maxConcurrency: 5 },
     deliver: { timeoutSeconds: 60, memoryMiB: 256, batchSize: 5, maxReceiveCount: 3 },
+  },
+  lanes: {
+    'ingest-container': { timeoutSeconds: 900, memoryMiB: 2048, batchSize: 1, maxReceiveCount: 3, maxConcurrency: 2 },
+    'process-bulk': { timeoutSeconds: 300, memoryMiB: 1024, batchSize: 1, maxReceiveCount: 3, maxConcurrency: 2 },
   },
   maxFileBytes: 5 * 1024 ** 3,
 };
@@ -75,11 +92,14 @@ function checkInteger(where: string, field: string, value: number, min: number, 
  * const checked = validateTopology(topology);
  */
 export function validateTopology(candidate: Topology): Topology {
-  for (const stage of Stages) {
-    const settings = candidate.stages[stage];
-    const where = `Topology of stage "${stage}"`;
+  const laneNames = Object.keys(Lanes) as Lane[];
+  const all: [string, StageSettings | undefined, string][] = [
+    ...Stages.map((stage): [string, StageSettings | undefined, string] => [`Topology of stage "${stage}"`, candidate.stages[stage], `every stage of ${Stages.join(', ')} needs settings`]),
+    ...laneNames.map((lane): [string, StageSettings | undefined, string] => [`Topology of lane "${lane}"`, candidate.lanes?.[lane], `every lane of ${laneNames.join(', ')} needs settings`]),
+  ];
+  for (const [where, settings, need] of all) {
     if (settings === undefined) {
-      throw new TopologyError(`${where} is missing; every stage of ${Stages.join(', ')} needs settings`);
+      throw new TopologyError(`${where} is missing; ${need}`);
     }
     checkInteger(where, 'timeoutSeconds', settings.timeoutSeconds, 1, 900, 'the Lambda timeout limit');
     checkInteger(where, 'memoryMiB', settings.memoryMiB, 128, 10_240, 'the Lambda memory limits');

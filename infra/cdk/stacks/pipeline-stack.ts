@@ -4,8 +4,8 @@
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { Env, OutputPrefix } from '#shared/config.ts';
-import { projectRoot as defaultProjectRoot, topology as defaultTopology, validateTopology, type Topology } from '../config.ts';
+import { Env, OutputPrefix, TargetNames, Targets, type Target } from '#shared/config.ts';
+import { Lanes, projectRoot as defaultProjectRoot, topology as defaultTopology, validateTopology, type Topology } from '../config.ts';
 import { PipelineStage } from '../constructs/pipeline-stage.ts';
 import { PipelineTables, TableRoles } from '../constructs/pipeline-tables.ts';
 import { AccessLogsBucket, SecureBucket } from '../constructs/secure-bucket.ts';
@@ -16,7 +16,7 @@ export const BucketRoles = ['Inbox', 'Quarantine', 'Archive', 'Products', 'Distr
 export type BucketRole = (typeof BucketRoles)[number];
 
 /** Roles of the queues; each is the suffix of a `Queue<Role>` and a `Queue<Role>Dlq` output. */
-export const QueueRoles = ['Intake', 'EventBus', 'Ingest', 'Process', 'Deliver'] as const;
+export const QueueRoles = ['Intake', 'EventBus', 'Ingest', 'IngestContainer', 'Process', 'ProcessBulk', 'Deliver'] as const;
 export type QueueRole = (typeof QueueRoles)[number];
 
 /** Properties of the `PipelineStack`. */
@@ -55,6 +55,8 @@ export class PipelineStack extends Stack {
     process: PipelineStage;
     deliver: PipelineStage;
   }>;
+  /** The extra lanes: same code as a stage, own queue, function and capacity. */
+  public readonly lanes: Readonly<{ ingestContainer: PipelineStage; processBulk: PipelineStage }>;
 
   public constructor(scope: Construct, id: string, props: PipelineStackProps = {}) {
     super(scope, id, {
@@ -89,19 +91,28 @@ export class PipelineStack extends Stack {
     const ingest = new PipelineStage(this, 'Ingest', { stage: 'ingest', settings: settings.ingest, projectRoot });
     const processStage = new PipelineStage(this, 'Process', { stage: 'process', settings: settings.process, projectRoot });
     const deliver = new PipelineStage(this, 'Deliver', { stage: 'deliver', settings: settings.deliver, projectRoot });
+    const lane = (name: keyof typeof Lanes): PipelineStage =>
+      new PipelineStage(this, Lanes[name].id, { stage: Lanes[name].stage, settings: topology.lanes[name], projectRoot });
+    const ingestContainer = lane('ingest-container');
+    const processBulk = lane('process-bulk');
     this.stages = { intake, scheduler, ingest, process: processStage, deliver };
+    this.lanes = { ingestContainer, processBulk };
     const eventBus = scheduler.queue;
-    this.queues = { Intake: intake.queue, EventBus: eventBus, Ingest: ingest.queue, Process: processStage.queue, Deliver: deliver.queue };
+    this.queues = {
+      Intake: intake.queue, EventBus: eventBus, Ingest: ingest.queue, IngestContainer: ingestContainer.queue,
+      Process: processStage.queue, ProcessBulk: processBulk.queue, Deliver: deliver.queue,
+    };
 
     // Intake rejects unknown provider prefixes itself, so every created object is announced.
     inbox.notifyOnObjectCreated(intake.queue.queue);
 
     const idempotencyTable = tables.idempotency.tableName;
-    for (const stage of [intake, scheduler, ingest, processStage, deliver]) {
+    for (const stage of [intake, scheduler, ingest, ingestContainer, processStage, processBulk, deliver]) {
       tables.grantReadWriteData('Idempotency', stage.fn);
       stage.fn.addEnvironment(Env.idempotencyTable, idempotencyTable);
     }
-    for (const stage of [intake, ingest, processStage, deliver]) {
+    // The scheduler sends to its own queue too: deadline timers are delayed messages on it.
+    for (const stage of [intake, scheduler, ingest, ingestContainer, processStage, processBulk, deliver]) {
       eventBus.grantSendMessages(stage.fn);
       stage.fn.addEnvironment(Env.eventBusQueueUrl, eventBus.queueUrl);
     }
@@ -120,35 +131,41 @@ export class PipelineStack extends Stack {
     // scheduler: records events, sends work to the next stages.
     tables.grantReadWriteData('Scheduler', scheduler.fn);
     tables.grantReadWriteData('EventStore', scheduler.fn);
-    ingest.queue.grantSendMessages(scheduler.fn);
-    processStage.queue.grantSendMessages(scheduler.fn);
-    deliver.queue.grantSendMessages(scheduler.fn);
+    const targets: Record<Target, StageQueue> = {
+      ingest: ingest.queue, 'ingest-container': ingestContainer.queue,
+      'process-realtime': processStage.queue, 'process-bulk': processBulk.queue, deliver: deliver.queue,
+    };
+    for (const target of TargetNames) {
+      targets[target].grantSendMessages(scheduler.fn);
+      scheduler.fn.addEnvironment(Targets[target], targets[target].queueUrl);
+    }
     scheduler.fn
-      .addEnvironment(Env.ingestQueueUrl, ingest.queue.queueUrl)
-      .addEnvironment(Env.processQueueUrl, processStage.queue.queueUrl)
-      .addEnvironment(Env.deliverQueueUrl, deliver.queue.queueUrl)
       .addEnvironment(Env.schedulerTable, tables.scheduler.tableName)
       .addEnvironment(Env.eventStoreTable, tables.eventStore.tableName);
 
-    // ingest: archives accepted files, moves corrupt ones to quarantine.
-    inbox.grantReadObjects(ingest.fn);
-    inbox.grantDeleteObjects(ingest.fn);
-    archive.grantPutObjects(ingest.fn);
-    quarantine.grantPutObjects(ingest.fn);
-    tables.grantReadWriteData('Catalog', ingest.fn);
-    ingest.fn
-      .addEnvironment(Env.inboxBucket, inbox.bucketName)
-      .addEnvironment(Env.archiveBucket, archive.bucketName)
-      .addEnvironment(Env.quarantineBucket, quarantine.bucketName)
-      .addEnvironment(Env.catalogTable, tables.catalog.tableName);
+    // ingest (both lanes): archives accepted files, moves corrupt ones to quarantine.
+    for (const fn of [ingest.fn, ingestContainer.fn]) {
+      inbox.grantReadObjects(fn);
+      inbox.grantDeleteObjects(fn);
+      archive.grantPutObjects(fn);
+      quarantine.grantPutObjects(fn);
+      tables.grantReadWriteData('Catalog', fn);
+      fn
+        .addEnvironment(Env.inboxBucket, inbox.bucketName)
+        .addEnvironment(Env.archiveBucket, archive.bucketName)
+        .addEnvironment(Env.quarantineBucket, quarantine.bucketName)
+        .addEnvironment(Env.catalogTable, tables.catalog.tableName);
+    }
 
-    // process: turns archived files into products.
-    archive.grantReadObjects(processStage.fn);
-    products.grantReadObjects(processStage.fn);
-    products.grantPutObjects(processStage.fn);
-    processStage.fn
-      .addEnvironment(Env.archiveBucket, archive.bucketName)
-      .addEnvironment(Env.productsBucket, products.bucketName);
+    // process (both lanes): turns archived files into products.
+    for (const fn of [processStage.fn, processBulk.fn]) {
+      archive.grantReadObjects(fn);
+      products.grantReadObjects(fn);
+      products.grantPutObjects(fn);
+      fn
+        .addEnvironment(Env.archiveBucket, archive.bucketName)
+        .addEnvironment(Env.productsBucket, products.bucketName);
+    }
 
     // deliver: copies products to distribution and records the delivery.
     products.grantReadObjects(deliver.fn);

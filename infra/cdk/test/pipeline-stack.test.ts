@@ -5,7 +5,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Env, OutputPrefix, Stages, type Stage } from '#shared/config.ts';
 import { buildApp, StackId } from '../app.ts';
-import { topology, validateTopology, TopologyError, type Topology } from '../config.ts';
+import { Lanes, topology, validateTopology, TopologyError, type Lane, type StageSettings, type Topology } from '../config.ts';
 import { TableRoles } from '../constructs/pipeline-tables.ts';
 import { BucketRoles, PipelineStack, QueueRoles } from '../stacks/pipeline-stack.ts';
 import {
@@ -30,8 +30,15 @@ interface StageWiring {
   readonly queue: CfnResourceJson;
 }
 
-function wiringOf(json: TemplateJson, stage: Stage): StageWiring {
-  const functionId = logicalIdAt(json, `${StackId}/${pascal(stage)}/Function/Resource`);
+/** Every consumer: the stages, then the extra lanes running a stage's code. */
+const consumers: { name: string; id: string; stage: Stage; settings: StageSettings }[] = [
+  ...Stages.map((stage) => ({ name: stage, id: pascal(stage), stage, settings: topology.stages[stage] })),
+  ...(Object.keys(Lanes) as Lane[]).map((lane) => ({ name: lane, id: Lanes[lane].id, stage: Lanes[lane].stage as Stage, settings: topology.lanes[lane] })),
+];
+
+function wiringOf(json: TemplateJson, stageOrId: string): StageWiring {
+  const stage = stageOrId;
+  const functionId = logicalIdAt(json, `${StackId}/${/^[a-z]/.test(stageOrId) ? pascal(stageOrId as Stage) : stageOrId}/Function/Resource`);
   const fn = resource(json, functionId, 'AWS::Lambda::Function');
   const mappings = Object.values(resourcesOfType(json, 'AWS::Lambda::EventSourceMapping')).filter(
     (m) => referencedId(m.Properties?.['FunctionName']) === functionId,
@@ -86,7 +93,7 @@ describe('PipelineStack', () => {
     );
   });
 
-  it('runs no other Node.js function than the five stages', () => {
+  it('runs no other Node.js function than the stages and their lanes', () => {
     // Prepare
     const functions = Object.values(resourcesOfType(json, 'AWS::Lambda::Function'));
 
@@ -97,12 +104,12 @@ describe('PipelineStack', () => {
       .sort();
 
     // Assess
-    expect(nodeFunctionPaths).toEqual(Stages.map((s) => `${StackId}/${pascal(s)}/Function/Resource`).sort());
+    expect(nodeFunctionPaths).toEqual(consumers.map((c) => `${StackId}/${c.id}/Function/Resource`).sort());
   });
 
   it('reports batch item failures with the configured batch size on every event source mapping', () => {
     // Prepare
-    const mappings = Stages.map((stage) => [stage, wiringOf(json, stage).mapping] as const);
+    const mappings = consumers.map((c) => [c.name, wiringOf(json, c.id).mapping] as const);
 
     // Act
     const settings = mappings.map(([stage, mapping]) => ({
@@ -115,15 +122,15 @@ describe('PipelineStack', () => {
 
     // Assess
     expect(settings).toEqual(
-      Stages.map((stage) => ({
-        stage,
+      consumers.map((c) => ({
+        stage: c.name,
         responseTypes: ['ReportBatchItemFailures'],
-        batchSize: topology.stages[stage].batchSize,
-        maxConcurrency: topology.stages[stage].maxConcurrency,
+        batchSize: c.settings.batchSize,
+        maxConcurrency: c.settings.maxConcurrency,
       })),
     );
     expect(resourcesOfType(json, 'AWS::Lambda::EventSourceMapping')).toSatisfy(
-      (all: object) => Object.keys(all).length === Stages.length,
+      (all: object) => Object.keys(all).length === consumers.length,
     );
   });
 
@@ -317,8 +324,11 @@ describe('PipelineStack', () => {
     const expected: Record<Stage, string[]> = {
       intake: [Env.eventBusQueueUrl, Env.inboxBucket, Env.quarantineBucket, Env.catalogTable, Env.idempotencyTable, Env.maxFileBytes],
       scheduler: [
+        Env.eventBusQueueUrl,
         Env.ingestQueueUrl,
+        Env.ingestContainerQueueUrl,
         Env.processQueueUrl,
+        Env.processBulkQueueUrl,
         Env.deliverQueueUrl,
         Env.schedulerTable,
         Env.eventStoreTable,
@@ -330,13 +340,13 @@ describe('PipelineStack', () => {
     };
     const powertools = ['POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
 
-    for (const stage of Stages) {
+    for (const { id, stage } of consumers) {
       // Act
-      const variables = (wiringOf(json, stage).fn.Properties?.['Environment'] as { Variables: Record<string, unknown> })
+      const variables = (wiringOf(json, id).fn.Properties?.['Environment'] as { Variables: Record<string, unknown> })
         .Variables;
 
-      // Assess
-      expect(Object.keys(variables).sort(), stage).toEqual([...expected[stage], ...powertools].sort());
+      // Assess: a lane has exactly the environment of the stage whose code it runs.
+      expect(Object.keys(variables).sort(), id).toEqual([...expected[stage], ...powertools].sort());
       expect(variables['POWERTOOLS_SERVICE_NAME'], stage).toBe(stage);
       expect(variables['POWERTOOLS_METRICS_NAMESPACE'], stage).toBe('cometflow');
     }
