@@ -126,24 +126,44 @@ interface S3NotificationRecord {
  * `+` for spaces (S3 notification format).
  */
 export function parseNotification(body: string): Upload[] {
-  let message: { Event?: string; Records?: S3NotificationRecord[] };
+  let message: { Event?: unknown; Records?: unknown } | null;
   try {
     message = JSON.parse(body) as typeof message;
   } catch (error) {
     throw new InvalidInputError(`Intake queue message is not JSON; expected an S3 event notification (first 80 characters: ${JSON.stringify(body.slice(0, 80))})`, { cause: error });
   }
+  // Anything but InvalidInputError would be retried as if it were transient: check every shape.
+  if (typeof message !== 'object' || message === null) {
+    throw new InvalidInputError(`Intake queue message is ${JSON.stringify(message)}; expected an S3 event notification object`);
+  }
   if (message.Event === 's3:TestEvent') return [];
   if (!Array.isArray(message.Records)) {
     throw new InvalidInputError('Intake queue message has no Records array; expected an S3 event notification');
   }
-  return message.Records
-    .filter((r) => r.eventName?.startsWith('ObjectCreated:') ?? false)
+  return (message.Records as unknown[])
+    .filter((r): r is S3NotificationRecord => {
+      if (typeof r !== 'object' || r === null) {
+        throw new InvalidInputError(`S3 notification record ${JSON.stringify(r)} is not an S3 event record; expected an object with eventName and s3`);
+      }
+      const { eventName } = r as S3NotificationRecord;
+      return typeof eventName === 'string' && eventName.startsWith('ObjectCreated:');
+    })
     .map((r) => {
       const bucket = r.s3?.bucket?.name;
       const key = r.s3?.object?.key;
-      if (bucket === undefined || key === undefined) {
+      if (typeof bucket !== 'string' || typeof key !== 'string') {
         throw new InvalidInputError('S3 notification record lacks s3.bucket.name or s3.object.key');
       }
-      return { bucket, key: decodeURIComponent(key.replace(/\+/g, ' ')), eventTime: new Date(r.eventTime ?? Date.now()) };
+      const eventTime = new Date(r.eventTime ?? Date.now());
+      if (Number.isNaN(eventTime.getTime())) {
+        throw new InvalidInputError(`S3 notification record has eventTime ${JSON.stringify(r.eventTime)}; expected an ISO 8601 time`);
+      }
+      let decoded: string;
+      try {
+        decoded = decodeURIComponent(key.replace(/\+/g, ' '));
+      } catch (error) {
+        throw new InvalidInputError(`S3 notification key ${JSON.stringify(key)} is not a valid URL-encoded key; expected S3's form encoding (+ for a space, %XX escapes)`, { cause: error });
+      }
+      return { bucket, key: decoded, eventTime };
     });
 }

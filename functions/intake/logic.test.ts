@@ -1,0 +1,367 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { EventTypes, type CometEvent } from '#events/registry.ts';
+import type { FileRejectedError, RejectionCode } from '#shared/conventions/rejection.ts';
+import { InvalidInputError } from '#shared/errors.ts';
+import { buildGrib2 } from '#shared/formats/grib2-validator.ts';
+import { HDF5_SIGNATURE } from '#shared/formats/signatures.ts';
+import { fciChunkName } from '#shared/samples/provider-files.ts';
+import { correlationOf, intakeUpload, parseNotification, type IntakeDeps, type Upload } from './logic.ts';
+
+const INBOX = 'cometflow-inbox';
+const QUARANTINE = 'cometflow-quarantine';
+const FCI_NAME = fciChunkName('20261122', 61, 1);
+const FCI_KEY = `eumetsat/${FCI_NAME}`;
+const ECMWF_KEY = 'ecmwf/S1D11221200112218001';
+
+/** NetCDF-4 content: HDF5 signature, then filler. */
+const hdf5Body = (size = 1024): Buffer => {
+  const body = Buffer.alloc(size, 0x2a);
+  HDF5_SIGNATURE.copy(body, 0);
+  return body;
+};
+
+const etagOf = (body: Buffer): string => createHash('md5').update(body).digest('hex');
+
+/** In-memory intake effects: the inbox is a map of key to bytes; every call is recorded. */
+function fakeIntake(objects: Record<string, Buffer>, options: { maxFileBytes?: number } = {}) {
+  const inbox = new Map(Object.entries(objects));
+  const catalog = new Set<string>();
+  const quarantined: { bucket: string; key: string; code: RejectionCode; message: string }[] = [];
+  const published: CometEvent[] = [];
+  const registered: string[] = [];
+  const deps: IntakeDeps = {
+    head: async (bucket, key) => {
+      const body = bucket === INBOX ? inbox.get(key) : undefined;
+      return body === undefined ? undefined : { size: body.length, etag: etagOf(body) };
+    },
+    readRange: async (_bucket, key, start, end) => inbox.get(key)!.subarray(start, end + 1),
+    quarantine: async (bucket, key, rejection: FileRejectedError) => {
+      quarantined.push({ bucket, key, code: rejection.code, message: rejection.message });
+      inbox.delete(key);
+      return { bucket: QUARANTINE, key };
+    },
+    register: async (_file, object) => {
+      const id = `${object.key}#${object.etag}`;
+      registered.push(id);
+      if (catalog.has(id)) return 'duplicate';
+      catalog.add(id);
+      return 'new';
+    },
+    publish: async (event) => { published.push(event); },
+    maxFileBytes: options.maxFileBytes ?? 1024 * 1024,
+  };
+  return { deps, inbox, catalog, quarantined, published, registered };
+}
+
+const uploadOf = (key: string, overrides: Partial<Upload> = {}): Upload => ({
+  bucket: INBOX, key, eventTime: new Date('2026-11-22T13:00:00Z'), ...overrides,
+});
+
+describe('intakeUpload', () => {
+  it('registers a valid FCI chunk and publishes file.available in the correlation of its cycle', async () => {
+    // Prepare
+    const body = hdf5Body();
+    const fake = fakeIntake({ [FCI_KEY]: body });
+
+    // Act
+    const result = await intakeUpload(uploadOf(FCI_KEY), fake.deps);
+
+    // Assess
+    expect(result.outcome).toBe('available');
+    expect(fake.published).toHaveLength(1);
+    const event = fake.published[0] as CometEvent<typeof EventTypes.fileAvailable>;
+    expect(event.type).toBe(EventTypes.fileAvailable);
+    expect(event.source).toBe('cometflow/intake');
+    expect(event.subject).toBe(FCI_KEY);
+    expect(event.correlationid).toBe('cycle-20261122-061');
+    expect(event.id).toMatch(/^[0-9a-f]{32}$/);
+    expect(event.data).toMatchObject({
+      file: { bucket: INBOX, key: FCI_KEY, size: body.length, etag: etagOf(body) },
+      provider: 'eumetsat',
+      name: FCI_NAME,
+      attributes: { kind: 'imager-chunk', repeatCycle: 61, chunk: 1, cycleId: '20261122-061' },
+    });
+    expect(fake.catalog.has(`${FCI_KEY}#${etagOf(body)}`)).toBe(true);
+    expect(fake.quarantined).toEqual([]);
+  });
+
+  it('gives the same upload the same event id every time', async () => {
+    // Prepare
+    const body = hdf5Body();
+    const first = fakeIntake({ [FCI_KEY]: body });
+    const second = fakeIntake({ [FCI_KEY]: body });
+
+    // Act
+    await intakeUpload(uploadOf(FCI_KEY), first.deps);
+    await intakeUpload(uploadOf(FCI_KEY, { eventTime: new Date('2026-11-22T13:05:00Z') }), second.deps);
+
+    // Assess
+    expect(first.published[0]!.id).toBe(second.published[0]!.id);
+  });
+
+  it('gives different content under the same key a different event id', async () => {
+    // Prepare
+    const first = fakeIntake({ [FCI_KEY]: hdf5Body(1024) });
+    const second = fakeIntake({ [FCI_KEY]: hdf5Body(2048) });
+
+    // Act
+    await intakeUpload(uploadOf(FCI_KEY), first.deps);
+    await intakeUpload(uploadOf(FCI_KEY), second.deps);
+
+    // Assess
+    expect(first.published[0]!.id).not.toBe(second.published[0]!.id);
+  });
+
+  it('registers a GRIB2 forecast in the correlation of its run', async () => {
+    // Prepare
+    const fake = fakeIntake({ [ECMWF_KEY]: buildGrib2(2, 100) });
+
+    // Act
+    const result = await intakeUpload(uploadOf(ECMWF_KEY), fake.deps);
+
+    // Assess
+    expect(result.outcome).toBe('available');
+    expect(fake.published[0]!.correlationid).toBe('forecast-2026-11-22T12:00:00.000Z');
+  });
+
+  it('publishes nothing for a duplicate upload', async () => {
+    // Prepare
+    const fake = fakeIntake({ [FCI_KEY]: hdf5Body() });
+    await intakeUpload(uploadOf(FCI_KEY), fake.deps);
+
+    // Act
+    const result = await intakeUpload(uploadOf(FCI_KEY), fake.deps);
+
+    // Assess
+    expect(result).toEqual({ outcome: 'duplicate', key: FCI_KEY });
+    expect(fake.published).toHaveLength(1);
+    expect(fake.registered).toHaveLength(2);
+  });
+
+  it('publishes nothing when the object is gone', async () => {
+    // Prepare
+    const fake = fakeIntake({});
+
+    // Act
+    const result = await intakeUpload(uploadOf(FCI_KEY), fake.deps);
+
+    // Assess
+    expect(result).toEqual({ outcome: 'gone', key: FCI_KEY });
+    expect(fake.published).toEqual([]);
+    expect(fake.quarantined).toEqual([]);
+    expect(fake.registered).toEqual([]);
+  });
+
+  it.each([
+    ['a wrong prefix', `noaa/${FCI_NAME}`, hdf5Body(), 'unknown-provider', /expected one of eumetsat\/, ecmwf\//],
+    ['a bad name', 'eumetsat/not-an-fci-name.nc', hdf5Body(), 'bad-name', /does not follow the MTG FCI L1c convention/],
+    ['a file too small to hold a signature', FCI_KEY, HDF5_SIGNATURE, 'bad-size', /File is 8 bytes; expected at least 16 bytes of hdf5 content/],
+    ['a file larger than allowed', FCI_KEY, hdf5Body(4097), 'bad-size', /File is 4097 bytes; expected at most 4096 bytes/],
+    ['content without the HDF5 signature', FCI_KEY, Buffer.alloc(1024, 0x41), 'bad-signature', /starts with 41 41 41 41 41 41 41 41; a NetCDF-4 file starts with the HDF5 signature/],
+    ['GRIB2 without the end marker', ECMWF_KEY, buildGrib2(1, 100).subarray(0, 96), 'bad-signature', /a GRIB2 file ends with "7777"/],
+  ] as const)('quarantines a file with %s and publishes file.rejected', async (_, key, body, code, reason) => {
+    // Prepare
+    const fake = fakeIntake({ [key]: body }, { maxFileBytes: 4096 });
+
+    // Act
+    const result = await intakeUpload(uploadOf(key), fake.deps);
+
+    // Assess
+    expect(result.outcome).toBe('rejected');
+    expect(fake.quarantined).toHaveLength(1);
+    expect(fake.quarantined[0]).toMatchObject({ bucket: INBOX, key, code });
+    expect(fake.quarantined[0]!.message).toMatch(reason);
+    expect(fake.registered).toEqual([]);
+    expect(fake.published).toHaveLength(1);
+    const event = fake.published[0] as CometEvent<typeof EventTypes.fileRejected>;
+    expect(event.type).toBe(EventTypes.fileRejected);
+    expect(event.correlationid).toBe(`upload-${key}`);
+    expect(event.data).toEqual({
+      file: { bucket: INBOX, key, size: body.length },
+      quarantine: { bucket: QUARANTINE, key },
+      code,
+      reason: fake.quarantined[0]!.message,
+    });
+  });
+
+  it('accepts a file of exactly the largest allowed size', async () => {
+    // Prepare
+    const fake = fakeIntake({ [FCI_KEY]: hdf5Body(4096) }, { maxFileBytes: 4096 });
+
+    // Act
+    const result = await intakeUpload(uploadOf(FCI_KEY), fake.deps);
+
+    // Assess
+    expect(result.outcome).toBe('available');
+  });
+
+  it('lets an error of a dependency through instead of quarantining', async () => {
+    // Prepare
+    const fake = fakeIntake({ [FCI_KEY]: hdf5Body() });
+    const deps: IntakeDeps = { ...fake.deps, readRange: async () => { throw new Error('socket hang up'); } };
+
+    // Act
+    const act = intakeUpload(uploadOf(FCI_KEY), deps);
+
+    // Assess
+    await expect(act).rejects.toThrow('socket hang up');
+    expect(fake.quarantined).toEqual([]);
+    expect(fake.published).toEqual([]);
+  });
+});
+
+describe('correlationOf', () => {
+  it('uses the analysis time for a forecast', () => {
+    // Act
+    const correlation = correlationOf({
+      provider: 'ecmwf', name: 'n',
+      attributes: { kind: 'forecast', convention: 'ecmwf-dissemination', stream: 'S1D', analysisTime: '2026-11-22T12:00:00.000Z', validTime: '2026-11-22T18:00:00.000Z' },
+    });
+
+    // Assess
+    expect(correlation).toBe('forecast-2026-11-22T12:00:00.000Z');
+  });
+});
+
+/** An S3 event notification record (S3 event version 2.1). */
+const notificationRecord = (key: string, overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
+  eventVersion: '2.1', eventSource: 'aws:s3', awsRegion: 'eu-central-1',
+  eventTime: '2026-11-22T10:05:13.117Z', eventName: 'ObjectCreated:Put',
+  s3: { s3SchemaVersion: '1.0', bucket: { name: INBOX }, object: { key, size: 1024, eTag: 'e', sequencer: '01' } },
+  ...overrides,
+});
+
+const notification = (...records: Record<string, unknown>[]): string => JSON.stringify({ Records: records });
+
+describe('parseNotification', () => {
+  it('reads bucket, decoded key and event time of an ObjectCreated record', () => {
+    // Prepare
+    const body = notification(notificationRecord('ecmwf/S1D11221200112218001'));
+
+    // Act
+    const uploads = parseNotification(body);
+
+    // Assess
+    expect(uploads).toEqual([{ bucket: INBOX, key: 'ecmwf/S1D11221200112218001', eventTime: new Date('2026-11-22T10:05:13.117Z') }]);
+  });
+
+  it('returns nothing for the test event S3 sends when notifications are configured', () => {
+    // Prepare
+    const body = JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Time: '2026-11-20T08:12:03.000Z', Bucket: INBOX });
+
+    // Act
+    const uploads = parseNotification(body);
+
+    // Assess
+    expect(uploads).toEqual([]);
+  });
+
+  it('decodes %2C, %2B and + in keys the way S3 encodes them', () => {
+    // Prepare
+    const body = notification(
+      notificationRecord('eumetsat/W_XX-EUMETSAT-Darmstadt%2CIMG%2BSAT%2CMTI1%2BFCI-1C.nc'),
+      notificationRecord('eumetsat/a+name+with+spaces%25.nc'),
+    );
+
+    // Act
+    const uploads = parseNotification(body);
+
+    // Assess
+    expect(uploads.map((u) => u.key)).toEqual([
+      'eumetsat/W_XX-EUMETSAT-Darmstadt,IMG+SAT,MTI1+FCI-1C.nc',
+      'eumetsat/a name with spaces%.nc',
+    ]);
+  });
+
+  it('ignores records that are not ObjectCreated', () => {
+    // Prepare
+    const body = notification(
+      notificationRecord('ecmwf/removed', { eventName: 'ObjectRemoved:Delete' }),
+      notificationRecord('ecmwf/restored', { eventName: 'ObjectRestore:Completed' }),
+      notificationRecord('ecmwf/created', { eventName: 'ObjectCreated:CompleteMultipartUpload' }),
+      notificationRecord('ecmwf/unnamed', { eventName: undefined }),
+      notificationRecord('ecmwf/odd', { eventName: 42 }),
+    );
+
+    // Act
+    const uploads = parseNotification(body);
+
+    // Assess
+    expect(uploads.map((u) => u.key)).toEqual(['ecmwf/created']);
+  });
+
+  it.each([
+    ['a body that is not JSON', 'Records: []', /not JSON; expected an S3 event notification/],
+    ['a body without Records', JSON.stringify({ Event: 's3:ObjectCreated:Put' }), /has no Records array/],
+    ['a JSON body that is not an object', 'null', /is null; expected an S3 event notification object/],
+    ['a record without object key', notification({ eventName: 'ObjectCreated:Put', s3: { bucket: { name: INBOX } } }), /lacks s3.bucket.name or s3.object.key/],
+    ['a record without bucket', notification({ eventName: 'ObjectCreated:Put', s3: { object: { key: 'k' } } }), /lacks s3.bucket.name or s3.object.key/],
+    ['a key that is not valid percent-encoding', notification(notificationRecord('ecmwf/bad%E0%A4%A')), /not a valid URL-encoded key/],
+    ['a record that is not an object', notification(null as unknown as Record<string, unknown>), /not an S3 event record/],
+    ['a key that is not a string', notification(notificationRecord(42 as unknown as string)), /lacks s3.bucket.name or s3.object.key/],
+    ['an event time that is not a time', notification(notificationRecord('ecmwf/k', { eventTime: 'yesterday' })), /eventTime "yesterday"; expected an ISO 8601 time/],
+  ])('rejects %s with InvalidInputError', (_, body, message) => {
+    // Act
+    const act = (): unknown => parseNotification(body);
+
+    // Assess
+    expect(act).toThrow(InvalidInputError);
+    expect(act).toThrow(message);
+  });
+});
+
+/** mulberry32: a small seeded PRNG. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('parseNotification under fuzzing', () => {
+  it('throws nothing but InvalidInputError for random and mutated notifications', () => {
+    // Prepare
+    const random = prng(7);
+    const int = (below: number): number => Math.floor(random() * below);
+    const pick = <T>(items: readonly T[]): T => items[int(items.length)]!;
+    const text = (): string => Array.from({ length: int(20) }, () => pick([...'ab%+/2CE0F9 \u00e9{}[]":,'])).join('');
+    const value = (): unknown => pick([null, 0, true, text(), [], {}, [null], { name: text() }, { key: text() }]);
+    const valid = (): Record<string, unknown> => notificationRecord(`eumetsat/${text()}`);
+    const mutate = (record: Record<string, unknown>): Record<string, unknown> => {
+      const s3 = record.s3 as { bucket: Record<string, unknown>; object: Record<string, unknown> };
+      switch (int(5)) {
+        case 0: return { ...record, [pick(['eventName', 'eventTime', 's3'])]: value() };
+        case 1: return { ...record, s3: { ...s3, [pick(['bucket', 'object'])]: value() } };
+        case 2: return { ...record, s3: { ...s3, object: { ...s3.object, key: value() } } };
+        case 3: return { ...record, s3: { ...s3, bucket: { name: value() } } };
+        default: return record;
+      }
+    };
+    const bodies = Array.from({ length: 3000 }, (_, i) => {
+      if (i % 5 === 0) return text();
+      if (i % 5 === 1) return JSON.stringify(value());
+      if (i % 5 === 2) return JSON.stringify({ Records: value() });
+      return JSON.stringify({ Records: Array.from({ length: 1 + int(3) }, () => (random() < 0.1 ? value() : mutate(valid()))) });
+    });
+
+    // Act
+    const unexpected = bodies.flatMap((body) => {
+      try {
+        parseNotification(body).forEach((u) => {
+          if (typeof u.key !== 'string' || typeof u.bucket !== 'string') throw new TypeError(`parsed a non-string key or bucket from ${body}`);
+        });
+        return [];
+      } catch (error) {
+        return error instanceof InvalidInputError ? [] : [`${String(error)} for ${body}`];
+      }
+    });
+
+    // Assess
+    expect(unexpected).toEqual([]);
+  });
+});
