@@ -90,7 +90,8 @@ export class Resolver {
       switch (fn) {
         case 'Ref': return this.ref(arg as string);
         case 'Fn::GetAtt': {
-          const [id, attribute] = Array.isArray(arg) ? arg as [string, string] : (arg as string).split('.') as [string, string];
+          // The string form splits at the first dot only: `Db.Endpoint.Address` reads `Endpoint.Address`.
+          const [id, attribute] = Array.isArray(arg) ? arg as [string, string] : (arg as string).split(/\.(.*)/s) as [string, string];
           return this.getAtt(id, attribute);
         }
         case 'Fn::Join': {
