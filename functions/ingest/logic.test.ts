@@ -1,0 +1,216 @@
+import { createHash } from 'node:crypto';
+import { Readable, Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { describe, expect, it } from 'vitest';
+import { EventTypes, type CometEvent, type EventData } from '#events/registry.ts';
+import { parseEcmwfName } from '#shared/conventions/ecmwf.ts';
+import { parseFciName } from '#shared/conventions/mtg-fci.ts';
+import type { RejectionCode } from '#shared/conventions/rejection.ts';
+import { wrap } from '#shared/envelope/envelope.ts';
+import { buildGrib2 } from '#shared/formats/grib2-validator.ts';
+import { HDF5_SIGNATURE } from '#shared/formats/signatures.ts';
+import { fciChunkName } from '#shared/samples/provider-files.ts';
+import { archiveKeyOf, ingestFile, type ArchiveWrite, type IngestDeps } from './logic.ts';
+
+const INBOX = 'cometflow-inbox';
+const ARCHIVE = 'cometflow-archive';
+const QUARANTINE = 'cometflow-quarantine';
+const ECMWF_NAME = 'S1D11221200112218001';
+const FCI_NAME = fciChunkName('20261122', 61, 1);
+
+const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+
+/** An `ingest.requested` command for a file of `size` bytes in the inbox. */
+function ingestRequested(provider: 'ecmwf' | 'eumetsat', size: number): CometEvent<typeof EventTypes.ingestRequested> {
+  const name = provider === 'ecmwf' ? ECMWF_NAME : FCI_NAME;
+  const attributes = provider === 'ecmwf' ? parseEcmwfName(name, new Date('2026-11-22T13:00:00Z')) : parseFciName(name);
+  const data: EventData<typeof EventTypes.ingestRequested> = {
+    file: { bucket: INBOX, key: `${provider}/${name}`, size, etag: 'etag-1' }, provider, name, attributes,
+  };
+  return wrap({ type: EventTypes.ingestRequested, source: 'cometflow/scheduler', data, id: 'command-1', correlationId: `run-${provider}` });
+}
+
+/**
+ * In-memory ingest effects: the inbox and the archive are maps of key to bytes. A write collects
+ * its body and lands in the archive only when `done()` sees the body finish; `abort` is recorded.
+ */
+function fakeIngest(inbox: Record<string, Buffer>, options: { chunkSize?: number } = {}) {
+  const objects = new Map(Object.entries(inbox));
+  const archive = new Map<string, { body: Buffer; metadata: Record<string, string> }>();
+  const aborted: string[] = [];
+  const quarantined: { bucket: string; key: string; code: RejectionCode; message: string }[] = [];
+  const marked: unknown[][] = [];
+  const published: CometEvent[] = [];
+  const deps: IngestDeps = {
+    archiveBucket: ARCHIVE,
+    open: async (_bucket, key) => {
+      const body = objects.get(key);
+      if (body === undefined) return undefined;
+      const size = options.chunkSize ?? 100;
+      return Readable.from(Array.from({ length: Math.ceil(body.length / size) }, (_, i) => body.subarray(i * size, (i + 1) * size)));
+    },
+    write: (_bucket, key, metadata): ArchiveWrite => {
+      const parts: Buffer[] = [];
+      const body = new Writable({ write(chunk: Buffer, _encoding, callback) { parts.push(chunk); callback(); } });
+      return {
+        body,
+        done: async () => {
+          await finished(body);
+          archive.set(key, { body: Buffer.concat(parts), metadata });
+        },
+        abort: async () => { aborted.push(key); },
+      };
+    },
+    quarantine: async (bucket, key, rejection) => {
+      quarantined.push({ bucket, key, code: rejection.code, message: rejection.message });
+      objects.delete(key);
+      return { bucket: QUARANTINE, key };
+    },
+    markIngested: async (...args) => { marked.push(args); },
+    publish: async (event) => { published.push(event); },
+  };
+  return { deps, objects, archive, aborted, quarantined, marked, published };
+}
+
+describe('ingestFile', () => {
+  it('copies a good GRIB2 file to its dated archive key and publishes file.ingested with its SHA-256', async () => {
+    // Prepare
+    const content = buildGrib2(3, 1000);
+    const command = ingestRequested('ecmwf', content.length);
+    const fake = fakeIngest({ [`ecmwf/${ECMWF_NAME}`]: content });
+    const archiveKey = `ecmwf/2026/11/22/${ECMWF_NAME}`;
+
+    // Act
+    const result = await ingestFile(command, fake.deps);
+
+    // Assess
+    expect(result.outcome).toBe('ingested');
+    expect(fake.archive.get(archiveKey)?.body.equals(content)).toBe(true);
+    expect(fake.archive.get(archiveKey)?.metadata).toEqual({ 'source-key': `ecmwf/${ECMWF_NAME}`, 'source-etag': 'etag-1' });
+    expect(fake.aborted).toEqual([]);
+    expect(fake.marked).toEqual([[`ecmwf/${ECMWF_NAME}`, 'etag-1', sha256(content), { bucket: ARCHIVE, key: archiveKey }]]);
+    expect(fake.published).toHaveLength(1);
+    const event = fake.published[0] as CometEvent<typeof EventTypes.fileIngested>;
+    expect(event).toMatchObject({ type: EventTypes.fileIngested, source: 'cometflow/ingest', correlationid: 'run-ecmwf', causationid: 'command-1' });
+    expect(event.data).toEqual({
+      source: command.data.file,
+      ingested: { bucket: ARCHIVE, key: archiveKey, size: content.length, sha256: sha256(content) },
+      provider: 'ecmwf', name: ECMWF_NAME, attributes: command.data.attributes,
+    });
+  });
+
+  it('gives the same request the same event id', async () => {
+    // Prepare
+    const content = buildGrib2(1, 100);
+    const first = fakeIngest({ [`ecmwf/${ECMWF_NAME}`]: content });
+    const second = fakeIngest({ [`ecmwf/${ECMWF_NAME}`]: content });
+
+    // Act
+    await ingestFile(ingestRequested('ecmwf', content.length), first.deps);
+    await ingestFile({ ...ingestRequested('ecmwf', content.length), id: 'command-2' }, second.deps);
+
+    // Assess
+    expect(first.published[0]!.id).toBe(second.published[0]!.id);
+  });
+
+  it('dates an FCI chunk by the start of its sensing', async () => {
+    // Prepare
+    const content = Buffer.concat([HDF5_SIGNATURE, Buffer.alloc(500, 1)]);
+    const fake = fakeIngest({ [`eumetsat/${FCI_NAME}`]: content });
+
+    // Act
+    const result = await ingestFile(ingestRequested('eumetsat', content.length), fake.deps);
+
+    // Assess
+    expect(result.outcome).toBe('ingested');
+    expect([...fake.archive.keys()]).toEqual([`eumetsat/2026/11/22/${FCI_NAME}`]);
+  });
+
+  it('aborts the write, quarantines and publishes file.rejected when message 2 has a bad end marker', async () => {
+    // Prepare
+    const content = buildGrib2(3, 1000);
+    content.write('7776', 1996, 'ascii');
+    const command = ingestRequested('ecmwf', content.length);
+    const fake = fakeIngest({ [`ecmwf/${ECMWF_NAME}`]: content });
+
+    // Act
+    const result = await ingestFile(command, fake.deps);
+
+    // Assess
+    expect(result.outcome).toBe('rejected');
+    expect(fake.aborted).toEqual([`ecmwf/2026/11/22/${ECMWF_NAME}`]);
+    expect(fake.archive.size).toBe(0);
+    expect(fake.marked).toEqual([]);
+    expect(fake.quarantined).toHaveLength(1);
+    expect(fake.quarantined[0]).toMatchObject({ bucket: INBOX, key: `ecmwf/${ECMWF_NAME}`, code: 'bad-structure' });
+    expect(fake.quarantined[0]!.message).toContain('GRIB2 message 2');
+    expect(fake.published).toHaveLength(1);
+    const event = fake.published[0] as CometEvent<typeof EventTypes.fileRejected>;
+    expect(event).toMatchObject({ type: EventTypes.fileRejected, correlationid: 'run-ecmwf', causationid: 'command-1' });
+    expect(event.data).toEqual({
+      file: { bucket: INBOX, key: `ecmwf/${ECMWF_NAME}`, size: content.length },
+      quarantine: { bucket: QUARANTINE, key: `ecmwf/${ECMWF_NAME}` },
+      code: 'bad-structure',
+      reason: fake.quarantined[0]!.message,
+    });
+  });
+
+  it('quarantines a file whose size differs from the size intake saw', async () => {
+    // Prepare
+    const content = buildGrib2(1, 100);
+    const fake = fakeIngest({ [`ecmwf/${ECMWF_NAME}`]: content });
+
+    // Act
+    const result = await ingestFile(ingestRequested('ecmwf', content.length + 1), fake.deps);
+
+    // Assess
+    expect(result.outcome).toBe('rejected');
+    expect(fake.quarantined[0]?.code).toBe('bad-size');
+    expect(fake.archive.size).toBe(0);
+  });
+
+  it('aborts and lets a read failure through without quarantining', async () => {
+    // Prepare
+    const fake = fakeIngest({});
+    const deps: IngestDeps = {
+      ...fake.deps,
+      open: async () => new Readable({ read() { this.destroy(new Error('connection reset')); } }),
+    };
+
+    // Act
+    const act = ingestFile(ingestRequested('ecmwf', 100), deps);
+
+    // Assess
+    await expect(act).rejects.toThrow('connection reset');
+    expect(fake.aborted).toHaveLength(1);
+    expect(fake.quarantined).toEqual([]);
+    expect(fake.published).toEqual([]);
+  });
+
+  it('does nothing when the file is gone from the inbox', async () => {
+    // Prepare
+    const fake = fakeIngest({});
+
+    // Act
+    const result = await ingestFile(ingestRequested('ecmwf', 100), fake.deps);
+
+    // Assess
+    expect(result).toEqual({ outcome: 'gone', key: `ecmwf/${ECMWF_NAME}` });
+    expect(fake.archive.size).toBe(0);
+    expect(fake.aborted).toEqual([]);
+    expect(fake.published).toEqual([]);
+  });
+});
+
+describe('archiveKeyOf', () => {
+  it('dates a forecast by its analysis time', () => {
+    // Prepare
+    const attributes = parseEcmwfName('S1D12311800010106001', new Date('2027-01-01T01:00:00Z'));
+
+    // Act
+    const key = archiveKeyOf('ecmwf', 'S1D12311800010106001', attributes);
+
+    // Assess
+    expect(key).toBe('ecmwf/2026/12/31/S1D12311800010106001');
+  });
+});

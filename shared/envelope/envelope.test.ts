@@ -1,0 +1,282 @@
+import { describe, expect, it } from 'vitest';
+import { dataSchemaOf, EventTypes, type CometEvent, type EventData } from '#events/registry.ts';
+import { parseFciName } from '../conventions/mtg-fci.ts';
+import { InvalidInputError } from '../errors.ts';
+import { unwrap, wrap } from './envelope.ts';
+
+const FCI_NAME = 'W_XX-EUMETSAT-Darmstadt,IMG+SAT,MTI1+FCI-1C-RRAD-FDHSI-FD--CHK-BODY---NC4E_C_EUMT_20261122101509_IDPFI_OPE_20261122101007_20261122101017_N_JLS_C_0061_0001.nc';
+
+/** Data of a `file.available` for one FCI chunk. */
+const fileAvailableData = (overrides: Partial<EventData<typeof EventTypes.fileAvailable>> = {}): EventData<typeof EventTypes.fileAvailable> => ({
+  file: { bucket: 'cometflow-inbox', key: `eumetsat/${FCI_NAME}`, size: 1024, etag: '34d363a1abad5cbad226d6a3358ba49d' },
+  provider: 'eumetsat',
+  name: FCI_NAME,
+  attributes: parseFciName(FCI_NAME),
+  ...overrides,
+});
+
+/** A valid `file.available` event. */
+const fileAvailableEvent = (): CometEvent<typeof EventTypes.fileAvailable> => wrap({
+  type: EventTypes.fileAvailable, source: 'cometflow/intake', data: fileAvailableData(),
+  id: 'event-1', correlationId: 'cycle-20261122-061', time: new Date('2026-11-22T10:15:10Z'), subject: `eumetsat/${FCI_NAME}`,
+});
+
+/** Runs `act` and returns the InvalidInputError it throws, failing the test on anything else. */
+const invalidInputOf = (act: () => unknown): InvalidInputError => {
+  try {
+    act();
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidInputError);
+    return error as InvalidInputError;
+  }
+  throw new Error('expected an InvalidInputError, but nothing was thrown');
+};
+
+describe('wrap', () => {
+  it('fills the CloudEvents envelope around the data', () => {
+    // Prepare
+    const data = fileAvailableData();
+
+    // Act
+    const event = wrap({
+      type: EventTypes.fileAvailable, source: 'cometflow/intake', data, id: 'event-1',
+      correlationId: 'cycle-20261122-061', time: new Date('2026-11-22T10:15:10Z'), subject: 'eumetsat/x',
+    });
+
+    // Assess
+    expect(event).toEqual({
+      specversion: '1.0',
+      id: 'event-1',
+      source: 'cometflow/intake',
+      type: EventTypes.fileAvailable,
+      time: '2026-11-22T10:15:10.000Z',
+      subject: 'eumetsat/x',
+      dataschema: dataSchemaOf(EventTypes.fileAvailable),
+      datacontenttype: 'application/json',
+      correlationid: 'cycle-20261122-061',
+      causationid: 'event-1',
+      data,
+    });
+  });
+
+  it('generates a fresh id and the current time when none are given, and leaves out an absent subject', () => {
+    // Act
+    const first = wrap({ type: EventTypes.fileAvailable, source: 's', data: fileAvailableData(), correlationId: 'c' });
+    const second = wrap({ type: EventTypes.fileAvailable, source: 's', data: fileAvailableData(), correlationId: 'c' });
+
+    // Assess
+    expect(first.id).not.toBe(second.id);
+    expect(first.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(Math.abs(Date.parse(first.time) - Date.now())).toBeLessThan(60_000);
+    expect(first).not.toHaveProperty('subject');
+  });
+
+  it('keeps the correlation of the cause and uses its id as causationid', () => {
+    // Prepare
+    const cause = fileAvailableEvent();
+
+    // Act
+    const command = wrap({ type: EventTypes.ingestRequested, source: 'cometflow/scheduler', data: cause.data, cause, correlationId: 'ignored', id: 'command-1' });
+
+    // Assess
+    expect(command.correlationid).toBe(cause.correlationid);
+    expect(command.causationid).toBe(cause.id);
+    expect(command.id).toBe('command-1');
+  });
+
+  it('rejects an event with neither cause nor correlation id', () => {
+    // Act
+    const error = invalidInputOf(() => wrap({ type: EventTypes.fileAvailable, source: 's', data: fileAvailableData() }));
+
+    // Assess
+    expect(error.message).toBe(`Event ${EventTypes.fileAvailable} needs a cause or a correlationId; got neither`);
+  });
+
+  it('rejects data that does not match the schema and names the field', () => {
+    // Prepare
+    const data = fileAvailableData({ file: { bucket: 'cometflow-inbox', key: 'k', size: -1, etag: 'e' } });
+
+    // Act
+    const error = invalidInputOf(() => wrap({ type: EventTypes.fileAvailable, source: 's', data, correlationId: 'c' }));
+
+    // Assess
+    expect(error.message).toContain(`Data of ${EventTypes.fileAvailable} does not match its schema`);
+    expect(error.message).toContain('file.size');
+  });
+
+  it('fills in schema defaults of the data', () => {
+    // Prepare
+    const data = {
+      algorithm: 'byte-statistics', productType: 'p',
+      inputs: [{ bucket: 'cometflow-archive', key: 'k', name: 'n', size: 1, sha256: 'a'.repeat(64) }],
+    } as unknown as EventData<typeof EventTypes.processingRequested>;
+
+    // Act
+    const event = wrap({ type: EventTypes.processingRequested, source: 's', data, correlationId: 'c' });
+
+    // Assess
+    expect(event.data.degraded).toBe(false);
+    expect(event.data.missing).toEqual([]);
+  });
+});
+
+describe('unwrap', () => {
+  it('returns the event that was wrapped', () => {
+    // Prepare
+    const event = fileAvailableEvent();
+
+    // Act
+    const unwrapped = unwrap(JSON.stringify(event), [EventTypes.fileAvailable]);
+
+    // Assess
+    expect(unwrapped).toEqual(event);
+  });
+
+  it('rejects a body that is not JSON and quotes its beginning', () => {
+    // Act
+    const error = invalidInputOf(() => unwrap('not json at all', [EventTypes.fileAvailable]));
+
+    // Assess
+    expect(error.message).toContain('Message body is not JSON');
+    expect(error.message).toContain('"not json at all"');
+    expect(error.message).toContain('expected a CloudEvents 1.0 JSON event');
+    expect(error.cause).toBeInstanceOf(SyntaxError);
+  });
+
+  it('quotes at most 80 characters of a long body', () => {
+    // Act
+    const error = invalidInputOf(() => unwrap(`x${'y'.repeat(200)}`, [EventTypes.fileAvailable]));
+
+    // Assess
+    expect(error.message).toContain(`"x${'y'.repeat(79)}"`);
+    expect(error.message).not.toContain('y'.repeat(80));
+  });
+
+  it('rejects JSON that is not a CloudEvent and names the missing field', () => {
+    // Prepare
+    const { specversion: _, ...withoutVersion } = fileAvailableEvent();
+
+    // Act
+    const error = invalidInputOf(() => unwrap(JSON.stringify(withoutVersion), [EventTypes.fileAvailable]));
+
+    // Assess
+    expect(error.message).toContain('Message is not a CloudEvents 1.0 event of this catalog');
+    expect(error.message).toContain('specversion');
+  });
+
+  it('rejects an event of a type outside the catalog', () => {
+    // Prepare
+    const body = JSON.stringify({ ...fileAvailableEvent(), type: 'com.example.other' });
+
+    // Act
+    const error = invalidInputOf(() => unwrap(body, [EventTypes.fileAvailable]));
+
+    // Assess
+    expect(error.message).toContain('Message is not a CloudEvents 1.0 event of this catalog');
+    expect(error.message).toContain('type');
+  });
+
+  it('rejects an event of a type this consumer does not handle and lists the expected ones', () => {
+    // Prepare
+    const body = JSON.stringify(fileAvailableEvent());
+
+    // Act
+    const error = invalidInputOf(() => unwrap(body, [EventTypes.ingestRequested, EventTypes.fileIngested]));
+
+    // Assess
+    expect(error.message).toBe(`Event type ${EventTypes.fileAvailable} is not handled here; expected one of ${EventTypes.ingestRequested}, ${EventTypes.fileIngested}`);
+  });
+
+  it('rejects data that does not match its type and names the event and the field', () => {
+    // Prepare
+    const event = fileAvailableEvent();
+    const body = JSON.stringify({ ...event, data: { ...event.data, provider: 'noaa' } });
+
+    // Act
+    const error = invalidInputOf(() => unwrap(body, [EventTypes.fileAvailable]));
+
+    // Assess
+    expect(error.message).toContain(`Data of ${EventTypes.fileAvailable} event event-1 does not match its schema`);
+    expect(error.message).toContain('provider');
+  });
+});
+
+/** mulberry32: a small seeded PRNG. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('unwrap under fuzzing', () => {
+  const random = prng(20261122);
+  const int = (below: number): number => Math.floor(random() * below);
+  const pick = <T>(items: readonly T[]): T => items[int(items.length)]!;
+  const randomText = (): string => Array.from({ length: int(60) }, () => String.fromCharCode(int(0x2ff))).join('');
+  const randomJson = (depth = 0): unknown => {
+    switch (int(depth > 3 ? 5 : 7)) {
+      case 0: return null;
+      case 1: return random() < 0.5;
+      case 2: return pick([0, -1, 1.5, 1e308, int(1e9)]);
+      case 3: return randomText();
+      case 4: return pick(['1.0', '', 'cometflow.file.available', '2026-11-22T10:15:10Z', 'application/json']);
+      case 5: return Array.from({ length: int(4) }, () => randomJson(depth + 1));
+      default: return Object.fromEntries(Array.from({ length: int(4) }, () => [pick(['id', 'type', 'data', 'file', randomText()]), randomJson(depth + 1)]));
+    }
+  };
+  /** Replaces, deletes or adds one value somewhere inside a JSON object. */
+  const mutateJson = (value: Record<string, unknown>): void => {
+    const keys = Object.keys(value);
+    const key = keys.length === 0 || random() < 0.1 ? randomText() : pick(keys);
+    const inner = value[key];
+    if (inner !== null && typeof inner === 'object' && !Array.isArray(inner) && random() < 0.6) {
+      mutateJson(inner as Record<string, unknown>);
+    } else if (random() < 0.3) {
+      delete value[key];
+    } else {
+      value[key] = randomJson();
+    }
+  };
+  const valid = JSON.stringify(fileAvailableEvent());
+  const randomBody = (i: number): string => {
+    switch (i % 4) {
+      case 0: return randomText();
+      case 1: return JSON.stringify(randomJson());
+      case 2: {
+        const event = JSON.parse(valid) as Record<string, unknown>;
+        for (let n = 1 + int(3); n > 0; n -= 1) mutateJson(event);
+        return JSON.stringify(event);
+      }
+      default: {
+        const at = int(valid.length);
+        return `${valid.slice(0, at)}${randomText().slice(0, 2)}${valid.slice(at + int(3))}`;
+      }
+    }
+  };
+
+  it('throws nothing but InvalidInputError for random and mutated bodies', () => {
+    // Prepare
+    const bodies = Array.from({ length: 3000 }, (_, i) => randomBody(i));
+
+    // Act
+    const outcomes = bodies.map((body) => {
+      try {
+        unwrap(body, [EventTypes.fileAvailable]);
+        return 'accepted';
+      } catch (error) {
+        if (error instanceof InvalidInputError) return 'rejected';
+        return `${String(error)} for ${JSON.stringify(body)}`;
+      }
+    });
+
+    // Assess
+    const unexpected = outcomes.filter((o) => o !== 'accepted' && o !== 'rejected');
+    expect(unexpected).toEqual([]);
+    expect(outcomes.filter((o) => o === 'rejected').length).toBeGreaterThan(2000);
+  });
+});
