@@ -51,7 +51,8 @@ async function readEventStore(documents: DynamoDBDocumentClient, table: string):
   let start: Record<string, unknown> | undefined;
   do {
     const page = await documents.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start, ConsistentRead: true }));
-    for (const item of page.Items ?? []) events.push(JSON.parse(item.event as string) as CometEvent);
+    // Guard items (one per event id) carry no event.
+    for (const item of page.Items ?? []) if (typeof item.event === 'string') events.push(JSON.parse(item.event) as CometEvent);
     start = page.LastEvaluatedKey;
   } while (start !== undefined);
   return events;

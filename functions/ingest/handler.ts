@@ -5,7 +5,7 @@ import { documentClient, s3Client, sqsClient } from '#shared/clients/aws.ts';
 import { sqsSender } from '#shared/clients/bus.ts';
 import { Env, readEnv } from '#shared/config.ts';
 import { eventStage } from '#shared/stage/stage-handler.ts';
-import { headObject, openObject, quarantineObject, streamedWrite } from '#shared/storage/s3.ts';
+import { deleteObject, headObject, openObject, quarantineObject, streamedWrite } from '#shared/storage/s3.ts';
 import { ingestFile, type IngestDeps } from './logic.ts';
 
 const s3 = s3Client();
@@ -19,6 +19,7 @@ const deps: IngestDeps = {
   open: async (bucket, key) => (await headObject(s3, bucket, key)) === undefined ? undefined : openObject(s3, bucket, key),
   write: (bucket, key, metadata) => streamedWrite(s3, bucket, key, metadata),
   quarantine: (bucket, key, rejection) => quarantineObject(s3, { bucket, key }, quarantineBucket, rejection, 'ingest'),
+  discard: (bucket, key) => deleteObject(s3, bucket, key),
   markIngested: async (sourceKey, etag, sha256, archived) => {
     await documentClient().send(new UpdateCommand({
       TableName: catalogTable, Key: { pk: `FILE#${sourceKey}`, sk: `ETAG#${etag}` },

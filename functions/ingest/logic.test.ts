@@ -63,9 +63,9 @@ function fakeIngest(inbox: Record<string, Buffer>, options: { chunkSize?: number
     },
     quarantine: async (bucket, key, rejection) => {
       quarantined.push({ bucket, key, code: rejection.code, message: rejection.message });
-      objects.delete(key);
       return { bucket: QUARANTINE, key };
     },
+    discard: async (_bucket, key) => { objects.delete(key); },
     markIngested: async (...args) => { marked.push(args); },
     publish: async (event) => { published.push(event); },
   };

@@ -27,7 +27,10 @@ export interface IngestDeps {
   /** The object's content, or undefined when it is no longer in the inbox. */
   readonly open: (bucket: string, key: string) => Promise<Readable | undefined>;
   readonly write: (bucket: string, key: string, metadata: Record<string, string>) => ArchiveWrite;
+  /** Copies the file to quarantine with its reason. */
   readonly quarantine: (bucket: string, key: string, rejection: FileRejectedError) => Promise<{ bucket: string; key: string }>;
+  /** Removes the file from the inbox, once its quarantined copy is announced. */
+  readonly discard: (bucket: string, key: string) => Promise<void>;
   readonly markIngested: (sourceKey: string, etag: string, sha256: string, archived: { bucket: string; key: string }) => Promise<void>;
   readonly publish: (event: CometEvent) => Promise<void>;
 }
@@ -71,6 +74,7 @@ export async function ingestFile(command: CometEvent<typeof EventTypes.ingestReq
       data: { file: { bucket: file.bucket, key: file.key, size: file.size }, quarantine, code: error.code, reason: error.message },
     });
     await deps.publish(event);
+    await deps.discard(file.bucket, file.key);
     return { outcome: 'rejected', event };
   }
   const { sha256, size } = inspector.inspection;

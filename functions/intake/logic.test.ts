@@ -27,6 +27,7 @@ const etagOf = (body: Buffer): string => createHash('md5').update(body).digest('
 function fakeIntake(objects: Record<string, Buffer>, options: { maxFileBytes?: number } = {}) {
   const inbox = new Map(Object.entries(objects));
   const catalog = new Set<string>();
+  const announced = new Set<string>();
   const quarantined: { bucket: string; key: string; code: RejectionCode; message: string }[] = [];
   const published: CometEvent[] = [];
   const registered: string[] = [];
@@ -38,16 +39,17 @@ function fakeIntake(objects: Record<string, Buffer>, options: { maxFileBytes?: n
     readRange: async (_bucket, key, start, end) => inbox.get(key)!.subarray(start, end + 1),
     quarantine: async (bucket, key, rejection: FileRejectedError) => {
       quarantined.push({ bucket, key, code: rejection.code, message: rejection.message });
-      inbox.delete(key);
       return { bucket: QUARANTINE, key };
     },
+    discard: async (_bucket, key) => { inbox.delete(key); },
     register: async (_file, object) => {
       const id = `${object.key}#${object.etag}`;
       registered.push(id);
-      if (catalog.has(id)) return 'duplicate';
+      if (catalog.has(id)) return announced.has(id) ? 'duplicate' : 'unpublished';
       catalog.add(id);
       return 'new';
     },
+    markPublished: async (object) => { announced.add(`${object.key}#${object.etag}`); },
     publish: async (event) => { published.push(event); },
     maxFileBytes: options.maxFileBytes ?? 1024 * 1024,
   };
@@ -363,5 +365,39 @@ describe('parseNotification under fuzzing', () => {
 
     // Assess
     expect(unexpected).toEqual([]);
+  });
+});
+
+describe('intakeUpload after a crash', () => {
+  it('publishes again when the file was registered but its announcement failed', async () => {
+    // Prepare: the first attempt registers, then the publish throws.
+    const fake = fakeIntake({ [FCI_KEY]: hdf5Body() });
+    const failingOnce = { ...fake.deps, publish: async () => { throw new Error('SQS unavailable'); } };
+    await expect(intakeUpload(uploadOf(FCI_KEY), failingOnce)).rejects.toThrow('SQS unavailable');
+
+    // Act: the redelivered notification.
+    const result = await intakeUpload(uploadOf(FCI_KEY), fake.deps);
+
+    // Assess: announced once, under the same deterministic id a first success would have had.
+    expect(result.outcome).toBe('available');
+    expect(fake.published).toHaveLength(1);
+    expect(fake.published[0]!.type).toBe(EventTypes.fileAvailable);
+  });
+
+  it('keeps a rejected file in the inbox until its rejection is announced', async () => {
+    // Prepare
+    const key = 'nasa/granule.h5';
+    const fake = fakeIntake({ [key]: Buffer.alloc(64) });
+    const failingOnce = { ...fake.deps, publish: async () => { throw new Error('SQS unavailable'); } };
+
+    // Act
+    await expect(intakeUpload(uploadOf(key), failingOnce)).rejects.toThrow('SQS unavailable');
+    const stillThere = fake.inbox.has(key);
+    const retried = await intakeUpload(uploadOf(key), fake.deps);
+
+    // Assess
+    expect(stillThere).toBe(true);
+    expect(retried.outcome).toBe('rejected');
+    expect(fake.inbox.has(key)).toBe(false);
   });
 });

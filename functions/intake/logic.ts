@@ -32,10 +32,18 @@ export interface IntakeDeps {
   readonly head: (bucket: string, key: string) => Promise<ObjectHead | undefined>;
   /** Bytes `start`..`end` inclusive. */
   readonly readRange: (bucket: string, key: string, start: number, end: number) => Promise<Buffer>;
-  /** Moves the object to quarantine with its reason; returns where it went. */
+  /** Copies the object to quarantine with its reason; returns where it went. */
   readonly quarantine: (bucket: string, key: string, rejection: FileRejectedError) => Promise<{ bucket: string; key: string }>;
-  /** Records the file; 'duplicate' when the same key and content were registered before. */
-  readonly register: (file: ProviderFile, object: ObjectHead & { bucket: string; key: string }) => Promise<'new' | 'duplicate'>;
+  /** Removes the object from the inbox, once its quarantined copy is announced. */
+  readonly discard: (bucket: string, key: string) => Promise<void>;
+  /**
+   * Records the file: `new`; `duplicate` when the same key and content were registered and
+   * announced before; `unpublished` when registered before but never announced (a crash
+   * between the two), so the announcement is made again.
+   */
+  readonly register: (file: ProviderFile, object: ObjectHead & { bucket: string; key: string }) => Promise<'new' | 'unpublished' | 'duplicate'>;
+  /** Records that `file.available` was published for the object. */
+  readonly markPublished: (object: ObjectHead & { bucket: string; key: string }) => Promise<void>;
   readonly publish: (event: CometEvent) => Promise<void>;
   readonly maxFileBytes: number;
 }
@@ -100,6 +108,8 @@ export async function intakeUpload(upload: Upload, deps: IntakeDeps): Promise<In
       id: uploadEventId('rejected', upload.key, head.etag), correlationId: `upload-${upload.key}`,
     });
     await deps.publish(event);
+    // Removed only once announced: a retry after a failed publish finds the file still here.
+    await deps.discard(upload.bucket, upload.key);
     return { outcome: 'rejected', event };
   }
   const object = { bucket: upload.bucket, key: upload.key, ...head };
@@ -110,6 +120,7 @@ export async function intakeUpload(upload: Upload, deps: IntakeDeps): Promise<In
     data: { file: object, provider: file.provider, name: file.name, attributes: file.attributes },
   });
   await deps.publish(event);
+  await deps.markPublished(object);
   return { outcome: 'available', event };
 }
 

@@ -1,6 +1,6 @@
 /** The scheduler's Lambda adapter: events from the event bus queue in, commands out. */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient, sqsClient } from '#shared/clients/aws.ts';
 import { sqsSender } from '#shared/clients/bus.ts';
 import { Env, readEnv, TargetNames, Targets } from '#shared/config.ts';
@@ -29,15 +29,31 @@ const conditional = async (write: () => Promise<unknown>): Promise<boolean> => {
 const triggerKey = (rule: string, key: string) => ({ pk: `TRIGGER#${rule}#${key}`, sk: 'TRIGGER' });
 
 const deps: SchedulerDeps = {
-  append: (event) => conditional(() => db.send(new PutCommand({
-    TableName: eventStoreTable,
-    Item: {
-      pk: event.correlationid, sk: `${event.time}#${event.id}`, day: event.time.slice(0, 10),
-      id: event.id, type: event.type, source: event.source, event: JSON.stringify(event),
-      expiresAt: Math.floor(Date.now() / 1000) + RETENTION_SECONDS,
-    },
-    ConditionExpression: 'attribute_not_exists(pk)',
-  }))),
+  // The event keyed by correlation and time, plus a guard item keyed by its id, in one
+  // transaction: an event (or a re-built command with a new time) is stored once per id.
+  append: async (event) => {
+    const expiresAt = Math.floor(Date.now() / 1000) + RETENTION_SECONDS;
+    try {
+      await db.send(new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: eventStoreTable, Item: { pk: `ID#${event.id}`, sk: 'ID', at: `${event.time}#${event.id}`, correlationid: event.correlationid, expiresAt }, ConditionExpression: 'attribute_not_exists(pk)' } },
+          {
+            Put: {
+              TableName: eventStoreTable,
+              Item: {
+                pk: event.correlationid, sk: `${event.time}#${event.id}`, day: event.time.slice(0, 10),
+                id: event.id, type: event.type, source: event.source, event: JSON.stringify(event), expiresAt,
+              },
+            },
+          },
+        ],
+      }));
+      return true;
+    } catch (error) {
+      if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
+      throw error;
+    }
+  },
   claim: async (decision) => {
     const claimed = await conditional(() => db.send(new PutCommand({
       TableName: schedulerTable,

@@ -43,7 +43,7 @@ function fakeScheduler(preset: { claim?: Claim; stored?: string[] } = {}) {
 }
 
 describe('schedule', () => {
-  it('stores the event, claims the trigger, sends the command, marks it sent, then stores the command', async () => {
+  it('stores the event, claims the trigger, sends the command, stores it, then marks it sent', async () => {
     // Prepare
     const fake = fakeScheduler();
     const event = fileAvailable();
@@ -56,8 +56,8 @@ describe('schedule', () => {
       `append ${EventTypes.fileAvailable}`,
       'claim ingest-every-available-file',
       'send ingest',
-      'markSent ingest-every-available-file',
       `append ${EventTypes.ingestRequested}`,
+      'markSent ingest-every-available-file',
     ]);
     expect(fake.sent).toHaveLength(1);
     expect(fake.sent[0]!.command).toMatchObject({ type: EventTypes.ingestRequested, causationid: event.id });

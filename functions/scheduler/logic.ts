@@ -41,9 +41,10 @@ export async function schedule(event: CometEvent<(typeof ScheduledTypes)[number]
       continue;
     }
     await deps.send(decision.target, decision.command);
-    await deps.markSent(decision);
     // Commands are part of the record too: the store then holds every decision with its cause.
+    // Appended before the trigger is marked sent, so a retry after a failure here appends it.
     await deps.append(decision.command);
+    await deps.markSent(decision);
     fired.push(`${decision.rule}:${decision.key}`);
   }
   return { stored, fired, skipped };

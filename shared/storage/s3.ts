@@ -35,9 +35,10 @@ export async function openObject(s3: S3Client, bucket: string, key: string): Pro
 }
 
 /**
- * Moves a rejected object to the quarantine bucket under the same key, with its reason in the
- * object's metadata and in a `<key>.reason.json` next to it, then removes it from where it
- * was. The copy is written before the delete, so the file exists somewhere at every moment.
+ * Copies a rejected object to the quarantine bucket under the same key, with its reason in the
+ * object's metadata and in a `<key>.reason.json` next to it. The caller removes the original
+ * (`deleteObject`) once the rejection is announced, so the file exists somewhere at every moment
+ * and a retry still finds it.
  */
 export async function quarantineObject(s3: S3Client, from: { bucket: string; key: string }, quarantineBucket: string,
   rejection: FileRejectedError, rejectedBy: string): Promise<{ bucket: string; key: string }> {
@@ -52,8 +53,12 @@ export async function quarantineObject(s3: S3Client, from: { bucket: string; key
     Bucket: to.bucket, Key: `${to.key}.reason.json`, ContentType: 'application/json',
     Body: JSON.stringify({ source: from, code: rejection.code, reason: rejection.message, rejectedBy, rejectedAt: new Date().toISOString() }, null, 2),
   }));
-  await s3.send(new DeleteObjectCommand({ Bucket: from.bucket, Key: from.key }));
   return to;
+}
+
+/** Deletes an object (a no-op when it is already gone). */
+export async function deleteObject(s3: S3Client, bucket: string, key: string): Promise<void> {
+  await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
 }
 
 /**
