@@ -206,6 +206,8 @@ async function findStageFunctions(assemblyDir: string, stackName: string): Promi
       );
     }
 
+    // A lane runs a stage's code with its own sizing: same bundle, measured once.
+    if (found.some((f) => f.assetPath === assetPath)) continue;
     const bundle = join(assemblyDir, assetPath, 'index.mjs');
     if (!existsSync(bundle)) throw new Error(`Function ${logicalId}: its asset ${assetPath} holds no index.mjs`);
     const handler = resource.Properties?.Handler;
