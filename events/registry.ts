@@ -16,6 +16,9 @@ export const EventTypes = {
   productGenerated: 'cometflow.product.generated',
   deliveryRequested: 'cometflow.delivery.requested',
   productDelivered: 'cometflow.product.delivered',
+  cycleAbandoned: 'cometflow.cycle.abandoned',
+  inputLate: 'cometflow.input.late',
+  deadlineReached: 'cometflow.deadline.reached',
 } as const;
 
 export type EventType = (typeof EventTypes)[keyof typeof EventTypes];
@@ -121,6 +124,38 @@ export const EventDataSchemas = {
     productId: z.string().regex(/^[0-9a-f]{32}$/),
     productType: z.string(),
     distributed: z.array(ObjectLocationSchema).min(1),
+  }),
+  /** A join closed at its deadline without firing: too few inputs, or a required reference missing. */
+  [EventTypes.cycleAbandoned]: z.object({
+    rule: z.string().min(1),
+    /** The join key, for the reference pipeline the cycle id (`20261122-061`). */
+    joinKey: z.string().min(1),
+    /** Why, in words: how many inputs arrived, the share required, which requirement is missing. */
+    reason: z.string().min(1),
+    windowStart: z.iso.datetime(),
+    windowEnd: z.iso.datetime(),
+    deadlineAt: z.iso.datetime(),
+    expectedCount: z.number().int().positive(),
+    arrivedCount: z.number().int().nonnegative(),
+    minShare: z.number().min(0).max(1),
+    /** Missing slots (chunk numbers as strings), then missing requirement names. */
+    missing: z.array(z.string()),
+  }),
+  /** An input arrived for a join that had already closed (fired or abandoned): recorded, not dropped. */
+  [EventTypes.inputLate]: z.object({
+    rule: z.string().min(1),
+    joinKey: z.string().min(1),
+    /** The slot the input would have filled, for example the chunk number `"17"`. */
+    slot: z.string().min(1),
+    input: VerifiedObjectSchema.extend({ name: z.string() }),
+    /** Id of the command or event that closed the join. */
+    closedBy: z.string().min(1),
+  }),
+  /** A join's deadline timer: a delayed message the scheduler sends to its own queue. */
+  [EventTypes.deadlineReached]: z.object({
+    rule: z.string().min(1),
+    joinKey: z.string().min(1),
+    deadlineAt: z.iso.datetime(),
   }),
 } as const satisfies Record<EventType, z.ZodType>;
 

@@ -22,6 +22,7 @@ export const Env = {
   deliveriesTable: 'COMETFLOW_DELIVERIES_TABLE',
   idempotencyTable: 'COMETFLOW_IDEMPOTENCY_TABLE',
   maxFileBytes: 'COMETFLOW_MAX_FILE_BYTES',
+  deadlineMinimumWaitSeconds: 'COMETFLOW_DEADLINE_MINIMUM_WAIT_SECONDS',
 } as const;
 
 export type EnvName = (typeof Env)[keyof typeof Env];

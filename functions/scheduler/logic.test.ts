@@ -1,122 +1,214 @@
 import { describe, expect, it } from 'vitest';
 import { EventTypes, type CometEvent } from '#events/registry.ts';
 import { parseFciName } from '#shared/conventions/mtg-fci.ts';
+import { parseEcmwfName } from '#shared/conventions/ecmwf.ts';
 import { wrap } from '#shared/envelope/envelope.ts';
-import { schedule, type Claim, type SchedulerDeps } from './logic.ts';
-import type { Target } from './rules.ts';
+import { ecmwfName, fciChunkName } from '#shared/samples/provider-files.ts';
+import type { DeadlineReachedEvent } from '#shared/rules/pending-events.ts';
+import { schedule, type SchedulerDeps, type SchedulerEvent } from './logic.ts';
+import { MemorySchedulerStore } from './memory-store.ts';
+import { loadPipelineRules } from './rule-set.ts';
 
-const FCI_NAME = 'W_XX-EUMETSAT-Darmstadt,IMG+SAT,MTI1+FCI-1C-RRAD-FDHSI-FD--CHK-BODY---NC4E_C_EUMT_20261122101509_IDPFI_OPE_20261122101007_20261122101017_N_JLS_C_0061_0001.nc';
+const DAY = '20261122';
+const CYCLE = 61;
+const SHA = (n: number): string => n.toString(16).padStart(64, '0');
 
-const fileAvailable = (): CometEvent<typeof EventTypes.fileAvailable> => wrap({
-  type: EventTypes.fileAvailable, source: 'cometflow/intake', id: 'available-1', correlationId: 'cycle-20261122-061',
-  data: {
-    file: { bucket: 'cometflow-inbox', key: `eumetsat/${FCI_NAME}`, size: 1024, etag: 'etag-1' }, provider: 'eumetsat', name: FCI_NAME,
-    attributes: parseFciName(FCI_NAME),
-  },
-});
-
-const fileRejected = (): CometEvent<typeof EventTypes.fileRejected> => wrap({
-  type: EventTypes.fileRejected, source: 'cometflow/intake', id: 'rejected-1', correlationId: 'upload-x',
-  data: { file: { bucket: 'cometflow-inbox', key: 'x' }, quarantine: { bucket: 'cometflow-quarantine', key: 'x' }, code: 'bad-name', reason: 'bad' },
-});
-
-/**
- * In-memory scheduler effects: an event store (by id), a trigger table whose claims the test
- * can preset, and a log of every call in order.
- */
-function fakeScheduler(preset: { claim?: Claim; stored?: string[] } = {}) {
-  const calls: string[] = [];
-  const store = new Set(preset.stored ?? []);
-  const sent: { target: Target; command: CometEvent }[] = [];
-  const deps: SchedulerDeps = {
-    append: async (event) => {
-      calls.push(`append ${event.type}`);
-      if (store.has(event.id)) return false;
-      store.add(event.id);
-      return true;
+/** A file.ingested event of chunk `chunk` of the test cycle. */
+function chunkIngested(chunk: number, cycle = CYCLE): CometEvent {
+  const name = fciChunkName(DAY, cycle, chunk);
+  const attributes = parseFciName(name);
+  return wrap({
+    type: EventTypes.fileIngested, source: 'test/ingest', correlationId: `cycle-${attributes.cycleId}`, subject: name,
+    data: {
+      source: { bucket: 'inbox-bucket', key: `eumetsat/${name}`, size: 100, etag: `etag-${chunk}` },
+      ingested: { bucket: 'archive-bucket', key: `eumetsat/2026/11/22/${name}`, size: 100, sha256: SHA(cycle * 100 + chunk) },
+      provider: 'eumetsat', name, attributes,
     },
-    claim: async (decision) => { calls.push(`claim ${decision.rule}`); return preset.claim ?? 'claimed'; },
-    markSent: async (decision) => { calls.push(`markSent ${decision.rule}`); },
-    send: async (target, command) => { calls.push(`send ${target}`); sent.push({ target, command }); },
-  };
-  return { deps, calls, store, sent };
+  });
 }
 
+/** A forecast valid at 12:00 on the test day (cycle 61 starts 10:00, within 3 h). */
+function forecastIngested(validHour = 12): CometEvent {
+  const name = ecmwfName(new Date(Date.UTC(2026, 10, 22, 0)), validHour);
+  const attributes = parseEcmwfName(name, new Date('2026-11-22T06:00:00Z'));
+  return wrap({
+    type: EventTypes.fileIngested, source: 'test/ingest', correlationId: `forecast-${attributes.analysisTime}`, subject: name,
+    data: {
+      source: { bucket: 'inbox-bucket', key: `ecmwf/${name}`, size: 200, etag: 'etag-f' },
+      ingested: { bucket: 'archive-bucket', key: `ecmwf/2026/11/22/${name}`, size: 200, sha256: SHA(999_999) },
+      provider: 'ecmwf', name, attributes,
+    },
+  });
+}
+
+/** The scheduler on a memory store, recording what it sends, appends and times. */
+function fakeScheduler(now = new Date('2026-11-22T10:12:00Z')) {
+  const store = new MemorySchedulerStore();
+  const sent: { target: string; command: CometEvent }[] = [];
+  const appended: SchedulerEvent[] = [];
+  const timers: { timer: DeadlineReachedEvent; delaySeconds: number }[] = [];
+  const clock = { now };
+  const deps: SchedulerDeps = {
+    ruleSet: loadPipelineRules(), store,
+    append: async (event) => {
+      if (appended.some((e) => e.id === event.id)) return false;
+      appended.push(event);
+      return true;
+    },
+    send: async (target, command) => { sent.push({ target, command }); },
+    sendTimer: async (timer, delaySeconds) => { timers.push({ timer, delaySeconds }); },
+    now: () => clock.now,
+    minimumWaitSeconds: 60,
+  };
+  return { deps, store, sent, appended, timers, clock };
+}
+
+const shuffled = <T>(items: T[], seed = 7): T[] => {
+  const copy = [...items];
+  let state = seed;
+  for (let i = copy.length - 1; i > 0; i -= 1) {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    const j = state % (i + 1);
+    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+  }
+  return copy;
+};
+
+const processingRequests = (sent: { command: CometEvent }[]) =>
+  sent.filter((s) => s.command.type === EventTypes.processingRequested).map((s) => s.command as CometEvent<typeof EventTypes.processingRequested>);
+
 describe('schedule', () => {
-  it('stores the event, claims the trigger, sends the command, stores it, then marks it sent', async () => {
+  it('requests processing of a cycle exactly once when its 41 chunks and a forecast arrive shuffled, with duplicates', async () => {
+    // Prepare: every chunk, a tenth of them twice, and the forecast, in a shuffled order.
+    const fake = fakeScheduler();
+    const chunks = Array.from({ length: 41 }, (_, i) => chunkIngested(i + 1));
+    const events = shuffled([...chunks, ...chunks.filter((_, i) => i % 10 === 0), forecastIngested()]);
+
+    // Act
+    for (const event of events) await schedule(event, fake.deps);
+
+    // Assess
+    const requests = processingRequests(fake.sent);
+    expect(requests).toHaveLength(1);
+    expect(requests[0]!.data.inputs).toHaveLength(42);
+    expect(requests[0]!.data.degraded).toBe(false);
+    expect(requests[0]!.correlationid).toBe('cycle-20261122-061');
+    expect(fake.sent.find((s) => s.command.type === EventTypes.processingRequested)!.target).toBe('process-bulk');
+    expect(fake.timers).toHaveLength(1);
+  });
+
+  it('waits for the forecast when the chunks are complete first, then fires when it arrives', async () => {
     // Prepare
     const fake = fakeScheduler();
-    const event = fileAvailable();
+    for (let chunk = 1; chunk <= 41; chunk += 1) await schedule(chunkIngested(chunk), fake.deps);
+    const before = processingRequests(fake.sent).length;
 
     // Act
-    const result = await schedule(event, fake.deps);
+    await schedule(forecastIngested(), fake.deps);
 
     // Assess
-    expect(fake.calls).toEqual([
-      `append ${EventTypes.fileAvailable}`,
-      'claim ingest-every-available-file',
-      'send ingest',
-      `append ${EventTypes.ingestRequested}`,
-      'markSent ingest-every-available-file',
-    ]);
-    expect(fake.sent).toHaveLength(1);
-    expect(fake.sent[0]!.command).toMatchObject({ type: EventTypes.ingestRequested, causationid: event.id });
-    expect(fake.store.has(fake.sent[0]!.command.id)).toBe(true);
-    expect(result).toEqual({ stored: true, fired: [`ingest-every-available-file:eumetsat/${FCI_NAME}#etag-1`], skipped: [] });
+    expect(before).toBe(0);
+    expect(processingRequests(fake.sent)).toHaveLength(1);
   });
 
-  it('skips a trigger whose command was sent already', async () => {
-    // Prepare
-    const fake = fakeScheduler({ claim: 'already-sent', stored: ['available-1'] });
+  it('ignores a forecast outside the cycle window', async () => {
+    const fake = fakeScheduler();
+    for (let chunk = 1; chunk <= 41; chunk += 1) await schedule(chunkIngested(chunk), fake.deps);
+    await schedule(forecastIngested(18), fake.deps);
+    expect(processingRequests(fake.sent)).toHaveLength(0);
+  });
 
-    // Act
-    const result = await schedule(fileAvailable(), fake.deps);
+  it('requests degraded processing at the deadline, listing the missing chunks', async () => {
+    // Prepare: 38 of 41 chunks and the forecast.
+    const fake = fakeScheduler();
+    await schedule(forecastIngested(), fake.deps);
+    for (let chunk = 1; chunk <= 41; chunk += 1) if (![5, 17, 33].includes(chunk)) await schedule(chunkIngested(chunk), fake.deps);
+    const { timer } = fake.timers[0]!;
+
+    // Act: the timer arrives after its time.
+    fake.clock.now = new Date('2026-11-22T10:16:00Z');
+    await schedule(timer, fake.deps);
 
     // Assess
-    expect(fake.sent).toEqual([]);
-    expect(fake.calls).not.toContain('markSent ingest-every-available-file');
-    expect(result).toEqual({ stored: false, fired: [], skipped: [`ingest-every-available-file:eumetsat/${FCI_NAME}#etag-1`] });
+    const [request] = processingRequests(fake.sent);
+    expect(request!.data.degraded).toBe(true);
+    expect(request!.data.missing).toEqual(['5', '17', '33']);
+    expect(request!.data.inputs).toHaveLength(39);
   });
 
-  it('sends again, with the same command id, a trigger claimed earlier but never sent', async () => {
-    // Prepare
-    const first = fakeScheduler();
-    await schedule(fileAvailable(), first.deps);
-    const retry = fakeScheduler({ claim: 'claimed-earlier-unsent', stored: ['available-1'] });
+  it('abandons a cycle with too few chunks at the deadline, with the reason', async () => {
+    const fake = fakeScheduler();
+    await schedule(forecastIngested(), fake.deps);
+    for (let chunk = 1; chunk <= 20; chunk += 1) await schedule(chunkIngested(chunk), fake.deps);
+    fake.clock.now = new Date('2026-11-22T10:16:00Z');
+    await schedule(fake.timers[0]!.timer, fake.deps);
 
-    // Act
-    const result = await schedule(fileAvailable(), retry.deps);
-
-    // Assess
-    expect(retry.sent).toHaveLength(1);
-    expect(retry.sent[0]!.command.id).toBe(first.sent[0]!.command.id);
-    expect(retry.calls).toContain('markSent ingest-every-available-file');
-    expect(result.fired).toHaveLength(1);
-    expect(result.stored).toBe(false);
+    expect(processingRequests(fake.sent)).toHaveLength(0);
+    const abandoned = fake.appended.filter((e) => e.type === EventTypes.cycleAbandoned);
+    expect(abandoned).toHaveLength(1);
+    expect((abandoned[0]!.data as { reason: string }).reason).toMatch(/only 20 of 41 inputs arrived/);
   });
 
-  it('does not mark a trigger sent when sending fails', async () => {
+  it('re-arms a timer that arrives before it is due', async () => {
+    const fake = fakeScheduler();
+    await schedule(chunkIngested(1), fake.deps);
+    await schedule(fake.timers[0]!.timer, fake.deps);
+    expect(fake.timers).toHaveLength(2);
+    expect(fake.timers[1]!.timer.id).not.toBe(fake.timers[0]!.timer.id);
+    expect(processingRequests(fake.sent)).toHaveLength(0);
+  });
+
+  it('gives a cycle whose nominal deadline is past at least the minimum wait after its first chunk', async () => {
+    const fake = fakeScheduler(new Date('2026-11-23T00:00:00Z'));
+    await schedule(chunkIngested(1), fake.deps);
+    expect(fake.timers[0]!.delaySeconds).toBe(60);
+  });
+
+  it('reports a chunk arriving after its cycle fired as input.late', async () => {
     // Prepare
     const fake = fakeScheduler();
-    const deps: SchedulerDeps = { ...fake.deps, send: async () => { throw new Error('queue unavailable'); } };
+    await schedule(forecastIngested(), fake.deps);
+    for (let chunk = 1; chunk <= 40; chunk += 1) await schedule(chunkIngested(chunk), fake.deps);
+    fake.clock.now = new Date('2026-11-22T10:16:00Z');
+    await schedule(fake.timers[0]!.timer, fake.deps);
 
     // Act
-    const act = schedule(fileAvailable(), deps);
+    await schedule(chunkIngested(41), fake.deps);
 
     // Assess
-    await expect(act).rejects.toThrow('queue unavailable');
-    expect(fake.calls).not.toContain('markSent ingest-every-available-file');
+    const late = fake.appended.filter((e) => e.type === EventTypes.inputLate);
+    expect(late).toHaveLength(1);
+    expect((late[0]!.data as { slot: string }).slot).toBe('41');
+    expect(processingRequests(fake.sent)).toHaveLength(1);
   });
 
-  it('only stores an event that triggers nothing', async () => {
+  it('routes ingestion to the container lane by file size', async () => {
+    const fake = fakeScheduler();
+    const available = (size: number, key: string) => wrap({
+      type: EventTypes.fileAvailable, source: 'test/intake', correlationId: 'c',
+      data: { file: { bucket: 'inbox-bucket', key, size, etag: key }, provider: 'ecmwf', name: key.slice(6), attributes: (forecastIngested() as CometEvent<typeof EventTypes.fileIngested>).data.attributes },
+    });
+    await schedule(available(1000, 'ecmwf/S1D11220000112206001'), fake.deps);
+    await schedule(available(1_300_000_000, 'ecmwf/S1D11220000112212001'), fake.deps);
+    expect(fake.sent.map((s) => s.target)).toEqual(['ingest', 'ingest-container']);
+  });
+
+  it('makes the same number of store requests for the 10th and the 40th chunk of a join', async () => {
     // Prepare
     const fake = fakeScheduler();
+    const requestsFor = async (event: CometEvent): Promise<number> => {
+      const before = [...fake.store.requests.values()].reduce((a, b) => a + b, 0);
+      await schedule(event, fake.deps);
+      return [...fake.store.requests.values()].reduce((a, b) => a + b, 0) - before;
+    };
+    for (let chunk = 1; chunk < 10; chunk += 1) await schedule(chunkIngested(chunk), fake.deps);
 
     // Act
-    const result = await schedule(fileRejected(), fake.deps);
+    const tenth = await requestsFor(chunkIngested(10));
+    for (let chunk = 11; chunk < 40; chunk += 1) await schedule(chunkIngested(chunk), fake.deps);
+    const fortieth = await requestsFor(chunkIngested(40));
 
     // Assess
-    expect(fake.calls).toEqual([`append ${EventTypes.fileRejected}`]);
-    expect(result).toEqual({ stored: true, fired: [], skipped: [] });
+    expect(fortieth).toBe(tenth);
   });
 });

@@ -1,51 +1,175 @@
 /**
- * The scheduler: appends every event to the event store, asks the rules what to do, and fires
- * each decision once. Exactly-once effect over at-least-once delivery: the trigger is claimed
- * with a conditional write; a claim whose command was not yet sent (a crash between the two)
- * is sent again with the same command id, which the receiving stage deduplicates.
- * Commands sent are appended to the event store as well, so a trace follows the whole chain.
+ * The scheduler: records every event it sees in the event store, asks the rule engine what the
+ * event means (`evaluate`), and carries out the effects against its own table:
+ *
+ * - `fire`: claim the trigger with a conditional write, send the command, record it, mark it
+ *   sent. A claim whose command was never sent (a crash in between) is sent again with the
+ *   same command id, which the receiving stage deduplicates: exactly one effect.
+ * - `collect`: record the input in its slot of the join (once per slot) and count it; the first
+ *   input schedules the join's deadline timer; the input that completes the count completes the
+ *   join; an input for a closed join is reported as `input.late`.
+ * - `reference`: record the reference (a forecast) and complete the joins that waited for it.
+ *
+ * A deadline timer (`deadline.reached`, a delayed message on the scheduler's own queue) closes
+ * the join: in full, degraded, or abandoned, as the rule decides (`completeJoin`).
  */
+import { randomUUID } from 'node:crypto';
 import type { CometEvent } from '#events/registry.ts';
-import { decide, ScheduledTypes, type Decision, type Target } from './rules.ts';
+import type { Target } from '#shared/config.ts';
+import type { RuleSet } from '#shared/rules/compile.ts';
+import {
+  chooseReference, completeJoin, deadlineReached, evaluate, lateInput, referenceRange,
+  type Cause, type CollectEffect, type FireEffect, type ReferenceEffect,
+} from '#shared/rules/engine.ts';
+import { PendingEventTypes, type DeadlineReachedEvent, type PendingEvent } from '#shared/rules/pending-events.ts';
+import type { SchedulerStore } from './join-store.ts';
 
-/** State of a trigger in the scheduler's table. */
-export type Claim = 'claimed' | 'already-sent' | 'claimed-earlier-unsent';
+/** Any event the scheduler handles or emits. */
+export type SchedulerEvent = CometEvent | PendingEvent;
+
+/** SQS caps a message delay at 15 minutes; longer timers are re-sent until they are due. */
+export const MAX_TIMER_DELAY_SECONDS = 900;
 
 /** The effects the scheduler needs. */
 export interface SchedulerDeps {
-  /** Appends the event to the event store; false when it was there already. */
-  readonly append: (event: CometEvent) => Promise<boolean>;
-  readonly claim: (decision: Decision) => Promise<Claim>;
-  readonly markSent: (decision: Decision) => Promise<void>;
-  readonly send: (target: Target, command: CometEvent) => Promise<void>;
+  readonly ruleSet: RuleSet;
+  readonly store: SchedulerStore;
+  /** Appends to the event store; false when the event (by id) was there already. */
+  readonly append: (event: SchedulerEvent) => Promise<boolean>;
+  readonly send: (target: Target, command: CometEvent, delaySeconds: number) => Promise<void>;
+  /** Sends a timer to the scheduler's own queue, delayed (at most 900 s). */
+  readonly sendTimer: (timer: DeadlineReachedEvent, delaySeconds: number) => Promise<void>;
+  readonly now: () => Date;
+  /**
+   * The least time a join gets after its first input before its deadline closes it: a cycle
+   * whose nominal deadline is already past (a backlog after an outage, a replay) is not closed
+   * by its first chunk.
+   */
+  readonly minimumWaitSeconds: number;
 }
 
-/** What happened to one event. */
+/** What the scheduler did with one event, for logs and tests. */
 export interface ScheduleResult {
   readonly stored: boolean;
-  readonly fired: readonly string[];
-  readonly skipped: readonly string[];
+  readonly outcomes: string[];
 }
 
-export { ScheduledTypes };
-
-/** Records one event and fires what it triggers. */
-export async function schedule(event: CometEvent<(typeof ScheduledTypes)[number]>, deps: SchedulerDeps): Promise<ScheduleResult> {
+/** Records one event and carries out what the rules decide. */
+export async function schedule(event: SchedulerEvent, deps: SchedulerDeps): Promise<ScheduleResult> {
   const stored = await deps.append(event);
-  const fired: string[] = [];
-  const skipped: string[] = [];
-  for (const decision of decide(event)) {
-    const claim = await deps.claim(decision);
-    if (claim === 'already-sent') {
-      skipped.push(`${decision.rule}:${decision.key}`);
-      continue;
-    }
-    await deps.send(decision.target, decision.command);
-    // Commands are part of the record too: the store then holds every decision with its cause.
-    // Appended before the trigger is marked sent, so a retry after a failure here appends it.
-    await deps.append(decision.command);
-    await deps.markSent(decision);
-    fired.push(`${decision.rule}:${decision.key}`);
+  const outcomes: string[] = [];
+  if (event.type === PendingEventTypes.deadlineReached) {
+    await onDeadline(event as DeadlineReachedEvent, deps, outcomes);
+    return { stored, outcomes };
   }
-  return { stored, fired, skipped };
+  for (const effect of evaluate(deps.ruleSet, event as CometEvent)) {
+    if (effect.kind === 'fire') await fireOnce(effect, deps, outcomes);
+    else if (effect.kind === 'collect') await onCollect(effect, event as CometEvent, deps, outcomes);
+    else await onReference(effect, event as CometEvent, deps, outcomes);
+  }
+  return { stored, outcomes };
+}
+
+async function fireOnce(effect: Pick<FireEffect, 'rule' | 'triggerKey' | 'target' | 'delaySeconds' | 'command'>, deps: SchedulerDeps, outcomes: string[]): Promise<boolean> {
+  const claim = await deps.store.claim(effect.rule, effect.triggerKey, effect.command.id, effect.target);
+  if (claim === 'already-sent') {
+    outcomes.push(`already fired ${effect.rule}:${effect.triggerKey}`);
+    return false;
+  }
+  await deps.send(effect.target as Target, effect.command, effect.delaySeconds);
+  // Recorded before the trigger is marked sent: a retry after a failure here records it.
+  await deps.append(effect.command);
+  await deps.store.markSent(effect.rule, effect.triggerKey);
+  outcomes.push(`sent ${effect.command.type} to ${effect.target} (${effect.rule}:${effect.triggerKey})`);
+  return true;
+}
+
+async function onCollect(effect: CollectEffect, event: CometEvent, deps: SchedulerDeps, outcomes: string[]): Promise<void> {
+  const { duplicate, join } = await deps.store.collect(effect);
+  if (join.closed !== undefined) {
+    const late = lateInput(deps.ruleSet, effect.rule, effect.joinKey, effect.slot, event);
+    await deps.append(late);
+    outcomes.push(`late input ${effect.joinKey} slot ${effect.slot}`);
+    return;
+  }
+  outcomes.push(`${duplicate ? 'duplicate' : 'collected'} ${effect.joinKey} slot ${effect.slot} (${join.arrived}/${join.expected})`);
+  if (join.timerAt === undefined) {
+    const timerAt = new Date(Math.max(Date.parse(join.deadlineAt), deps.now().getTime() + deps.minimumWaitSeconds * 1000));
+    // Sent before it is recorded: a crash in between sends a second timer, which finds the
+    // join handled; the other order could lose the only one.
+    await deps.sendTimer(deadlineReached({ ...effect, deadlineAt: join.deadlineAt, correlationId: join.correlationId }, event), secondsUntil(timerAt, deps));
+    await deps.store.markTimer(effect.rule, effect.joinKey, timerAt.toISOString());
+  }
+  if (join.arrived >= join.expected) await tryComplete(effect.rule, effect.joinKey, event, 'complete', deps, outcomes);
+}
+
+async function onReference(effect: ReferenceEffect, event: CometEvent, deps: SchedulerDeps, outcomes: string[]): Promise<void> {
+  await deps.store.putReference(effect);
+  outcomes.push(`reference ${effect.requirement} at ${effect.time}`);
+  for (const joinKey of await deps.store.waiting(effect.rule, effect.requirement, effect.servesFrom, effect.servesTo)) {
+    await tryComplete(effect.rule, joinKey, event, 'complete', deps, outcomes);
+  }
+}
+
+async function onDeadline(timer: DeadlineReachedEvent, deps: SchedulerDeps, outcomes: string[]): Promise<void> {
+  const { rule, joinKey } = timer.data;
+  const join = await deps.store.readJoin(rule, joinKey);
+  if (join === undefined || join.closed !== undefined) {
+    outcomes.push(`deadline of ${joinKey}: already ${join?.closed ?? 'unknown'}`);
+    return;
+  }
+  const due = Date.parse(join.timerAt ?? join.deadlineAt);
+  if (deps.now().getTime() < due) {
+    // Not due yet (a timer longer than SQS's 15-minute delay): wait again, as a new message,
+    // since the stage's idempotency would take a second message with the same id for a replay.
+    await deps.sendTimer({ ...timer, id: randomUUID() }, secondsUntil(new Date(due), deps));
+    outcomes.push(`deadline of ${joinKey}: re-armed for ${new Date(due).toISOString()}`);
+    return;
+  }
+  await tryComplete(rule, joinKey, timer, 'deadline', deps, outcomes);
+}
+
+function secondsUntil(at: Date, deps: SchedulerDeps): number {
+  return Math.min(MAX_TIMER_DELAY_SECONDS, Math.max(0, Math.ceil((at.getTime() - deps.now().getTime()) / 1000)));
+}
+
+/** Reads the join once and closes it if the rule says so; waits for missing references otherwise. */
+async function tryComplete(rule: string, joinKey: string, cause: Cause, mode: 'complete' | 'deadline', deps: SchedulerDeps, outcomes: string[], recheck = true): Promise<void> {
+  const join = await deps.store.readJoin(rule, joinKey);
+  if (join === undefined || join.closed !== undefined) return;
+  const compiled = deps.ruleSet.byName.get(rule);
+  const requirements = compiled?.kind === 'join' ? compiled.requirements.map((r) => r.name) : [];
+  const references: Record<string, ReturnType<typeof chooseReference>> = {};
+  for (const requirement of requirements) {
+    const range = referenceRange(deps.ruleSet, rule, requirement, join.windowStart);
+    const candidates = await deps.store.references(rule, requirement, range.from, range.to);
+    references[requirement] = chooseReference(deps.ruleSet, rule, requirement, join.windowStart, candidates);
+  }
+  const collected = await deps.store.slots(rule, joinKey);
+  const decision = completeJoin(deps.ruleSet, rule, {
+    joinKey, windowStart: join.windowStart, windowEnd: join.windowEnd, correlationId: join.correlationId, collected, references,
+  }, cause, mode);
+
+  if (decision.kind === 'wait') {
+    const missing = decision.waitingFor.filter((name) => requirements.includes(name));
+    for (const requirement of missing) await deps.store.wait(rule, requirement, join.windowStart, joinKey);
+    outcomes.push(`waiting ${joinKey} for ${decision.waitingFor.join(', ')}`);
+    // A reference recorded between our read and our wait item would not find us: look again.
+    if (recheck && missing.length > 0) await tryComplete(rule, joinKey, cause, mode, deps, outcomes, false);
+    return;
+  }
+  if (decision.kind === 'fire') {
+    await fireOnce(decision, deps, outcomes);
+    if (decision.degraded) outcomes.push(`degraded ${joinKey}: missing ${decision.missing.join(', ')}`);
+    await deps.store.close(rule, joinKey, 'fired', decision.command.id);
+  } else {
+    const claim = await deps.store.claim(rule, decision.triggerKey, decision.event.id, 'none');
+    if (claim !== 'already-sent') {
+      await deps.append(decision.event);
+      await deps.store.markSent(rule, decision.triggerKey);
+      outcomes.push(`abandoned ${joinKey}: ${decision.reason}`);
+    }
+    await deps.store.close(rule, joinKey, 'abandoned', decision.event.id);
+  }
+  for (const requirement of requirements) await deps.store.unwait(rule, requirement, join.windowStart, joinKey);
 }

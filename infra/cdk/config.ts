@@ -41,6 +41,11 @@ export interface Topology {
   readonly lanes: Readonly<Record<Lane, StageSettings>>;
   /** Largest file intake accepts, in bytes (S3 objects are at most 5 TiB). */
   readonly maxFileBytes: number;
+  /**
+   * The least time a join gets after its first input before its deadline may close it, in
+   * seconds: a cycle whose nominal deadline is already past (a backlog) is not closed early.
+   */
+  readonly deadlineMinimumWaitSeconds: number;
 }
 
 /** The topology deployed by the app. */
@@ -57,6 +62,7 @@ export const topology: Topology = {
     'process-bulk': { timeoutSeconds: 300, memoryMiB: 1024, batchSize: 1, maxReceiveCount: 3, maxConcurrency: 2 },
   },
   maxFileBytes: 5 * 1024 ** 3,
+  deadlineMinimumWaitSeconds: 60,
 };
 
 /**
@@ -122,5 +128,6 @@ export function validateTopology(candidate: Topology): Topology {
     throw new TopologyError(`Topology names unknown stages ${unknown.join(', ')}; expected only ${Stages.join(', ')}`);
   }
   checkInteger('Topology', 'maxFileBytes', candidate.maxFileBytes, 1, MaxS3ObjectBytes, 'the S3 object size limit of 5 TiB');
+  checkInteger('Topology', 'deadlineMinimumWaitSeconds', candidate.deadlineMinimumWaitSeconds, 0, 24 * 3600, 'at most a day');
   return candidate;
 }

@@ -7,6 +7,7 @@ import type { Construct } from 'constructs';
 import { Env, OutputPrefix, TargetNames, Targets, type Target } from '#shared/config.ts';
 import { Lanes, projectRoot as defaultProjectRoot, topology as defaultTopology, validateTopology, type Topology } from '../config.ts';
 import { PipelineStage } from '../constructs/pipeline-stage.ts';
+import { loadPipelineRules } from '../../../functions/scheduler/rule-set.ts';
 import { PipelineTables, TableRoles } from '../constructs/pipeline-tables.ts';
 import { AccessLogsBucket, SecureBucket } from '../constructs/secure-bucket.ts';
 import type { StageQueue } from '../constructs/stage-queue.ts';
@@ -64,6 +65,9 @@ export class PipelineStack extends Stack {
       ...props,
     });
     const topology = validateTopology(props.topology ?? defaultTopology);
+    // The scheduler's rules are bundled with it; a bad rule file fails here, at synth, naming
+    // the rule and the problem, instead of in the deployed function.
+    loadPipelineRules();
     const projectRoot = props.projectRoot ?? defaultProjectRoot;
     const settings = topology.stages;
 
@@ -140,6 +144,7 @@ export class PipelineStack extends Stack {
       scheduler.fn.addEnvironment(Targets[target], targets[target].queueUrl);
     }
     scheduler.fn
+      .addEnvironment(Env.deadlineMinimumWaitSeconds, String(topology.deadlineMinimumWaitSeconds))
       .addEnvironment(Env.schedulerTable, tables.scheduler.tableName)
       .addEnvironment(Env.eventStoreTable, tables.eventStore.tableName);
 

@@ -325,6 +325,7 @@ describe('PipelineStack', () => {
       intake: [Env.eventBusQueueUrl, Env.inboxBucket, Env.quarantineBucket, Env.catalogTable, Env.idempotencyTable, Env.maxFileBytes],
       scheduler: [
         Env.eventBusQueueUrl,
+        Env.deadlineMinimumWaitSeconds,
         Env.ingestQueueUrl,
         Env.ingestContainerQueueUrl,
         Env.processQueueUrl,
