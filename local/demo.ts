@@ -16,34 +16,35 @@ import type { StackDescription } from './stack-description.ts';
 
 /** A sample and what the pipeline should do with it. */
 interface DemoFile extends ProviderFileSample {
-  readonly expect: 'delivered' | 'quarantined' | 'duplicate';
+  readonly expect: 'joined' | 'quarantined' | 'duplicate';
   readonly note: string;
 }
 
-/** The demo's files: good imager chunks and a forecast, bad files of each kind, a duplicate. */
+/**
+ * The demo's files: the 41 chunks of the current repeat cycle and a forecast valid for it (one
+ * product, by the join rule), bad files of each kind, and a duplicate upload.
+ */
 export function demoFiles(now = new Date()): DemoFile[] {
   const day = now.toISOString().slice(0, 10).replace(/-/g, '');
   const cycle = Math.floor((now.getUTCHours() * 60 + now.getUTCMinutes()) / 10) + 1;
   const analysis = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), 0));
-  const chunk1 = fciChunk(day, cycle, 1);
+  const chunks = Array.from({ length: 41 }, (_, i) => fciChunk(day, cycle, i + 1, 16 * 1024));
   const badSignature = fciChunk(day, cycle, 3);
   badSignature.body.fill(0, 0, HDF5_SIGNATURE.length);
-  const badGrib = ecmwfForecast(analysis, 12, 2, 4096);
+  // A ten-day forecast: a key no good file of the demo uses.
+  const badGrib = ecmwfForecast(analysis, 240, 2, 4096);
   badGrib.body.write('0000', badGrib.body.length - 4, 'ascii');
   return [
-    { ...chunk1, expect: 'delivered', note: 'imager body chunk 1' },
-    { ...fciChunk(day, cycle, 2), expect: 'delivered', note: 'imager body chunk 2' },
-    { ...fciChunk(day, cycle, 41), expect: 'delivered', note: 'imager trailer' },
-    { ...ecmwfForecast(analysis, 6, 8, 256 * 1024), expect: 'delivered', note: 'forecast, 2 MiB GRIB2' },
-    { ...badSignature, expect: 'quarantined', note: 'imager chunk without the HDF5 signature' },
+    { ...ecmwfForecast(analysis, Math.round(((cycle - 1) * 10) / 60), 8, 256 * 1024), expect: 'joined', note: 'forecast valid for the cycle, 2 MiB GRIB2' },
+    ...chunks.map((chunk, i) => ({ ...chunk, expect: 'joined' as const, note: i === 40 ? 'imager trailer' : `imager body chunk ${i + 1}` })),
+    { ...badSignature, key: badSignature.key.replace('_0003.nc', '_0003.nc.part'), expect: 'quarantined', note: 'partial upload name breaking the FCI convention' },
+    { ...fciChunk(day, cycle === 144 ? 1 : cycle + 1, 3), body: badSignature.body, expect: 'quarantined', note: 'imager chunk without the HDF5 signature' },
     { ...badGrib, expect: 'quarantined', note: 'forecast without the GRIB2 end marker' },
     { key: 'eumetsat/notes-from-the-operator.txt', body: Buffer.from('not a product\n'), expect: 'quarantined', note: 'file name breaking the FCI convention' },
     { key: 'nasa/granule.h5', body: Buffer.concat([HDF5_SIGNATURE, Buffer.alloc(64)]), expect: 'quarantined', note: 'unknown provider prefix' },
-    { ...chunk1, expect: 'duplicate', note: 'chunk 1 uploaded again, same content' },
+    { ...chunks[0]!, expect: 'duplicate', note: 'chunk 1 uploaded again, same content' },
   ];
 }
-
-interface StoredEvent { readonly event: CometEvent; readonly storedAt: number }
 
 /** Reads the whole event store (a demo's worth of events). */
 async function readEventStore(documents: DynamoDBDocumentClient, table: string): Promise<CometEvent[]> {
@@ -58,18 +59,28 @@ async function readEventStore(documents: DynamoDBDocumentClient, table: string):
   return events;
 }
 
-const stageOf: Record<string, string> = {
-  [EventTypes.fileAvailable]: 'intake', [EventTypes.fileRejected]: 'quarantine', [EventTypes.ingestRequested]: 'scheduler',
-  [EventTypes.fileIngested]: 'ingest', [EventTypes.processingRequested]: 'scheduler', [EventTypes.productGenerated]: 'process',
-  [EventTypes.deliveryRequested]: 'scheduler', [EventTypes.productDelivered]: 'deliver',
-};
+/** Event types printed one by one; the many per-file ones are counted instead. */
+const announced = new Set<string>([
+  EventTypes.fileRejected, EventTypes.processingRequested, EventTypes.productGenerated,
+  EventTypes.productDelivered, EventTypes.cycleAbandoned, EventTypes.inputLate,
+]);
 
 export interface DemoResult {
   readonly ok: boolean;
   readonly accepted: number;
   readonly quarantined: { key: string; code: string; reason: string }[];
-  readonly delivered: { key: string; productId: string; latencyMs: number }[];
+  readonly delivered: { productId: string; inputs: number; correlationId: string }[];
+  /** Per accepted file: seconds from its upload to its ingestion and to the delivery of its product. */
+  readonly latencies: { key: string; ingestedS: number; deliveredS: number }[];
   readonly missing: string[];
+}
+
+/** Uploads with a few in flight at once, as a provider's transfer agent does. */
+async function uploadAll(files: readonly DemoFile[], upload: (file: DemoFile) => Promise<void>, concurrency = 6): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < files.length) await upload(files[next++]!);
+  }));
 }
 
 /** Runs the demo against a stack; prints with `print`. */
@@ -79,68 +90,98 @@ export async function runDemo(stack: StackDescription, print: (line: string) => 
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ ...config, ...(stack.endpoints.dynamodb === undefined ? {} : { endpoint: stack.endpoints.dynamodb }) }));
   const inbox = stack.buckets.inbox!;
   const files = demoFiles();
+  const joined = files.filter((f) => f.expect === 'joined');
   const t0 = Date.now();
+  const since = (ms: number): string => `${((ms - t0) / 1000).toFixed(2)}s`;
   const uploadedAt = new Map<string, number>();
-  print(`uploading ${files.length} files to s3://${inbox}/`);
-  for (const file of files) {
-    // The duplicate goes up after the first copy was taken in, as a provider's retry would.
-    if (file.expect === 'duplicate') await new Promise((r) => setTimeout(r, 1500));
+  print(`uploading ${files.length} files to s3://${inbox}/: ${joined.length - 1} imager chunks of one repeat cycle and a forecast valid for it, ` +
+    `${files.filter((f) => f.expect === 'quarantined').length} bad files, 1 duplicate`);
+  await uploadAll(files.filter((f) => f.expect !== 'duplicate'), async (file) => {
     await new Upload({ client: s3, params: { Bucket: inbox, Key: file.key, Body: file.body } }).done();
-    if (!uploadedAt.has(file.key)) uploadedAt.set(file.key, Date.now());
-    print(`  [${((Date.now() - t0) / 1000).toFixed(2)}s] uploaded  ${file.key.slice(0, 100)}  (${file.note}, ${file.body.length} bytes)`);
-  }
+    uploadedAt.set(file.key, Date.now());
+    if (file.expect !== 'joined' || !file.note.startsWith('imager body')) print(`  [${since(Date.now())}] uploaded ${file.note}: ${file.key.slice(0, 90)}`);
+  });
+  print(`  [${since(Date.now())}] all uploaded`);
+  // The duplicate goes up after the first copy was taken in, as a provider's retry would.
+  await new Promise((r) => setTimeout(r, 1000));
+  const duplicate = files.find((f) => f.expect === 'duplicate')!;
+  await new Upload({ client: s3, params: { Bucket: inbox, Key: duplicate.key, Body: duplicate.body } }).done();
+  print(`  [${since(Date.now())}] uploaded ${duplicate.note}`);
 
   const seen = new Set<string>();
-  const timeoutMs = options.timeoutMs ?? 120_000;
-  const expected = files.filter((f) => f.expect !== 'duplicate');
-  let result: DemoResult | undefined;
+  let lastCounts = '';
+  const timeoutMs = options.timeoutMs ?? 180_000;
+  let events: CometEvent[] = [];
+  const done = (): boolean => {
+    const rejected = new Set(events.filter((e) => e.type === EventTypes.fileRejected).map((e) => (e.data as { file: { key: string } }).file.key));
+    return events.some((e) => e.type === EventTypes.productDelivered) &&
+      files.filter((f) => f.expect === 'quarantined').every((f) => rejected.has(f.key));
+  };
   while (Date.now() - t0 < timeoutMs) {
-    const events = await readEventStore(documents, stack.tables.eventStore!);
-    const byId = new Map(events.map((e) => [e.id, e]));
-    for (const event of [...events].sort((a, b) => a.time.localeCompare(b.time))) {
-      if (seen.has(event.id)) continue;
+    events = (await readEventStore(documents, stack.tables.eventStore!)).sort((a, b) => a.time.localeCompare(b.time));
+    const count = (type: string): number => events.filter((e) => e.type === type).length;
+    const counts = `intake ${count(EventTypes.fileAvailable)} accepted, ${count(EventTypes.fileRejected)} quarantined | ` +
+      `ingest ${count(EventTypes.fileIngested)}/${joined.length} | process ${count(EventTypes.productGenerated)} | deliver ${count(EventTypes.productDelivered)}`;
+    for (const event of events) {
+      if (seen.has(event.id) || !announced.has(event.type)) continue;
       seen.add(event.id);
-      const at = ((Date.parse(event.time) - t0) / 1000).toFixed(2);
-      print(`  [${at}s] ${stageOf[event.type]!.padEnd(10)} ${event.type.replace('cometflow.', '').padEnd(21)} ${(event.subject ?? '').slice(0, 90)}`);
+      const data = event.data as Record<string, unknown>;
+      const detail = event.type === EventTypes.processingRequested ? `${(data.inputs as unknown[]).length} inputs${data.degraded === true ? `, degraded, missing ${(data.missing as string[]).join(' ')}` : ''}` :
+        event.type === EventTypes.fileRejected ? String(data.code) : (event.subject ?? '');
+      print(`  [${since(Date.parse(event.time))}] ${event.type.replace('cometflow.', '').padEnd(21)} ${event.correlationid.slice(0, 40).padEnd(40)} ${detail.slice(0, 80)}`);
     }
-    // Follow each delivery back to the uploaded file through causation ids.
-    const rootKeyOf = (event: CometEvent): string | undefined => {
-      let current: CometEvent | undefined = event;
-      for (let hops = 0; current !== undefined && hops < 10; hops += 1) {
-        if (current.type === EventTypes.fileAvailable) return current.subject;
-        current = current.causationid === current.id ? undefined : byId.get(current.causationid);
-      }
-      return undefined;
-    };
-    const delivered = events.filter((e) => e.type === EventTypes.productDelivered).map((e) => ({
-      key: rootKeyOf(e) ?? '?', productId: (e as CometEvent<typeof EventTypes.productDelivered>).data.productId,
-      latencyMs: Date.parse(e.time) - (uploadedAt.get(rootKeyOf(e) ?? '') ?? t0),
-    }));
-    const quarantined = events.filter((e) => e.type === EventTypes.fileRejected).map((e) => {
-      const data = (e as CometEvent<typeof EventTypes.fileRejected>).data;
-      return { key: data.file.key, code: data.code, reason: data.reason };
-    });
-    const missing = expected.filter((f) => f.expect === 'delivered' ? !delivered.some((d) => d.key === f.key) : !quarantined.some((q) => q.key === f.key)).map((f) => f.key);
-    const accepted = events.filter((e) => e.type === EventTypes.fileAvailable).length;
-    result = { ok: missing.length === 0, accepted, quarantined, delivered, missing };
-    if (result.ok) break;
+    if (counts !== lastCounts) {
+      print(`  [${since(Date.now())}] ${counts}`);
+      lastCounts = counts;
+    }
+    if (done()) break;
     await new Promise((r) => setTimeout(r, 500));
   }
   // A short grace period shows that the duplicate upload produced nothing more.
   await new Promise((r) => setTimeout(r, 2000));
-  const final = await readEventStore(documents, stack.tables.eventStore!);
-  const deliveries = final.filter((e) => e.type === EventTypes.productDelivered).length;
-  const expectedDeliveries = files.filter((f) => f.expect === 'delivered').length;
-  const duplicatesOk = deliveries === expectedDeliveries;
-  const r = result!;
+  events = await readEventStore(documents, stack.tables.eventStore!);
+
+  const quarantined = events.filter((e) => e.type === EventTypes.fileRejected).map((e) => {
+    const data = (e as CometEvent<typeof EventTypes.fileRejected>).data;
+    return { key: data.file.key, code: data.code, reason: data.reason };
+  });
+  const deliveries = events.filter((e) => e.type === EventTypes.productDelivered);
+  const generated = events.filter((e) => e.type === EventTypes.productGenerated) as CometEvent<typeof EventTypes.productGenerated>[];
+  const delivered = deliveries.map((e) => {
+    const productId = (e as CometEvent<typeof EventTypes.productDelivered>).data.productId;
+    return { productId, correlationId: e.correlationid, inputs: generated.find((g) => g.data.productId === productId)?.data.inputCount ?? 0 };
+  });
+  const ingestedAt = new Map(events.filter((e) => e.type === EventTypes.fileIngested).map((e) => [(e.data as { source: { key: string } }).source.key, Date.parse(e.time)]));
+  const deliveredAt = deliveries.length === 0 ? undefined : Math.min(...deliveries.map((e) => Date.parse(e.time)));
+  const latencies = joined.filter((f) => uploadedAt.has(f.key) && ingestedAt.has(f.key)).map((f) => ({
+    key: f.key, ingestedS: (ingestedAt.get(f.key)! - uploadedAt.get(f.key)!) / 1000,
+    deliveredS: deliveredAt === undefined ? Number.NaN : (deliveredAt - uploadedAt.get(f.key)!) / 1000,
+  }));
+  const missing = [
+    ...joined.filter((f) => !ingestedAt.has(f.key)).map((f) => `${f.key} (not ingested)`),
+    ...files.filter((f) => f.expect === 'quarantined' && !quarantined.some((q) => q.key === f.key)).map((f) => `${f.key} (not quarantined)`),
+    ...(deliveries.length === 1 ? [] : [`${deliveries.length} products delivered; expected exactly 1`]),
+  ];
+  const accepted = events.filter((e) => e.type === EventTypes.fileAvailable).length;
+
+  const sorted = (values: number[]): number[] => [...values].sort((a, b) => a - b);
+  const pct = (values: number[], p: number): string => (sorted(values)[Math.min(values.length - 1, Math.floor(p * values.length))] ?? Number.NaN).toFixed(2);
   print('');
   print('summary');
-  print(`  files uploaded      ${files.length} (1 of them a duplicate upload)`);
-  print(`  files accepted      ${r.accepted}`);
-  print(`  files quarantined   ${r.quarantined.length}`);
-  for (const q of r.quarantined) print(`    ${q.key.slice(0, 70)}\n      ${q.code}: ${q.reason.slice(0, 160)}`);
-  print(`  products delivered  ${deliveries} (expected ${expectedDeliveries}; the duplicate upload ${duplicatesOk ? 'produced no second product' : 'PRODUCED A SECOND PRODUCT'})`);
-  for (const d of r.delivered) print(`    ${(d.latencyMs / 1000).toFixed(2)} s  ${d.key.slice(0, 100)}`);
-  if (r.missing.length > 0) print(`  NOT FINISHED within ${timeoutMs / 1000} s: ${r.missing.join(', ')}`);
-  return { ...r, ok: r.ok && duplicatesOk };
+  print(`  files uploaded      ${files.length} (one of them a duplicate upload of chunk 1)`);
+  print(`  files accepted      ${accepted} (${joined.length} expected; the duplicate was recognized at intake)`);
+  print(`  files quarantined   ${quarantined.length}`);
+  for (const q of quarantined) print(`    ${q.key.slice(0, 90)}\n      ${q.code}: ${q.reason.slice(0, 170)}`);
+  print(`  products delivered  ${deliveries.length}`);
+  for (const d of delivered) print(`    ${d.productId} for ${d.correlationId}, from ${d.inputs} inputs`);
+  print('  end-to-end latency per file (s): upload -> ingested, upload -> its product delivered');
+  for (const l of latencies) {
+    const name = l.key.startsWith('ecmwf/') ? l.key : `chunk ${l.key.slice(-7, -3)}`;
+    print(`    ${name.padEnd(28)} ${l.ingestedS.toFixed(2).padStart(6)} ${l.deliveredS.toFixed(2).padStart(6)}`);
+  }
+  const ingested = latencies.map((l) => l.ingestedS);
+  const endToEnd = latencies.map((l) => l.deliveredS);
+  print(`    median / p90 / max: ingested ${pct(ingested, 0.5)} / ${pct(ingested, 0.9)} / ${pct(ingested, 1)}, delivered ${pct(endToEnd, 0.5)} / ${pct(endToEnd, 0.9)} / ${pct(endToEnd, 1)}`);
+  if (missing.length > 0) print(`  NOT AS EXPECTED within ${timeoutMs / 1000} s: ${missing.join('; ')}`);
+  return { ok: missing.length === 0, accepted, quarantined, delivered, latencies, missing };
 }
