@@ -1,0 +1,25 @@
+/**
+ * The rule engine: business rules as data (`rules/*.json`), validated and compiled by
+ * `loadRuleSet`, evaluated by pure functions. No AWS import, no environment: the scheduler
+ * stores and sends, this decides.
+ *
+ * @example
+ * const ruleSet = loadRuleSet(json, { targets });
+ * const effects = evaluate(ruleSet, event); // fire | collect | reference
+ */
+export { loadRuleSet, RuleSetSchema, formatAt, MaxDelaySeconds, MaxJoinSlots } from './schema.ts';
+export type { LoadOptions, Priority, RuleDefinition, RuleSetDefinition } from './schema.ts';
+export type { RuleSet } from './compile.ts';
+export {
+  chooseReference, commandId, completeJoin, deadlineReached, evaluate, lateInput, matchRules, referenceRange,
+} from './engine.ts';
+export type {
+  Cause, CollectEffect, CollectedInput, Effect, FireEffect, JoinDecision, JoinInput, JoinState,
+  ReferenceCandidate, ReferenceEffect, RuleMatch,
+} from './engine.ts';
+export { RuleEvaluationError, RuleSetError } from './errors.ts';
+export type { Comparison, Condition, Operator } from './conditions.ts';
+export { describeOutcome, dryRun, MemoryJoinStore } from './memory-store.ts';
+export type { JoinRecord, Outcome } from './memory-store.ts';
+export { PendingEventDataSchemas, PendingEventTypes } from './pending-events.ts';
+export type { CycleAbandonedEvent, DeadlineReachedEvent, InputLateEvent, PendingEvent } from './pending-events.ts';
