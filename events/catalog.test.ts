@@ -229,10 +229,23 @@ describe('asyncapi.json', () => {
     }
   });
 
+  it.each(entriesOf(asyncApi.channels))('names only declared servers for channel %s', (_, channel) => {
+    // Act
+    const servers = ((channel.servers ?? []) as unknown[]).map((ref) => resolveRef(refOf(ref)));
+
+    // Assess
+    expect(servers).not.toContain(undefined);
+  });
+
   it('gives every queue a dead-letter queue carrying the same messages', () => {
-    // Prepare
-    const channels = asyncApi.channels as Record<string, { messages: Json }>;
-    const queues = Object.keys(channels).filter((id) => !id.endsWith('DeadLetterQueue'));
+    // Prepare: a queue is a channel on an SQS server (every server when it names none); the
+    // event store, a table on its own server, has no dead-letter queue.
+    const channels = asyncApi.channels as Record<string, { messages: Json; servers?: unknown[] }>;
+    const onSqs = (id: string): boolean => {
+      const servers = channels[id]?.servers;
+      return servers === undefined || servers.some((ref) => (resolveRef(refOf(ref)) as Json | undefined)?.protocol === 'sqs');
+    };
+    const queues = Object.keys(channels).filter((id) => !id.endsWith('DeadLetterQueue') && onSqs(id));
 
     // Act
     const mismatched = queues.filter((id) => {
