@@ -1,6 +1,6 @@
 /**
- * A data provider with the AWS CLI: `aws s3 cp` into the inbox starts the pipeline exactly as
- * an SDK upload does. Uses Debian's CLI at /usr/bin/aws (the `awscli` package; `.ci/run`
+ * A data provider with the AWS CLI: `aws s3 cp` into the inbox feeds the pipeline exactly as an
+ * SDK upload does (here, the chunk that completes a cycle). Uses Debian's CLI at /usr/bin/aws (the `awscli` package; `.ci/run`
  * installs it); skipped where it is absent.
  */
 import { execFile } from 'node:child_process';
@@ -9,20 +9,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { EventTypes } from '../../events/registry.ts';
-import { fciChunk } from '../../shared/samples/provider-files.ts';
 import { sdkEnvironmentOf } from '../../local/stack-description.ts';
-import { clients, eventsOf, stack, uniqueCycle, waitFor } from './support/stack.ts';
+import { cycleFiles, deliveredManifests, uploadAll } from './support/cycles.ts';
+import { clients, stack, uniqueCycle } from './support/stack.ts';
 
 const AWS_CLI = '/usr/bin/aws';
-const { documents } = clients();
+const { s3, documents } = clients();
 const description = stack();
 
 describe.skipIf(!existsSync(AWS_CLI))('upload with the AWS CLI', () => {
-  it('starts the pipeline from an aws s3 cp into the inbox', async () => {
-    // Prepare
+  it('completes a cycle whose last chunk comes from an aws s3 cp into the inbox', async () => {
+    // Prepare: the rest of the cycle and its forecast through the SDK; chunk 33 waits for the CLI.
     const { day, repeatCycle } = uniqueCycle();
-    const chunk = fciChunk(day, repeatCycle, 33, 100_000);
+    const cycle = cycleFiles(day, repeatCycle);
+    const chunk = cycle.chunks[32]!;
+    await uploadAll(s3, description.buckets.inbox!, [cycle.forecast, ...cycle.chunks.filter((c) => c !== chunk)]);
     const file = join(mkdtempSync(join(tmpdir(), 'cometflow-cli-')), 'chunk.nc');
     writeFileSync(file, chunk.body);
     const endpoint = description.endpoints.s3 === undefined ? [] : ['--endpoint-url', description.endpoints.s3];
@@ -33,11 +34,8 @@ describe.skipIf(!existsSync(AWS_CLI))('upload with the AWS CLI', () => {
     });
 
     // Assess
-    const correlationId = `cycle-${day}-${String(repeatCycle).padStart(3, '0')}`;
-    const delivered = await waitFor('product.delivered', async () => {
-      const events = await eventsOf(documents, description.tables.eventStore!, correlationId, EventTypes.productDelivered);
-      return events.length > 0 ? events : undefined;
-    }, 90_000);
-    expect(delivered).toHaveLength(1);
+    const manifests = await deliveredManifests(s3, documents, description.tables.eventStore!, description.buckets.products!, cycle.correlationId);
+    expect(manifests).toHaveLength(1);
+    expect(manifests[0]!.inputs.map((i) => i.name)).toContain(chunk.key.slice('eumetsat/'.length));
   });
 });
