@@ -9,6 +9,8 @@
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultOutDir, formatBundleLoad, runBundleLoad } from './bundle-load.ts';
+import { benchRules } from './rules.ts';
+import { benchSchedulerRequests } from './scheduler-requests.ts';
 
 const DefaultRuns = 15;
 
@@ -40,5 +42,9 @@ const sections: string[] = [];
 // Benchmarks run one after the other, never concurrently, so they do not disturb each other.
 const bundleLoad = await runBundleLoad({ runs, warmup, outDir });
 sections.push(formatBundleLoad(bundleLoad, relative(process.cwd(), join(outDir, 'bundle-load.json'))));
+process.stderr.write('rules: our engine vs json-rules-engine on the same rules and events ...\n');
+sections.push((await benchRules({ runs, warmup: Math.max(warmup, 1) })).markdown);
+process.stderr.write('scheduler-requests: DynamoDB requests per event of a 41-input join ...\n');
+sections.push((await benchSchedulerRequests()).markdown);
 
 process.stdout.write(`${sections.join('\n\n')}\n`);

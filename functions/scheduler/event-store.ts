@@ -1,0 +1,48 @@
+/**
+ * The event store: every event the scheduler sees and every command it sends, append-only,
+ * keyed by correlation id and time (`pk` / `sk = <time>#<id>`), by day in the `byDay` index,
+ * kept 400 days (TTL). A guard item keyed by the event id (`pk = ID#<id>`) is written in the same
+ * transaction, so an event is stored once whatever the number of deliveries or re-emissions.
+ */
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { CometEvent } from '#events/registry.ts';
+
+/** Events are kept 400 days: a year of replay plus a margin. */
+export const RETENTION_SECONDS = 400 * 24 * 3600;
+
+/** Appends an event; resolves false when an event with its id was stored before. */
+export type Append = (event: CometEvent) => Promise<boolean>;
+
+/** An `Append` over the event store table. */
+export function eventStoreAppender(db: DynamoDBDocumentClient, table: string): Append {
+  return async (event) => {
+    const expiresAt = Math.floor(Date.now() / 1000) + RETENTION_SECONDS;
+    try {
+      await db.send(new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: table,
+              Item: { pk: `ID#${event.id}`, sk: 'ID', at: `${event.time}#${event.id}`, correlationid: event.correlationid, expiresAt },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          {
+            Put: {
+              TableName: table,
+              Item: {
+                pk: event.correlationid, sk: `${event.time}#${event.id}`, day: event.time.slice(0, 10),
+                id: event.id, type: event.type, source: event.source, event: JSON.stringify(event), expiresAt,
+              },
+            },
+          },
+        ],
+      }));
+      return true;
+    } catch (error) {
+      if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
+      throw error;
+    }
+  };
+}
