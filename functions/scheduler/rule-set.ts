@@ -8,5 +8,10 @@ import { loadRuleSet } from '#shared/rules/schema.ts';
 import type { RuleSet } from '#shared/rules/compile.ts';
 import definition from '../../rules/reference-pipeline.json' with { type: 'json' };
 
-/** The validated, compiled rule set. */
-export const loadPipelineRules = (): RuleSet => loadRuleSet(definition, { targets: TargetNames });
+/**
+ * The validated, compiled rule set. With `samples` (the catalog's sample events, at synth),
+ * every rule is also run on the samples of its types, so a template that builds an invalid
+ * command fails at synth rather than in the deployed scheduler.
+ */
+export const loadPipelineRules = (options: { samples?: readonly unknown[] } = {}): RuleSet =>
+  loadRuleSet(definition, { targets: TargetNames, ...(options.samples === undefined ? {} : { samples: options.samples }) });

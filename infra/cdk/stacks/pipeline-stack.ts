@@ -8,6 +8,8 @@ import { Env, OutputPrefix, TargetNames, Targets, type Target } from '#shared/co
 import { Lanes, projectRoot as defaultProjectRoot, topology as defaultTopology, validateTopology, type Topology } from '../config.ts';
 import { PipelineStage } from '../constructs/pipeline-stage.ts';
 import { loadPipelineRules } from '../../../functions/scheduler/rule-set.ts';
+import { samplesOf } from '#events/catalog.ts';
+import { EventTypes } from '#events/registry.ts';
 import { PipelineTables, TableRoles } from '../constructs/pipeline-tables.ts';
 import { AccessLogsBucket, SecureBucket } from '../constructs/secure-bucket.ts';
 import type { StageQueue } from '../constructs/stage-queue.ts';
@@ -67,7 +69,7 @@ export class PipelineStack extends Stack {
     const topology = validateTopology(props.topology ?? defaultTopology);
     // The scheduler's rules are bundled with it; a bad rule file fails here, at synth, naming
     // the rule and the problem, instead of in the deployed function.
-    loadPipelineRules();
+    loadPipelineRules({ samples: Object.values(EventTypes).flatMap((type) => samplesOf(type).map((sample) => sample.event)) });
     const projectRoot = props.projectRoot ?? defaultProjectRoot;
     const settings = topology.stages;
 
