@@ -14,18 +14,17 @@
  * the join: in full, degraded, or abandoned, as the rule decides (`completeJoin`).
  */
 import { randomUUID } from 'node:crypto';
-import type { CometEvent } from '#events/registry.ts';
+import { EventTypes, type CometEvent } from '#events/registry.ts';
 import type { Target } from '#shared/config.ts';
 import type { RuleSet } from '#shared/rules/compile.ts';
 import {
   chooseReference, completeJoin, deadlineReached, evaluate, lateInput, referenceRange,
-  type Cause, type CollectEffect, type FireEffect, type ReferenceEffect,
+  type Cause, type CollectEffect, type DeadlineReachedEvent, type FireEffect, type ReferenceEffect,
 } from '#shared/rules/engine.ts';
-import { PendingEventTypes, type DeadlineReachedEvent, type PendingEvent } from '#shared/rules/pending-events.ts';
 import type { SchedulerStore } from './join-store.ts';
 
-/** Any event the scheduler handles or emits. */
-export type SchedulerEvent = CometEvent | PendingEvent;
+/** Any event the scheduler handles or emits: every type is in the catalog. */
+export type SchedulerEvent = CometEvent;
 
 /** SQS caps a message delay at 15 minutes; longer timers are re-sent until they are due. */
 export const MAX_TIMER_DELAY_SECONDS = 900;
@@ -58,7 +57,7 @@ export interface ScheduleResult {
 export async function schedule(event: SchedulerEvent, deps: SchedulerDeps): Promise<ScheduleResult> {
   const stored = await deps.append(event);
   const outcomes: string[] = [];
-  if (event.type === PendingEventTypes.deadlineReached) {
+  if (event.type === EventTypes.deadlineReached) {
     await onDeadline(event as DeadlineReachedEvent, deps, outcomes);
     return { stored, outcomes };
   }

@@ -6,7 +6,6 @@ import {
   type CollectEffect, type CollectedInput, type JoinInput, type JoinState,
 } from './engine.ts';
 import { RuleEvaluationError } from './errors.ts';
-import { PendingEventTypes } from './pending-events.ts';
 import { loadRuleSet } from './schema.ts';
 import {
   chunkIngested, fileAvailable, fileRejected, forecastIngested, productGenerated, ReferenceTargets, referenceRuleFile,
@@ -363,7 +362,7 @@ describe('completeJoin', () => {
     expect(decision).toMatchObject({ kind: 'abandon', rule: JOIN, triggerKey: '20261122-061', reason: 'only 30 of 41 inputs arrived by the deadline (73 %, at least 80 % required)' });
     if (decision.kind !== 'abandon') throw new Error('expected an abandon decision');
     expect(decision.event).toMatchObject({
-      type: PendingEventTypes.cycleAbandoned, id: commandId(JOIN, '20261122-061'), correlationid: 'cycle-20261122-061', causationid: 'deadline-1',
+      type: EventTypes.cycleAbandoned, id: commandId(JOIN, '20261122-061'), correlationid: 'cycle-20261122-061', causationid: 'deadline-1',
       time: deadlineCause.time, subject: '20261122-061',
       data: {
         rule: JOIN, joinKey: '20261122-061', windowStart: '2026-11-22T10:00:00.000Z', windowEnd: '2026-11-22T10:10:00.000Z',
@@ -430,7 +429,7 @@ describe('lateInput', () => {
 
     // Assess
     expect(late).toMatchObject({
-      type: PendingEventTypes.inputLate, source: 'cometflow/scheduler', time: '2026-11-22T10:20:00.000Z',
+      type: EventTypes.inputLate, source: 'cometflow/scheduler', time: '2026-11-22T10:20:00.000Z',
       correlationid: event.correlationid, causationid: event.id, subject: '20261122-061',
       data: { rule: JOIN, joinKey: '20261122-061', slot: '17', input: inputOf(event), closedBy: commandId(JOIN, '20261122-061') },
     });
@@ -513,7 +512,7 @@ describe('deadlineReached', () => {
 
     // Assess
     expect(timers[0]).toMatchObject({
-      type: PendingEventTypes.deadlineReached, time: '2026-11-22T10:15:00.000Z', correlationid: 'cycle-20261122-061', causationid: 'first-chunk',
+      type: EventTypes.deadlineReached, time: '2026-11-22T10:15:00.000Z', correlationid: 'cycle-20261122-061', causationid: 'first-chunk',
       data: { rule: JOIN, joinKey: '20261122-061', deadlineAt: '2026-11-22T10:15:00.000Z' },
     });
     expect(timers[1]?.id).toBe(timers[0]?.id);

@@ -1,23 +1,26 @@
 /**
  * The rule engine: pure functions from (rules, event) to effects. It keeps no state and does no
- * I/O; the scheduler applies the effects with conditional writes on its own table, and
- * `memory-store.ts` applies them in memory for dry runs and tests.
+ * I/O; the scheduler (`functions/scheduler/logic.ts`) applies the effects with conditional
+ * writes on its own table, or on `MemorySchedulerStore` for dry runs and tests.
  *
  * A join never needs its collected inputs to process one event: an event yields a `collect`
  * effect (one slot) or a `reference` effect; only when the scheduler's counters say the join is
  * complete, or its deadline has come, does it read the join once and call `completeJoin`.
  */
 import { createHash } from 'node:crypto';
-import type { CometEvent } from '#events/registry.ts';
+import { EventTypes, type CometEvent } from '#events/registry.ts';
 import { sourceOf } from '#shared/config.ts';
 import { wrap } from '#shared/envelope/envelope.ts';
 import type { CompiledInput, CompiledJoinRule, CompiledRule, RuleSet } from './compile.ts';
 import { RuleEvaluationError } from './errors.ts';
-import {
-  buildPendingEvent, PendingEventTypes,
-  type CycleAbandonedEvent, type DeadlineReachedEvent, type InputLateEvent,
-} from './pending-events.ts';
 import type { Priority } from './schema.ts';
+
+/** A `cometflow.cycle.abandoned` event: a join closed at its deadline without firing. */
+export type CycleAbandonedEvent = CometEvent<typeof EventTypes.cycleAbandoned>;
+/** A `cometflow.input.late` event: an input for a join that had already closed. */
+export type InputLateEvent = CometEvent<typeof EventTypes.inputLate>;
+/** A `cometflow.deadline.reached` event: a join's deadline timer. */
+export type DeadlineReachedEvent = CometEvent<typeof EventTypes.deadlineReached>;
 
 /** One input of a join, as the processing command lists it. */
 export interface JoinInput {
@@ -391,8 +394,8 @@ export function completeJoin(ruleSet: RuleSet, rule: string, join: JoinState, ca
   if (reasons.length > 0) {
     const reason = reasons.join('; ');
     const deadlineAt = new Date(Date.parse(join.windowEnd) + compiled.deadlineMs).toISOString();
-    const event = buildPendingEvent({
-      type: PendingEventTypes.cycleAbandoned, source, id, time: cause.time, subject: join.joinKey, cause: causedBy,
+    const event = wrap({
+      type: EventTypes.cycleAbandoned, source, id, time: new Date(cause.time), subject: join.joinKey, cause: causedBy,
       data: {
         rule: compiled.name, joinKey: join.joinKey, reason, windowStart: join.windowStart, windowEnd: join.windowEnd, deadlineAt,
         expectedCount, arrivedCount: arrived, minShare: compiled.minShare, missing,
@@ -430,11 +433,11 @@ export function completeJoin(ruleSet: RuleSet, rule: string, join: JoinState, ca
  */
 export function lateInput(ruleSet: RuleSet, rule: string, joinKey: string, slot: string, event: CometEvent): InputLateEvent {
   const compiled = joinRule(ruleSet, rule);
-  return buildPendingEvent({
-    type: PendingEventTypes.inputLate,
+  return wrap({
+    type: EventTypes.inputLate,
     source,
     id: commandId(`${compiled.name}#late`, `${joinKey}\n${slot}`),
-    time: event.time,
+    time: new Date(event.time),
     subject: joinKey,
     cause: event,
     data: {
@@ -451,11 +454,11 @@ export function lateInput(ruleSet: RuleSet, rule: string, joinKey: string, slot:
  * timer again (a retried first chunk) is recognized.
  */
 export function deadlineReached(collect: CollectEffect, cause: Pick<CometEvent, 'id'>): DeadlineReachedEvent {
-  return buildPendingEvent({
-    type: PendingEventTypes.deadlineReached,
+  return wrap({
+    type: EventTypes.deadlineReached,
     source,
     id: commandId(`${collect.rule}#deadline`, collect.joinKey),
-    time: collect.deadlineAt,
+    time: new Date(collect.deadlineAt),
     subject: collect.joinKey,
     cause: { id: cause.id, correlationid: collect.correlationId },
     data: { rule: collect.rule, joinKey: collect.joinKey, deadlineAt: collect.deadlineAt },

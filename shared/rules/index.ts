@@ -14,12 +14,8 @@ export {
   chooseReference, commandId, completeJoin, deadlineReached, evaluate, lateInput, matchRules, referenceRange,
 } from './engine.ts';
 export type {
-  Cause, CollectEffect, CollectedInput, Effect, FireEffect, JoinDecision, JoinInput, JoinState,
-  ReferenceCandidate, ReferenceEffect, RuleMatch,
+  Cause, CollectEffect, CollectedInput, CycleAbandonedEvent, DeadlineReachedEvent, Effect, FireEffect, InputLateEvent,
+  JoinDecision, JoinInput, JoinState, ReferenceCandidate, ReferenceEffect, RuleMatch,
 } from './engine.ts';
 export { RuleEvaluationError, RuleSetError } from './errors.ts';
 export type { Comparison, Condition, Operator } from './conditions.ts';
-export { describeOutcome, dryRun, MemoryJoinStore } from './memory-store.ts';
-export type { JoinRecord, Outcome } from './memory-store.ts';
-export { PendingEventDataSchemas, PendingEventTypes } from './pending-events.ts';
-export type { CycleAbandonedEvent, DeadlineReachedEvent, InputLateEvent, PendingEvent } from './pending-events.ts';
