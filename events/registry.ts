@@ -19,6 +19,9 @@ export const EventTypes = {
   cycleAbandoned: 'cometflow.cycle.abandoned',
   inputLate: 'cometflow.input.late',
   deadlineReached: 'cometflow.deadline.reached',
+  deliveryCompensated: 'cometflow.delivery.compensated',
+  deliveryAvailable: 'cometflow.delivery.available',
+  deliveryWithdrawn: 'cometflow.delivery.withdrawn',
 } as const;
 
 export type EventType = (typeof EventTypes)[keyof typeof EventTypes];
@@ -74,6 +77,9 @@ export const FileAttributesSchema = z.discriminatedUnion('kind', [
 export type FileAttributes = z.infer<typeof FileAttributesSchema>;
 
 const ProviderSchema = z.enum(['eumetsat', 'ecmwf']);
+
+/** A product id: derived from the algorithm and its inputs' SHA-256s. */
+const ProductIdSchema = z.string().regex(/^[0-9a-f]{32}$/);
 
 const FileAvailableDataSchema = z.object({
   file: UploadedObjectSchema,
@@ -156,6 +162,38 @@ export const EventDataSchemas = {
     rule: z.string().min(1),
     joinKey: z.string().min(1),
     deadlineAt: z.iso.datetime(),
+  }),
+  /** A delivery saga failed at a step and undid what the steps before it (and the step itself) had done. */
+  [EventTypes.deliveryCompensated]: z.object({
+    productId: ProductIdSchema,
+    productType: z.string(),
+    /** The step that failed. */
+    failedStep: z.enum(['publish', 'register', 'notify', 'confirm']),
+    /** The error name Step Functions matched, for example `InjectedFaultError` or `SubscriberUnavailableError`. */
+    error: z.string().min(1),
+    /** The error's message (the cause in the execution history). */
+    reason: z.string(),
+    /** The compensations that ran, in order. */
+    compensations: z.array(z.enum(['unnotify', 'unregister', 'unpublish'])),
+    /** The execution name, `product-<productId>`. */
+    execution: z.string().min(1),
+  }),
+  /** To a subscriber: a product of a type it subscribed to is in the distribution bucket. */
+  [EventTypes.deliveryAvailable]: z.object({
+    productId: ProductIdSchema,
+    productType: z.string(),
+    subscriber: z.string().min(1),
+    /** The distributed product, with the size and SHA-256 to verify it. */
+    product: VerifiedObjectSchema,
+    manifest: ObjectLocationSchema,
+  }),
+  /** To a subscriber: forget this product; its delivery was compensated. */
+  [EventTypes.deliveryWithdrawn]: z.object({
+    productId: ProductIdSchema,
+    productType: z.string(),
+    subscriber: z.string().min(1),
+    /** Why, in words: the step that failed and its error. */
+    reason: z.string().min(1),
   }),
 } as const satisfies Record<EventType, z.ZodType>;
 
