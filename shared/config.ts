@@ -23,6 +23,11 @@ export const Env = {
   idempotencyTable: 'COMETFLOW_IDEMPOTENCY_TABLE',
   maxFileBytes: 'COMETFLOW_MAX_FILE_BYTES',
   deadlineMinimumWaitSeconds: 'COMETFLOW_DEADLINE_MINIMUM_WAIT_SECONDS',
+  deliveryStateMachineArn: 'COMETFLOW_DELIVERY_STATE_MACHINE_ARN',
+  /** JSON: `[{ name, queueUrl, productTypes }]`, the subscribers the delivery saga notifies. */
+  subscribers: 'COMETFLOW_SUBSCRIBERS',
+  breakerFailureThreshold: 'COMETFLOW_BREAKER_FAILURE_THRESHOLD',
+  breakerCoolDownSeconds: 'COMETFLOW_BREAKER_COOL_DOWN_SECONDS',
 } as const;
 
 export type EnvName = (typeof Env)[keyof typeof Env];
@@ -52,10 +57,10 @@ export const sourceOf = (stage: Stage): string => `cometflow/${stage}`;
 
 /**
  * Stack outputs: the real names of resources, keyed `Bucket<Role>`, `Queue<Role>`,
- * `Table<Role>`. The local runtime and `cdk deploy --outputs-file` both produce them, and the
- * stack description (`.cometflow/local-stack.json`) is derived from them.
+ * `Table<Role>`, `StateMachine<Role>` (an ARN). The local runtime and `cdk deploy --outputs-file`
+ * both produce them, and the stack description (`.cometflow/local-stack.json`) is derived from them.
  */
-export const OutputPrefix = { bucket: 'Bucket', queue: 'Queue', table: 'Table' } as const;
+export const OutputPrefix = { bucket: 'Bucket', queue: 'Queue', table: 'Table', stateMachine: 'StateMachine' } as const;
 
 /** Providers and the inbox prefix each one uploads under. */
 export const Providers = ['eumetsat', 'ecmwf'] as const;
