@@ -15,14 +15,24 @@ const send = sqsSender(sqsClient());
 const eventStoreTable = readEnv(Env.eventStoreTable);
 const busUrl = readEnv(Env.eventBusQueueUrl);
 const queues = Object.fromEntries(TargetNames.map((target) => [target, readEnv(Targets[target])])) as Record<Target, string>;
+/** The minimum wait of a join's deadline, in seconds; the CDK app sets it from the topology. */
+function minimumWait(): number {
+  const raw = readEnv(Env.deadlineMinimumWaitSeconds);
+  const seconds = Number(raw);
+  if (!Number.isInteger(seconds) || seconds < 0) {
+    throw new Error(`${Env.deadlineMinimumWaitSeconds} is ${JSON.stringify(raw)}; expected a whole number of seconds, at least 0`);
+  }
+  return seconds;
+}
+
 const deps: SchedulerDeps = {
   ruleSet: loadPipelineRules(),
   store: new DynamoDbSchedulerStore(db, readEnv(Env.schedulerTable)),
   append: eventStoreAppender(db, eventStoreTable),
   send: (target, command, delaySeconds) => send(queues[target], command, { delaySeconds }),
-  sendTimer: (timer, delaySeconds) => send(busUrl, timer as unknown as CometEvent, { delaySeconds }),
+  sendTimer: (timer, delaySeconds) => send(busUrl, timer, { delaySeconds }),
   now: () => new Date(),
-  minimumWaitSeconds: Number(process.env[Env.deadlineMinimumWaitSeconds] ?? '60'),
+  minimumWaitSeconds: minimumWait(),
 };
 
 export const handler = eventStage({

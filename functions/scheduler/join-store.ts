@@ -32,6 +32,8 @@ export interface JoinSummary {
   /** How the join closed, once it did. */
   readonly closed?: 'fired' | 'abandoned';
   readonly closedBy?: string;
+  /** When it closed: a slot written before then was part of the decision. */
+  readonly closedAt?: string;
 }
 
 export type Claim = 'claimed' | 'already-sent' | 'claimed-earlier-unsent';
@@ -45,6 +47,8 @@ export interface SchedulerStore {
   readJoin(rule: string, joinKey: string): Promise<JoinSummary | undefined>;
   /** Records that the deadline timer is scheduled; false when another instance did it. */
   markTimer(rule: string, joinKey: string, timerAt: string): Promise<boolean>;
+  /** When a slot was written, or undefined when it was not. */
+  slotWrittenAt(rule: string, joinKey: string, slot: string): Promise<string | undefined>;
   /** Every collected input of a join. */
   slots(rule: string, joinKey: string): Promise<CollectedInput[]>;
   putReference(effect: ReferenceEffect): Promise<void>;
@@ -141,7 +145,7 @@ export class DynamoDbSchedulerStore implements SchedulerStore {
       arrived: Number(Item.arrived ?? 0), expected: Number(Item.expected), windowStart: Item.windowStart, windowEnd: Item.windowEnd,
       deadlineAt: Item.deadlineAt, correlationId: Item.correlationId,
       ...(Item.timerAt === undefined ? {} : { timerAt: Item.timerAt as string }),
-      ...(Item.closed === undefined ? {} : { closed: Item.closed as 'fired' | 'abandoned', closedBy: Item.closedBy as string }),
+      ...(Item.closed === undefined ? {} : { closed: Item.closed as 'fired' | 'abandoned', closedBy: Item.closedBy as string, closedAt: Item.closedAt as string }),
     };
   }
 
@@ -157,6 +161,11 @@ export class DynamoDbSchedulerStore implements SchedulerStore {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
+  }
+
+  public async slotWrittenAt(rule: string, joinKey: string, slot: string): Promise<string | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: joinPk(rule, joinKey), sk: `SLOT#${slot}` }, ConsistentRead: true }));
+    return Item?.at as string | undefined;
   }
 
   public async slots(rule: string, joinKey: string): Promise<CollectedInput[]> {

@@ -212,3 +212,19 @@ describe('schedule', () => {
     expect(fortieth).toBe(tenth);
   });
 });
+
+describe('schedule after a join closed', () => {
+  it('treats a copy of a chunk the product already used as a duplicate, not a late input', async () => {
+    // Prepare: a complete cycle, fired.
+    const fake = fakeScheduler();
+    await schedule(forecastIngested(), fake.deps);
+    for (let chunk = 1; chunk <= 41; chunk += 1) await schedule(chunkIngested(chunk), fake.deps);
+
+    // Act: chunk 7 comes again.
+    await schedule(chunkIngested(7), fake.deps);
+
+    // Assess
+    expect(fake.appended.filter((e) => e.type === EventTypes.inputLate)).toHaveLength(0);
+    expect(processingRequests(fake.sent)).toHaveLength(1);
+  });
+});

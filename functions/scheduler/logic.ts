@@ -86,6 +86,14 @@ async function fireOnce(effect: Pick<FireEffect, 'rule' | 'triggerKey' | 'target
 async function onCollect(effect: CollectEffect, event: CometEvent, deps: SchedulerDeps, outcomes: string[]): Promise<void> {
   const { duplicate, join } = await deps.store.collect(effect);
   if (join.closed !== undefined) {
+    // A copy of an input the join already used is a duplicate, not a late input.
+    if (duplicate) {
+      const writtenAt = await deps.store.slotWrittenAt(effect.rule, effect.joinKey, effect.slot);
+      if (writtenAt !== undefined && join.closedAt !== undefined && writtenAt <= join.closedAt) {
+        outcomes.push(`duplicate ${effect.joinKey} slot ${effect.slot} after close`);
+        return;
+      }
+    }
     const late = lateInput(deps.ruleSet, effect.rule, effect.joinKey, effect.slot, event);
     await deps.append(late);
     outcomes.push(`late input ${effect.joinKey} slot ${effect.slot}`);

@@ -16,6 +16,13 @@ export class MemorySchedulerStore implements SchedulerStore {
   private readonly joinSlots = new Map<string, Map<string, CollectedInput>>();
   private readonly refs = new Map<string, ReferenceCandidate[]>();
   private readonly waits = new Map<string, Map<string, string>>();
+  private readonly slotTimes = new Map<string, string>();
+  /** A logical clock: slot writes and closes are ordered by it, as the DynamoDB store orders them by time. */
+  private tick = 0;
+  private stamp(): string {
+    this.tick += 1;
+    return String(this.tick).padStart(12, '0');
+  }
 
   private count(operation: string): void {
     this.requests.set(operation, (this.requests.get(operation) ?? 0) + 1);
@@ -45,6 +52,7 @@ export class MemorySchedulerStore implements SchedulerStore {
     const duplicate = slots.has(effect.slot);
     if (!duplicate) {
       slots.set(effect.slot, { ...effect.input, slot: effect.slot });
+      this.slotTimes.set(`${id}#${effect.slot}`, this.stamp());
       const join = this.joins.get(id) ?? {
         arrived: 0, expected: effect.expectedCount, windowStart: effect.windowStart, windowEnd: effect.windowEnd,
         deadlineAt: effect.deadlineAt, correlationId: effect.correlationId,
@@ -67,6 +75,11 @@ export class MemorySchedulerStore implements SchedulerStore {
     if (join === undefined || join.timerAt !== undefined) return false;
     join.timerAt = timerAt;
     return true;
+  }
+
+  public async slotWrittenAt(rule: string, joinKey: string, slot: string): Promise<string | undefined> {
+    this.count('slotWrittenAt');
+    return this.slotTimes.get(`${rule}#${joinKey}#${slot}`);
   }
 
   public async slots(rule: string, joinKey: string): Promise<CollectedInput[]> {
@@ -111,6 +124,7 @@ export class MemorySchedulerStore implements SchedulerStore {
     if (join !== undefined) {
       join.closed = how;
       join.closedBy = by;
+      join.closedAt = this.stamp();
     }
   }
 }
