@@ -3,7 +3,6 @@ import { EventTypes, type EventType } from '#events/registry.ts';
 import { documentClient, sqsClient } from '#shared/clients/aws.ts';
 import { sqsSender } from '#shared/clients/bus.ts';
 import { Env, readEnv, TargetNames, Targets, type Target } from '#shared/config.ts';
-import type { CometEvent } from '#events/registry.ts';
 import { eventStage } from '#shared/stage/stage-handler.ts';
 import { eventStoreAppender } from './event-store.ts';
 import { DynamoDbSchedulerStore } from './join-store.ts';
