@@ -13,10 +13,12 @@ export interface StackDescription {
   readonly region: string;
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** Endpoint per service; absent on real AWS, where the SDK's defaults apply. */
-  readonly endpoints: { readonly s3?: string; readonly sqs?: string; readonly dynamodb?: string };
+  readonly endpoints: { readonly s3?: string; readonly sqs?: string; readonly dynamodb?: string; readonly stepfunctions?: string };
   readonly buckets: Record<string, string>;
   readonly queues: Record<string, string>;
   readonly tables: Record<string, string>;
+  /** State machine ARNs by role (`StateMachine<Role>` outputs), e.g. `delivery`. */
+  readonly stateMachines?: Record<string, string>;
   /** The process serving a local stack, so a client can tell whether it still runs. */
   readonly pid?: number;
   readonly startedAt?: string;
@@ -27,13 +29,16 @@ export const descriptionPath = (projectRoot: string): string => join(projectRoot
 
 const lowerFirst = (text: string): string => text.charAt(0).toLowerCase() + text.slice(1);
 
-/** Sorts stack outputs (`BucketInbox`, `QueueIntakeDlq`, `TableCatalog`) into roles. */
-export function resourcesFromOutputs(outputs: Record<string, string>): Pick<StackDescription, 'buckets' | 'queues' | 'tables'> {
+/** Sorts stack outputs (`BucketInbox`, `QueueIntakeDlq`, `TableCatalog`, `StateMachineDelivery`) into roles. */
+export function resourcesFromOutputs(outputs: Record<string, string>): Pick<StackDescription, 'buckets' | 'queues' | 'tables' | 'stateMachines'> {
   const pick = (prefix: string): Record<string, string> => Object.fromEntries(Object.entries(outputs)
     .filter(([name]) => name.startsWith(prefix) && name.length > prefix.length)
     .map(([name, value]): [string, string] => [lowerFirst(name.slice(prefix.length)), value])
     .sort(([a], [b]) => a.localeCompare(b)));
-  return { buckets: pick(OutputPrefix.bucket), queues: pick(OutputPrefix.queue), tables: pick(OutputPrefix.table) };
+  return {
+    buckets: pick(OutputPrefix.bucket), queues: pick(OutputPrefix.queue), tables: pick(OutputPrefix.table),
+    stateMachines: pick(OutputPrefix.stateMachine),
+  };
 }
 
 export function writeDescription(path: string, description: StackDescription): void {
@@ -65,5 +70,6 @@ export function sdkEnvironmentOf(description: StackDescription): Record<string, 
     ...(description.endpoints.s3 === undefined ? {} : { AWS_ENDPOINT_URL_S3: description.endpoints.s3 }),
     ...(description.endpoints.sqs === undefined ? {} : { AWS_ENDPOINT_URL_SQS: description.endpoints.sqs }),
     ...(description.endpoints.dynamodb === undefined ? {} : { AWS_ENDPOINT_URL_DYNAMODB: description.endpoints.dynamodb }),
+    ...(description.endpoints.stepfunctions === undefined ? {} : { AWS_ENDPOINT_URL_SFN: description.endpoints.stepfunctions }),
   };
 }

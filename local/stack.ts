@@ -11,10 +11,12 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startDynamoDb } from './emulators/dynamodb.ts';
 import { startFauxqs, type WrittenObject } from './emulators/fauxqs.ts';
+import { startStepFunctions } from './emulators/stepfunctions.ts';
 import { ExecutionEnvironment, openLog, type FunctionDefinition } from './runtime/lambda-host.ts';
 import { provision } from './runtime/provision.ts';
 import { queueNotificationsOf, S3Notifier } from './runtime/s3-notifications.ts';
 import { SqsEventSource } from './runtime/sqs-event-source.ts';
+import { localStateMachines } from './runtime/state-machines.ts';
 import { loadTemplate, physicalName, resourcesOfType, Resolver, type Template } from './runtime/template.ts';
 import {
   descriptionPath, removeDescription, resourcesFromOutputs, writeDescription, type StackDescription,
@@ -27,6 +29,11 @@ export interface LocalStackOptions {
   readonly projectRoot: string;
   /** Write `.cometflow/local-stack.json` while running. @default true */
   readonly describe?: boolean;
+  /**
+   * Folder for logs and run files, so that two stacks on one checkout keep apart.
+   * @default - `.cometflow` under `projectRoot`
+   */
+  readonly stateDir?: string;
   /** Per-invocation report (function, records, failures). */
   readonly onInvocation?: (report: { functionName: string; records: number; failed: number; error?: string }) => void;
   /** Concurrent execution environments per event source mapping, at most. @default 2 */
@@ -56,7 +63,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const timings: Record<string, number> = {};
   const mark = (phase: string, since: number): void => { timings[phase] = Math.round(performance.now() - since) / 1000; };
   const template = loadTemplate(join(options.cdkOut, `${options.stackName}.template.json`));
-  const stateDir = join(options.projectRoot, '.cometflow');
+  const stateDir = options.stateDir ?? join(options.projectRoot, '.cometflow');
   mkdirSync(stateDir, { recursive: true });
   const runDir = mkdtempSync(join(stateDir, 'run-'));
   // Logs of the last run stay for reading after the stack stopped; object storage does not.
@@ -72,11 +79,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
   try {
     const tEmulators = performance.now();
-    const [s3sqs, dynamodb] = await Promise.all([
+    const [s3sqs, dynamodb, stepFunctions] = await Promise.all([
       startFauxqs({ storageDir: join(runDir, 's3'), onObjectWritten: (object: WrittenObject) => notifier?.objectWritten(object) }),
       startDynamoDb(),
+      startStepFunctions({ region: REGION }),
     ]);
-    stoppers.push(() => s3sqs.stop(), () => dynamodb.stop());
+    stoppers.push(() => s3sqs.stop(), () => dynamodb.stop(), () => stepFunctions.stop());
     mark('emulators', tEmulators);
 
     // A copy: the SDK annotates the credentials object it is given.
@@ -90,11 +98,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const provisioned = await provision(template, resolver, { s3, sqs, dynamodb: ddb }, { region: REGION, stackName: options.stackName });
     mark('provision', tProvision);
 
-    const endpoints = { s3: s3sqs.endpoint, sqs: s3sqs.endpoint, dynamodb: dynamodb.endpoint };
+    const endpoints = { s3: s3sqs.endpoint, sqs: s3sqs.endpoint, dynamodb: dynamodb.endpoint, stepfunctions: stepFunctions.endpoint };
     const baseEnv: Record<string, string> = {
       AWS_REGION: REGION, AWS_DEFAULT_REGION: REGION,
       AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
       AWS_ENDPOINT_URL_S3: endpoints.s3, AWS_ENDPOINT_URL_SQS: endpoints.sqs, AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+      AWS_ENDPOINT_URL_SFN: endpoints.stepfunctions,
       TZ: 'UTC',
     };
 
@@ -115,6 +124,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         environment: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(v)])),
       });
     }
+
+    // State machines: the template's definitions run by aws-local-stepfunctions, each Lambda
+    // task in execution environments of the function it names.
+    const machines = localStateMachines({ template, resolver, functions, baseEnv, logDir });
+    for (const registration of machines.registrations) stepFunctions.register(registration);
+    stoppers.push(() => machines.discard());
 
     // Event source mappings: queue -> function, with the mapping's batch size and concurrency.
     const sources: SqsEventSource[] = [];

@@ -1,123 +1,50 @@
 import { describe, expect, it } from 'vitest';
-import { EventTypes, type CometEvent } from '#events/registry.ts';
-import { wrap } from '#shared/envelope/envelope.ts';
-import { deliverProduct, distributionKeysOf, type DeliverDeps } from './logic.ts';
+import { deliveryRequested, PRODUCT_ID } from './steps/testing.ts';
+import { executionNameOf, startDelivery, type StartDeliveryDeps } from './logic.ts';
 
-const PRODUCTS = 'cometflow-products';
-const DISTRIBUTION = 'cometflow-distribution';
-const PRODUCT_ID = '70cf47380b9674f26bc8432dc68cdf0c';
-
-/** A `delivery.requested` command for one product. */
-const deliveryRequested = (id = 'request-1'): CometEvent<typeof EventTypes.deliveryRequested> => wrap({
-  type: EventTypes.deliveryRequested, source: 'cometflow/scheduler', id, correlationId: 'cycle-20261122-061',
-  data: {
-    productId: PRODUCT_ID, productType: 'fci-chunk-statistics',
-    product: { bucket: PRODUCTS, key: `fci-chunk-statistics/cycle-20261122-061/${PRODUCT_ID}.json`, size: 100, sha256: 'a'.repeat(64) },
-    manifest: { bucket: PRODUCTS, key: `fci-chunk-statistics/cycle-20261122-061/${PRODUCT_ID}.manifest.json` },
-  },
-});
-
-type Recorded = 'recorded' | 'retried' | 'delivered-before';
-
-/** In-memory delivery effects: a log of every call in order; `record` answers as preset. */
-function fakeDeliver(answer: Recorded = 'recorded') {
-  const calls: string[] = [];
-  const records: { productId: string; distributed: readonly { bucket: string; key: string }[]; requestId: string }[] = [];
-  const published: CometEvent[] = [];
-  const deps: DeliverDeps = {
-    distributionBucket: DISTRIBUTION,
-    copy: async (from, to) => { calls.push(`copy ${from.bucket}/${from.key} -> ${to.bucket}/${to.key}`); },
-    record: async (productId, distributed, requestId) => {
-      calls.push('record');
-      records.push({ productId, distributed, requestId });
-      return answer;
+/** Records every start; answers `already-started` for a name seen before, as Step Functions does. */
+function fakeStepFunctions() {
+  const started: { name: string; input: string }[] = [];
+  const deps: StartDeliveryDeps = {
+    start: async (name, input) => {
+      if (started.some((s) => s.name === name)) return { outcome: 'already-started' };
+      started.push({ name, input });
+      return { outcome: 'started', executionArn: `arn:aws:states:us-east-1:000000000000:execution:Delivery:${name}` };
     },
-    publish: async (event) => { calls.push('publish'); published.push(event); },
   };
-  return { deps, calls, records, published };
+  return { deps, started };
 }
 
-describe('deliverProduct', () => {
-  it('copies product and manifest, then records the delivery, then publishes product.delivered', async () => {
+describe('startDelivery', () => {
+  it('starts one execution named after the product, with the command as its input', async () => {
     // Prepare
-    const fake = fakeDeliver();
+    const fake = fakeStepFunctions();
     const command = deliveryRequested();
-    const target = `${DISTRIBUTION}/fci-chunk-statistics/${PRODUCT_ID}`;
 
     // Act
-    const result = await deliverProduct(command, fake.deps);
+    const result = await startDelivery(command, fake.deps);
 
     // Assess
-    expect(fake.calls).toEqual([
-      `copy ${PRODUCTS}/${command.data.product.key} -> ${target}/${PRODUCT_ID}.json`,
-      `copy ${PRODUCTS}/${command.data.manifest.key} -> ${target}/${PRODUCT_ID}.manifest.json`,
-      'record',
-      'publish',
-    ]);
-    expect(fake.records).toEqual([{
-      productId: PRODUCT_ID, requestId: 'request-1',
-      distributed: [
-        { bucket: DISTRIBUTION, key: `fci-chunk-statistics/${PRODUCT_ID}/${PRODUCT_ID}.json` },
-        { bucket: DISTRIBUTION, key: `fci-chunk-statistics/${PRODUCT_ID}/${PRODUCT_ID}.manifest.json` },
-      ],
-    }]);
-    expect(result.delivered).toBe(true);
-    expect(result.event).toMatchObject({
-      type: EventTypes.productDelivered, source: 'cometflow/deliver', subject: PRODUCT_ID,
-      correlationid: 'cycle-20261122-061', causationid: 'request-1',
-      data: { productId: PRODUCT_ID, productType: 'fci-chunk-statistics', distributed: fake.records[0]!.distributed },
-    });
-    expect(fake.published).toEqual([result.event]);
+    expect(result).toEqual({ execution: `product-${PRODUCT_ID}`, started: true, executionArn: `arn:aws:states:us-east-1:000000000000:execution:Delivery:product-${PRODUCT_ID}` });
+    expect(fake.started).toEqual([{ name: `product-${PRODUCT_ID}`, input: JSON.stringify(command) }]);
   });
 
-  it('publishes nothing when another request delivered the product before', async () => {
+  it('reports a second request for the same product as already started, and starts nothing', async () => {
     // Prepare
-    const fake = fakeDeliver('delivered-before');
+    const fake = fakeStepFunctions();
+    await startDelivery(deliveryRequested('request-1'), fake.deps);
 
     // Act
-    const result = await deliverProduct(deliveryRequested('request-2'), fake.deps);
+    const again = await startDelivery(deliveryRequested('request-2'), fake.deps);
 
     // Assess
-    expect(result).toEqual({ delivered: false });
-    expect(fake.published).toEqual([]);
+    expect(again).toEqual({ execution: `product-${PRODUCT_ID}`, started: false });
+    expect(fake.started).toHaveLength(1);
   });
 
-  it('publishes again, with the same event id, when the same request is retried', async () => {
-    // Prepare
-    const first = fakeDeliver('recorded');
-    const retry = fakeDeliver('retried');
-
-    // Act
-    const original = await deliverProduct(deliveryRequested(), first.deps);
-    const again = await deliverProduct(deliveryRequested(), retry.deps);
-
+  it('keeps execution names within the 80 characters Step Functions allows', () => {
     // Assess
-    expect(again.delivered).toBe(true);
-    expect(retry.published).toHaveLength(1);
-    expect(again.event!.id).toBe(original.event!.id);
-  });
-
-  it('does not record a delivery whose copy failed', async () => {
-    // Prepare
-    const fake = fakeDeliver();
-    const deps: DeliverDeps = { ...fake.deps, copy: async () => { throw new Error('AccessDenied'); } };
-
-    // Act
-    const act = deliverProduct(deliveryRequested(), deps);
-
-    // Assess
-    await expect(act).rejects.toThrow('AccessDenied');
-    expect(fake.records).toEqual([]);
-    expect(fake.published).toEqual([]);
-  });
-});
-
-describe('distributionKeysOf', () => {
-  it('keeps only the file name of each object under <productType>/<productId>/', () => {
-    // Act
-    const keys = distributionKeysOf('t', 'id', [{ key: 'a/b/c.json' }, { key: 'flat.json' }]);
-
-    // Assess
-    expect(keys).toEqual(['t/id/c.json', 't/id/flat.json']);
+    expect(executionNameOf('f'.repeat(32)).length).toBeLessThanOrEqual(80);
+    expect(executionNameOf(PRODUCT_ID)).toMatch(/^[0-9A-Za-z_-]+$/);
   });
 });

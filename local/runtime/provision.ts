@@ -84,7 +84,18 @@ export async function provision(template: Template, resolver: Resolver, clients:
     resolver.define(id, { ref: name, attributes: { Arn: arn, StreamArn: `${arn}/stream/local` } });
   }
 
-  // Everything else (roles, policies, log groups, functions, alarms): a name and ARN-shaped
+  // Functions and state machines: the ARNs their callers use (a state machine's Ref is its ARN).
+  for (const [id] of resourcesOfType(template, 'AWS::Lambda::Function')) {
+    const name = physicalName(stackName, id, { maxLength: 64 });
+    resolver.define(id, { ref: name, attributes: { Arn: `arn:aws:lambda:${region}:${ACCOUNT}:function:${name}` } });
+  }
+  for (const [id, resource] of resourcesOfType(template, 'AWS::StepFunctions::StateMachine')) {
+    const name = (resource.Properties?.StateMachineName as string | undefined) ?? physicalName(stackName, id, { maxLength: 80 });
+    const arn = `arn:aws:states:${region}:${ACCOUNT}:stateMachine:${name}`;
+    resolver.define(id, { ref: arn, attributes: { Arn: arn, Name: name } });
+  }
+
+  // Everything else (roles, policies, log groups, alarms): a name and ARN-shaped
   // attributes, enough for environment variables and policies to resolve.
   for (const [id, resource] of Object.entries(template.Resources)) {
     if (resolver.has(id)) continue;

@@ -19,7 +19,7 @@ export const MetricsNamespace = 'cometflow';
  * Makes `require` available inside the ESM bundle: some dependencies bundled from CommonJS call
  * `require('node:...')` at run time. The alias avoids clashing with a bundled `createRequire`.
  */
-const RequireBanner =
+export const RequireBanner =
   "import { createRequire as __cometflowCreateRequire } from 'node:module'; const require = __cometflowCreateRequire(import.meta.url);";
 
 /** Properties of a `PipelineStage`. */

@@ -7,6 +7,8 @@ import type { Construct } from 'constructs';
 import { Env, OutputPrefix, TargetNames, Targets, type Target } from '#shared/config.ts';
 import { Lanes, projectRoot as defaultProjectRoot, topology as defaultTopology, validateTopology, type Topology } from '../config.ts';
 import { PipelineStage } from '../constructs/pipeline-stage.ts';
+import { DeliverySaga } from '../constructs/delivery-saga.ts';
+import { subscribers as defaultSubscribers, type SubscriberSettings } from '../subscribers.ts';
 import { loadPipelineRules } from '../../../functions/scheduler/rule-set.ts';
 import { samplesOf } from '#events/catalog.ts';
 import { EventTypes } from '#events/registry.ts';
@@ -34,6 +36,11 @@ export interface PipelineStackProps extends StackProps {
    * @default - the repository root
    */
   readonly projectRoot?: string;
+  /**
+   * Who the delivery saga notifies of which product types.
+   * @default - the `subscribers` of infra/cdk/subscribers.ts
+   */
+  readonly subscribers?: readonly SubscriberSettings[];
 }
 
 /**
@@ -60,6 +67,8 @@ export class PipelineStack extends Stack {
   }>;
   /** The extra lanes: same code as a stage, own queue, function and capacity. */
   public readonly lanes: Readonly<{ ingestContainer: PipelineStage; processBulk: PipelineStage }>;
+  /** The delivery saga the deliver stage starts: state machine, saga function, subscriber queues. */
+  public readonly deliverySaga: DeliverySaga;
 
   public constructor(scope: Construct, id: string, props: PipelineStackProps = {}) {
     super(scope, id, {
@@ -174,14 +183,13 @@ export class PipelineStack extends Stack {
         .addEnvironment(Env.productsBucket, products.bucketName);
     }
 
-    // deliver: copies products to distribution and records the delivery.
-    products.grantReadObjects(deliver.fn);
-    distribution.grantPutObjects(deliver.fn);
-    tables.grantReadWriteData('Deliveries', deliver.fn);
-    deliver.fn
-      .addEnvironment(Env.productsBucket, products.bucketName)
-      .addEnvironment(Env.distributionBucket, distribution.bucketName)
-      .addEnvironment(Env.deliveriesTable, tables.deliveries.tableName);
+    // deliver: starts one delivery saga per product; the saga publishes, registers, notifies
+    // the subscribers and confirms, compensating a failed step.
+    this.deliverySaga = new DeliverySaga(this, 'DeliverySaga', {
+      projectRoot, products, distribution, tables, eventBus, subscribers: props.subscribers ?? defaultSubscribers,
+    });
+    this.deliverySaga.grantStartExecution(deliver.fn);
+    deliver.fn.addEnvironment(Env.deliveryStateMachineArn, this.deliverySaga.stateMachineArn);
 
     this.addOutputs();
   }
@@ -206,6 +214,17 @@ export class PipelineStack extends Stack {
         description: `URL of the dead-letter queue of the ${role} queue`,
       });
     }
+    for (const [name, queue] of Object.entries(this.deliverySaga.subscriberQueues)) {
+      new CfnOutput(this, `${OutputPrefix.queue}Subscriber${name}`, { value: queue.queueUrl, description: `URL of the queue of subscriber ${name}` });
+      new CfnOutput(this, `${OutputPrefix.queue}Subscriber${name}Dlq`, {
+        value: queue.deadLetterQueue.queueUrl,
+        description: `URL of the dead-letter queue of subscriber ${name}`,
+      });
+    }
+    new CfnOutput(this, `${OutputPrefix.stateMachine}Delivery`, {
+      value: this.deliverySaga.stateMachineArn,
+      description: 'ARN of the delivery saga state machine (executions are named product-<productId>)',
+    });
     for (const role of TableRoles) {
       new CfnOutput(this, `${OutputPrefix.table}${role}`, {
         value: this.tables.table(role).tableName,

@@ -8,6 +8,7 @@ import { buildApp, StackId } from '../app.ts';
 import { Lanes, topology, validateTopology, TopologyError, type Lane, type StageSettings, type Topology } from '../config.ts';
 import { TableRoles } from '../constructs/pipeline-tables.ts';
 import { BucketRoles, PipelineStack, QueueRoles } from '../stacks/pipeline-stack.ts';
+import { subscribers } from '../subscribers.ts';
 import {
   cdkPath,
   logicalIdAt,
@@ -93,7 +94,7 @@ describe('PipelineStack', () => {
     );
   });
 
-  it('runs no other Node.js function than the stages and their lanes', () => {
+  it('runs no other Node.js function than the stages, their lanes and the delivery saga', () => {
     // Prepare
     const functions = Object.values(resourcesOfType(json, 'AWS::Lambda::Function'));
 
@@ -104,7 +105,7 @@ describe('PipelineStack', () => {
       .sort();
 
     // Assess
-    expect(nodeFunctionPaths).toEqual(consumers.map((c) => `${StackId}/${c.id}/Function/Resource`).sort());
+    expect(nodeFunctionPaths).toEqual([...consumers.map((c) => `${StackId}/${c.id}/Function/Resource`), `${StackId}/DeliverySaga/Function/Resource`].sort());
   });
 
   it('reports batch item failures with the configured batch size on every event source mapping', () => {
@@ -250,7 +251,7 @@ describe('PipelineStack', () => {
     const queues = Object.entries(resourcesOfType(json, 'AWS::SQS::Queue'));
 
     // Assess
-    expect(queues).toHaveLength(2 * QueueRoles.length);
+    expect(queues).toHaveLength(2 * (QueueRoles.length + subscribers.length));
     for (const [id, queue] of queues) {
       expect(queue.Properties?.['SqsManagedSseEnabled'], id).toBe(true);
     }
@@ -258,7 +259,8 @@ describe('PipelineStack', () => {
 
   it('alarms as soon as any dead-letter queue holds a message', () => {
     // Prepare
-    const dlqIds = QueueRoles.map((role) => referencedId(json.Outputs?.[`${OutputPrefix.queue}${role}Dlq`]?.Value));
+    const dlqIds = [...QueueRoles, ...subscribers.map((s) => `Subscriber${s.name}`)]
+      .map((role) => referencedId(json.Outputs?.[`${OutputPrefix.queue}${role}Dlq`]?.Value));
 
     // Act
     const alarmedQueues = Object.values(resourcesOfType(json, 'AWS::CloudWatch::Alarm'))
@@ -337,7 +339,7 @@ describe('PipelineStack', () => {
       ],
       ingest: [Env.eventBusQueueUrl, Env.inboxBucket, Env.archiveBucket, Env.quarantineBucket, Env.catalogTable, Env.idempotencyTable],
       process: [Env.eventBusQueueUrl, Env.archiveBucket, Env.productsBucket, Env.idempotencyTable],
-      deliver: [Env.eventBusQueueUrl, Env.productsBucket, Env.distributionBucket, Env.deliveriesTable, Env.idempotencyTable],
+      deliver: [Env.eventBusQueueUrl, Env.deliveryStateMachineArn, Env.idempotencyTable],
     };
     const powertools = ['POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
 
@@ -401,15 +403,16 @@ describe('PipelineStack', () => {
     }
   });
 
-  it('exports a name or URL output for every bucket, queue and table role, without exports', () => {
+  it('exports a name, URL or ARN output for every bucket, queue, table and state machine, without exports', () => {
     // Prepare
     const expected = [
       ...BucketRoles.map((r) => [`${OutputPrefix.bucket}${r}`, 'AWS::S3::Bucket'] as const),
-      ...QueueRoles.flatMap((r) => [
+      ...[...QueueRoles, ...subscribers.map((s) => `Subscriber${s.name}`)].flatMap((r) => [
         [`${OutputPrefix.queue}${r}`, 'AWS::SQS::Queue'] as const,
         [`${OutputPrefix.queue}${r}Dlq`, 'AWS::SQS::Queue'] as const,
       ]),
       ...TableRoles.map((r) => [`${OutputPrefix.table}${r}`, 'AWS::DynamoDB::Table'] as const),
+      [`${OutputPrefix.stateMachine}Delivery`, 'AWS::StepFunctions::StateMachine'] as const,
     ];
 
     // Act

@@ -7,6 +7,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { inject } from 'vitest';
 import type { CometEvent, EventType } from '../../../events/registry.ts';
 import { sdkEnvironmentOf, type StackDescription } from '../../../local/stack-description.ts';
@@ -19,12 +20,13 @@ export function stack(): StackDescription {
 }
 
 /** Clients built from the environment alone; path-style S3 addressing works on every target. */
-export function clients(): { s3: S3Client; sqs: SQSClient; documents: DynamoDBDocumentClient } {
+export function clients(): { s3: S3Client; sqs: SQSClient; documents: DynamoDBDocumentClient; sfn: SFNClient } {
   stack();
   return {
     s3: new S3Client({ forcePathStyle: true }),
     sqs: new SQSClient({}),
     documents: DynamoDBDocumentClient.from(new DynamoDBClient({})),
+    sfn: new SFNClient({}),
   };
 }
 

@@ -1,0 +1,192 @@
+/**
+ * The saga's effects on AWS: S3 copies and deletes, the deliveries table (records, faults,
+ * breakers) and SQS sends. Clients are built once per process; throttling is translated into
+ * `DownstreamThrottledError`, which the state machine retries by name.
+ */
+import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { documentClient, s3Client, sqsClient } from '#shared/clients/aws.ts';
+import { sqsSender } from '#shared/clients/bus.ts';
+import { Env, readEnv } from '#shared/config.ts';
+import { DownstreamThrottledError } from '#shared/errors.ts';
+import type { BreakerStore } from './steps/breaker.ts';
+import type { DeliveryRecords, SagaDeps } from './steps/deps.ts';
+import { FaultSchema, type Fault, type FaultSource } from './steps/faults.ts';
+import { parseSubscribers } from './steps/subscribers.ts';
+
+/** Key of a product's delivery record. */
+export const recordKeyOf = (productId: string): string => `PRODUCT#${productId}`;
+/** Key of a subscriber's circuit breaker. */
+export const breakerKeyOf = (subscriber: string): string => `BREAKER#${subscriber}`;
+
+const throttlingNames = new Set([
+  'ThrottlingException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded', 'SlowDown',
+  'ServiceUnavailable', 'InternalServerError', 'TimeoutError',
+]);
+
+/** Runs an AWS call, turning throttling into `DownstreamThrottledError` (retried by name). */
+async function guarded<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof Error && throttlingNames.has(error.name)) {
+      throw new DownstreamThrottledError(`${what}: ${error.name}: ${error.message}`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+const isConditionFailure = (error: unknown): boolean =>
+  error instanceof ConditionalCheckFailedException || (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
+
+/** Answers `false` when the write's condition failed. */
+async function conditional(what: string, call: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await guarded(what, call);
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+function deliveryRecords(table: string): DeliveryRecords {
+  const db = documentClient();
+  return {
+    register: async (record, at) => (await conditional(`Registering product ${record.productId}`, () => db.send(new PutCommand({
+      TableName: table,
+      Item: { pk: recordKeyOf(record.productId), status: 'registered', ...record, registeredAt: at.toISOString() },
+      // Only this execution may overwrite its record (a retried register), or a new one a
+      // withdrawn record (a redelivery after compensation).
+      ConditionExpression: 'attribute_not_exists(pk) OR #execution = :execution OR #status = :withdrawn',
+      ExpressionAttributeNames: { '#execution': 'execution', '#status': 'status' },
+      ExpressionAttributeValues: { ':execution': record.execution, ':withdrawn': 'withdrawn' },
+    })))) ? 'registered' : 'conflict',
+    confirm: async (productId, execution, at) => {
+      const done = await conditional(`Confirming product ${productId}`, () => db.send(new UpdateCommand({
+        TableName: table, Key: { pk: recordKeyOf(productId) },
+        UpdateExpression: 'SET #status = :delivered, deliveredAt = :at, #timings.deliveredAt = :at',
+        ConditionExpression: '#execution = :execution',
+        ExpressionAttributeNames: { '#status': 'status', '#execution': 'execution', '#timings': 'timings' },
+        ExpressionAttributeValues: { ':delivered': 'delivered', ':at': at.toISOString(), ':execution': execution },
+      })));
+      if (!done) throw new Error(`Product ${productId} has no delivery record of execution ${execution} to confirm; expected the one its register step wrote`);
+    },
+    withdraw: (productId, execution, reason, at) => conditional(`Withdrawing product ${productId}`, () => db.send(new UpdateCommand({
+      TableName: table, Key: { pk: recordKeyOf(productId) },
+      UpdateExpression: 'SET #status = :withdrawn, withdrawnAt = :at, withdrawnReason = :reason',
+      ConditionExpression: 'attribute_exists(pk) AND #execution = :execution',
+      ExpressionAttributeNames: { '#status': 'status', '#execution': 'execution' },
+      ExpressionAttributeValues: { ':withdrawn': 'withdrawn', ':at': at.toISOString(), ':reason': reason, ':execution': execution },
+    }))),
+  };
+}
+
+function faultSource(table: string, logger: Logger): FaultSource {
+  const db = documentClient();
+  return {
+    read: async (keys) => {
+      const response = await guarded('Reading fault configuration', () => db.send(new BatchGetCommand({
+        RequestItems: { [table]: { Keys: keys.map((pk) => ({ pk })), ConsistentRead: true } },
+      })));
+      const items = response.Responses?.[table] ?? [];
+      return items.flatMap((item): Fault[] => {
+        const parsed = FaultSchema.safeParse(item);
+        if (parsed.success) return [parsed.data];
+        logger.warn('ignoring an invalid fault item', { pk: item.pk, problem: parsed.error.message });
+        return [];
+      });
+    },
+    claimOnce: (key) => conditional(`Recording fault ${key}`, () => db.send(new PutCommand({
+      TableName: table, Item: { pk: key, firedAt: new Date().toISOString() }, ConditionExpression: 'attribute_not_exists(pk)',
+    }))),
+  };
+}
+
+function breakerStore(table: string): BreakerStore {
+  const db = documentClient();
+  return {
+    read: async (subscriber) => {
+      const { Item } = await guarded(`Reading the breaker of ${subscriber}`, () => db.send(new GetCommand({
+        TableName: table, Key: { pk: breakerKeyOf(subscriber) }, ConsistentRead: true,
+      })));
+      if (Item === undefined) return undefined;
+      return {
+        state: Item.state === 'open' ? 'open' : 'closed',
+        failures: Number(Item.failures ?? 0),
+        ...(typeof Item.openUntil === 'string' ? { openUntil: Item.openUntil } : {}),
+      };
+    },
+    claimTrial: (subscriber, now, openUntil) => conditional(`Claiming the trial of ${subscriber}`, () => db.send(new UpdateCommand({
+      TableName: table, Key: { pk: breakerKeyOf(subscriber) },
+      UpdateExpression: 'SET openUntil = :next, trialAt = :now',
+      // ISO 8601 UTC timestamps of one format compare as strings.
+      ConditionExpression: '#state = :open AND openUntil <= :now',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: { ':open': 'open', ':now': now.toISOString(), ':next': openUntil.toISOString() },
+    }))),
+    countFailure: async (subscriber) => {
+      const { Attributes } = await guarded(`Counting a failure of ${subscriber}`, () => db.send(new UpdateCommand({
+        TableName: table, Key: { pk: breakerKeyOf(subscriber) },
+        UpdateExpression: 'ADD failures :one SET lastFailureAt = :now',
+        ExpressionAttributeValues: { ':one': 1, ':now': new Date().toISOString() },
+        ReturnValues: 'UPDATED_NEW',
+      })));
+      return Number(Attributes?.failures ?? 1);
+    },
+    open: async (subscriber, openUntil) => {
+      await guarded(`Opening the breaker of ${subscriber}`, () => db.send(new UpdateCommand({
+        TableName: table, Key: { pk: breakerKeyOf(subscriber) },
+        UpdateExpression: 'SET #state = :open, openUntil = :until, openedAt = :now',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':open': 'open', ':until': openUntil.toISOString(), ':now': new Date().toISOString() },
+      })));
+    },
+    close: async (subscriber) => {
+      await guarded(`Closing the breaker of ${subscriber}`, () => db.send(new UpdateCommand({
+        TableName: table, Key: { pk: breakerKeyOf(subscriber) },
+        UpdateExpression: 'SET #state = :closed, failures = :zero, closedAt = :now REMOVE openUntil',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':closed': 'closed', ':zero': 0, ':now': new Date().toISOString() },
+      })));
+    },
+  };
+}
+
+/** The saga's dependencies, from the function's environment. */
+export function sagaDeps(logger: Logger): SagaDeps {
+  const s3 = s3Client();
+  const send = sqsSender(sqsClient());
+  const table = readEnv(Env.deliveriesTable);
+  const busUrl = readEnv(Env.eventBusQueueUrl);
+  const positive = (name: typeof Env.breakerFailureThreshold | typeof Env.breakerCoolDownSeconds): number => {
+    const value = Number(readEnv(name));
+    if (!Number.isFinite(value) || value <= 0) throw new Error(`Environment variable ${name} is ${JSON.stringify(process.env[name])}; expected a positive number`);
+    return value;
+  };
+  return {
+    distributionBucket: readEnv(Env.distributionBucket),
+    subscribers: parseSubscribers(readEnv(Env.subscribers)),
+    breaker: { failureThreshold: positive(Env.breakerFailureThreshold), coolDownSeconds: positive(Env.breakerCoolDownSeconds) },
+    copy: async (from, to) => {
+      await guarded(`Copying s3://${from.bucket}/${from.key}`, () => s3.send(new CopyObjectCommand({
+        Bucket: to.bucket, Key: to.key, CopySource: `${from.bucket}/${from.key.split('/').map(encodeURIComponent).join('/')}`,
+      })));
+    },
+    remove: async (location) => {
+      await guarded(`Deleting s3://${location.bucket}/${location.key}`, () => s3.send(new DeleteObjectCommand({ Bucket: location.bucket, Key: location.key })));
+    },
+    read: async (location) => {
+      const response = await guarded(`Reading s3://${location.bucket}/${location.key}`, () => s3.send(new GetObjectCommand({ Bucket: location.bucket, Key: location.key })));
+      return Buffer.from(await response.Body!.transformToByteArray());
+    },
+    records: deliveryRecords(table),
+    faults: faultSource(table, logger),
+    breakers: breakerStore(table),
+    notify: (queueUrl, event) => send(queueUrl, event),
+    publish: (event) => send(busUrl, event),
+    now: () => new Date(),
+  };
+}

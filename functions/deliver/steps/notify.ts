@@ -1,0 +1,69 @@
+/**
+ * Step 3, notify: sends `delivery.available` to the queue of every subscriber of the product
+ * type, each through its circuit breaker. Its compensation, unnotify, sends
+ * `delivery.withdrawn` to the same subscribers, bypassing the breakers: a withdrawal must
+ * reach a subscriber, and if it cannot the compensation's retries and alarm say so.
+ */
+import { createHash } from 'node:crypto';
+import { EventTypes, type CometEvent } from '#events/registry.ts';
+import { sourceOf } from '#shared/config.ts';
+import { wrap } from '#shared/envelope/envelope.ts';
+import { checkBreakers, throughBreaker } from './breaker.ts';
+import type { SagaDeps } from './deps.ts';
+import { injectFault } from './faults.ts';
+import { distributionOf } from './publish.ts';
+import { reasonOf, type NotifyResult, type SagaState } from './saga-state.ts';
+import { subscribersOf } from './subscribers.ts';
+
+/** A deterministic event id: a retried step sends the same event, which subscribers recognize. */
+const idOf = (...parts: string[]): string => createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 32);
+
+/** The notification a subscriber receives for a delivered product. */
+export function availableEvent(saga: SagaState, subscriber: string, distributionBucket: string): CometEvent<typeof EventTypes.deliveryAvailable> {
+  const { command } = saga;
+  const { productId, productType, product } = command.data;
+  const [productCopy, manifestCopy] = distributionOf(command, distributionBucket) as [{ bucket: string; key: string }, { bucket: string; key: string }];
+  return wrap({
+    type: EventTypes.deliveryAvailable, source: sourceOf('deliver'), cause: command, subject: productId,
+    id: idOf('available', productId, subscriber),
+    data: { productId, productType, subscriber, product: { ...productCopy, size: product.size, sha256: product.sha256 }, manifest: manifestCopy },
+  });
+}
+
+/**
+ * Notifies every subscriber of the product type. Fails fast with `SubscriberUnavailableError`
+ * when one subscriber's breaker is open, before sending anything.
+ *
+ * @example
+ * const { notified } = await notify(saga, deps);
+ */
+export async function notify(saga: SagaState, deps: SagaDeps): Promise<NotifyResult> {
+  await injectFault('notify', saga.command, deps.faults);
+  const subscribers = subscribersOf(saga.command.data.productType, deps.subscribers);
+  const permits = await checkBreakers(subscribers.map((s) => s.name), deps.breakers, deps.now());
+  for (const [i, subscriber] of subscribers.entries()) {
+    await throughBreaker(permits[i]!, deps.breakers, deps.breaker, deps.now, () =>
+      deps.notify(subscriber.queueUrl, availableEvent(saga, subscriber.name, deps.distributionBucket)));
+  }
+  return { notified: subscribers.map((s) => s.name), notifiedAt: deps.now().toISOString() };
+}
+
+/**
+ * Withdraws the product from every subscriber of its type, whether or not the failed notify
+ * reached it: a subscriber ignores the withdrawal of a product it never heard of.
+ */
+export async function unnotify(saga: SagaState, deps: SagaDeps): Promise<{ withdrawnFrom: string[] }> {
+  await injectFault('unnotify', saga.command, deps.faults);
+  const { command } = saga;
+  const { productId, productType } = command.data;
+  const reason = `Delivery compensated: step ${saga.failedStep ?? 'unknown'} failed with ${saga.failure?.Error ?? 'an unknown error'}: ${reasonOf(saga.failure)}`.slice(0, 1000);
+  const subscribers = subscribersOf(productType, deps.subscribers);
+  for (const subscriber of subscribers) {
+    await deps.notify(subscriber.queueUrl, wrap({
+      type: EventTypes.deliveryWithdrawn, source: sourceOf('deliver'), cause: command, subject: productId,
+      id: idOf('withdrawn', productId, subscriber.name),
+      data: { productId, productType, subscriber: subscriber.name, reason },
+    }));
+  }
+  return { withdrawnFrom: subscribers.map((s) => s.name) };
+}
