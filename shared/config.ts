@@ -28,6 +28,25 @@ export const Env = {
   subscribers: 'COMETFLOW_SUBSCRIBERS',
   breakerFailureThreshold: 'COMETFLOW_BREAKER_FAILURE_THRESHOLD',
   breakerCoolDownSeconds: 'COMETFLOW_BREAKER_COOL_DOWN_SECONDS',
+  /** Waking the ingest worker (ECS RunTask): set on whoever sends to `ingest-container`. */
+  workerClusterArn: 'COMETFLOW_WORKER_CLUSTER_ARN',
+  workerTaskDefinitionArn: 'COMETFLOW_WORKER_TASK_DEFINITION_ARN',
+  workerTaskFamily: 'COMETFLOW_WORKER_TASK_FAMILY',
+  workerContainerName: 'COMETFLOW_WORKER_CONTAINER_NAME',
+  /** Comma-separated subnet ids. */
+  workerSubnets: 'COMETFLOW_WORKER_SUBNETS',
+  /** Comma-separated security group ids. */
+  workerSecurityGroups: 'COMETFLOW_WORKER_SECURITY_GROUPS',
+  /** `ENABLED` or `DISABLED`. */
+  workerAssignPublicIp: 'COMETFLOW_WORKER_ASSIGN_PUBLIC_IP',
+  /** The concurrency cap: tasks of the family running or pending at once. */
+  workerMaxTasks: 'COMETFLOW_WORKER_MAX_TASKS',
+  /** The worker's own settings (container environment). */
+  workerIdleSeconds: 'COMETFLOW_WORKER_IDLE_SECONDS',
+  workerGraceSeconds: 'COMETFLOW_WORKER_GRACE_SECONDS',
+  workerLeaseSeconds: 'COMETFLOW_WORKER_LEASE_SECONDS',
+  /** RunTask override: the id of the command whose sending woke the worker, for tracing. */
+  workerWokenBy: 'COMETFLOW_WORKER_WOKEN_BY',
 } as const;
 
 export type EnvName = (typeof Env)[keyof typeof Env];
@@ -51,6 +70,14 @@ export const Targets = {
 } as const satisfies Record<string, EnvName>;
 export type Target = keyof typeof Targets;
 export const TargetNames = Object.keys(Targets) as Target[];
+
+/**
+ * Targets consumed by a container worker rather than a Lambda: sending to one also wakes a
+ * worker (ECS RunTask), since nothing polls the queue while no task runs.
+ */
+export const ContainerTargets = ['ingest-container'] as const satisfies readonly Target[];
+export type ContainerTarget = (typeof ContainerTargets)[number];
+export const isContainerTarget = (target: Target): target is ContainerTarget => (ContainerTargets as readonly string[]).includes(target);
 
 /** The `source` attribute of the events a stage publishes. */
 export const sourceOf = (stage: Stage): string => `cometflow/${stage}`;

@@ -1,42 +1,54 @@
-/** Ingest's Lambda adapter: `ingest.requested` commands in, `logic.ts` streams the file. */
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+/**
+ * Ingest's Lambda adapter: `ingest.requested` commands in, `logic.ts` streams the file. When the
+ * function's remaining time would not cover the rest of a file, the file is handed over to the
+ * container worker (same command to the `ingest-container` queue, and a worker woken).
+ */
 import { EventTypes } from '#events/registry.ts';
-import { documentClient, s3Client, sqsClient } from '#shared/clients/aws.ts';
+import { ecsClient, sqsClient } from '#shared/clients/aws.ts';
 import { sqsSender } from '#shared/clients/bus.ts';
 import { Env, readEnv } from '#shared/config.ts';
+import { readWakeSettings, wakeWorker } from '#shared/containers/wake.ts';
 import { eventStage } from '#shared/stage/stage-handler.ts';
-import { deleteObject, headObject, openObject, quarantineObject, streamedWrite } from '#shared/storage/s3.ts';
-import { ingestFile, type IngestDeps } from './logic.ts';
+import { awsIngestDeps } from './deps.ts';
+import { ingestFile, type IngestCommand } from './logic.ts';
 
-const s3 = s3Client();
+const deps = awsIngestDeps();
 const send = sqsSender(sqsClient());
-const busUrl = readEnv(Env.eventBusQueueUrl);
-const quarantineBucket = readEnv(Env.quarantineBucket);
-const catalogTable = readEnv(Env.catalogTable);
+// TEMPORARY (until the CDK app sets them): read at the first hand-over.
+let handOverTarget: { queueUrl: string; wake: ReturnType<typeof readWakeSettings> } | undefined;
 
-const deps: IngestDeps = {
-  archiveBucket: readEnv(Env.archiveBucket),
-  open: async (bucket, key) => (await headObject(s3, bucket, key)) === undefined ? undefined : openObject(s3, bucket, key),
-  write: (bucket, key, metadata) => streamedWrite(s3, bucket, key, metadata),
-  quarantine: (bucket, key, rejection) => quarantineObject(s3, { bucket, key }, quarantineBucket, rejection, 'ingest'),
-  discard: (bucket, key) => deleteObject(s3, bucket, key),
-  markIngested: async (sourceKey, etag, sha256, archived) => {
-    await documentClient().send(new UpdateCommand({
-      TableName: catalogTable, Key: { pk: `FILE#${sourceKey}`, sk: `ETAG#${etag}` },
-      UpdateExpression: 'SET #status = :ingested, sha256 = :sha, archived = :archived, ingestedAt = :now',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':ingested': 'ingested', ':sha': sha256, ':archived': archived, ':now': new Date().toISOString() },
-    }));
-  },
-  publish: (event) => send(busUrl, event),
-};
+/**
+ * Time kept after the last byte for CompleteMultipartUpload, the catalog update and the publish,
+ * and for the hand-over itself (a SendMessage, ListTasks and RunTask).
+ */
+const ReserveMs = 15_000;
+/** Files below this size measure request latency more than throughput: they do not set the estimate. */
+const MinEstimateBytes = 64 * 1024 * 1024;
+/** Throughput of the last large file ingested in this execution environment, bytes per second. */
+let expectedBytesPerSecond: number | undefined;
 
 export const handler = eventStage({
   stage: 'ingest',
   accepts: [EventTypes.ingestRequested],
-  handle: async (command, { logger }) => {
-    const result = await ingestFile(command, deps);
-    logger.info('file ingested', { key: command.data.file.key, outcome: result.outcome });
+  handle: async (command, { logger, lambdaContext }) => {
+    const handOver = async (same: IngestCommand): Promise<void> => {
+      handOverTarget ??= { queueUrl: readEnv(Env.ingestContainerQueueUrl), wake: readWakeSettings() };
+      await send(handOverTarget.queueUrl, same);
+      const woken = await wakeWorker(ecsClient(), handOverTarget.wake, { wokenBy: same.id });
+      logger.info('file handed over to the container worker', { key: same.data.file.key, wake: woken.outcome, tasks: woken.tasks });
+    };
+    const result = await ingestFile(command, deps, {
+      budget: {
+        remainingMs: () => lambdaContext.getRemainingTimeInMillis(), reserveMs: ReserveMs, handOver,
+        ...(expectedBytesPerSecond === undefined ? {} : { expectedBytesPerSecond }),
+      },
+    });
+    if (result.outcome === 'ingested' && result.event.data.ingested.size >= MinEstimateBytes) expectedBytesPerSecond = result.bytesPerSecond;
+    logger.info('file ingested', {
+      key: command.data.file.key, outcome: result.outcome,
+      ...(result.outcome === 'ingested' ? { checksum: result.checksum, bytesPerSecond: Math.round(result.bytesPerSecond) } : {}),
+      ...(result.outcome === 'handed-over' ? { reason: result.reason } : {}),
+    });
     return { outcome: result.outcome };
   },
 });

@@ -34,7 +34,7 @@ function ingestRequested(provider: 'ecmwf' | 'eumetsat', size: number): CometEve
  * In-memory ingest effects: the inbox and the archive are maps of key to bytes. A write collects
  * its body and lands in the archive only when `done()` sees the body finish; `abort` is recorded.
  */
-function fakeIngest(inbox: Record<string, Buffer>, options: { chunkSize?: number } = {}) {
+function fakeIngest(inbox: Record<string, Buffer>, options: { chunkSize?: number; checksum?: (body: Buffer) => string } = {}) {
   const objects = new Map(Object.entries(inbox));
   const archive = new Map<string, { body: Buffer; metadata: Record<string, string> }>();
   const aborted: string[] = [];
@@ -47,7 +47,10 @@ function fakeIngest(inbox: Record<string, Buffer>, options: { chunkSize?: number
       const body = objects.get(key);
       if (body === undefined) return undefined;
       const size = options.chunkSize ?? 100;
-      return Readable.from(Array.from({ length: Math.ceil(body.length / size) }, (_, i) => body.subarray(i * size, (i + 1) * size)));
+      return {
+        body: Readable.from(Array.from({ length: Math.ceil(body.length / size) }, (_, i) => body.subarray(i * size, (i + 1) * size))),
+        ...(options.checksum === undefined ? {} : { checksumSha256: options.checksum(body) }),
+      };
     },
     write: (_bucket, key, metadata): ArchiveWrite => {
       const parts: Buffer[] = [];
@@ -174,7 +177,7 @@ describe('ingestFile', () => {
     const fake = fakeIngest({});
     const deps: IngestDeps = {
       ...fake.deps,
-      open: async () => new Readable({ read() { this.destroy(new Error('connection reset')); } }),
+      open: async () => ({ body: new Readable({ read() { this.destroy(new Error('connection reset')); } }) }),
     };
 
     // Act
@@ -185,6 +188,125 @@ describe('ingestFile', () => {
     expect(fake.aborted).toHaveLength(1);
     expect(fake.quarantined).toEqual([]);
     expect(fake.published).toEqual([]);
+  });
+
+  it('verifies a full-object S3 SHA-256 checksum against the streamed digest', async () => {
+    // Prepare
+    const content = buildGrib2(2, 500);
+    const fake = fakeIngest({ [`ecmwf/${ECMWF_NAME}`]: content }, { checksum: (body) => createHash('sha256').update(body).digest('base64') });
+
+    // Act
+    const result = await ingestFile(ingestRequested('ecmwf', content.length), fake.deps);
+
+    // Assess
+    expect(result).toMatchObject({ outcome: 'ingested', checksum: 'verified' });
+  });
+
+  it('quarantines with checksum-mismatch when the S3 checksum differs, leaving no archive object', async () => {
+    // Prepare
+    const content = buildGrib2(2, 500);
+    const fake = fakeIngest({ [`ecmwf/${ECMWF_NAME}`]: content }, { checksum: () => createHash('sha256').update('something else').digest('base64') });
+
+    // Act
+    const result = await ingestFile(ingestRequested('ecmwf', content.length), fake.deps);
+
+    // Assess
+    expect(result.outcome).toBe('rejected');
+    expect(fake.quarantined[0]?.code).toBe('checksum-mismatch');
+    expect(fake.archive.size).toBe(0);
+    expect(fake.aborted).toHaveLength(1);
+    expect(fake.marked).toEqual([]);
+  });
+
+  it('does not compare a composite multipart checksum with the whole-file digest, and says so', async () => {
+    // Prepare
+    const content = buildGrib2(2, 500);
+    const fake = fakeIngest({ [`ecmwf/${ECMWF_NAME}`]: content }, { checksum: () => 'kQ3kcRTgSm2JeZ5Dmd0xxPOGeGhRyFsyLlSJBAphWVc=-3' });
+
+    // Act
+    const result = await ingestFile(ingestRequested('ecmwf', content.length), fake.deps);
+
+    // Assess
+    expect(result).toMatchObject({ outcome: 'ingested', checksum: 'composite-not-comparable' });
+  });
+
+  it('hands a file over before reading it when earlier throughput says it cannot finish in time', async () => {
+    // Prepare
+    const content = buildGrib2(1, 10_000);
+    const fake = fakeIngest({ [`ecmwf/${ECMWF_NAME}`]: content });
+    const handedOver: CometEvent[] = [];
+    const command = ingestRequested('ecmwf', content.length);
+
+    // Act
+    const result = await ingestFile(command, fake.deps, {
+      budget: { remainingMs: () => 5_000, reserveMs: 1_000, expectedBytesPerSecond: 1_000, handOver: async (c) => { handedOver.push(c); } },
+    });
+
+    // Assess: 10 000 bytes at 1 000 B/s need 10 s; 4 s are left.
+    expect(result).toMatchObject({ outcome: 'handed-over', key: command.data.file.key });
+    expect(handedOver).toEqual([command]);
+    expect(fake.archive.size).toBe(0);
+    expect(fake.published).toEqual([]);
+    expect(fake.marked).toEqual([]);
+  });
+
+  it('hands a file over mid-stream when the throughput seen so far would not finish before the deadline', async () => {
+    // Prepare: every clock reading advances 50 ms; 100 bytes per chunk, so about 2 000 B/s.
+    const content = buildGrib2(1, 10_000);
+    const fake = fakeIngest({ [`ecmwf/${ECMWF_NAME}`]: content });
+    let clock = 0;
+    const handedOver: CometEvent[] = [];
+
+    // Act
+    const result = await ingestFile(ingestRequested('ecmwf', content.length), fake.deps, {
+      now: () => (clock += 50),
+      budget: { remainingMs: () => 3_000, reserveMs: 1_000, handOver: async (c) => { handedOver.push(c); } },
+    });
+
+    // Assess
+    expect(result.outcome).toBe('handed-over');
+    expect((result as { reason: string }).reason).toMatch(/^after \d+ of 10000 bytes at \d+ B\/s the rest needs \d+ ms; \d+ ms are left before the reserve$/);
+    expect(handedOver).toHaveLength(1);
+    expect(fake.aborted).toEqual([`ecmwf/2026/11/22/${ECMWF_NAME}`]);
+    expect(fake.archive.size).toBe(0);
+    expect(fake.published).toEqual([]);
+    expect(fake.quarantined).toEqual([]);
+  });
+
+  it('ingests normally when the budget covers the file', async () => {
+    // Prepare
+    const content = buildGrib2(1, 10_000);
+    const fake = fakeIngest({ [`ecmwf/${ECMWF_NAME}`]: content });
+    const handedOver: CometEvent[] = [];
+
+    // Act
+    const result = await ingestFile(ingestRequested('ecmwf', content.length), fake.deps, {
+      budget: { remainingMs: () => 600_000, reserveMs: 1_000, expectedBytesPerSecond: 1e6, handOver: async (c) => { handedOver.push(c); } },
+    });
+
+    // Assess
+    expect(result.outcome).toBe('ingested');
+    expect(handedOver).toEqual([]);
+  });
+
+  it('abandons the file when its signal is aborted: upload aborted, nothing published, IngestInterruptedError', async () => {
+    // Prepare
+    const content = buildGrib2(1, 10_000);
+    const fake = fakeIngest({ [`ecmwf/${ECMWF_NAME}`]: content });
+    const stop = new AbortController();
+
+    // Act
+    const act = ingestFile(ingestRequested('ecmwf', content.length), fake.deps, {
+      signal: stop.signal, progressEveryMs: 0,
+      onProgress: (p) => { if (p.doneBytes >= 1_000) stop.abort(new Error('SIGTERM')); },
+    });
+
+    // Assess
+    await expect(act).rejects.toMatchObject({ name: 'IngestInterruptedError', retryable: true });
+    expect(fake.aborted).toEqual([`ecmwf/2026/11/22/${ECMWF_NAME}`]);
+    expect(fake.archive.size).toBe(0);
+    expect(fake.published).toEqual([]);
+    expect(fake.quarantined).toEqual([]);
   });
 
   it('does nothing when the file is gone from the inbox', async () => {

@@ -1,8 +1,13 @@
-/** The scheduler's Lambda adapter: events from the event bus queue in, commands and timers out. */
+/**
+ * The scheduler's Lambda adapter: events from the event bus queue in, commands and timers out;
+ * a command to a container target also wakes a worker (ECS RunTask under the cap).
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
 import { EventTypes, type EventType } from '#events/registry.ts';
-import { documentClient, sqsClient } from '#shared/clients/aws.ts';
+import { documentClient, ecsClient, sqsClient } from '#shared/clients/aws.ts';
 import { sqsSender } from '#shared/clients/bus.ts';
-import { Env, readEnv, TargetNames, Targets, type Target } from '#shared/config.ts';
+import { Env, isContainerTarget, readEnv, TargetNames, Targets, type Target } from '#shared/config.ts';
+import { readWakeSettings, wakeWorker } from '#shared/containers/wake.ts';
 import { eventStage } from '#shared/stage/stage-handler.ts';
 import { eventStoreAppender } from './event-store.ts';
 import { DynamoDbSchedulerStore } from './join-store.ts';
@@ -24,12 +29,24 @@ function minimumWait(): number {
   return seconds;
 }
 
+// TEMPORARY (until the CDK app sets them): read at the first wake-up.
+let wakeSettings: ReturnType<typeof readWakeSettings> | undefined;
+const wakeLogger = new Logger({ serviceName: 'scheduler' });
+
 const deps: SchedulerDeps = {
   ruleSet: loadPipelineRules(),
   store: new DynamoDbSchedulerStore(db, readEnv(Env.schedulerTable)),
   append: eventStoreAppender(db, eventStoreTable),
   send: (target, command, delaySeconds) => send(queues[target], command, { delaySeconds }),
   sendTimer: (timer, delaySeconds) => send(busUrl, timer, { delaySeconds }),
+  // Semantic elasticity: the worker is started when its command is sent, decided from the
+  // business event, not after a Lambda timed out or a queue-depth alarm fired.
+  wake: async (target, command) => {
+    if (!isContainerTarget(target)) return;
+    wakeSettings ??= readWakeSettings();
+    const result = await wakeWorker(ecsClient(), wakeSettings, { wokenBy: command.id });
+    wakeLogger.info('container worker wake-up', { target, commandId: command.id, ...result });
+  },
   now: () => new Date(),
   minimumWaitSeconds: minimumWait(),
 };

@@ -193,6 +193,36 @@ describe('schedule', () => {
     expect(fake.sent.map((s) => s.target)).toEqual(['ingest', 'ingest-container']);
   });
 
+  it('wakes the target of every command after sending it, and again when a failed wake-up is retried', async () => {
+    // Prepare
+    const fake = fakeScheduler();
+    const order: string[] = [];
+    let failures = 1;
+    const deps: SchedulerDeps = {
+      ...fake.deps,
+      send: async (target, command) => { order.push(`send ${target} ${command.id}`); },
+      wake: async (target, command) => {
+        order.push(`wake ${target} ${command.id}`);
+        if (failures-- > 0) throw new Error('ThrottlingException');
+      },
+    };
+    const big = wrap({
+      type: EventTypes.fileAvailable, source: 'test/intake', correlationId: 'c',
+      data: { file: { bucket: 'inbox-bucket', key: 'ecmwf/S1D11220000112212001', size: 1_300_000_000, etag: 'e' }, provider: 'ecmwf', name: 'S1D11220000112212001', attributes: (forecastIngested() as CometEvent<typeof EventTypes.fileIngested>).data.attributes },
+    });
+
+    // Act: the first attempt fails at the wake-up, the retry (same event) succeeds.
+    await expect(schedule(big, deps)).rejects.toThrow('ThrottlingException');
+    await schedule(big, deps);
+    await schedule(big, deps);
+
+    // Assess: the same command sent twice (the worker deduplicates it), woken after each send; the third delivery does nothing.
+    const [first, second] = order.map((line) => line.split(' ').slice(0, 2).join(' '));
+    expect([first, second]).toEqual(['send ingest-container', 'wake ingest-container']);
+    expect(order).toHaveLength(4);
+    expect(new Set(order.map((line) => line.split(' ')[2])).size).toBe(1);
+  });
+
   it('makes the same number of store requests for the 10th and the 40th chunk of a join', async () => {
     // Prepare
     const fake = fakeScheduler();

@@ -36,6 +36,14 @@ export interface SchedulerDeps {
   /** Appends to the event store; false when the event (by id) was there already. */
   readonly append: (event: SchedulerEvent) => Promise<boolean>;
   readonly send: (target: Target, command: CometEvent, delaySeconds: number) => Promise<void>;
+  /**
+   * Called after each command is sent: for a target consumed by a container worker, makes sure
+   * a worker runs (ECS RunTask under a concurrency cap); a no-op for the other targets. The
+   * command is durable in the queue; this is only the wake-up. A failure fails the event, whose
+   * retry sends the same command again (the worker deduplicates it by id) and wakes again.
+   * @default - no wake-up (dry runs, tests)
+   */
+  readonly wake?: (target: Target, command: CometEvent) => Promise<void>;
   /** Sends a timer to the scheduler's own queue, delayed (at most 900 s). */
   readonly sendTimer: (timer: DeadlineReachedEvent, delaySeconds: number) => Promise<void>;
   readonly now: () => Date;
@@ -76,6 +84,8 @@ async function fireOnce(effect: Pick<FireEffect, 'rule' | 'triggerKey' | 'target
     return false;
   }
   await deps.send(effect.target as Target, effect.command, effect.delaySeconds);
+  // Before the trigger is marked sent: a failed wake-up is retried with the event.
+  await deps.wake?.(effect.target as Target, effect.command);
   // Recorded before the trigger is marked sent: a retry after a failure here records it.
   await deps.append(effect.command);
   await deps.store.markSent(effect.rule, effect.triggerKey);

@@ -145,6 +145,35 @@ describe('ContentInspector', () => {
     expect((error as FileRejectedError).code).toBe('bad-size');
   });
 
+  it('accepts content whose SHA-256 equals the upload\'s full-object S3 checksum', async () => {
+    // Prepare
+    const content = buildGrib2(2, 300);
+    const checksum = createHash('sha256').update(content).digest('base64');
+    const inspector = new ContentInspector('grib2', content.length, checksum);
+
+    // Act
+    const { error } = await streamThrough(inspector, content, 64);
+
+    // Assess
+    expect(error).toBeUndefined();
+    expect(inspector.inspection.sha256).toBe(sha256(content));
+  });
+
+  it('rejects content whose SHA-256 differs from the upload\'s S3 checksum, showing both', async () => {
+    // Prepare
+    const content = buildGrib2(2, 300);
+    const other = createHash('sha256').update('other bytes').digest('base64');
+    const inspector = new ContentInspector('grib2', content.length, other);
+
+    // Act
+    const { error } = await streamThrough(inspector, content, 64);
+
+    // Assess
+    expect((error as FileRejectedError).code).toBe('checksum-mismatch');
+    expect((error as FileRejectedError).message).toContain(other);
+    expect((error as FileRejectedError).message).toContain(createHash('sha256').update(content).digest('base64'));
+  });
+
   it('refuses to report before the stream ended', () => {
     // Prepare
     const inspector = new ContentInspector('hdf5');

@@ -1,8 +1,9 @@
 /**
  * A pass-through stream that inspects content on its way: SHA-256 of every byte, the format's
- * signature and (for GRIB2) the message structure. It fails the stream with a
- * `FileRejectedError` at the first wrong byte or at the end, so a streamed upload fed by it is
- * aborted instead of completed. Memory stays constant whatever the size.
+ * signature and (for GRIB2) the message structure and, when the upload carried one, its S3
+ * full-object SHA-256 checksum. It fails the stream with a `FileRejectedError` at the first wrong
+ * byte or at the end, so a streamed upload fed by it is aborted instead of completed. Memory
+ * stays constant whatever the size.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
@@ -25,12 +26,25 @@ export class ContentInspector extends Transform {
 
   private readonly format: 'hdf5' | 'grib2';
   private readonly expectedSize: number | undefined;
+  private readonly expectedSha256Base64: string | undefined;
 
-  public constructor(format: 'hdf5' | 'grib2', expectedSize?: number) {
+  /**
+   * @param expectedSize bytes the content must have, when known
+   * @param expectedSha256Base64 the S3 full-object `ChecksumSHA256` (base64) the content must
+   *   match, when the upload carried one; checked at the end, before the stream ends, so a
+   *   mismatch aborts the upload fed by it
+   */
+  public constructor(format: 'hdf5' | 'grib2', expectedSize?: number, expectedSha256Base64?: string) {
     super();
     this.format = format;
     this.expectedSize = expectedSize;
+    this.expectedSha256Base64 = expectedSha256Base64;
     this.grib = format === 'grib2' ? new Grib2StructureValidator() : undefined;
+  }
+
+  /** Bytes that passed so far. */
+  public get bytesSeen(): number {
+    return this.size;
   }
 
   /** SHA-256 and size; throws when read before the stream ended. */
@@ -60,7 +74,12 @@ export class ContentInspector extends Transform {
         throw new FileRejectedError('bad-signature', `Content does not start with the HDF5 signature ${HDF5_SIGNATURE.toString('hex')}; got ${this.head.toString('hex')}`);
       }
       this.grib?.end();
-      this.result = { sha256: this.hash.digest('hex'), size: this.size };
+      const digest = this.hash.digest();
+      if (this.expectedSha256Base64 !== undefined && digest.toString('base64') !== this.expectedSha256Base64) {
+        throw new FileRejectedError('checksum-mismatch',
+          `Content has SHA-256 ${digest.toString('base64')} (base64); the upload's S3 checksum says ${this.expectedSha256Base64}`);
+      }
+      this.result = { sha256: digest.toString('hex'), size: this.size };
       callback();
     } catch (error) {
       callback(error as Error);

@@ -7,8 +7,6 @@
  */
 import middy from '@middy/core';
 import { BatchProcessor, EventType as BatchEventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -16,10 +14,12 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { ChangeMessageVisibilityCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { CometEvent, EventType } from '#events/registry.ts';
-import { Env, type Stage } from '../config.ts';
+import type { Stage } from '../config.ts';
 import { unwrap } from '../envelope/envelope.ts';
 import { PipelineError } from '../errors.ts';
-import { dynamoDbClient, sqsClient } from '../clients/aws.ts';
+import { sqsClient } from '../clients/aws.ts';
+import { onceByEventId } from './once.ts';
+import { backoffSeconds } from './retry.ts';
 
 /** What a record handler receives besides its input. */
 export interface StageTools {
@@ -63,8 +63,7 @@ function describeFailure(error: unknown): Record<string, unknown> {
   return { errorName: 'Unknown', retryable: true, reason: String(error) };
 }
 
-/** Retry delays after a retryable failure: 2, 4, 8 ... seconds, at most 5 minutes. */
-export const backoffSeconds = (receiveCount: number): number => Math.min(300, 2 ** Math.max(1, receiveCount));
+export { backoffSeconds } from './retry.ts';
 
 const queueUrls = new Map<string, Promise<string>>();
 
@@ -148,17 +147,11 @@ export function recordStage(options: RecordStageOptions): SqsHandler {
 export function eventStage<T extends EventType>(options: EventStageOptions<T>): SqsHandler {
   const { logger, metrics } = tooling(options.stage);
   let handleOnce = async (event: CometEvent<T>, tools: StageTools): Promise<unknown> => options.handle(event, tools);
-  let idempotency: IdempotencyConfig | undefined;
+  let registerDeadline: ((context: Context) => void) | undefined;
   if (options.idempotent ?? true) {
-    const tableName = process.env[Env.idempotencyTable];
-    if (tableName === undefined || tableName === '') {
-      throw new Error(`Stage ${options.stage} is idempotent but ${Env.idempotencyTable} is not set`);
-    }
-    idempotency = new IdempotencyConfig({ eventKeyJmesPath: 'id', expiresAfterSeconds: 7 * 24 * 3600 });
-    handleOnce = makeIdempotent(handleOnce, {
-      persistenceStore: new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: dynamoDbClient() }),
-      config: idempotency,
-    });
+    const once = onceByEventId(handleOnce, { stage: options.stage });
+    handleOnce = once.handle;
+    registerDeadline = once.registerDeadline;
   }
   return wrapBatch(options.stage, async (record, tools) => {
     const event = unwrap(record.body, options.accepts);
@@ -168,5 +161,5 @@ export function eventStage<T extends EventType>(options: EventStageOptions<T>): 
     } finally {
       logger.removeKeys(['correlationId', 'eventId', 'eventType']);
     }
-  }, logger, metrics, (context) => idempotency?.registerLambdaContext(context));
+  }, logger, metrics, (context) => registerDeadline?.(context));
 }

@@ -11,11 +11,34 @@ import type { FileRejectedError } from '../conventions/rejection.ts';
 const isMissing = (error: unknown): boolean =>
   error instanceof Error && (error.name === 'NotFound' || error.name === 'NoSuchKey' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404);
 
-/** Size and ETag (without quotes), or undefined when the object does not exist. */
-export async function headObject(s3: S3Client, bucket: string, key: string): Promise<{ size: number; etag: string } | undefined> {
+/** What `headObject` reports of an object. */
+export interface ObjectHead {
+  readonly size: number;
+  /** Without quotes. */
+  readonly etag: string;
+  /**
+   * The SHA-256 checksum S3 keeps for the object (base64), asked for with `{ checksum: true }`
+   * and present only when the upload carried one. A multipart upload's is a checksum of the
+   * parts' checksums, `<base64>-<parts>` (type `COMPOSITE`), not a digest of the content.
+   */
+  readonly checksumSha256?: string;
+  /** `FULL_OBJECT` or `COMPOSITE`, when S3 says. */
+  readonly checksumType?: string;
+}
+
+/**
+ * Size and ETag (without quotes), or undefined when the object does not exist. With
+ * `{ checksum: true }` the request sets ChecksumMode ENABLED, so S3 also returns the object's
+ * stored checksum.
+ */
+export async function headObject(s3: S3Client, bucket: string, key: string, options: { checksum?: boolean } = {}): Promise<ObjectHead | undefined> {
   try {
-    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-    return { size: head.ContentLength ?? 0, etag: (head.ETag ?? '').replaceAll('"', '') };
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ...(options.checksum === true ? { ChecksumMode: 'ENABLED' as const } : {}) }));
+    return {
+      size: head.ContentLength ?? 0, etag: (head.ETag ?? '').replaceAll('"', ''),
+      ...(head.ChecksumSHA256 === undefined ? {} : { checksumSha256: head.ChecksumSHA256 }),
+      ...(head.ChecksumType === undefined ? {} : { checksumType: head.ChecksumType }),
+    };
   } catch (error) {
     if (isMissing(error)) return undefined;
     throw error;
@@ -61,10 +84,18 @@ export async function deleteObject(s3: S3Client, bucket: string, key: string): P
   await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
 }
 
+/** Part size of a streamed write: 8 MiB, S3's minimum part size is 5 MiB. */
+export const StreamedWritePartBytes = 8 * 1024 * 1024;
+/** Parts of a streamed write in flight at once. */
+export const StreamedWriteQueueSize = 4;
+
 /**
  * A streamed multipart write: bytes written to `body` are uploaded in parts as they come, so
- * memory stays bounded by the part size times the queue size. `abort()` removes the parts of an
- * unfinished upload, so a failed write leaves no object.
+ * memory stays bounded by the part size times the queue size (plus the part being filled):
+ * 5 x 8 MiB with the defaults, whatever the object's size. The object becomes visible only when
+ * CompleteMultipartUpload succeeds, after the last byte. `abort()` fails the body, waits for the
+ * parts in flight and for AbortMultipartUpload, so a failed or abandoned write leaves no object
+ * and no parts.
  */
 export function streamedWrite(s3: S3Client, bucket: string, key: string, metadata: Record<string, string>,
   options: { partSize?: number; queueSize?: number } = {}): { body: PassThrough; done: () => Promise<void>; abort: () => Promise<void> } {
@@ -72,8 +103,8 @@ export function streamedWrite(s3: S3Client, bucket: string, key: string, metadat
   const upload = new Upload({
     client: s3,
     params: { Bucket: bucket, Key: key, Body: body, Metadata: metadata },
-    partSize: options.partSize ?? 8 * 1024 * 1024,
-    queueSize: options.queueSize ?? 4,
+    partSize: options.partSize ?? StreamedWritePartBytes,
+    queueSize: options.queueSize ?? StreamedWriteQueueSize,
     leavePartsOnError: false,
   });
   const finished = upload.done();
@@ -83,8 +114,12 @@ export function streamedWrite(s3: S3Client, bucket: string, key: string, metadat
     body,
     done: async () => { await finished; },
     abort: async () => {
-      body.destroy();
-      await upload.abort().catch(() => undefined);
+      // Failing the body (rather than `upload.abort()`, whose promise settles before the
+      // AbortMultipartUpload request is even sent) makes lib-storage wait for its uploaders and
+      // then abort the multipart upload before `done()` rejects: once this resolves, S3 holds no
+      // parts. An upload whose last part was already sent may still complete: with every byte.
+      if (!body.destroyed) body.destroy(new Error(`Write of s3://${bucket}/${key} abandoned`));
+      await finished.catch(() => undefined);
     },
   };
 }

@@ -1,0 +1,102 @@
+/**
+ * Ingest's container entry point (ECS Fargate task; locally a child process): the second thin
+ * adapter around `ingestFile`, for files too large or too slow for Lambda. It consumes the
+ * `ingest-container` queue one message at a time (`worker.ts`), runs each command once per event
+ * id (Powertools idempotency, as the Lambda stage does, under its own key prefix so that a file
+ * the Lambda handed over runs here), and exits 0 after an idle period or on SIGTERM, having
+ * finished or handed back its current file.
+ *
+ * The image runs exactly this file's esbuild bundle (infra/cdk/constructs/ingest-container.ts).
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { EventTypes } from '#events/registry.ts';
+import { sqsClient } from '#shared/clients/aws.ts';
+import { Env, readEnv, type EnvName } from '#shared/config.ts';
+import { unwrap } from '#shared/envelope/envelope.ts';
+import { onceByEventId } from '#shared/stage/once.ts';
+import { backoffSeconds } from '#shared/stage/retry.ts';
+import { awsIngestDeps } from './deps.ts';
+import { ingestFile, type IngestCommand, type IngestOutcome, type IngestProgress } from './logic.ts';
+import { runWorker, type WorkerQueue } from './worker.ts';
+
+/** Key prefix of the container's idempotency records (the Lambda's are keyed by its function name). */
+export const ContainerIdempotencyPrefix = 'ingest-container';
+
+const logger = new Logger({ serviceName: 'ingest', persistentKeys: { runtime: 'container' } });
+
+function seconds(name: EnvName, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} is ${JSON.stringify(raw)}; expected a number of seconds, at least 0`);
+  return value;
+}
+
+const queueUrl = readEnv(Env.ingestContainerQueueUrl);
+const idleSeconds = seconds(Env.workerIdleSeconds, 60);
+const graceSeconds = seconds(Env.workerGraceSeconds, 20);
+const leaseSeconds = seconds(Env.workerLeaseSeconds, 300);
+const sqs = sqsClient();
+const deps = awsIngestDeps();
+
+/** What the idempotency record keeps of an outcome (not the whole event). */
+const summarize = (result: IngestOutcome): { outcome: string; key: string } => ({
+  outcome: result.outcome, key: result.outcome === 'ingested' || result.outcome === 'rejected' ? result.event.subject ?? '' : result.key,
+});
+
+const once = onceByEventId(
+  async (command: IngestCommand, signal: AbortSignal, onProgress: (p: IngestProgress) => void) => summarize(await ingestFile(command, deps, { signal, onProgress })),
+  { stage: 'ingest', keyPrefix: ContainerIdempotencyPrefix },
+);
+// An in-progress record outlives a crashed run by one lease: then the message is back and the
+// retry may run (a duplicate command arriving after that while the first still runs would run
+// too; both write the same bytes and publish the same event ids).
+once.registerDeadline({ getRemainingTimeInMillis: () => leaseSeconds * 1000 });
+
+const queue: WorkerQueue = {
+  receive: async (waitSeconds) => {
+    const response = await sqs.send(new ReceiveMessageCommand({
+      QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: waitSeconds, VisibilityTimeout: leaseSeconds,
+      MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+    }));
+    const message = response.Messages?.[0];
+    if (message === undefined) return undefined;
+    return {
+      messageId: message.MessageId ?? '', receiptHandle: message.ReceiptHandle ?? '', body: message.Body ?? '',
+      receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? '1'),
+    };
+  },
+  remove: async (message) => { await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.receiptHandle })); },
+  setVisibility: async (message, visibility) => {
+    await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: message.receiptHandle, VisibilityTimeout: visibility }));
+  },
+};
+
+const stop = new AbortController();
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    logger.info('stop requested', { signal });
+    stop.abort(new Error(signal));
+  });
+}
+
+logger.info('worker started', {
+  pid: process.pid, wokenBy: process.env[Env.workerWokenBy], uptimeMs: Math.round(process.uptime() * 1000),
+  idleSeconds, graceSeconds, leaseSeconds,
+});
+const summary = await runWorker(queue, async (message, signal, progress) => {
+  const command = unwrap(message.body, [EventTypes.ingestRequested]);
+  logger.appendKeys({ correlationId: command.correlationid, eventId: command.id });
+  try {
+    const result = await once.handle(command, signal, progress);
+    return result.outcome;
+  } finally {
+    logger.removeKeys(['correlationId', 'eventId']);
+  }
+}, {
+  idleMs: idleSeconds * 1000, graceMs: graceSeconds * 1000, leaseSeconds, stop: stop.signal, backoffSeconds,
+  log: (level, message, fields) => logger[level](message, fields ?? {}),
+});
+logger.info('worker exits', { ...summary });
+process.exit(0);
