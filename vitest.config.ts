@@ -10,7 +10,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['functions/**/*.test.ts', 'shared/**/*.test.ts', 'events/**/*.test.ts', 'local/**/*.test.ts'],
+          include: ['functions/**/*.test.ts', 'shared/**/*.test.ts', 'events/**/*.test.ts', 'local/**/*.test.ts', 'cli/**/*.test.ts'],
         },
       },
       {

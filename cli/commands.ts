@@ -1,0 +1,143 @@
+/**
+ * The commands of `npm run cometflow`: each one a spec (flags, example), a pure step that turns
+ * the parsed command line into options (usage errors surface before any stack is needed), and a
+ * run step against a stack.
+ */
+import type { CommandSpec, ParsedCommand } from './args.ts';
+import { cycleCorrelation, formatCycle, projectCycle } from './cycle.ts';
+import { deadLetterQueues, findDeadLetterQueue, redrive, showDeadLetterQueues } from './dlq.ts';
+import { UsageError } from './errors.ts';
+import { formatEvents, readCorrelation, readSelection, selectionOf, type Selection } from './event-store.ts';
+import { DEFAULT_RATE, parseRate } from './pacer.ts';
+import { DEFAULT_CONTEXT_HOURS, describeSelection, runReplay, type CliContext, type ReplayOptions } from './replay.ts';
+import { parseTypes, ReplayableTypes } from './replay-policy.ts';
+import { resourceOf } from './stack.ts';
+
+/** A command: its spec, its option parsing, and what it does. */
+export interface Command<O> extends CommandSpec {
+  readonly prepare: (parsed: ParsedCommand) => O;
+  readonly run: (options: O, context: CliContext) => Promise<void>;
+}
+
+/** A command whose options are checked: `prepare` throws a `UsageError` or returns what runs it. */
+export interface PreparedCommand extends CommandSpec {
+  readonly prepare: (parsed: ParsedCommand) => (context: CliContext) => Promise<void>;
+}
+
+const define = <O>(command: Command<O>): PreparedCommand => ({
+  ...command,
+  prepare: (parsed) => {
+    const options = command.prepare(parsed);
+    return (context) => command.run(options, context);
+  },
+});
+
+const text = (parsed: ParsedCommand, flag: string): string | undefined => {
+  const value = parsed.flags[flag];
+  return typeof value === 'string' ? value : undefined;
+};
+
+const selectionFlags = {
+  correlation: { kind: 'value', value: '<id>', description: 'a correlation id: cycle-<YYYYMMDD-NNN>, forecast-<analysis time>, upload-<key>' },
+  from: { kind: 'value', value: '<ISO>', description: 'start of a time window (inclusive), with --to' },
+  to: { kind: 'value', value: '<ISO>', description: 'end of the time window (exclusive)' },
+} as const;
+
+const nonNegative = (flag: string, value: string | undefined, fallback: number): number => {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!Number.isFinite(number) || number < 0) throw new UsageError(`--${flag} "${value}" is not a non-negative number`);
+  return number;
+};
+
+const eventsCommand: Command<Selection> = {
+  name: 'events',
+  summary: 'list the stored events of a correlation or a time window (time, type, subject, id)',
+  positionals: [],
+  flags: selectionFlags,
+  example: 'npm run cometflow -- events --correlation cycle-20261122-061',
+  prepare: (parsed) => selectionOf(parsed.flags),
+  run: async (selection, { description, clients, print }) => {
+    const events = await readSelection(clients.documents, resourceOf('tables', description, 'eventStore'), selection);
+    for (const line of formatEvents(events, { withCorrelation: selection.kind === 'window' })) print(line);
+    print(`${events.length} events in ${describeSelection(selection)}`);
+  },
+};
+
+const replayCommand: Command<ReplayOptions> = {
+  name: 'replay',
+  summary: `send the state events a stage published (${ReplayableTypes.map((t) => t.replace(/^cometflow\./, '')).join(', ')}) back into the event bus queue, in time order, unchanged`,
+  positionals: [],
+  flags: {
+    ...selectionFlags,
+    'dry-run': { kind: 'switch', description: 'send nothing: run the scheduler\'s rules in memory and print their decisions' },
+    rate: { kind: 'value', value: '<events per second>', description: `at most this many sends per second (default ${DEFAULT_RATE})` },
+    types: { kind: 'value', value: '<a,b>', description: 'replay only these types (short or full names)' },
+    'minimum-wait': { kind: 'value', value: '<seconds>', description: 'dry run: the scheduler\'s least wait before a deadline (default: the deployed topology\'s)' },
+    'context-hours': { kind: 'value', value: '<hours>', description: `dry run: hours around the selection to look for references such as forecasts (default ${DEFAULT_CONTEXT_HOURS})` },
+    verbose: { kind: 'switch', description: 'dry run: print what the scheduler did with every event' },
+  },
+  example: 'npm run cometflow -- replay --correlation cycle-20261122-061 --dry-run',
+  prepare: (parsed) => {
+    const minimumWait = text(parsed, 'minimum-wait');
+    return {
+      selection: selectionOf(parsed.flags),
+      dryRun: parsed.flags['dry-run'] === true,
+      rate: parseRate(text(parsed, 'rate')),
+      types: parseTypes(text(parsed, 'types')),
+      ...(minimumWait === undefined ? {} : { minimumWaitSeconds: nonNegative('minimum-wait', minimumWait, 0) }),
+      contextHours: nonNegative('context-hours', text(parsed, 'context-hours'), DEFAULT_CONTEXT_HOURS),
+      verbose: parsed.flags.verbose === true,
+    };
+  },
+  run: async (options, context) => { await runReplay(options, context); },
+};
+
+const cycleCommand: Command<{ readonly joinKey: string; readonly json: boolean }> = {
+  name: 'cycle',
+  summary: 'the read model of a repeat cycle, folded from its stored events each time (arrived, missing, duplicates, fired, degraded, abandoned, late, product, delivered)',
+  positionals: [{ name: 'cycleId', description: 'the cycle id, YYYYMMDD-NNN (correlation cycle-<id>)' }],
+  flags: { json: { kind: 'switch', description: 'print the read model as JSON' } },
+  example: 'npm run cometflow -- cycle 20261122-061',
+  prepare: (parsed) => {
+    const [joinKey] = parsed.positionals;
+    if (joinKey === undefined) throw new UsageError('cycle needs a cycle id, for example: cycle 20261122-061');
+    cycleCorrelation(joinKey);
+    return { joinKey, json: parsed.flags.json === true };
+  },
+  run: async ({ joinKey, json }, { description, clients, print }) => {
+    const stored = await readCorrelation(clients.documents, resourceOf('tables', description, 'eventStore'), cycleCorrelation(joinKey));
+    const view = projectCycle(stored.map((s) => s.event), joinKey);
+    if (json) print(JSON.stringify(view, null, 2));
+    else for (const line of formatCycle(view)) print(line);
+  },
+};
+
+const dlqCommand: Command<{ readonly queue?: string; readonly redrive: boolean }> = {
+  name: 'dlq',
+  summary: 'message counts of every dead-letter queue; --redrive --queue <role> moves one DLQ\'s messages back to its source queue',
+  positionals: [],
+  flags: {
+    queue: { kind: 'value', value: '<role>', description: 'one dead-letter queue, by role (eventBusDlq) or by its source\'s (eventBus)' },
+    redrive: { kind: 'switch', description: 'move the messages of --queue back to its source queue' },
+  },
+  example: 'npm run cometflow -- dlq --redrive --queue eventBusDlq',
+  prepare: (parsed) => {
+    const queue = text(parsed, 'queue');
+    const wantsRedrive = parsed.flags.redrive === true;
+    if (wantsRedrive && queue === undefined) throw new UsageError('--redrive needs --queue <role>, the dead-letter queue to move back (see `dlq` for the list)');
+    return { ...(queue === undefined ? {} : { queue }), redrive: wantsRedrive };
+  },
+  run: async ({ queue, redrive: move }, { description, clients, print }) => {
+    const pairs = queue === undefined ? deadLetterQueues(description.queues) : [findDeadLetterQueue(description.queues, queue)];
+    if (pairs.length === 0) {
+      print(`the stack ${description.stackName} describes no dead-letter queue (*Dlq)`);
+      return;
+    }
+    if (move) await redrive(clients.sqs, pairs[0]!, print);
+    await showDeadLetterQueues(clients.sqs, pairs, print);
+  },
+};
+
+/** Every command, in the order the usage lists them. */
+export const Commands: readonly PreparedCommand[] = [define(eventsCommand), define(replayCommand), define(cycleCommand), define(dlqCommand)];
