@@ -9,9 +9,11 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { Upload } from '@aws-sdk/lib-storage';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { EventTypes, type CometEvent } from '#events/registry.ts';
 import { ecmwfForecast, fciChunk, type ProviderFileSample } from '#shared/samples/provider-files.ts';
 import { HDF5_SIGNATURE } from '#shared/formats/signatures.ts';
+import { describeDeliveries } from './saga-steps.ts';
 import type { StackDescription } from './stack-description.ts';
 
 /** A sample and what the pipeline should do with it. */
@@ -174,6 +176,12 @@ export async function runDemo(stack: StackDescription, print: (line: string) => 
   for (const q of quarantined) print(`    ${q.key.slice(0, 90)}\n      ${q.code}: ${q.reason.slice(0, 170)}`);
   print(`  products delivered  ${deliveries.length}`);
   for (const d of delivered) print(`    ${d.productId} for ${d.correlationId}, from ${d.inputs} inputs`);
+  const deliveryMachine = stack.stateMachines?.delivery;
+  if (deliveryMachine !== undefined) {
+    const sfn = new SFNClient({ ...config, ...(stack.endpoints.stepfunctions === undefined ? {} : { endpoint: stack.endpoints.stepfunctions }) });
+    print('  delivery saga, each execution and its steps (from GetExecutionHistory)');
+    for (const line of await describeDeliveries(sfn, deliveryMachine)) print(`    ${line}`);
+  }
   print('  end-to-end latency per file (s): upload -> ingested, upload -> its product delivered');
   for (const l of latencies) {
     const name = l.key.startsWith('ecmwf/') ? l.key : `chunk ${l.key.slice(-7, -3)}`;

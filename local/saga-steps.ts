@@ -4,7 +4,7 @@
  * the integration suite checks retries with them. Works against AWS, LocalStack or the local
  * endpoint alike.
  */
-import { GetExecutionHistoryCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
+import { GetExecutionHistoryCommand, ListExecutionsCommand, type ExecutionListItem, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
 
 /** One Task state of an execution. */
 export interface SagaStep {
@@ -82,4 +82,33 @@ export function describeSteps(steps: readonly SagaStep[]): string[] {
     const outcome = s.outcome === 'succeeded' ? 'ok' : s.outcome === 'failed' ? `FAILED ${s.errors.at(-1) ?? ''}` : 'running';
     return `${s.name.padEnd(19)} ${outcome}${retried} ${Number.isNaN(s.ms) ? '' : `${s.ms} ms`}`.trimEnd();
   });
+}
+
+/** Every execution of a state machine, newest first. */
+export async function executionsOf(sfn: SFNClient, stateMachineArn: string): Promise<ExecutionListItem[]> {
+  const executions: ExecutionListItem[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(new ListExecutionsCommand({ stateMachineArn, nextToken }));
+    executions.push(...(page.executions ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken !== undefined);
+  return executions;
+}
+
+/**
+ * A report of every delivery: per execution its name, status and duration, then its steps.
+ *
+ * @example
+ * for (const line of await describeDeliveries(sfn, stack.stateMachines.delivery)) print(line);
+ */
+export async function describeDeliveries(sfn: SFNClient, stateMachineArn: string): Promise<string[]> {
+  const lines: string[] = [];
+  for (const execution of (await executionsOf(sfn, stateMachineArn)).reverse()) {
+    const ms = execution.stopDate === undefined || execution.startDate === undefined ? Number.NaN : execution.stopDate.getTime() - execution.startDate.getTime();
+    lines.push(`${execution.name} ${execution.status}${Number.isNaN(ms) ? '' : ` in ${ms} ms`}`);
+    const steps = sagaStepsOf(await historyOf(sfn, execution.executionArn!));
+    for (const line of describeSteps(steps)) lines.push(`  ${line}`);
+  }
+  return lines;
 }
