@@ -13,15 +13,30 @@ export interface StackDescription {
   readonly region: string;
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** Endpoint per service; absent on real AWS, where the SDK's defaults apply. */
-  readonly endpoints: { readonly s3?: string; readonly sqs?: string; readonly dynamodb?: string; readonly stepfunctions?: string };
+  readonly endpoints: { readonly s3?: string; readonly sqs?: string; readonly dynamodb?: string; readonly stepfunctions?: string; readonly ecs?: string };
   readonly buckets: Record<string, string>;
   readonly queues: Record<string, string>;
   readonly tables: Record<string, string>;
   /** State machine ARNs by role (`StateMachine<Role>` outputs), e.g. `delivery`. */
   readonly stateMachines?: Record<string, string>;
+  /** Container workers by role (`Worker<Role>` outputs), e.g. `ingest`: how to list, run and stop their tasks. */
+  readonly workers?: Record<string, WorkerDescription>;
   /** The process serving a local stack, so a client can tell whether it still runs. */
   readonly pid?: number;
   readonly startedAt?: string;
+}
+
+/** How to run a container worker with ECS RunTask, and where its tasks are. */
+export interface WorkerDescription {
+  readonly cluster: string;
+  readonly taskDefinition: string;
+  readonly family: string;
+  readonly container: string;
+  readonly subnets: readonly string[];
+  readonly securityGroups: readonly string[];
+  readonly assignPublicIp: 'ENABLED' | 'DISABLED';
+  /** The concurrency cap the wakers respect. */
+  readonly maxTasks: number;
 }
 
 /** Where a local stack describes itself, under the project root. */
@@ -30,7 +45,7 @@ export const descriptionPath = (projectRoot: string): string => join(projectRoot
 const lowerFirst = (text: string): string => text.charAt(0).toLowerCase() + text.slice(1);
 
 /** Sorts stack outputs (`BucketInbox`, `QueueIntakeDlq`, `TableCatalog`, `StateMachineDelivery`) into roles. */
-export function resourcesFromOutputs(outputs: Record<string, string>): Pick<StackDescription, 'buckets' | 'queues' | 'tables' | 'stateMachines'> {
+export function resourcesFromOutputs(outputs: Record<string, string>): Pick<StackDescription, 'buckets' | 'queues' | 'tables' | 'stateMachines' | 'workers'> {
   const pick = (prefix: string): Record<string, string> => Object.fromEntries(Object.entries(outputs)
     .filter(([name]) => name.startsWith(prefix) && name.length > prefix.length)
     .map(([name, value]): [string, string] => [lowerFirst(name.slice(prefix.length)), value])
@@ -38,6 +53,7 @@ export function resourcesFromOutputs(outputs: Record<string, string>): Pick<Stac
   return {
     buckets: pick(OutputPrefix.bucket), queues: pick(OutputPrefix.queue), tables: pick(OutputPrefix.table),
     stateMachines: pick(OutputPrefix.stateMachine),
+    workers: Object.fromEntries(Object.entries(pick(OutputPrefix.worker)).map(([role, json]) => [role, JSON.parse(json) as WorkerDescription])),
   };
 }
 
@@ -71,5 +87,6 @@ export function sdkEnvironmentOf(description: StackDescription): Record<string, 
     ...(description.endpoints.sqs === undefined ? {} : { AWS_ENDPOINT_URL_SQS: description.endpoints.sqs }),
     ...(description.endpoints.dynamodb === undefined ? {} : { AWS_ENDPOINT_URL_DYNAMODB: description.endpoints.dynamodb }),
     ...(description.endpoints.stepfunctions === undefined ? {} : { AWS_ENDPOINT_URL_SFN: description.endpoints.stepfunctions }),
+    ...(description.endpoints.ecs === undefined ? {} : { AWS_ENDPOINT_URL_ECS: description.endpoints.ecs }),
   };
 }

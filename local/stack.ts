@@ -10,14 +10,16 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startDynamoDb } from './emulators/dynamodb.ts';
+import { startEcs, type LaunchedContainer, type LaunchRequest } from './emulators/ecs.ts';
 import { startFauxqs, type WrittenObject } from './emulators/fauxqs.ts';
 import { startStepFunctions } from './emulators/stepfunctions.ts';
+import { containerLauncher, containerResourcesOf, defineContainerResources } from './runtime/containers.ts';
 import { ExecutionEnvironment, openLog, type FunctionDefinition } from './runtime/lambda-host.ts';
 import { provision } from './runtime/provision.ts';
 import { queueNotificationsOf, S3Notifier } from './runtime/s3-notifications.ts';
 import { SqsEventSource } from './runtime/sqs-event-source.ts';
 import { localStateMachines } from './runtime/state-machines.ts';
-import { loadTemplate, physicalName, resourcesOfType, Resolver, type Template } from './runtime/template.ts';
+import { ACCOUNT, loadTemplate, physicalName, resourcesOfType, Resolver, type Template } from './runtime/template.ts';
 import {
   descriptionPath, removeDescription, resourcesFromOutputs, writeDescription, type StackDescription,
 } from './stack-description.ts';
@@ -38,6 +40,8 @@ export interface LocalStackOptions {
   readonly onInvocation?: (report: { functionName: string; records: number; failed: number; error?: string }) => void;
   /** Concurrent execution environments per event source mapping, at most. @default 2 */
   readonly maxConcurrency?: number;
+  /** Every state change of an ECS task (PROVISIONING, RUNNING with its PID, SIGTERM, SIGKILL, STOPPED). */
+  readonly onTaskEvent?: (event: { taskArn: string; status: string; at: number; detail?: string }) => void;
 }
 
 export interface LocalStack {
@@ -95,17 +99,30 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     const tProvision = performance.now();
     const resolver = new Resolver({ region: REGION, stackName: options.stackName });
+    defineContainerResources(template, resolver, { region: REGION, stackName: options.stackName });
     const provisioned = await provision(template, resolver, { s3, sqs, dynamodb: ddb }, { region: REGION, stackName: options.stackName });
     mark('provision', tProvision);
 
-    const endpoints = { s3: s3sqs.endpoint, sqs: s3sqs.endpoint, dynamodb: dynamodb.endpoint, stepfunctions: stepFunctions.endpoint };
+    // Container workers: ECS RunTask runs the container's command on its image's bundle as a
+    // child process; the launcher needs the environment below, the environment ECS's endpoint.
+    const containers = containerResourcesOf(template, resolver, options.cdkOut);
+    let launch: ((request: LaunchRequest) => LaunchedContainer) | undefined;
+    const ecs = await startEcs({
+      region: REGION, account: ACCOUNT, clusters: containers.clusters, taskDefinitions: containers.taskDefinitions,
+      launch: (request) => launch!(request),
+      ...(options.onTaskEvent === undefined ? {} : { onTaskEvent: options.onTaskEvent }),
+    });
+    stoppers.push(() => ecs.stop());
+
+    const endpoints = { s3: s3sqs.endpoint, sqs: s3sqs.endpoint, dynamodb: dynamodb.endpoint, stepfunctions: stepFunctions.endpoint, ecs: ecs.endpoint };
     const baseEnv: Record<string, string> = {
       AWS_REGION: REGION, AWS_DEFAULT_REGION: REGION,
       AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
       AWS_ENDPOINT_URL_S3: endpoints.s3, AWS_ENDPOINT_URL_SQS: endpoints.sqs, AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
-      AWS_ENDPOINT_URL_SFN: endpoints.stepfunctions,
+      AWS_ENDPOINT_URL_SFN: endpoints.stepfunctions, AWS_ENDPOINT_URL_ECS: endpoints.ecs,
       TZ: 'UTC',
     };
+    launch = containerLauncher({ resources: containers, baseEnv, logDir });
 
     // Functions: the bundle each one was synthesized with, and its environment.
     const functions = new Map<string, FunctionDefinition>();

@@ -84,10 +84,11 @@ export const sourceOf = (stage: Stage): string => `cometflow/${stage}`;
 
 /**
  * Stack outputs: the real names of resources, keyed `Bucket<Role>`, `Queue<Role>`,
- * `Table<Role>`, `StateMachine<Role>` (an ARN). The local runtime and `cdk deploy --outputs-file`
+ * `Table<Role>`, `StateMachine<Role>` (an ARN), `Worker<Role>` (JSON: how to run a container
+ * worker, `WorkerDescription` in local/stack-description.ts). The local runtime and `cdk deploy --outputs-file`
  * both produce them, and the stack description (`.cometflow/local-stack.json`) is derived from them.
  */
-export const OutputPrefix = { bucket: 'Bucket', queue: 'Queue', table: 'Table', stateMachine: 'StateMachine' } as const;
+export const OutputPrefix = { bucket: 'Bucket', queue: 'Queue', table: 'Table', stateMachine: 'StateMachine', worker: 'Worker' } as const;
 
 /** Providers and the inbox prefix each one uploads under. */
 export const Providers = ['eumetsat', 'ecmwf'] as const;

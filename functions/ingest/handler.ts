@@ -14,8 +14,8 @@ import { ingestFile, type IngestCommand } from './logic.ts';
 
 const deps = awsIngestDeps();
 const send = sqsSender(sqsClient());
-// TEMPORARY (until the CDK app sets them): read at the first hand-over.
-let handOverTarget: { queueUrl: string; wake: ReturnType<typeof readWakeSettings> } | undefined;
+const containerQueueUrl = readEnv(Env.ingestContainerQueueUrl);
+const wakeSettings = readWakeSettings();
 
 /**
  * Time kept after the last byte for CompleteMultipartUpload, the catalog update and the publish,
@@ -32,9 +32,8 @@ export const handler = eventStage({
   accepts: [EventTypes.ingestRequested],
   handle: async (command, { logger, lambdaContext }) => {
     const handOver = async (same: IngestCommand): Promise<void> => {
-      handOverTarget ??= { queueUrl: readEnv(Env.ingestContainerQueueUrl), wake: readWakeSettings() };
-      await send(handOverTarget.queueUrl, same);
-      const woken = await wakeWorker(ecsClient(), handOverTarget.wake, { wokenBy: same.id });
+      await send(containerQueueUrl, same);
+      const woken = await wakeWorker(ecsClient(), wakeSettings, { wokenBy: same.id });
       logger.info('file handed over to the container worker', { key: same.data.file.key, wake: woken.outcome, tasks: woken.tasks });
     };
     const result = await ingestFile(command, deps, {

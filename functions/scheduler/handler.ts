@@ -29,8 +29,7 @@ function minimumWait(): number {
   return seconds;
 }
 
-// TEMPORARY (until the CDK app sets them): read at the first wake-up.
-let wakeSettings: ReturnType<typeof readWakeSettings> | undefined;
+const wakeSettings = readWakeSettings();
 const wakeLogger = new Logger({ serviceName: 'scheduler' });
 
 const deps: SchedulerDeps = {
@@ -43,7 +42,6 @@ const deps: SchedulerDeps = {
   // business event, not after a Lambda timed out or a queue-depth alarm fired.
   wake: async (target, command) => {
     if (!isContainerTarget(target)) return;
-    wakeSettings ??= readWakeSettings();
     const result = await wakeWorker(ecsClient(), wakeSettings, { wokenBy: command.id });
     wakeLogger.info('container worker wake-up', { target, commandId: command.id, ...result });
   },

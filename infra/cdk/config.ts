@@ -3,7 +3,7 @@
  * consumes. The CDK app reads it once, validated, at build time; tests build variants of it.
  */
 import { fileURLToPath } from 'node:url';
-import { Stages, type Stage } from '#shared/config.ts';
+import { ContainerTargets, Stages, type ContainerTarget, type Stage } from '#shared/config.ts';
 
 /** Settings of one stage: its function and the event source mapping reading its queue. */
 export interface StageSettings {
@@ -28,17 +28,42 @@ export interface StageSettings {
  * sizing, so that bulk work has its own capacity and cannot starve the stage's main lane.
  */
 export const Lanes = {
-  /** Large or slow files (the container fallback's queue; until it exists, a long-running Lambda). */
-  'ingest-container': { stage: 'ingest', id: 'IngestContainer' },
   /** Bulk processing, isolated from real-time processing (the `process` stage's own queue). */
   'process-bulk': { stage: 'process', id: 'ProcessBulk' },
 } as const satisfies Record<string, { stage: Stage; id: string }>;
 export type Lane = keyof typeof Lanes;
 
-/** The whole topology: every stage of `Stages`, the extra lanes, and the intake limits. */
+/**
+ * Settings of a container worker: the ECS Fargate task consuming a container target's queue
+ * (`ingest-container`: files too large or too slow for Lambda).
+ */
+export interface ContainerSettings {
+  /** Task CPU units (Fargate: 256, 512, 1024, 2048, 4096, 8192 or 16384). */
+  readonly cpu: number;
+  /** Task memory in MiB; Fargate allows only certain amounts per CPU size. */
+  readonly memoryMiB: number;
+  /**
+   * Tasks of the family running or pending at once, at most: whoever starts one (RunTask)
+   * respects it, so bulk ingestion cannot take more than this.
+   */
+  readonly maxTasks: number;
+  /** Seconds between SIGTERM and SIGKILL when ECS stops the task (Fargate allows 2 to 120). */
+  readonly stopTimeoutSeconds: number;
+  /** Seconds the worker lets its current file finish after SIGTERM before handing it back; below `stopTimeoutSeconds`. */
+  readonly graceSeconds: number;
+  /** Seconds with an empty queue after which the worker exits (the task ends). */
+  readonly idleSeconds: number;
+  /** The lease the worker takes on a message (its visibility timeout), renewed while the file runs. */
+  readonly leaseSeconds: number;
+  /** Receives before a message moves to the dead-letter queue (SQS allows 1 to 1000). */
+  readonly maxReceiveCount: number;
+}
+
+/** The whole topology: every stage of `Stages`, the extra lanes, the container workers, and the intake limits. */
 export interface Topology {
   readonly stages: Readonly<Record<Stage, StageSettings>>;
   readonly lanes: Readonly<Record<Lane, StageSettings>>;
+  readonly containers: Readonly<Record<ContainerTarget, ContainerSettings>>;
   /** Largest file intake accepts, in bytes (S3 objects are at most 5 TiB). */
   readonly maxFileBytes: number;
   /**
@@ -58,11 +83,25 @@ export const topology: Topology = {
     deliver: { timeoutSeconds: 60, memoryMiB: 256, batchSize: 5, maxReceiveCount: 3 },
   },
   lanes: {
-    'ingest-container': { timeoutSeconds: 900, memoryMiB: 2048, batchSize: 1, maxReceiveCount: 3, maxConcurrency: 2 },
     'process-bulk': { timeoutSeconds: 300, memoryMiB: 1024, batchSize: 1, maxReceiveCount: 3, maxConcurrency: 2 },
+  },
+  containers: {
+    // 1 vCPU streams a file at the network's pace (SHA-256 and the GRIB2 check cost far less);
+    // memory stays flat (about 5 parts of 8 MiB in flight), 2 GiB is Fargate's least for 1 vCPU.
+    // Two tasks at most: a forecast run of 12 files is ingested two at a time, leaving the
+    // account's capacity to real-time work.
+    'ingest-container': {
+      cpu: 1024, memoryMiB: 2048, maxTasks: 2, stopTimeoutSeconds: 45, graceSeconds: 20, idleSeconds: 60, leaseSeconds: 300, maxReceiveCount: 3,
+    },
   },
   maxFileBytes: 5 * 1024 ** 3,
   deadlineMinimumWaitSeconds: 60,
+};
+
+/** Memory amounts (MiB) Fargate accepts per CPU size: [least, most, step]. */
+const FargateMemory: Readonly<Record<number, readonly [number, number, number]>> = {
+  256: [512, 2048, 512], 512: [1024, 4096, 1024], 1024: [2048, 8192, 1024], 2048: [4096, 16384, 1024],
+  4096: [8192, 30720, 1024], 8192: [16384, 61440, 4096], 16384: [32768, 122880, 8192],
 };
 
 /**
@@ -122,6 +161,26 @@ export function validateTopology(candidate: Topology): Topology {
       MaxVisibilityTimeoutSeconds,
       'the SQS visibility timeout limit of 12 hours',
     );
+  }
+  for (const target of ContainerTargets) {
+    const where = `Topology of container "${target}"`;
+    const container = candidate.containers?.[target];
+    if (container === undefined) throw new TopologyError(`${where} is missing; every container target of ${ContainerTargets.join(', ')} needs settings`);
+    const memory = FargateMemory[container.cpu];
+    if (memory === undefined) {
+      throw new TopologyError(`${where}: cpu ${String(container.cpu)} is invalid; expected one of ${Object.keys(FargateMemory).join(', ')} (Fargate task sizes)`);
+    }
+    const [least, most, step] = memory;
+    if (!Number.isInteger(container.memoryMiB) || container.memoryMiB < least || container.memoryMiB > most || container.memoryMiB % step !== 0) {
+      throw new TopologyError(`${where}: memoryMiB ${String(container.memoryMiB)} is invalid for cpu ${container.cpu}; expected ${least} to ${most} in steps of ${step} (Fargate task sizes)`);
+    }
+    checkInteger(where, 'maxTasks', container.maxTasks, 1, 100, 'the concurrency cap of the worker tasks');
+    checkInteger(where, 'stopTimeoutSeconds', container.stopTimeoutSeconds, 2, 120, 'the Fargate stopTimeout limits');
+    checkInteger(where, 'graceSeconds', container.graceSeconds, 0, container.stopTimeoutSeconds - 5,
+      'the grace period must end at least 5 s before ECS kills the task, to abort the upload and hand the message back');
+    checkInteger(where, 'idleSeconds', container.idleSeconds, 1, 3600, 'at most an hour of idling');
+    checkInteger(where, 'leaseSeconds', container.leaseSeconds, 30, MaxVisibilityTimeoutSeconds, 'the SQS visibility timeout limit of 12 hours, and at least 30 s so that renewals every third of it are not too frequent');
+    checkInteger(where, 'maxReceiveCount', container.maxReceiveCount, 1, 1000, 'the SQS redrive policy limits');
   }
   const unknown = Object.keys(candidate.stages).filter((name) => !(Stages as readonly string[]).includes(name));
   if (unknown.length > 0) {

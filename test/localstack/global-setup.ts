@@ -33,7 +33,7 @@ function fromOutputsFile(path: string): StackDescription {
   if (stackName === undefined || outputs === undefined) throw new Error(`${path} holds no stack outputs; expected the file written by cdk deploy --outputs-file`);
   const env = process.env;
   const endpoint = (service: string): string | undefined => env[`AWS_ENDPOINT_URL_${service}`] ?? env.AWS_ENDPOINT_URL;
-  const endpoints = Object.fromEntries([['s3', endpoint('S3')], ['sqs', endpoint('SQS')], ['dynamodb', endpoint('DYNAMODB')], ['stepfunctions', endpoint('SFN')]]
+  const endpoints = Object.fromEntries([['s3', endpoint('S3')], ['sqs', endpoint('SQS')], ['dynamodb', endpoint('DYNAMODB')], ['stepfunctions', endpoint('SFN')], ['ecs', endpoint('ECS')]]
     .filter(([, value]) => value !== undefined)) as StackDescription['endpoints'];
   return {
     stackName, region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',

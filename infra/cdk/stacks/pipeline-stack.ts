@@ -7,6 +7,7 @@ import type { Construct } from 'constructs';
 import { Env, OutputPrefix, TargetNames, Targets, type Target } from '#shared/config.ts';
 import { Lanes, projectRoot as defaultProjectRoot, topology as defaultTopology, validateTopology, type Topology } from '../config.ts';
 import { PipelineStage } from '../constructs/pipeline-stage.ts';
+import { IngestContainer } from '../constructs/ingest-container.ts';
 import { DeliverySaga } from '../constructs/delivery-saga.ts';
 import { subscribers as defaultSubscribers, type SubscriberSettings } from '../subscribers.ts';
 import { loadPipelineRules } from '../../../functions/scheduler/rule-set.ts';
@@ -66,7 +67,9 @@ export class PipelineStack extends Stack {
     deliver: PipelineStage;
   }>;
   /** The extra lanes: same code as a stage, own queue, function and capacity. */
-  public readonly lanes: Readonly<{ ingestContainer: PipelineStage; processBulk: PipelineStage }>;
+  public readonly lanes: Readonly<{ processBulk: PipelineStage }>;
+  /** The container fallback of ingest: an ECS Fargate worker on its own queue, woken by RunTask. */
+  public readonly ingestContainer: IngestContainer;
   /** The delivery saga the deliver stage starts: state machine, saga function, subscriber queues. */
   public readonly deliverySaga: DeliverySaga;
 
@@ -108,10 +111,11 @@ export class PipelineStack extends Stack {
     const deliver = new PipelineStage(this, 'Deliver', { stage: 'deliver', settings: settings.deliver, projectRoot });
     const lane = (name: keyof typeof Lanes): PipelineStage =>
       new PipelineStage(this, Lanes[name].id, { stage: Lanes[name].stage, settings: topology.lanes[name], projectRoot });
-    const ingestContainer = lane('ingest-container');
     const processBulk = lane('process-bulk');
+    const ingestContainer = new IngestContainer(this, 'IngestContainer', { settings: topology.containers['ingest-container'], projectRoot });
     this.stages = { intake, scheduler, ingest, process: processStage, deliver };
-    this.lanes = { ingestContainer, processBulk };
+    this.lanes = { processBulk };
+    this.ingestContainer = ingestContainer;
     const eventBus = scheduler.queue;
     this.queues = {
       Intake: intake.queue, EventBus: eventBus, Ingest: ingest.queue, IngestContainer: ingestContainer.queue,
@@ -122,12 +126,12 @@ export class PipelineStack extends Stack {
     inbox.notifyOnObjectCreated(intake.queue.queue);
 
     const idempotencyTable = tables.idempotency.tableName;
-    for (const stage of [intake, scheduler, ingest, ingestContainer, processStage, processBulk, deliver]) {
+    for (const stage of [intake, scheduler, ingest, processStage, processBulk, deliver]) {
       tables.grantReadWriteData('Idempotency', stage.fn);
       stage.fn.addEnvironment(Env.idempotencyTable, idempotencyTable);
     }
     // The scheduler sends to its own queue too: deadline timers are delayed messages on it.
-    for (const stage of [intake, scheduler, ingest, ingestContainer, processStage, processBulk, deliver]) {
+    for (const stage of [intake, scheduler, ingest, processStage, processBulk, deliver]) {
       eventBus.grantSendMessages(stage.fn);
       stage.fn.addEnvironment(Env.eventBusQueueUrl, eventBus.queueUrl);
     }
@@ -154,24 +158,39 @@ export class PipelineStack extends Stack {
       targets[target].grantSendMessages(scheduler.fn);
       scheduler.fn.addEnvironment(Targets[target], targets[target].queueUrl);
     }
+    // A command to ingest-container also wakes a worker (ECS RunTask under the cap).
+    ingestContainer.grantWake(scheduler.fn);
+    for (const [name, value] of Object.entries(ingestContainer.wakeEnvironment())) scheduler.fn.addEnvironment(name, value);
     scheduler.fn
       .addEnvironment(Env.deadlineMinimumWaitSeconds, String(topology.deadlineMinimumWaitSeconds))
       .addEnvironment(Env.schedulerTable, tables.scheduler.tableName)
       .addEnvironment(Env.eventStoreTable, tables.eventStore.tableName);
 
-    // ingest (both lanes): archives accepted files, moves corrupt ones to quarantine.
-    for (const fn of [ingest.fn, ingestContainer.fn]) {
-      inbox.grantReadObjects(fn);
-      inbox.grantDeleteObjects(fn);
-      archive.grantPutObjects(fn);
-      quarantine.grantPutObjects(fn);
-      tables.grantReadWriteData('Catalog', fn);
-      fn
+    // ingest (the Lambda and the container worker): archives accepted files, moves corrupt ones
+    // to quarantine, once per command id, and publishes what it did.
+    for (const runtime of [ingest.fn, ingestContainer]) {
+      inbox.grantReadObjects(runtime);
+      inbox.grantDeleteObjects(runtime);
+      archive.grantPutObjects(runtime);
+      quarantine.grantPutObjects(runtime);
+      tables.grantReadWriteData('Catalog', runtime);
+      runtime
         .addEnvironment(Env.inboxBucket, inbox.bucketName)
         .addEnvironment(Env.archiveBucket, archive.bucketName)
         .addEnvironment(Env.quarantineBucket, quarantine.bucketName)
         .addEnvironment(Env.catalogTable, tables.catalog.tableName);
     }
+    // What the stage functions got above: idempotency records and the event bus.
+    tables.grantReadWriteData('Idempotency', ingestContainer);
+    eventBus.grantSendMessages(ingestContainer);
+    ingestContainer
+      .addEnvironment(Env.idempotencyTable, idempotencyTable)
+      .addEnvironment(Env.eventBusQueueUrl, eventBus.queueUrl);
+    // The ingest Lambda hands a file its time would not cover over to the worker.
+    ingestContainer.queue.grantSendMessages(ingest.fn);
+    ingestContainer.grantWake(ingest.fn);
+    ingest.fn.addEnvironment(Env.ingestContainerQueueUrl, ingestContainer.queue.queueUrl);
+    for (const [name, value] of Object.entries(ingestContainer.wakeEnvironment())) ingest.fn.addEnvironment(name, value);
 
     // process (both lanes): turns archived files into products.
     for (const fn of [processStage.fn, processBulk.fn]) {
@@ -221,6 +240,10 @@ export class PipelineStack extends Stack {
         description: `URL of the dead-letter queue of subscriber ${name}`,
       });
     }
+    new CfnOutput(this, `${OutputPrefix.worker}Ingest`, {
+      value: this.ingestContainer.describeJson(),
+      description: 'The ingest worker as JSON: cluster, task definition, container, network settings and cap for RunTask, ListTasks and StopTask',
+    });
     new CfnOutput(this, `${OutputPrefix.stateMachine}Delivery`, {
       value: this.deliverySaga.stateMachineArn,
       description: 'ARN of the delivery saga state machine (executions are named product-<productId>)',

@@ -18,6 +18,12 @@
  * - `IAM4[Policy::...AWSLambdaBasicExecutionRole]` on the aws-cdk-lib BucketNotificationsHandler
  *   singleton (constructs/secure-bucket.ts): the library attaches it even to a role passed in.
  *
+ * - On the ingest container (constructs/ingest-container.ts): `ECS2` on its task definition (the
+ *   environment holds resource names and timings, no secrets); `IAM5[Resource::*]` on its
+ *   execution role (ecr:GetAuthorizationToken); on whoever may wake it (the scheduler and ingest
+ *   roles) `IAM5[Resource::*]` (ecs:ListTasks, limited by the ecs:cluster condition) and
+ *   `IAM5[Resource::...:task/<Cluster>/*]` (DescribeTasks and StopTask on the cluster's tasks).
+ *
  * The access-logs bucket has no access logs of its own; cdk-nag's S1 accepts a bucket other
  * buckets log into, so it needs no acknowledgement.
  */
@@ -65,13 +71,18 @@ function allFindings(app: App): Finding[] {
     .violations.flatMap((v) => v.violatingResources.map((r) => ({ rule: v.ruleName, path: r.constructPath ?? '' })));
 }
 
-/** Every acknowledgement recorded in the construct tree. */
+/**
+ * Every AwsSolutions acknowledgement recorded in the construct tree. aws-cdk-lib records its own
+ * `CloudFormation-Validate::*` acknowledgements (the VPC's availability zones, the flow log's
+ * destination options), which are no cdk-nag findings.
+ */
 function allAcknowledgements(app: App): Acknowledgement[] {
   return app.node.findAll().flatMap((construct) =>
     construct.node.metadata
       .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
       .flatMap((entry) => Object.entries(entry.data as Record<string, string>))
-      .map(([id, reason]) => ({ rule: id.replace(/^annotation::/i, ''), path: construct.node.path, reason })),
+      .map(([id, reason]) => ({ rule: id.replace(/^annotation::/i, ''), path: construct.node.path, reason }))
+      .filter((ack) => ack.rule.startsWith('AwsSolutions-')),
   );
 }
 

@@ -322,7 +322,11 @@ describe('PipelineStack', () => {
   });
 
   it('gives each function exactly the environment of its stage', () => {
-    // Prepare
+    // Prepare: whoever sends to ingest-container (the scheduler; ingest, for a hand-over) can wake the worker.
+    const wakeVariables = [
+      Env.workerClusterArn, Env.workerTaskDefinitionArn, Env.workerTaskFamily, Env.workerContainerName,
+      Env.workerSubnets, Env.workerSecurityGroups, Env.workerAssignPublicIp, Env.workerMaxTasks,
+    ];
     const expected: Record<Stage, string[]> = {
       intake: [Env.eventBusQueueUrl, Env.inboxBucket, Env.quarantineBucket, Env.catalogTable, Env.idempotencyTable, Env.maxFileBytes],
       scheduler: [
@@ -336,8 +340,12 @@ describe('PipelineStack', () => {
         Env.schedulerTable,
         Env.eventStoreTable,
         Env.idempotencyTable,
+        ...wakeVariables,
       ],
-      ingest: [Env.eventBusQueueUrl, Env.inboxBucket, Env.archiveBucket, Env.quarantineBucket, Env.catalogTable, Env.idempotencyTable],
+      ingest: [
+        Env.eventBusQueueUrl, Env.inboxBucket, Env.archiveBucket, Env.quarantineBucket, Env.catalogTable, Env.idempotencyTable,
+        Env.ingestContainerQueueUrl, ...wakeVariables,
+      ],
       process: [Env.eventBusQueueUrl, Env.archiveBucket, Env.productsBucket, Env.idempotencyTable],
       deliver: [Env.eventBusQueueUrl, Env.deliveryStateMachineArn, Env.idempotencyTable],
     };
@@ -419,7 +427,7 @@ describe('PipelineStack', () => {
     const outputs = json.Outputs ?? {};
 
     // Assess
-    expect(Object.keys(outputs).sort()).toEqual(expected.map(([name]) => name).sort());
+    expect(Object.keys(outputs).sort()).toEqual([...expected.map(([name]) => name), `${OutputPrefix.worker}Ingest`].sort());
     for (const [name, type] of expected) {
       const output = outputs[name] as { Value: unknown; Export?: unknown };
       expect(output.Export, name).toBeUndefined();
