@@ -35,6 +35,30 @@ interface S3StoreLike {
   spy?: { addMessage(message: Record<string, unknown>): void };
   persistence?: unknown;
   headObject(bucket: string, key: string): { contentLength?: number; etag?: string };
+  hasBucket(bucket: string): boolean;
+  multipartUploads: Map<string, { uploadId: string; bucket: string; key: string; initiated: Date }>;
+}
+
+const escapeXml = (text: string): string => text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/**
+ * ListMultipartUploads (`GET /<bucket>?uploads`), which fauxqs 2.4 does not implement (it would
+ * answer with a ListObjects result): the uploads begun and neither completed nor aborted, so a
+ * client can check that an abandoned upload left nothing behind. Path-style requests, `prefix`
+ * only, one page.
+ */
+function listMultipartUploads(store: S3StoreLike, bucket: string, prefix: string): { status: number; body: string } {
+  if (!store.hasBucket(bucket)) {
+    return { status: 404, body: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message><BucketName>${escapeXml(bucket)}</BucketName></Error>` };
+  }
+  const uploads = [...store.multipartUploads.values()]
+    .filter((u) => u.bucket === bucket && u.key.startsWith(prefix))
+    .sort((a, b) => a.key.localeCompare(b.key) || a.initiated.getTime() - b.initiated.getTime())
+    .map((u) => `<Upload><Key>${escapeXml(u.key)}</Key><UploadId>${escapeXml(u.uploadId)}</UploadId><Initiated>${u.initiated.toISOString()}</Initiated><StorageClass>STANDARD</StorageClass></Upload>`);
+  return {
+    status: 200,
+    body: `<?xml version="1.0" encoding="UTF-8"?><ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>${escapeXml(bucket)}</Bucket><KeyMarker></KeyMarker><UploadIdMarker></UploadIdMarker><Prefix>${escapeXml(prefix)}</Prefix><MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>${uploads.join('')}</ListMultipartUploadsResult>`,
+  };
 }
 
 const root = dirname(fileURLToPath(import.meta.resolve('fauxqs')));
@@ -67,6 +91,14 @@ export async function startFauxqs(options: FauxqsOptions): Promise<RunningFauxqs
     },
   };
   const app = buildApp({ logger: false, defaultRegion: 'us-east-1', stores: { sqsStore, snsStore: new SnsStore(), s3Store } as never });
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.method !== 'GET') return;
+    const url = new URL(request.url, 'http://local');
+    const bucket = decodeURIComponent(url.pathname.replace(/^\/+|\/+$/g, ''));
+    if (!url.searchParams.has('uploads') || bucket === '' || bucket.includes('/')) return;
+    const { status, body } = listMultipartUploads(s3Store, bucket, url.searchParams.get('prefix') ?? '');
+    await reply.status(status).header('content-type', 'application/xml').send(body);
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
   return {
