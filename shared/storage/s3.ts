@@ -4,8 +4,8 @@
 import {
   CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client,
 } from '@aws-sdk/client-s3';
-import { PassThrough, type Readable } from 'node:stream';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { Readable, Writable } from 'node:stream';
+import { MultipartWriter } from './multipart-writer.ts';
 import type { FileRejectedError } from '../conventions/rejection.ts';
 
 const isMissing = (error: unknown): boolean =>
@@ -90,36 +90,31 @@ export const StreamedWritePartBytes = 8 * 1024 * 1024;
 export const StreamedWriteQueueSize = 4;
 
 /**
- * A streamed multipart write: bytes written to `body` are uploaded in parts as they come, so
- * memory stays bounded by the part size times the queue size (plus the part being filled):
- * 5 x 8 MiB with the defaults, whatever the object's size. The object becomes visible only when
- * CompleteMultipartUpload succeeds, after the last byte. `abort()` fails the body, waits for the
- * parts in flight and for AbortMultipartUpload, so a failed or abandoned write leaves no object
- * and no parts.
+ * A streamed multipart write: bytes written to `body` are uploaded in parts as they come
+ * (`MultipartWriter`), so memory stays bounded by (queue size + 1) part buffers, 5 x 8 MiB with
+ * the defaults, whatever the object's size. The object becomes visible only when
+ * CompleteMultipartUpload succeeds, after the last byte. `abort()` fails the body and resolves
+ * once the parts in flight are done and the multipart upload is aborted, so a failed or
+ * abandoned write leaves no object and no parts.
  */
 export function streamedWrite(s3: S3Client, bucket: string, key: string, metadata: Record<string, string>,
-  options: { partSize?: number; queueSize?: number } = {}): { body: PassThrough; done: () => Promise<void>; abort: () => Promise<void> } {
-  const body = new PassThrough();
-  const upload = new Upload({
-    client: s3,
-    params: { Bucket: bucket, Key: key, Body: body, Metadata: metadata },
-    partSize: options.partSize ?? StreamedWritePartBytes,
-    queueSize: options.queueSize ?? StreamedWriteQueueSize,
-    leavePartsOnError: false,
+  options: { partSize?: number; queueSize?: number } = {}): { body: Writable; done: () => Promise<void>; abort: () => Promise<void> } {
+  const body = new MultipartWriter(s3, {
+    bucket, key, metadata, partSize: options.partSize ?? StreamedWritePartBytes, queueSize: options.queueSize ?? StreamedWriteQueueSize,
   });
-  const finished = upload.done();
+  const finished = new Promise<void>((resolve, reject) => {
+    body.once('finish', resolve);
+    body.once('error', reject);
+  });
   // The failure is observed through `done()`; this keeps an early abort from being unhandled.
   finished.catch(() => undefined);
+  const closed = new Promise<void>((resolve) => body.once('close', () => resolve()));
   return {
     body,
-    done: async () => { await finished; },
+    done: () => finished,
     abort: async () => {
-      // Failing the body (rather than `upload.abort()`, whose promise settles before the
-      // AbortMultipartUpload request is even sent) makes lib-storage wait for its uploaders and
-      // then abort the multipart upload before `done()` rejects: once this resolves, S3 holds no
-      // parts. An upload whose last part was already sent may still complete: with every byte.
       if (!body.destroyed) body.destroy(new Error(`Write of s3://${bucket}/${key} abandoned`));
-      await finished.catch(() => undefined);
+      await closed;
     },
   };
 }
