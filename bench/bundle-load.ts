@@ -199,6 +199,11 @@ async function findStageFunctions(assemblyDir: string, stackName: string): Promi
     } else if (fromId !== undefined && existsSync(sourceEntryOf(fromId))) {
       stage = fromId;
       stageFrom = 'logicalId';
+    } else if (service !== undefined && /^[a-z]+-[a-z-]+$/.test(service) && existsSync(join(projectRoot, 'functions', service.split('-')[0]!))) {
+      // A stage's helper function (the delivery saga's `deliver-saga`): not a stage handler, and
+      // its environment (JSON settings) cannot be replaced by dummy strings; not measured.
+      process.stderr.write(`bundle-load: skipping ${logicalId} (POWERTOOLS_SERVICE_NAME ${service}): not a stage handler\n`);
+      continue;
     } else {
       throw new Error(
         `Function ${logicalId} (asset ${assetPath}) maps to no functions/<stage>/handler.ts ` +
