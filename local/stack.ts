@@ -1,8 +1,9 @@
 /**
  * The local stack: AWS-API emulators started by the project, the pipeline's resources created
  * from the synthesized template, every function's bundle run with the template's environment,
- * and its event source mappings and S3 notifications emulated. `stop()` ends everything it
- * started, Java included, by handle and PID.
+ * and its event source mappings and S3 notifications emulated; ECS RunTask runs a task
+ * definition's container (its image's bundle) as a child process. `stop()` ends everything it
+ * started, Java and the container processes included, by handle and PID.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
