@@ -18,6 +18,14 @@
  * - `IAM4[Policy::...AWSLambdaBasicExecutionRole]` on the aws-cdk-lib BucketNotificationsHandler
  *   singleton (constructs/secure-bucket.ts): the library attaches it even to a role passed in.
  *
+ * - `IAM5[Resource::*]` and `L1` on the delivery saga function and its role, for the same reasons as
+ *   the stages (constructs/delivery-saga.ts).
+ * - On the delivery state machine's role (constructs/delivery-saga.ts): `IAM5[Resource::*]`
+ *   (log delivery and X-Ray actions support no resource-level permissions) and
+ *   `IAM5[Resource::<SagaFunction.Arn>:*]` (LambdaInvoke: the function's versions and aliases).
+ *   The state machine itself has no finding: it logs ALL events with execution data (SF1) and
+ *   traces with X-Ray (SF2).
+ *
  * - On the ingest container (constructs/ingest-container.ts): `ECS2` on its task definition (the
  *   environment holds resource names and timings, no secrets); `IAM5[Resource::*]` on its
  *   execution role (ecr:GetAuthorizationToken); on whoever may wake it (the scheduler and ingest
