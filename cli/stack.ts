@@ -11,8 +11,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { descriptionPath, readDescription, resourcesFromOutputs, type StackDescription } from '../local/stack-description.ts';
+import {
+  descriptionFromOutputs as describeOutputs, descriptionPath, readDescription, type SdkEnvironment, type StackDescription,
+} from '../local/stack-description.ts';
 import { StackNotFoundError } from './errors.ts';
+
+export type { SdkEnvironment };
 
 /** The clients of one stack. */
 export interface StackClients {
@@ -36,33 +40,17 @@ export interface SelectedStack {
   readonly sdkCredentials: boolean;
 }
 
-/** The SDK's standard environment settings the CLI reads (a subset of `process.env`). */
-export type SdkEnvironment = Readonly<Record<string, string | undefined>>;
 
 /**
- * A stack description from the outputs of `cdk deploy --outputs-file` (`{ <stack>: { BucketInbox,
- * QueueEventBus, TableEventStore, ... } }`): resources from the outputs, region, credentials and
- * endpoints from the SDK's standard environment settings (`AWS_REGION`, `AWS_ACCESS_KEY_ID`,
- * `AWS_ENDPOINT_URL_<SERVICE>` or `AWS_ENDPOINT_URL`). Pure: the test global setup and the CLI
- * derive a deployed stack the same way.
- *
- * @example
- * descriptionFromOutputs(JSON.parse(readFileSync('outputs.json', 'utf8')), process.env, 'outputs.json');
+ * The stack described by a `cdk deploy --outputs-file` file (see `descriptionFromOutputs` in
+ * local/stack-description.ts), failing with `StackNotFoundError`.
  */
 export function descriptionFromOutputs(file: unknown, env: SdkEnvironment, path = 'the outputs file'): StackDescription {
-  const entries = file !== null && typeof file === 'object' && !Array.isArray(file) ? Object.entries(file) : [];
-  const [stackName, outputs] = entries[0] ?? [];
-  if (stackName === undefined || outputs === null || typeof outputs !== 'object') {
-    throw new StackNotFoundError(`${path} holds no stack outputs; expected the file written by cdk deploy --outputs-file ({ "<stack>": { "BucketInbox": ..., "QueueEventBus": ... } })`);
+  try {
+    return describeOutputs(file, env, path);
+  } catch (error) {
+    throw new StackNotFoundError((error as Error).message);
   }
-  const endpoint = (service: string): string | undefined => env[`AWS_ENDPOINT_URL_${service}`] ?? env.AWS_ENDPOINT_URL;
-  const endpoints = Object.fromEntries([['s3', endpoint('S3')], ['sqs', endpoint('SQS')], ['dynamodb', endpoint('DYNAMODB')], ['stepfunctions', endpoint('SFN')]]
-    .filter(([, value]) => value !== undefined && value !== '')) as StackDescription['endpoints'];
-  return {
-    stackName, region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
-    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID ?? 'test', secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? 'test' },
-    endpoints, ...resourcesFromOutputs(outputs as Record<string, string>),
-  };
 }
 
 const alive = (pid: number): boolean => {

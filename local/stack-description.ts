@@ -90,3 +90,32 @@ export function sdkEnvironmentOf(description: StackDescription): Record<string, 
     ...(description.endpoints.ecs === undefined ? {} : { AWS_ENDPOINT_URL_ECS: description.endpoints.ecs }),
   };
 }
+
+/** The SDK's standard environment settings, as `process.env` holds them. */
+export type SdkEnvironment = Readonly<Record<string, string | undefined>>;
+
+/**
+ * A stack description from the outputs of `cdk deploy --outputs-file` (`{ <stack>: { BucketInbox,
+ * QueueEventBus, TableEventStore, ... } }`): resources from the outputs; region, credentials and
+ * endpoints from the SDK's standard environment settings (`AWS_REGION`, `AWS_ACCESS_KEY_ID`,
+ * `AWS_ENDPOINT_URL_<SERVICE>` or `AWS_ENDPOINT_URL`). The test global setup and the CLI derive a
+ * deployed stack (AWS or LocalStack) with it. Throws when the file holds no stack outputs.
+ *
+ * @example
+ * descriptionFromOutputs(JSON.parse(readFileSync('outputs.json', 'utf8')), process.env, 'outputs.json');
+ */
+export function descriptionFromOutputs(file: unknown, env: SdkEnvironment, path = 'the outputs file'): StackDescription {
+  const entries = file !== null && typeof file === 'object' && !Array.isArray(file) ? Object.entries(file) : [];
+  const [stackName, outputs] = entries[0] ?? [];
+  if (stackName === undefined || outputs === null || typeof outputs !== 'object') {
+    throw new Error(`${path} holds no stack outputs; expected the file written by cdk deploy --outputs-file ({ "<stack>": { "BucketInbox": ..., "QueueEventBus": ... } })`);
+  }
+  const endpoint = (service: string): string | undefined => env[`AWS_ENDPOINT_URL_${service}`] ?? env.AWS_ENDPOINT_URL;
+  const endpoints = Object.fromEntries([['s3', endpoint('S3')], ['sqs', endpoint('SQS')], ['dynamodb', endpoint('DYNAMODB')], ['stepfunctions', endpoint('SFN')], ['ecs', endpoint('ECS')]]
+    .filter(([, value]) => value !== undefined && value !== '')) as StackDescription['endpoints'];
+  return {
+    stackName, region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID ?? 'test', secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? 'test' },
+    endpoints, ...resourcesFromOutputs(outputs as Record<string, string>),
+  };
+}

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import {
-  descriptionPath, readDescription, resourcesFromOutputs, type StackDescription,
+  descriptionFromOutputs, descriptionPath, readDescription, type StackDescription,
 } from '../../local/stack-description.ts';
 
 const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -27,21 +27,6 @@ const alive = (pid: number | undefined): boolean => {
   }
 };
 
-function fromOutputsFile(path: string): StackDescription {
-  const file = JSON.parse(readFileSync(path, 'utf8')) as Record<string, Record<string, string>>;
-  const [stackName, outputs] = Object.entries(file)[0] ?? [];
-  if (stackName === undefined || outputs === undefined) throw new Error(`${path} holds no stack outputs; expected the file written by cdk deploy --outputs-file`);
-  const env = process.env;
-  const endpoint = (service: string): string | undefined => env[`AWS_ENDPOINT_URL_${service}`] ?? env.AWS_ENDPOINT_URL;
-  const endpoints = Object.fromEntries([['s3', endpoint('S3')], ['sqs', endpoint('SQS')], ['dynamodb', endpoint('DYNAMODB')], ['stepfunctions', endpoint('SFN')], ['ecs', endpoint('ECS')]]
-    .filter(([, value]) => value !== undefined)) as StackDescription['endpoints'];
-  return {
-    stackName, region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
-    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID ?? 'test', secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? 'test' },
-    endpoints, ...resourcesFromOutputs(outputs),
-  };
-}
-
 declare module 'vitest' {
   export interface ProvidedContext {
     stack: StackDescription;
@@ -51,7 +36,7 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
   const outputsFile = process.env.COMETFLOW_STACK_OUTPUTS;
   if (outputsFile !== undefined && outputsFile !== '') {
-    project.provide('stack', fromOutputsFile(outputsFile));
+    project.provide('stack', descriptionFromOutputs(JSON.parse(readFileSync(outputsFile, 'utf8')), process.env, outputsFile));
     return undefined;
   }
   const running = readDescription(descriptionPath(projectRoot));
