@@ -145,15 +145,22 @@ const AwsEnvironment: Readonly<Record<string, string>> = {
 function resolveVariable(name: string, value: unknown): { value: string; dummy: boolean } {
   if (typeof value === 'string') return { value, dummy: false };
   if (typeof value === 'number' || typeof value === 'boolean') return { value: String(value), dummy: false };
-  if (value !== null && typeof value === 'object') {
-    const intrinsic = value as Record<string, unknown>;
-    if (typeof intrinsic.Ref === 'string') return { value: `bench-dummy-ref-${intrinsic.Ref}`, dummy: true };
+  // Intrinsics become dummy strings, resolved inside joins and substitutions so that a
+  // structured value (a JSON list of subscriber queues) keeps its shape.
+  const dummy = (part: unknown): string => {
+    if (typeof part === 'string') return part;
+    if (typeof part === 'number' || typeof part === 'boolean') return String(part);
+    const intrinsic = (part ?? {}) as Record<string, unknown>;
+    if (typeof intrinsic.Ref === 'string') return `bench-dummy-ref-${intrinsic.Ref}`;
     const getAtt = intrinsic['Fn::GetAtt'];
-    if (Array.isArray(getAtt)) return { value: `bench-dummy-getatt-${getAtt.map(String).join('-')}`, dummy: true };
-    const [fn] = Object.keys(intrinsic);
-    if (fn !== undefined && (fn.startsWith('Fn::') || fn === 'Ref')) return { value: `bench-dummy-${fn.replace('::', '-')}-${name}`, dummy: true };
-  }
-  throw new Error(`Environment variable ${name} has a template value the benchmark cannot turn into a string: ${JSON.stringify(value)}`);
+    if (Array.isArray(getAtt)) return `bench-dummy-getatt-${getAtt.map(String).join('-')}`;
+    const join = intrinsic['Fn::Join'];
+    if (Array.isArray(join) && typeof join[0] === 'string' && Array.isArray(join[1])) return (join[1] as unknown[]).map(dummy).join(join[0]);
+    const sub = intrinsic['Fn::Sub'];
+    if (typeof sub === 'string') return sub.replace(/\$\{([^}]+)\}/g, (_, v: string) => `bench-dummy-sub-${v}`);
+    throw new Error(`Environment variable ${name} has a template value the benchmark cannot turn into a string: ${JSON.stringify(value)}`);
+  };
+  return { value: dummy(value), dummy: true };
 }
 
 /** The stack template of the cloud assembly, by the manifest. */
@@ -168,7 +175,12 @@ async function readTemplate(assemblyDir: string, stackName: string): Promise<Rec
   return template.Resources ?? {};
 }
 
-const sourceEntryOf = (stage: string): string => join(projectRoot, 'functions', stage, 'handler.ts');
+/** The source of a function: `functions/<stage>/handler.ts`, or for a stage's helper function
+ * named `<stage>-<part>` (the delivery saga's `deliver-saga`), `functions/<stage>/<part>.ts`. */
+const sourceEntryOf = (service: string): string => {
+  const dash = service.indexOf('-');
+  return dash < 0 ? join(projectRoot, 'functions', service, 'handler.ts') : join(projectRoot, 'functions', service.slice(0, dash), `${service.slice(dash + 1)}.ts`);
+};
 
 /** Every `AWS::Lambda::Function` with an asset path: its bundle, stage and environment. */
 async function findStageFunctions(assemblyDir: string, stackName: string): Promise<StageFunction[]> {
@@ -199,11 +211,6 @@ async function findStageFunctions(assemblyDir: string, stackName: string): Promi
     } else if (fromId !== undefined && existsSync(sourceEntryOf(fromId))) {
       stage = fromId;
       stageFrom = 'logicalId';
-    } else if (service !== undefined && /^[a-z]+-[a-z-]+$/.test(service) && existsSync(join(projectRoot, 'functions', service.split('-')[0]!))) {
-      // A stage's helper function (the delivery saga's `deliver-saga`): not a stage handler, and
-      // its environment (JSON settings) cannot be replaced by dummy strings; not measured.
-      process.stderr.write(`bundle-load: skipping ${logicalId} (POWERTOOLS_SERVICE_NAME ${service}): not a stage handler\n`);
-      continue;
     } else {
       throw new Error(
         `Function ${logicalId} (asset ${assetPath}) maps to no functions/<stage>/handler.ts ` +
