@@ -7,6 +7,7 @@ import { buildGrib2 } from '#shared/formats/grib2-validator.ts';
 import { HDF5_SIGNATURE } from '#shared/formats/signatures.ts';
 import { fciChunkName } from '#shared/samples/provider-files.ts';
 import { correlationOf, intakeUpload, parseNotification, type IntakeDeps, type Upload } from './logic.ts';
+import { prng } from '#shared/testing/random.ts';
 
 const INBOX = 'cometflow-inbox';
 const QUARANTINE = 'cometflow-quarantine';
@@ -313,17 +314,6 @@ describe('parseNotification', () => {
   });
 });
 
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('parseNotification under fuzzing', () => {
   it('throws nothing but InvalidInputError for random and mutated notifications', () => {

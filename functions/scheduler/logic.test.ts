@@ -8,6 +8,7 @@ import type { DeadlineReachedEvent } from '#shared/rules/engine.ts';
 import { schedule, type SchedulerDeps, type SchedulerEvent } from './logic.ts';
 import { MemorySchedulerStore } from './memory-store.ts';
 import { loadPipelineRules } from './rule-set.ts';
+import { shuffled } from '#shared/testing/random.ts';
 
 const DAY = '20261122';
 const CYCLE = 61;
@@ -63,16 +64,6 @@ function fakeScheduler(now = new Date('2026-11-22T10:12:00Z')) {
   return { deps, store, sent, appended, timers, clock };
 }
 
-const shuffled = <T>(items: T[], seed = 7): T[] => {
-  const copy = [...items];
-  let state = seed;
-  for (let i = copy.length - 1; i > 0; i -= 1) {
-    state = (state * 1103515245 + 12345) % 2 ** 31;
-    const j = state % (i + 1);
-    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
-  }
-  return copy;
-};
 
 const processingRequests = (sent: { command: CometEvent }[]) =>
   sent.filter((s) => s.command.type === EventTypes.processingRequested).map((s) => s.command as CometEvent<typeof EventTypes.processingRequested>);
@@ -82,7 +73,7 @@ describe('schedule', () => {
     // Prepare: every chunk, a tenth of them twice, and the forecast, in a shuffled order.
     const fake = fakeScheduler();
     const chunks = Array.from({ length: 41 }, (_, i) => chunkIngested(i + 1));
-    const events = shuffled([...chunks, ...chunks.filter((_, i) => i % 10 === 0), forecastIngested()]);
+    const events = shuffled([...chunks, ...chunks.filter((_, i) => i % 10 === 0), forecastIngested()], 7);
 
     // Act
     for (const event of events) await schedule(event, fake.deps);

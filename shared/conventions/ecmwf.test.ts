@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { exampleEcmwfName, parseEcmwfName } from './ecmwf.ts';
-import { FileRejectedError } from './rejection.ts';
+import { rejectionOf } from './testing.ts';
 
 /** Builds an ECMWF dissemination name from analysis and valid `MMDDHHMM`. */
 const ecmwfName = (analysis: string, valid: string): string => `S1D${analysis}${valid}1`;
 
-const rejectionOf = (act: () => unknown): FileRejectedError => {
-  try {
-    act();
-  } catch (error) {
-    expect(error).toBeInstanceOf(FileRejectedError);
-    return error as FileRejectedError;
-  }
-  throw new Error('expected a FileRejectedError, but nothing was thrown');
-};
 
 describe('parseEcmwfName', () => {
   it('reads analysis and valid time in the year of the upload', () => {

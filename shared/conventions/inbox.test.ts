@@ -2,19 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { exampleEcmwfName } from './ecmwf.ts';
 import { formatOf, identifyInboxKey } from './inbox.ts';
 import { exampleFciName } from './mtg-fci.ts';
-import { FileRejectedError } from './rejection.ts';
+import { rejectionOf } from './testing.ts';
 
 const uploadedAt = new Date('2026-11-22T13:00:00Z');
 
-const rejectionOf = (act: () => unknown): FileRejectedError => {
-  try {
-    act();
-  } catch (error) {
-    expect(error).toBeInstanceOf(FileRejectedError);
-    return error as FileRejectedError;
-  }
-  throw new Error('expected a FileRejectedError, but nothing was thrown');
-};
 
 describe('identifyInboxKey', () => {
   it('identifies an EUMETSAT chunk as HDF5 imager data', () => {

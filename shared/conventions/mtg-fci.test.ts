@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { exampleFciName, parseFciName } from './mtg-fci.ts';
-import { FileRejectedError } from './rejection.ts';
+import { rejectionOf } from './testing.ts';
 
 /** The parts of an FCI L1c chunk name that the tests vary. */
 interface FciNameParts {
@@ -22,16 +22,6 @@ const fciName = (overrides: Partial<FciNameParts> = {}): string => {
   return `W_XX-EUMETSAT-Darmstadt,IMG+SAT,${p.satellite}+FCI-1C-RRAD-FDHSI-FD--CHK-${p.part}---NC4E_C_EUMT_${p.created}_IDPFI_OPE_${p.start}_${p.end}_N_JLS_C_${p.cycle}_${p.chunk}.nc`;
 };
 
-/** Runs `act` and returns the FileRejectedError it throws, failing the test if it throws anything else. */
-const rejectionOf = (act: () => unknown): FileRejectedError => {
-  try {
-    act();
-  } catch (error) {
-    expect(error).toBeInstanceOf(FileRejectedError);
-    return error as FileRejectedError;
-  }
-  throw new Error('expected a FileRejectedError, but nothing was thrown');
-};
 
 describe('parseFciName', () => {
   it('reads the attributes of a body chunk', () => {

@@ -9,20 +9,10 @@ import { exampleEcmwfName, parseEcmwfName } from './ecmwf.ts';
 import { identifyInboxKey } from './inbox.ts';
 import { exampleFciName, parseFciName } from './mtg-fci.ts';
 import { FileRejectedError } from './rejection.ts';
+import { prng } from '../testing/random.ts';
 
 const CASES = 3000;
 
-/** mulberry32: a small seeded PRNG, so a failing case can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Characters names are made of, plus a few that should never appear. */
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-,+./ %\u0000\u00e9\u{1F600}\n';

@@ -3,6 +3,7 @@ import { dataSchemaOf, EventTypes, type CometEvent, type EventData } from '#even
 import { parseFciName } from '../conventions/mtg-fci.ts';
 import { InvalidInputError } from '../errors.ts';
 import { unwrap, wrap } from './envelope.ts';
+import { prng } from '../testing/random.ts';
 
 const FCI_NAME = 'W_XX-EUMETSAT-Darmstadt,IMG+SAT,MTI1+FCI-1C-RRAD-FDHSI-FD--CHK-BODY---NC4E_C_EUMT_20261122101509_IDPFI_OPE_20261122101007_20261122101017_N_JLS_C_0061_0001.nc';
 
@@ -201,17 +202,6 @@ describe('unwrap', () => {
   });
 });
 
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('unwrap under fuzzing', () => {
   const random = prng(20261122);

@@ -9,21 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { EventTypes, type CometEvent, type EventData } from '../../events/registry.ts';
 import { cycleFiles, deliveredManifests, uploadAll } from './support/cycles.ts';
 import { clients, eventsOf, sha256, stack, uniqueCycle, waitFor } from './support/stack.ts';
+import { shuffled } from '../../shared/testing/random.ts';
 
 const { s3, documents } = clients();
 const { buckets, tables } = stack();
 
-/** A deterministic shuffle, so a failure can be replayed. */
-function shuffle<T>(items: readonly T[], seed: number): T[] {
-  const copy = [...items];
-  let state = seed;
-  for (let i = copy.length - 1; i > 0; i -= 1) {
-    state = (state * 1103515245 + 12345) % 2 ** 31;
-    const j = state % (i + 1);
-    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
-  }
-  return copy;
-}
 
 describe('join of a repeat cycle', () => {
   it('yields exactly one product from 41 chunks and a forecast uploaded shuffled, a tenth of them twice, concurrently', async () => {
@@ -31,7 +21,7 @@ describe('join of a repeat cycle', () => {
     const { day, repeatCycle } = uniqueCycle();
     const cycle = cycleFiles(day, repeatCycle);
     const files = [cycle.forecast, ...cycle.chunks];
-    const uploads = shuffle([...files, ...files.filter((_, i) => i % 10 === 3)], repeatCycle);
+    const uploads = shuffled([...files, ...files.filter((_, i) => i % 10 === 3)], repeatCycle);
 
     // Act: eight uploads in flight at a time, so the scheduler sees concurrent batches.
     await uploadAll(s3, buckets.inbox!, uploads, 8);

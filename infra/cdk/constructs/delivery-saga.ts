@@ -9,7 +9,7 @@ import { Duration, RemovalPolicy, Stack, type CfnElement } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { Role, ServicePrincipal, type Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { FilterPattern, LogGroup, MetricFilter, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
   DefinitionBody, Fail, JsonPath, LogLevel, Pass, Result, StateMachine, StateMachineType, Succeed, TaskInput, Timeout,
@@ -22,7 +22,7 @@ import { SagaErrorNames } from '../../../functions/deliver/errors.ts';
 import { StepNames, type CompensationName, type StepName, type TaskName } from '../../../functions/deliver/steps/saga-state.ts';
 import type { SubscriberSettings } from '../subscribers.ts';
 import { acknowledgeFindings, arnReference } from './nag.ts';
-import { MetricsNamespace, RequireBanner } from './pipeline-stage.ts';
+import { MetricsNamespace, StageBundling } from './pipeline-stage.ts';
 import type { PipelineTables } from './pipeline-tables.ts';
 import type { SecureBucket } from './secure-bucket.ts';
 import { StageQueue } from './stage-queue.ts';
@@ -189,17 +189,7 @@ export class DeliverySaga extends Construct {
         [Env.breakerFailureThreshold]: String(breaker.failureThreshold),
         [Env.breakerCoolDownSeconds]: String(breaker.coolDownSeconds),
       },
-      bundling: {
-        format: OutputFormat.ESM,
-        minify: true,
-        sourceMap: false,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        bundleAwsSDK: true,
-        externalModules: [],
-        banner: RequireBanner,
-        forceDockerBundling: false,
-      },
+      bundling: StageBundling,
     });
 
     // Least privilege: read products, put and delete distributed copies, the deliveries table,

@@ -4,7 +4,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { Stage } from '#shared/config.ts';
@@ -21,6 +21,23 @@ export const MetricsNamespace = 'cometflow';
  */
 export const RequireBanner =
   "import { createRequire as __cometflowCreateRequire } from 'node:module'; const require = __cometflowCreateRequire(import.meta.url);";
+
+/**
+ * How every function is bundled: one minified ESM file by the local esbuild (never Docker),
+ * `require` defined for the CommonJS dependencies. The SDK is bundled at the pinned version
+ * rather than taken from the runtime, so what runs in Lambda is what runs locally.
+ */
+export const StageBundling: BundlingOptions = {
+  format: OutputFormat.ESM,
+  minify: true,
+  sourceMap: false,
+  target: 'node22',
+  mainFields: ['module', 'main'],
+  bundleAwsSDK: true,
+  externalModules: [],
+  banner: RequireBanner,
+  forceDockerBundling: false,
+};
 
 /** Properties of a `PipelineStage`. */
 export interface PipelineStageProps {
@@ -117,19 +134,7 @@ export class PipelineStage extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: MetricsNamespace,
         POWERTOOLS_LOG_LEVEL: 'INFO',
       },
-      bundling: {
-        format: OutputFormat.ESM,
-        minify: true,
-        sourceMap: false,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        // The SDK is bundled at the pinned version rather than taken from the runtime, so what
-        // runs in Lambda is what runs locally; nothing stays external.
-        bundleAwsSDK: true,
-        externalModules: [],
-        banner: RequireBanner,
-        forceDockerBundling: false,
-      },
+      bundling: StageBundling,
     });
 
     this.fn.addEventSource(
