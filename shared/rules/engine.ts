@@ -109,17 +109,10 @@ export interface JoinState {
  * a conditional write, and only the claimant sends. `wait`: not complete yet.
  */
 export type JoinDecision =
-  | {
-    readonly kind: 'fire';
-    readonly rule: string;
-    readonly triggerKey: string;
-    readonly target: string;
-    readonly priority?: Priority;
-    readonly delaySeconds: number;
+  | (FireEffect & {
     readonly degraded: boolean;
     readonly missing: readonly string[];
-    readonly command: CometEvent;
-  }
+  })
   | { readonly kind: 'abandon'; readonly rule: string; readonly triggerKey: string; readonly reason: string; readonly event: CycleAbandonedEvent }
   | { readonly kind: 'wait'; readonly rule: string; readonly joinKey: string; readonly waitingFor: readonly string[] };
 
