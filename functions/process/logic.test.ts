@@ -48,28 +48,29 @@ function fakeProcess(archive: { body: Buffer; listed: { key: string } }[], exist
 describe('productIdOf', () => {
   it('does not depend on the order of the inputs', () => {
     // Act
-    const forward = productIdOf('byte-statistics', '1', 'p', [inputA.listed.sha256, inputB.listed.sha256]);
-    const backward = productIdOf('byte-statistics', '1', 'p', [inputB.listed.sha256, inputA.listed.sha256]);
+    const forward = productIdOf('byte-statistics', '1', 'p', 'cycle-20261122-061', [inputA.listed.sha256, inputB.listed.sha256]);
+    const backward = productIdOf('byte-statistics', '1', 'p', 'cycle-20261122-061', [inputB.listed.sha256, inputA.listed.sha256]);
 
     // Assess
     expect(forward).toBe(backward);
     expect(forward).toMatch(/^[0-9a-f]{32}$/);
   });
 
-  it('changes with the inputs, the algorithm version and the product type', () => {
+  it('changes with the inputs, the algorithm version, the product type and the correlation', () => {
     // Prepare
-    const base = productIdOf('byte-statistics', '1', 'p', [inputA.listed.sha256]);
+    const base = productIdOf('byte-statistics', '1', 'p', 'cycle-20261122-061', [inputA.listed.sha256]);
 
     // Act
     const others = [
-      productIdOf('byte-statistics', '1', 'p', [inputB.listed.sha256]),
-      productIdOf('byte-statistics', '1', 'p', [inputA.listed.sha256, inputB.listed.sha256]),
-      productIdOf('byte-statistics', '2', 'p', [inputA.listed.sha256]),
-      productIdOf('byte-statistics', '1', 'q', [inputA.listed.sha256]),
+      productIdOf('byte-statistics', '1', 'p', 'cycle-20261122-061', [inputB.listed.sha256]),
+      productIdOf('byte-statistics', '1', 'p', 'cycle-20261122-061', [inputA.listed.sha256, inputB.listed.sha256]),
+      productIdOf('byte-statistics', '2', 'p', 'cycle-20261122-061', [inputA.listed.sha256]),
+      productIdOf('byte-statistics', '1', 'q', 'cycle-20261122-061', [inputA.listed.sha256]),
+      productIdOf('byte-statistics', '1', 'p', 'cycle-20261122-062', [inputA.listed.sha256]),
     ];
 
     // Assess
-    expect(new Set([base, ...others]).size).toBe(5);
+    expect(new Set([base, ...others]).size).toBe(6);
   });
 });
 
@@ -114,7 +115,7 @@ describe('generateProduct', () => {
     const { event } = await generateProduct(command, fake.deps);
 
     // Assess
-    const productId = productIdOf('byte-statistics', '1', 'fci-chunk-statistics', [inputA.listed.sha256, inputB.listed.sha256]);
+    const productId = productIdOf('byte-statistics', '1', 'fci-chunk-statistics', 'cycle-20261122-061', [inputA.listed.sha256, inputB.listed.sha256]);
     const keys = productKeysOf('fci-chunk-statistics', 'cycle-20261122-061', productId);
     const product = fake.products.get(keys.product)!;
     expect(fake.published).toEqual([event]);

@@ -22,9 +22,14 @@ export interface ProcessDeps {
   readonly now: () => Date;
 }
 
-/** A product's id: 32 hex digits of SHA-256 over algorithm, version, product type and inputs. */
-export function productIdOf(algorithm: string, version: string, productType: string, inputSha256s: readonly string[]): string {
-  const hash = createHash('sha256').update(`${algorithm}@${version}\n${productType}\n`);
+/**
+ * A product's id: 32 hex digits of SHA-256 over algorithm, version, product type, correlation
+ * (the cycle or run it is the product of) and inputs. Two cycles are two products even when
+ * their inputs happen to have the same bytes; the same request for the same cycle is the same
+ * product, whatever the order of its inputs.
+ */
+export function productIdOf(algorithm: string, version: string, productType: string, correlationId: string, inputSha256s: readonly string[]): string {
+  const hash = createHash('sha256').update(`${algorithm}@${version}\n${productType}\n${correlationId}\n`);
   for (const sha of [...inputSha256s].sort()) hash.update(`${sha}\n`);
   return hash.digest('hex').slice(0, 32);
 }
@@ -45,7 +50,7 @@ export async function generateProduct(command: CometEvent<typeof EventTypes.proc
   Promise<{ event: CometEvent<typeof EventTypes.productGenerated>; written: boolean }> {
   const { algorithm: algorithmName, productType, inputs, degraded, missing } = command.data;
   const algorithm = algorithmNamed(algorithmName);
-  const productId = productIdOf(algorithm.name, algorithm.version, productType, inputs.map((i) => i.sha256));
+  const productId = productIdOf(algorithm.name, algorithm.version, productType, command.correlationid, inputs.map((i) => i.sha256));
   const keys = productKeysOf(productType, command.correlationid, productId);
   const bucket = deps.productsBucket;
   const body = await algorithm.run(inputs, deps.open);

@@ -41,7 +41,8 @@ export function fciChunkName(day: string, repeatCycle: number, chunk: number): s
 
 /** An FCI chunk: HDF5 signature then deterministic bytes. */
 export function fciChunk(day: string, repeatCycle: number, chunk: number, size = 64 * 1024): ProviderFileSample {
-  const body = pseudoRandom(size, repeatCycle * 100 + chunk);
+  // The day is part of the seed: two cycles of different days never carry the same bytes.
+  const body = pseudoRandom(size, (Number(day) % 1_000_000) * 1000 + repeatCycle * 100 + chunk);
   HDF5_SIGNATURE.copy(body, 0);
   return { key: `eumetsat/${fciChunkName(day, repeatCycle, chunk)}`, body };
 }
