@@ -21,7 +21,7 @@ import {
   chooseReference, completeJoin, deadlineReached, evaluate, lateInput, referenceRange,
   type Cause, type CollectEffect, type DeadlineReachedEvent, type FireEffect, type ReferenceEffect,
 } from '#shared/rules/engine.ts';
-import type { SchedulerStore } from './join-store.ts';
+import type { JoinSummary, SchedulerStore } from './join-store.ts';
 
 /** Any event the scheduler handles or emits: every type is in the catalog. */
 export type SchedulerEvent = CometEvent;
@@ -117,7 +117,7 @@ async function onCollect(effect: CollectEffect, event: CometEvent, deps: Schedul
     await deps.sendTimer(deadlineReached({ ...effect, deadlineAt: join.deadlineAt, correlationId: join.correlationId }, event), secondsUntil(timerAt, deps));
     await deps.store.markTimer(effect.rule, effect.joinKey, timerAt.toISOString());
   }
-  if (join.arrived >= join.expected) await tryComplete(effect.rule, effect.joinKey, event, 'complete', deps, outcomes);
+  if (join.arrived >= join.expected) await tryComplete(effect.rule, effect.joinKey, event, 'complete', deps, outcomes, { known: join });
 }
 
 async function onReference(effect: ReferenceEffect, event: CometEvent, deps: SchedulerDeps, outcomes: string[]): Promise<void> {
@@ -143,7 +143,7 @@ async function onDeadline(timer: DeadlineReachedEvent, deps: SchedulerDeps, outc
     outcomes.push(`deadline of ${joinKey}: re-armed for ${new Date(due).toISOString()}`);
     return;
   }
-  await tryComplete(rule, joinKey, timer, 'deadline', deps, outcomes);
+  await tryComplete(rule, joinKey, timer, 'deadline', deps, outcomes, { known: join });
 }
 
 function secondsUntil(at: Date, deps: SchedulerDeps): number {
@@ -151,8 +151,10 @@ function secondsUntil(at: Date, deps: SchedulerDeps): number {
 }
 
 /** Reads the join once and closes it if the rule says so; waits for missing references otherwise. */
-async function tryComplete(rule: string, joinKey: string, cause: Cause, mode: 'complete' | 'deadline', deps: SchedulerDeps, outcomes: string[], recheck = true): Promise<void> {
-  const join = await deps.store.readJoin(rule, joinKey);
+async function tryComplete(rule: string, joinKey: string, cause: Cause, mode: 'complete' | 'deadline', deps: SchedulerDeps, outcomes: string[],
+  options: { recheck?: boolean; known?: JoinSummary } = {}): Promise<void> {
+  // The caller's fresh read of the join's counter item, when it has one, spares a second read.
+  const join = options.known ?? await deps.store.readJoin(rule, joinKey);
   if (join === undefined || join.closed !== undefined) return;
   const compiled = deps.ruleSet.byName.get(rule);
   const requirements = compiled?.kind === 'join' ? compiled.requirements.map((r) => r.name) : [];
@@ -172,7 +174,7 @@ async function tryComplete(rule: string, joinKey: string, cause: Cause, mode: 'c
     for (const requirement of missing) await deps.store.wait(rule, requirement, join.windowStart, joinKey);
     outcomes.push(`waiting ${joinKey} for ${decision.waitingFor.join(', ')}`);
     // A reference recorded between our read and our wait item would not find us: look again.
-    if (recheck && missing.length > 0) await tryComplete(rule, joinKey, cause, mode, deps, outcomes, false);
+    if ((options.recheck ?? true) && missing.length > 0) await tryComplete(rule, joinKey, cause, mode, deps, outcomes, { recheck: false });
     return;
   }
   if (decision.kind === 'fire') {
