@@ -90,6 +90,9 @@ export const sourceOf = (stage: Stage): string => `cometflow/${stage}`;
  */
 export const OutputPrefix = { bucket: 'Bucket', queue: 'Queue', table: 'Table', stateMachine: 'StateMachine', worker: 'Worker' } as const;
 
+/** SQS caps a message delay at 15 minutes: delayed commands and timers never wait longer per message. */
+export const SqsMaxDelaySeconds = 900;
+
 /** Providers and the inbox prefix each one uploads under. */
 export const Providers = ['eumetsat', 'ecmwf'] as const;
 export type Provider = (typeof Providers)[number];

@@ -15,7 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventTypes, type CometEvent } from '#events/registry.ts';
-import type { Target } from '#shared/config.ts';
+import { SqsMaxDelaySeconds, type Target } from '#shared/config.ts';
 import type { RuleSet } from '#shared/rules/compile.ts';
 import {
   chooseReference, completeJoin, deadlineReached, evaluate, lateInput, referenceRange,
@@ -26,8 +26,6 @@ import type { JoinSummary, SchedulerStore } from './join-store.ts';
 /** Any event the scheduler handles or emits: every type is in the catalog. */
 export type SchedulerEvent = CometEvent;
 
-/** SQS caps a message delay at 15 minutes; longer timers are re-sent until they are due. */
-export const MAX_TIMER_DELAY_SECONDS = 900;
 
 /** The effects the scheduler needs. */
 export interface SchedulerDeps {
@@ -147,7 +145,8 @@ async function onDeadline(timer: DeadlineReachedEvent, deps: SchedulerDeps, outc
 }
 
 function secondsUntil(at: Date, deps: SchedulerDeps): number {
-  return Math.min(MAX_TIMER_DELAY_SECONDS, Math.max(0, Math.ceil((at.getTime() - deps.now().getTime()) / 1000)));
+  // SQS caps a message delay at 15 minutes; a longer timer is re-sent until it is due.
+  return Math.min(SqsMaxDelaySeconds, Math.max(0, Math.ceil((at.getTime() - deps.now().getTime()) / 1000)));
 }
 
 /** Reads the join once and closes it if the rule says so; waits for missing references otherwise. */

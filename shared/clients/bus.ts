@@ -5,9 +5,10 @@
  */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { CometEvent } from '#events/registry.ts';
+import { SqsMaxDelaySeconds } from '../config.ts';
 import { DownstreamThrottledError } from '../errors.ts';
 
-/** Sends one event to a queue, optionally delayed (SQS caps delays at 900 s). */
+/** Sends one event to a queue, optionally delayed (at most `SqsMaxDelaySeconds`). */
 export type Send = (queueUrl: string, event: CometEvent, options?: { delaySeconds?: number }) => Promise<void>;
 
 const throttlingNames = new Set(['ThrottlingException', 'RequestThrottled', 'ServiceUnavailable', 'TimeoutError', 'KMSThrottlingException']);
@@ -25,7 +26,7 @@ export function sqsSender(sqs: SQSClient): Send {
       await sqs.send(new SendMessageCommand({
         QueueUrl: queueUrl,
         MessageBody: JSON.stringify(event),
-        DelaySeconds: options.delaySeconds === undefined ? undefined : Math.min(900, Math.max(0, Math.round(options.delaySeconds))),
+        DelaySeconds: options.delaySeconds === undefined ? undefined : Math.min(SqsMaxDelaySeconds, Math.max(0, Math.round(options.delaySeconds))),
         MessageAttributes: {
           type: { DataType: 'String', StringValue: event.type },
           correlationid: { DataType: 'String', StringValue: event.correlationid },

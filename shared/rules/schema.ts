@@ -7,6 +7,7 @@
 // The namespace import lets esbuild drop zod's unused parts (its locales alone are 258 KiB).
 import * as z from 'zod';
 import { EventDataSchemas, EventTypes, type CometEvent, type EventType } from '#events/registry.ts';
+import { SqsMaxDelaySeconds } from '../config.ts';
 import { checkCondition, comparisonsOf, type Condition } from './conditions.ts';
 import { parseDuration } from './durations.ts';
 import { RuleEvaluationError, RuleSetError } from './errors.ts';
@@ -19,8 +20,8 @@ import { evaluateRule } from './engine.ts';
 const NamePattern = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
 /** The largest join: its final command lists every input, and a join is read whole once. */
 export const MaxJoinSlots = 10_000;
-/** SQS caps a message delay at 15 minutes. */
-export const MaxDelaySeconds = 900;
+/** The longest delay a rule may ask for: SQS's cap on a message delay. */
+export const MaxDelaySeconds = SqsMaxDelaySeconds;
 
 const custom = (ctx: z.RefinementCtx, message: string, path: (string | number)[] = []): void => {
   ctx.addIssue({ code: 'custom', message, path });
