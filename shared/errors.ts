@@ -38,3 +38,30 @@ export class NotReadyError extends PipelineError {
     this.name = 'NotReadyError';
   }
 }
+
+/**
+ * Names AWS services and the SDK give to throttling, overload and timeouts: a later attempt may
+ * succeed. One list for every caller, so retries by name see the same contract everywhere.
+ */
+const throttlingNames: ReadonlySet<string> = new Set([
+  'ThrottlingException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded', 'RequestThrottled',
+  'SlowDown', 'ServiceUnavailable', 'InternalServerError', 'TimeoutError', 'KMSThrottlingException',
+]);
+
+/**
+ * Runs an AWS call, turning throttling, overload and timeouts into `DownstreamThrottledError`
+ * (retryable, and named for Step Functions' `Retry`); other errors pass unchanged.
+ *
+ * @example
+ * await translateThrottling(`Sending ${event.id}`, () => sqs.send(command));
+ */
+export async function translateThrottling<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof Error && throttlingNames.has(error.name)) {
+      throw new DownstreamThrottledError(`${what}: ${error.name}: ${error.message}`, { cause: error });
+    }
+    throw error;
+  }
+}

@@ -10,7 +10,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { documentClient, s3Client, sqsClient } from '#shared/clients/aws.ts';
 import { sqsSender } from '#shared/clients/bus.ts';
 import { Env, readEnv } from '#shared/config.ts';
-import { DownstreamThrottledError } from '#shared/errors.ts';
+import { translateThrottling } from '#shared/errors.ts';
 import type { BreakerStore } from './steps/breaker.ts';
 import type { DeliveryRecords, SagaDeps } from './steps/deps.ts';
 import { FaultSchema, type Fault, type FaultSource } from './steps/faults.ts';
@@ -21,30 +21,13 @@ export const recordKeyOf = (productId: string): string => `PRODUCT#${productId}`
 /** Key of a subscriber's circuit breaker. */
 export const breakerKeyOf = (subscriber: string): string => `BREAKER#${subscriber}`;
 
-const throttlingNames = new Set([
-  'ThrottlingException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded', 'SlowDown',
-  'ServiceUnavailable', 'InternalServerError', 'TimeoutError',
-]);
-
-/** Runs an AWS call, turning throttling into `DownstreamThrottledError` (retried by name). */
-async function guarded<T>(what: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof Error && throttlingNames.has(error.name)) {
-      throw new DownstreamThrottledError(`${what}: ${error.name}: ${error.message}`, { cause: error });
-    }
-    throw error;
-  }
-}
-
 const isConditionFailure = (error: unknown): boolean =>
   error instanceof ConditionalCheckFailedException || (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
 
 /** Answers `false` when the write's condition failed. */
 async function conditional(what: string, call: () => Promise<unknown>): Promise<boolean> {
   try {
-    await guarded(what, call);
+    await translateThrottling(what, call);
     return true;
   } catch (error) {
     if (isConditionFailure(error)) return false;
@@ -88,7 +71,7 @@ function faultSource(table: string, logger: Logger): FaultSource {
   const db = documentClient();
   return {
     read: async (keys) => {
-      const response = await guarded('Reading fault configuration', () => db.send(new BatchGetCommand({
+      const response = await translateThrottling('Reading fault configuration', () => db.send(new BatchGetCommand({
         RequestItems: { [table]: { Keys: keys.map((pk) => ({ pk })), ConsistentRead: true } },
       })));
       const items = response.Responses?.[table] ?? [];
@@ -109,7 +92,7 @@ function breakerStore(table: string): BreakerStore {
   const db = documentClient();
   return {
     read: async (subscriber) => {
-      const { Item } = await guarded(`Reading the breaker of ${subscriber}`, () => db.send(new GetCommand({
+      const { Item } = await translateThrottling(`Reading the breaker of ${subscriber}`, () => db.send(new GetCommand({
         TableName: table, Key: { pk: breakerKeyOf(subscriber) }, ConsistentRead: true,
       })));
       if (Item === undefined) return undefined;
@@ -128,7 +111,7 @@ function breakerStore(table: string): BreakerStore {
       ExpressionAttributeValues: { ':open': 'open', ':now': now.toISOString(), ':next': openUntil.toISOString() },
     }))),
     countFailure: async (subscriber) => {
-      const { Attributes } = await guarded(`Counting a failure of ${subscriber}`, () => db.send(new UpdateCommand({
+      const { Attributes } = await translateThrottling(`Counting a failure of ${subscriber}`, () => db.send(new UpdateCommand({
         TableName: table, Key: { pk: breakerKeyOf(subscriber) },
         UpdateExpression: 'ADD failures :one SET lastFailureAt = :now',
         ExpressionAttributeValues: { ':one': 1, ':now': new Date().toISOString() },
@@ -137,7 +120,7 @@ function breakerStore(table: string): BreakerStore {
       return Number(Attributes?.failures ?? 1);
     },
     open: async (subscriber, openUntil) => {
-      await guarded(`Opening the breaker of ${subscriber}`, () => db.send(new UpdateCommand({
+      await translateThrottling(`Opening the breaker of ${subscriber}`, () => db.send(new UpdateCommand({
         TableName: table, Key: { pk: breakerKeyOf(subscriber) },
         UpdateExpression: 'SET #state = :open, openUntil = :until, openedAt = :now',
         ExpressionAttributeNames: { '#state': 'state' },
@@ -145,7 +128,7 @@ function breakerStore(table: string): BreakerStore {
       })));
     },
     close: async (subscriber) => {
-      await guarded(`Closing the breaker of ${subscriber}`, () => db.send(new UpdateCommand({
+      await translateThrottling(`Closing the breaker of ${subscriber}`, () => db.send(new UpdateCommand({
         TableName: table, Key: { pk: breakerKeyOf(subscriber) },
         UpdateExpression: 'SET #state = :closed, failures = :zero, closedAt = :now REMOVE openUntil',
         ExpressionAttributeNames: { '#state': 'state' },
@@ -171,15 +154,15 @@ export function sagaDeps(logger: Logger): SagaDeps {
     subscribers: parseSubscribers(readEnv(Env.subscribers)),
     breaker: { failureThreshold: positive(Env.breakerFailureThreshold), coolDownSeconds: positive(Env.breakerCoolDownSeconds) },
     copy: async (from, to) => {
-      await guarded(`Copying s3://${from.bucket}/${from.key}`, () => s3.send(new CopyObjectCommand({
+      await translateThrottling(`Copying s3://${from.bucket}/${from.key}`, () => s3.send(new CopyObjectCommand({
         Bucket: to.bucket, Key: to.key, CopySource: `${from.bucket}/${from.key.split('/').map(encodeURIComponent).join('/')}`,
       })));
     },
     remove: async (location) => {
-      await guarded(`Deleting s3://${location.bucket}/${location.key}`, () => s3.send(new DeleteObjectCommand({ Bucket: location.bucket, Key: location.key })));
+      await translateThrottling(`Deleting s3://${location.bucket}/${location.key}`, () => s3.send(new DeleteObjectCommand({ Bucket: location.bucket, Key: location.key })));
     },
     read: async (location) => {
-      const response = await guarded(`Reading s3://${location.bucket}/${location.key}`, () => s3.send(new GetObjectCommand({ Bucket: location.bucket, Key: location.key })));
+      const response = await translateThrottling(`Reading s3://${location.bucket}/${location.key}`, () => s3.send(new GetObjectCommand({ Bucket: location.bucket, Key: location.key })));
       return Buffer.from(await response.Body!.transformToByteArray());
     },
     records: deliveryRecords(table),

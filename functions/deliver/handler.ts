@@ -3,25 +3,22 @@ import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-s
 import { EventTypes } from '#events/registry.ts';
 import { sfnClient } from '#shared/clients/sfn.ts';
 import { Env, readEnv } from '#shared/config.ts';
-import { DownstreamThrottledError } from '#shared/errors.ts';
+import { translateThrottling } from '#shared/errors.ts';
 import { eventStage } from '#shared/stage/stage-handler.ts';
 import { startDelivery, type StartDeliveryDeps } from './logic.ts';
 
 const sfn = sfnClient();
 const stateMachineArn = readEnv(Env.deliveryStateMachineArn);
-const throttlingNames = new Set(['ThrottlingException', 'ServiceUnavailable', 'TimeoutError']);
 
 const deps: StartDeliveryDeps = {
   start: async (name, input) => {
     try {
-      const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn, name, input }));
+      const { executionArn } = await translateThrottling(`Starting execution ${name}`,
+        () => sfn.send(new StartExecutionCommand({ stateMachineArn, name, input })));
       return { outcome: 'started', ...(executionArn === undefined ? {} : { executionArn }) };
     } catch (error) {
       // The product's delivery was started before: Step Functions keeps the name 90 days.
       if (error instanceof ExecutionAlreadyExists || (error as Error).name === 'ExecutionAlreadyExists') return { outcome: 'already-started' };
-      if (error instanceof Error && throttlingNames.has(error.name)) {
-        throw new DownstreamThrottledError(`Step Functions throttled StartExecution ${name}`, { cause: error });
-      }
       throw error;
     }
   },

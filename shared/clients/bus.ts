@@ -6,12 +6,11 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { CometEvent } from '#events/registry.ts';
 import { SqsMaxDelaySeconds } from '../config.ts';
-import { DownstreamThrottledError } from '../errors.ts';
+import { translateThrottling } from '../errors.ts';
 
 /** Sends one event to a queue, optionally delayed (at most `SqsMaxDelaySeconds`). */
 export type Send = (queueUrl: string, event: CometEvent, options?: { delaySeconds?: number }) => Promise<void>;
 
-const throttlingNames = new Set(['ThrottlingException', 'RequestThrottled', 'ServiceUnavailable', 'TimeoutError', 'KMSThrottlingException']);
 
 /**
  * Builds a `Send` over an SQS client.
@@ -22,8 +21,7 @@ const throttlingNames = new Set(['ThrottlingException', 'RequestThrottled', 'Ser
  */
 export function sqsSender(sqs: SQSClient): Send {
   return async (queueUrl, event, options = {}) => {
-    try {
-      await sqs.send(new SendMessageCommand({
+    await translateThrottling(`Sending ${event.type} ${event.id} to ${queueUrl}`, () => sqs.send(new SendMessageCommand({
         QueueUrl: queueUrl,
         MessageBody: JSON.stringify(event),
         DelaySeconds: options.delaySeconds === undefined ? undefined : Math.min(SqsMaxDelaySeconds, Math.max(0, Math.round(options.delaySeconds))),
@@ -31,12 +29,6 @@ export function sqsSender(sqs: SQSClient): Send {
           type: { DataType: 'String', StringValue: event.type },
           correlationid: { DataType: 'String', StringValue: event.correlationid },
         },
-      }));
-    } catch (error) {
-      if (error instanceof Error && throttlingNames.has(error.name)) {
-        throw new DownstreamThrottledError(`SQS throttled SendMessage of ${event.type} ${event.id} to ${queueUrl}`, { cause: error });
-      }
-      throw error;
-    }
+      })));
   };
 }
