@@ -12,7 +12,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
-  descriptionFromOutputs as describeOutputs, descriptionPath, readDescription, type SdkEnvironment, type StackDescription,
+  descriptionFromOutputs as describeOutputs, descriptionPath, isServing, readDescription, type SdkEnvironment, type StackDescription,
 } from '../local/stack-description.ts';
 import { StackNotFoundError } from './errors.ts';
 
@@ -53,15 +53,6 @@ export function descriptionFromOutputs(file: unknown, env: SdkEnvironment, path 
   }
 }
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
 
 const howToStart = 'Start a local stack with `npm start -- --serve` (it stays up until Ctrl-C and writes .cometflow/local-stack.json), '
   + 'or point at a deployed stack with --outputs <file written by cdk deploy --outputs-file>.';
@@ -91,7 +82,7 @@ export function selectStack(flags: { readonly stack?: string; readonly outputs?:
     throw new StackNotFoundError(`${(error as Error).message}. ${howToStart}`);
   }
   if (description === undefined) throw new StackNotFoundError(`No stack is described at ${path}. ${howToStart}`);
-  if (description.pid !== undefined && !alive(description.pid)) {
+  if (!isServing(description)) {
     throw new StackNotFoundError(`The stack described at ${path} is not running (its process ${description.pid} is gone). ${howToStart}`);
   }
   return { description, from: path, sdkCredentials: false };

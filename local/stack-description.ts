@@ -39,6 +39,21 @@ export interface WorkerDescription {
   readonly maxTasks: number;
 }
 
+/**
+ * Whether the process that wrote a local stack's description still runs: a description left by
+ * a killed process is stale. Deployed stacks have no pid and always count as running.
+ */
+export function isServing(description: Pick<StackDescription, 'pid'>): boolean {
+  if (description.pid === undefined) return true;
+  try {
+    process.kill(description.pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Where a local stack describes itself, under the project root. */
 export const descriptionPath = (projectRoot: string): string => join(projectRoot, '.cometflow', 'local-stack.json');
 

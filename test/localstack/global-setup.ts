@@ -12,20 +12,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import {
-  descriptionFromOutputs, descriptionPath, readDescription, type StackDescription,
+  descriptionFromOutputs, descriptionPath, isServing, readDescription, type StackDescription,
 } from '../../local/stack-description.ts';
 
 const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-const alive = (pid: number | undefined): boolean => {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -40,7 +30,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     return undefined;
   }
   const running = readDescription(descriptionPath(projectRoot));
-  if (running !== undefined && alive(running.pid)) {
+  if (running?.pid !== undefined && isServing(running)) {
     project.provide('stack', running);
     return undefined;
   }
