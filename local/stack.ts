@@ -14,6 +14,9 @@ import { startDynamoDb } from './emulators/dynamodb.ts';
 import { startEcs, type LaunchedContainer, type LaunchRequest } from './emulators/ecs.ts';
 import { startFauxqs, type WrittenObject } from './emulators/fauxqs.ts';
 import { startStepFunctions } from './emulators/stepfunctions.ts';
+import type { ProxiedService } from './faults/aws-errors.ts';
+import type { Chaos } from './faults/chaos.ts';
+import { startFaultProxy, type FaultProxy } from './faults/proxy.ts';
 import { containerLauncher, containerResourcesOf, defineContainerResources } from './runtime/containers.ts';
 import { ExecutionEnvironment, openLog, type FunctionDefinition } from './runtime/lambda-host.ts';
 import { provision } from './runtime/provision.ts';
@@ -43,6 +46,28 @@ export interface LocalStackOptions {
   readonly maxConcurrency?: number;
   /** Every state change of an ECS task (PROVISIONING, RUNNING with its PID, SIGTERM, SIGKILL, STOPPED). */
   readonly onTaskEvent?: (event: { taskArn: string; status: string; at: number; detail?: string }) => void;
+  /**
+   * Inject faults (the endurance run): functions and container workers reach S3, SQS, DynamoDB
+   * and Step Functions through fault proxies (their `AWS_ENDPOINT_URL_<SERVICE>`), and `chaos`
+   * crashes environments and redelivers early. The runtime's own pollers and notifications,
+   * standing in for AWS's internals, and the description's endpoints stay direct.
+   * @default - no proxies, no chaos
+   */
+  readonly faults?: { readonly seed?: number; readonly chaos?: Chaos };
+}
+
+/** A container worker process that runs now. */
+export interface RunningContainer {
+  readonly taskArn: string;
+  readonly pid: number;
+  kill(signal: NodeJS.Signals): void;
+}
+
+/** The handles of an endurance run on the faults it injects. */
+export interface FaultControls {
+  readonly proxies: Readonly<Record<ProxiedService, FaultProxy>>;
+  /** Container workers running now, to kill one mid-file. */
+  runningContainers(): RunningContainer[];
 }
 
 export interface LocalStack {
@@ -51,6 +76,8 @@ export interface LocalStack {
   /** Seconds from call to ready, per phase. */
   readonly timings: Record<string, number>;
   readonly logDir: string;
+  /** Present when started with `faults`. */
+  readonly faults?: FaultControls;
   stop(): Promise<void>;
 }
 
@@ -92,6 +119,23 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stoppers.push(() => s3sqs.stop(), () => dynamodb.stop(), () => stepFunctions.stop());
     mark('emulators', tEmulators);
 
+    let proxies: Record<ProxiedService, FaultProxy> | undefined;
+    if (options.faults !== undefined) {
+      const seed = options.faults.seed ?? 1;
+      const upstreams: [ProxiedService, string][] = [
+        ['s3', s3sqs.endpoint], ['sqs', s3sqs.endpoint], ['dynamodb', dynamodb.endpoint], ['sfn', stepFunctions.endpoint],
+      ];
+      const started = await Promise.all(upstreams.map(([service, upstream], i) => startFaultProxy({ service, upstream, seed: seed + i })));
+      for (const proxy of started) stoppers.push(() => proxy.stop());
+      proxies = Object.fromEntries(started.map((p) => [p.service, p])) as Record<ProxiedService, FaultProxy>;
+    }
+    // Queue URLs in environments carry the host the SDK sends to (it prefers a queue URL's host
+    // over the endpoint setting), so through a proxy they must name the proxy.
+    const viaProxy = (value: string): string =>
+      proxies === undefined || !value.startsWith(`${s3sqs.endpoint}/`) ? value : `${proxies.sqs.endpoint}${value.slice(s3sqs.endpoint.length)}`;
+    const environmentViaProxy = (env: Readonly<Record<string, string>>): Record<string, string> =>
+      Object.fromEntries(Object.entries(env).map(([k, v]) => [k, viaProxy(v)]));
+
     // A copy: the SDK annotates the credentials object it is given.
     const clientConfig = { region: REGION, credentials: { ...CREDENTIALS } };
     const s3 = new S3Client({ ...clientConfig, endpoint: s3sqs.endpoint, forcePathStyle: true });
@@ -108,9 +152,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // child process; the launcher needs the environment below, the environment ECS's endpoint.
     const containers = containerResourcesOf(template, resolver, options.cdkOut);
     let launch: ((request: LaunchRequest) => LaunchedContainer) | undefined;
+    const running = new Map<string, RunningContainer>();
     const ecs = await startEcs({
       region: REGION, account: ACCOUNT, clusters: containers.clusters, taskDefinitions: containers.taskDefinitions,
-      launch: (request) => launch!(request),
+      launch: (request) => {
+        const launched = launch!({ ...request, environment: environmentViaProxy(request.environment) });
+        running.set(request.taskArn, { taskArn: request.taskArn, pid: launched.pid, kill: launched.kill });
+        void launched.exited.then(() => running.delete(request.taskArn));
+        return launched;
+      },
       ...(options.onTaskEvent === undefined ? {} : { onTaskEvent: options.onTaskEvent }),
     });
     stoppers.push(() => ecs.stop());
@@ -119,8 +169,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const baseEnv: Record<string, string> = {
       AWS_REGION: REGION, AWS_DEFAULT_REGION: REGION,
       AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-      AWS_ENDPOINT_URL_S3: endpoints.s3, AWS_ENDPOINT_URL_SQS: endpoints.sqs, AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
-      AWS_ENDPOINT_URL_SFN: endpoints.stepfunctions, AWS_ENDPOINT_URL_ECS: endpoints.ecs,
+      AWS_ENDPOINT_URL_S3: proxies?.s3.endpoint ?? endpoints.s3, AWS_ENDPOINT_URL_SQS: proxies?.sqs.endpoint ?? endpoints.sqs,
+      AWS_ENDPOINT_URL_DYNAMODB: proxies?.dynamodb.endpoint ?? endpoints.dynamodb,
+      AWS_ENDPOINT_URL_SFN: proxies?.sfn.endpoint ?? endpoints.stepfunctions, AWS_ENDPOINT_URL_ECS: endpoints.ecs,
       TZ: 'UTC',
     };
     launch = containerLauncher({ resources: containers, baseEnv, logDir });
@@ -139,7 +190,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         exportName,
         timeoutSeconds: Number(props.Timeout ?? 3),
         memoryMb: Number(props.MemorySize ?? 128),
-        environment: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(v)])),
+        environment: environmentViaProxy(Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(v)]))),
       });
     }
 
@@ -164,13 +215,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       const maximum = Number((props.ScalingConfig as { MaximumConcurrency?: number } | undefined)?.MaximumConcurrency ?? Infinity);
       const concurrency = Math.max(1, Math.min(maximum, options.maxConcurrency ?? 2));
       const log = openLog(join(logDir, `${functionId}.log`));
-      const envs = Array.from({ length: concurrency }, () => new ExecutionEnvironment(definition, baseEnv, log));
+      const chaos = options.faults?.chaos;
+      const envs = Array.from({ length: concurrency }, () => new ExecutionEnvironment(definition, baseEnv, log, chaos));
       environments.push(...envs);
       sources.push(new SqsEventSource({
         functionName: definition.name, queueUrl: queue.url, queueArn: queue.arn, region: REGION,
         batchSize: Number(props.BatchSize ?? 10),
         reportBatchItemFailures: ((props.FunctionResponseTypes as string[] | undefined) ?? []).includes('ReportBatchItemFailures'),
-        environments: envs, sqs,
+        environments: envs, sqs, ...(chaos === undefined ? {} : { chaos }),
         ...(options.onInvocation === undefined ? {} : { onInvocation: options.onInvocation }),
       }));
     }
@@ -202,7 +254,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
     mark('total', t0);
     let stopped: Promise<void> | undefined;
-    return { description, template, timings, logDir, stop: () => (stopped ??= stopAll()) };
+    const faults = proxies === undefined ? undefined : { proxies, runningContainers: () => [...running.values()] };
+    return { description, template, timings, logDir, ...(faults === undefined ? {} : { faults }), stop: () => (stopped ??= stopAll()) };
   } catch (error) {
     await stopAll();
     throw error;

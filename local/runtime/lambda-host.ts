@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import type { InvocationChaos } from '../faults/chaos.ts';
 
 export interface FunctionDefinition {
   readonly logicalId: string;
@@ -41,12 +42,23 @@ export class ExecutionEnvironment {
   private readonly baseEnv: Record<string, string>;
   private readonly log: WriteStream;
   private readonly region: string;
+  private readonly chaos: InvocationChaos | undefined;
 
-  public constructor(definition: FunctionDefinition, baseEnv: Record<string, string>, log: WriteStream) {
+  /** `chaos`: crashes and hangs to inject (the endurance run's); none by default. */
+  public constructor(definition: FunctionDefinition, baseEnv: Record<string, string>, log: WriteStream, chaos?: InvocationChaos) {
     this.definition = definition;
     this.baseEnv = baseEnv;
     this.log = log;
     this.region = baseEnv.AWS_REGION ?? 'us-east-1';
+    this.chaos = chaos;
+  }
+
+  /**
+   * Kills the environment's worker thread now, as an out-of-memory kill or a runtime crash
+   * would: a running invocation fails with `Runtime.ExitError` and the next one cold-starts.
+   */
+  public async crash(): Promise<void> {
+    await this.worker?.terminate();
   }
 
   private start(): Promise<void> {
@@ -95,9 +107,15 @@ export class ExecutionEnvironment {
     const id = this.nextId++;
     const timeoutMs = this.definition.timeoutSeconds * 1000;
     const deadline = Date.now() + timeoutMs;
+    const plan = this.chaos?.plan(this.definition.name) ?? {};
     return new Promise((resolve, reject) => {
+      const crashTimer = plan.crashAfterMs === undefined ? undefined : setTimeout(() => {
+        this.chaos?.crashed(this.definition.name);
+        void worker.terminate();
+      }, plan.crashAfterMs);
       const timer = setTimeout(() => {
         cleanup();
+        if (plan.hangPastTimeout === true) this.chaos?.timedOut(this.definition.name);
         void this.discard();
         reject(new InvocationError('Sandbox.Timedout', `${this.definition.name} timed out after ${this.definition.timeoutSeconds} seconds`));
       }, timeoutMs);
@@ -113,10 +131,15 @@ export class ExecutionEnvironment {
         this.worker = undefined;
         reject(new InvocationError('Runtime.ExitError', `${this.definition.name} exited with code ${code} during an invocation`));
       };
-      const cleanup = (): void => { clearTimeout(timer); worker.off('message', onMessage); worker.off('exit', onExit); };
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        clearTimeout(crashTimer);
+        worker.off('message', onMessage);
+        worker.off('exit', onExit);
+      };
       worker.on('message', onMessage);
       worker.once('exit', onExit);
-      worker.postMessage({ id, event, deadline, requestId: randomUUID() });
+      worker.postMessage({ id, event, deadline, requestId: randomUUID(), hang: plan.hangPastTimeout === true });
     });
   }
 

@@ -17,6 +17,8 @@ interface Invocation {
   readonly event: unknown;
   readonly deadline: number;
   readonly requestId: string;
+  /** Injected fault: finish the handler's work, then never answer (the host's timeout fires). */
+  readonly hang?: boolean;
 }
 
 const data = workerData as WorkerData;
@@ -41,6 +43,7 @@ try {
     };
     try {
       const result: unknown = await (handler as (event: unknown, context: unknown) => Promise<unknown>)(invocation.event, context);
+      if (invocation.hang === true) return;
       port.postMessage({ id: invocation.id, result: result === undefined ? null : result });
     } catch (error) {
       const e = error instanceof Error ? error : new Error(String(error));

@@ -5,7 +5,10 @@
  * when the invocation fails) to reappear after their visibility timeout, until the queue's
  * redrive policy moves them to the dead-letter queue after maxReceiveCount receives.
  */
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { RedeliveryChaos } from '../faults/chaos.ts';
 import type { ExecutionEnvironment } from './lambda-host.ts';
 
 export interface SqsEventSourceOptions {
@@ -20,6 +23,8 @@ export interface SqsEventSourceOptions {
   readonly sqs: SQSClient;
   /** Called after every invocation, for progress and diagnostics. */
   readonly onInvocation?: (report: { functionName: string; records: number; failed: number; error?: string }) => void;
+  /** Early redeliveries to inject (the endurance run's); none by default. */
+  readonly chaos?: RedeliveryChaos;
 }
 
 /** Turns a received message into the record Lambda passes to the handler. */
@@ -85,6 +90,9 @@ export class SqsEventSource {
     const event = { Records: messages.map((m) => toLambdaRecord(m, queueArn, region)) };
     let failedIds: Set<string>;
     let error: string | undefined;
+    const first = messages[0]!;
+    const redelivery = this.options.chaos?.redeliverEarly(functionName) === true
+      ? this.makeVisibleSoon(first, functionName) : undefined;
     try {
       const result = await environment.invoke(event) as { batchItemFailures?: { itemIdentifier?: string }[] } | null;
       failedIds = this.failuresOf(result, messages);
@@ -93,6 +101,7 @@ export class SqsEventSource {
       failedIds = new Set(messages.map((m) => m.MessageId!));
       error = (invocationError as Error).message;
     }
+    await redelivery;
     const done = messages.filter((m) => !failedIds.has(m.MessageId!));
     if (done.length > 0) {
       await sqs.send(new DeleteMessageBatchCommand({
@@ -101,6 +110,22 @@ export class SqsEventSource {
       }));
     }
     this.options.onInvocation?.({ functionName, records: messages.length, failed: failedIds.size, ...(error === undefined ? {} : { error }) });
+  }
+
+  /**
+   * Makes a message visible again while its invocation runs, as a visibility timeout shorter than
+   * the processing would: another poller receives it and the two deliveries run concurrently.
+   */
+  private async makeVisibleSoon(message: Message, functionName: string): Promise<void> {
+    await new Promise((r) => setTimeout(r, 100));
+    try {
+      await this.options.sqs.send(new ChangeMessageVisibilityCommand({
+        QueueUrl: this.options.queueUrl, ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: 0,
+      }));
+      this.options.chaos?.redelivered(functionName);
+    } catch {
+      // Already deleted by a quick invocation: nothing was redelivered, nothing is counted.
+    }
   }
 
   /** The records to keep; per Lambda, an unknown or empty identifier fails the whole batch. */
