@@ -7,8 +7,7 @@ import { parseEcmwfName } from '#shared/conventions/ecmwf.ts';
 import { parseFciName } from '#shared/conventions/mtg-fci.ts';
 import type { RejectionCode } from '#shared/conventions/rejection.ts';
 import { wrap } from '#shared/envelope/envelope.ts';
-import { buildGrib2 } from '#shared/formats/grib2-validator.ts';
-import { HDF5_SIGNATURE } from '#shared/formats/signatures.ts';
+import { buildGrib2, buildHdf5 } from '#shared/samples/format-files.ts';
 import { fciChunkName } from '#shared/samples/provider-files.ts';
 import { archiveKeyOf, ingestFile, type ArchiveWrite, type IngestDeps } from './logic.ts';
 
@@ -104,7 +103,7 @@ describe('ingestFile', () => {
 
   it('gives the same request the same event id', async () => {
     // Prepare
-    const content = buildGrib2(1, 100);
+    const content = buildGrib2(1, 200);
     const first = fakeIngest({ [`ecmwf/${ECMWF_NAME}`]: content });
     const second = fakeIngest({ [`ecmwf/${ECMWF_NAME}`]: content });
 
@@ -118,7 +117,7 @@ describe('ingestFile', () => {
 
   it('dates an FCI chunk by the start of its sensing', async () => {
     // Prepare
-    const content = Buffer.concat([HDF5_SIGNATURE, Buffer.alloc(500, 1)]);
+    const content = buildHdf5(508, 1);
     const fake = fakeIngest({ [`eumetsat/${FCI_NAME}`]: content });
 
     // Act
@@ -127,6 +126,21 @@ describe('ingestFile', () => {
     // Assess
     expect(result.outcome).toBe('ingested');
     expect([...fake.archive.keys()]).toEqual([`eumetsat/2026/11/22/${FCI_NAME}`]);
+  });
+
+  it('quarantines an FCI chunk cut short of its HDF5 end-of-file address, archiving nothing', async () => {
+    // Prepare
+    const content = buildHdf5(4000, 1).subarray(0, 3000);
+    const fake = fakeIngest({ [`eumetsat/${FCI_NAME}`]: content });
+
+    // Act
+    const result = await ingestFile(ingestRequested('eumetsat', content.length), fake.deps);
+
+    // Assess
+    expect(result.outcome).toBe('rejected');
+    expect(fake.archive.size).toBe(0);
+    expect(fake.quarantined[0]).toMatchObject({ code: 'bad-structure' });
+    expect(fake.quarantined[0]!.message).toBe('File is 3000 bytes; its HDF5 superblock says the data ends at byte 4000: the file is truncated');
   });
 
   it('aborts the write, quarantines and publishes file.rejected when message 2 has a bad end marker', async () => {
@@ -160,7 +174,7 @@ describe('ingestFile', () => {
 
   it('quarantines a file whose size differs from the size intake saw', async () => {
     // Prepare
-    const content = buildGrib2(1, 100);
+    const content = buildGrib2(1, 200);
     const fake = fakeIngest({ [`ecmwf/${ECMWF_NAME}`]: content });
 
     // Act

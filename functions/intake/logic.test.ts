@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { EventTypes, type CometEvent } from '#events/registry.ts';
 import type { FileRejectedError, RejectionCode } from '#shared/conventions/rejection.ts';
 import { InvalidInputError } from '#shared/errors.ts';
-import { buildGrib2 } from '#shared/formats/grib2-validator.ts';
+import { buildGrib2, buildHdf5 } from '#shared/samples/format-files.ts';
 import { HDF5_SIGNATURE } from '#shared/formats/signatures.ts';
 import { fciChunkName } from '#shared/samples/provider-files.ts';
 import { correlationOf, intakeUpload, parseNotification, type IntakeDeps, type Upload } from './logic.ts';
@@ -15,12 +15,8 @@ const FCI_NAME = fciChunkName('20261122', 61, 1);
 const FCI_KEY = `eumetsat/${FCI_NAME}`;
 const ECMWF_KEY = 'ecmwf/S1D11221200112218001';
 
-/** NetCDF-4 content: HDF5 signature, then filler. */
-const hdf5Body = (size = 1024): Buffer => {
-  const body = Buffer.alloc(size, 0x2a);
-  HDF5_SIGNATURE.copy(body, 0);
-  return body;
-};
+/** NetCDF-4 content: an HDF5 file of `size` bytes. */
+const hdf5Body = (size = 1024): Buffer => buildHdf5(size, 0x2a);
 
 const etagOf = (body: Buffer): string => createHash('md5').update(body).digest('hex');
 
@@ -118,7 +114,7 @@ describe('intakeUpload', () => {
 
   it('registers a GRIB2 forecast in the correlation of its run', async () => {
     // Prepare
-    const fake = fakeIntake({ [ECMWF_KEY]: buildGrib2(2, 100) });
+    const fake = fakeIntake({ [ECMWF_KEY]: buildGrib2(2, 200) });
 
     // Act
     const result = await intakeUpload(uploadOf(ECMWF_KEY), fake.deps);
@@ -162,7 +158,7 @@ describe('intakeUpload', () => {
     ['a file too small to hold a signature', FCI_KEY, HDF5_SIGNATURE, 'bad-size', /File is 8 bytes; expected at least 16 bytes of hdf5 content/],
     ['a file larger than allowed', FCI_KEY, hdf5Body(4097), 'bad-size', /File is 4097 bytes; expected at most 4096 bytes/],
     ['content without the HDF5 signature', FCI_KEY, Buffer.alloc(1024, 0x41), 'bad-signature', /starts with 41 41 41 41 41 41 41 41; a NetCDF-4 file starts with the HDF5 signature/],
-    ['GRIB2 without the end marker', ECMWF_KEY, buildGrib2(1, 100).subarray(0, 96), 'bad-signature', /a GRIB2 file ends with "7777"/],
+    ['GRIB2 without the end marker', ECMWF_KEY, buildGrib2(1, 200).subarray(0, 96), 'bad-signature', /a GRIB2 file ends with "7777"/],
   ] as const)('quarantines a file with %s and publishes file.rejected', async (_, key, body, code, reason) => {
     // Prepare
     const fake = fakeIntake({ [key]: body }, { maxFileBytes: 4096 });

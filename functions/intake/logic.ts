@@ -11,7 +11,7 @@ import { identifyInboxKey, formatOf, type ProviderFile } from '#shared/conventio
 import { FileRejectedError } from '#shared/conventions/rejection.ts';
 import { wrap } from '#shared/envelope/envelope.ts';
 import { InvalidInputError } from '#shared/errors.ts';
-import { checkSignature, HEAD_BYTES, TAIL_BYTES } from '#shared/formats/signatures.ts';
+import { checkSignature, HEAD_BYTES, HEAD_READ_BYTES, TAIL_BYTES } from '#shared/formats/signatures.ts';
 
 /** An object announced by an S3 event notification. */
 export interface Upload {
@@ -74,10 +74,10 @@ async function inspect(upload: Upload, head: ObjectHead, deps: IntakeDeps): Prom
     throw new FileRejectedError('bad-size', `File is ${head.size} bytes; expected at most ${deps.maxFileBytes} bytes`);
   }
   const [first, last] = await Promise.all([
-    deps.readRange(upload.bucket, upload.key, 0, HEAD_BYTES - 1),
+    deps.readRange(upload.bucket, upload.key, 0, Math.min(head.size, HEAD_READ_BYTES) - 1),
     deps.readRange(upload.bucket, upload.key, head.size - TAIL_BYTES, head.size - 1),
   ]);
-  checkSignature(formatOf(file.attributes), first, last);
+  checkSignature(formatOf(file.attributes), first, last, head.size);
   return file;
 }
 

@@ -4,16 +4,11 @@ import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { FileRejectedError } from '../conventions/rejection.ts';
 import { ContentInspector } from './content-inspector.ts';
-import { buildGrib2 } from './grib2-validator.ts';
+import { buildGrib2, buildHdf5 } from '../samples/format-files.ts';
 import { HDF5_SIGNATURE } from './signatures.ts';
 
-/** NetCDF-4 content: the HDF5 signature followed by deterministic bytes. */
-const hdf5Content = (size: number): Buffer => {
-  const body = Buffer.alloc(size, 0);
-  for (let i = 0; i < size; i += 1) body[i] = (i * 31 + 7) & 0xff;
-  HDF5_SIGNATURE.copy(body, 0);
-  return body;
-};
+/** NetCDF-4 content: an HDF5 file of `size` bytes. */
+const hdf5Content = (size: number): Buffer => buildHdf5(size, 7);
 
 const chunksOf = (bytes: Buffer, size: number): Buffer[] => {
   const chunks: Buffer[] = [];
@@ -52,7 +47,7 @@ describe('ContentInspector', () => {
 
   it('finds the HDF5 signature when it arrives one byte at a time', async () => {
     // Prepare
-    const content = hdf5Content(64);
+    const content = hdf5Content(100);
     const inspector = new ContentInspector('hdf5');
 
     // Act
@@ -60,7 +55,7 @@ describe('ContentInspector', () => {
 
     // Assess
     expect(error).toBeUndefined();
-    expect(inspector.inspection.size).toBe(64);
+    expect(inspector.inspection.size).toBe(100);
   });
 
   it('measures a GRIB2 file of several messages', async () => {
@@ -135,7 +130,7 @@ describe('ContentInspector', () => {
 
   it('rejects a stream that is longer than the upload announced', async () => {
     // Prepare
-    const content = buildGrib2(1, 100);
+    const content = buildGrib2(1, 200);
     const inspector = new ContentInspector('grib2', 99);
 
     // Act

@@ -1,6 +1,7 @@
 /**
  * A pass-through stream that inspects content on its way: SHA-256 of every byte, the format's
- * signature and (for GRIB2) the message structure and, when the upload carried one, its S3
+ * structure (for GRIB2 every message's sections, for HDF5 the superblock and its end-of-file
+ * address against the bytes that came) and, when the upload carried one, its S3
  * full-object SHA-256 checksum. It fails the stream with a `FileRejectedError` at the first wrong
  * byte or at the end, so a streamed upload fed by it is aborted instead of completed. Memory
  * stays constant whatever the size.
@@ -9,7 +10,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { FileRejectedError } from '../conventions/rejection.ts';
 import { Grib2StructureValidator } from './grib2-validator.ts';
-import { HDF5_SIGNATURE } from './signatures.ts';
+import { checkHdf5Superblock, HDF5_SUPERBLOCK_MAX_BYTES } from './hdf5-superblock.ts';
 
 /** The result, available after the stream ends. */
 export interface Inspection {
@@ -21,7 +22,8 @@ export class ContentInspector extends Transform {
   private readonly hash: Hash = createHash('sha256');
   private size = 0;
   private readonly grib: Grib2StructureValidator | undefined;
-  private readonly head = Buffer.alloc(HDF5_SIGNATURE.length);
+  /** The first bytes, where an HDF5 superblock is. */
+  private readonly head = Buffer.alloc(HDF5_SUPERBLOCK_MAX_BYTES);
   private result: Inspection | undefined;
 
   private readonly format: 'hdf5' | 'grib2';
@@ -70,9 +72,8 @@ export class ContentInspector extends Transform {
       if (this.expectedSize !== undefined && this.size !== this.expectedSize) {
         throw new FileRejectedError('bad-size', `Read ${this.size} bytes; the upload announced ${this.expectedSize}`);
       }
-      if (this.format === 'hdf5' && !this.head.equals(HDF5_SIGNATURE)) {
-        throw new FileRejectedError('bad-signature', `Content does not start with the HDF5 signature ${HDF5_SIGNATURE.toString('hex')}; got ${this.head.toString('hex')}`);
-      }
+      // Checked at the end: the end-of-file address is compared with the bytes that came.
+      if (this.format === 'hdf5') checkHdf5Superblock(this.head.subarray(0, Math.min(this.size, this.head.length)), this.size);
       this.grib?.end();
       const digest = this.hash.digest();
       if (this.expectedSha256Base64 !== undefined && digest.toString('base64') !== this.expectedSha256Base64) {

@@ -1,17 +1,19 @@
 /**
- * A GRIB2-shaped file of any size as a stream, for the container tests and benchmarks: messages
- * are made one at a time (the whole file is never in memory), and the SHA-256 of what was
- * emitted is known when the stream ends. The payload repeats one pseudo-random block, stamped
- * with the message number, so building a gigabyte costs copies, not a random generator.
+ * A GRIB2 file of any size as a stream, for the container tests and benchmarks: messages are
+ * made one at a time (the whole file is never in memory), each with every section a reader
+ * expects (the frame of `format-files.ts`), and the SHA-256 of what was emitted is known when
+ * the stream ends. The data repeats one pseudo-random block, stamped with the message number,
+ * so building a gigabyte costs copies, not a random generator.
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { GRIB2_DATA_OFFSET, GRIB2_FRAME_BYTES, writeGrib2Frame } from './format-files.ts';
 
 /** Options of `grib2Stream`. */
 export interface Grib2StreamOptions {
   /** Messages in the file. */
   readonly messages: number;
-  /** Bytes per message (at least 20). */
+  /** Bytes per message (more than `GRIB2_FRAME_BYTES`). */
   readonly messageBytes: number;
   /** Varies the payload. @default 1 */
   readonly seed?: number;
@@ -41,7 +43,9 @@ function randomBlock(seed: number): Buffer {
  */
 export function grib2Stream(options: Grib2StreamOptions): { stream: Readable; size: number; sha256: Promise<string> } {
   const { messages, messageBytes } = options;
-  if (messageBytes < 20) throw new RangeError(`A GRIB2 message needs at least 20 bytes; got ${messageBytes}`);
+  if (messageBytes <= GRIB2_FRAME_BYTES + 4) {
+    throw new RangeError(`A streamed GRIB2 message needs more than ${GRIB2_FRAME_BYTES + 4} bytes; got ${messageBytes}`);
+  }
   const block = randomBlock(options.seed ?? 1);
   const hash = createHash('sha256');
   let resolveSha: (hex: string) => void = () => undefined;
@@ -57,14 +61,13 @@ export function grib2Stream(options: Grib2StreamOptions): { stream: Readable; si
         return;
       }
       const message = Buffer.allocUnsafe(messageBytes);
-      for (let offset = 16; offset < messageBytes - 4; offset += BlockBytes) block.copy(message, offset, 0, Math.min(BlockBytes, messageBytes - 4 - offset));
-      message.write('GRIB', 0, 'ascii');
-      message.writeUInt16BE(0, 4);
-      message[6] = 0;
-      message[7] = 2;
-      message.writeBigUInt64BE(BigInt(messageBytes), 8);
-      if (messageBytes >= 24) message.writeUInt32BE(next, 16);
-      message.write(next === options.corruptMessage ? '7776' : '7777', messageBytes - 4, 'ascii');
+      const dataEnd = messageBytes - 4;
+      for (let offset = GRIB2_DATA_OFFSET; offset < dataEnd; offset += BlockBytes) {
+        block.copy(message, offset, 0, Math.min(BlockBytes, dataEnd - offset));
+      }
+      writeGrib2Frame(message, { parameter: next % 256 });
+      message.writeUInt32BE(next, GRIB2_DATA_OFFSET);
+      if (next === options.corruptMessage) message.write('7776', dataEnd, 'latin1');
       next += 1;
       hash.update(message);
       this.push(message);

@@ -1,10 +1,9 @@
 /**
  * Builds provider files that follow the real conventions, for the demo, the integration suite
- * and the benchmarks: MTG FCI L1c chunks (HDF5-signed content) and ECMWF forecasts (GRIB2).
+ * and the benchmarks: MTG FCI L1c chunks (HDF5 files) and ECMWF forecasts (GRIB2).
  * Content is deterministic in a seed, so the same call yields the same bytes.
  */
-import { buildGrib2 } from '../formats/grib2-validator.ts';
-import { HDF5_SIGNATURE } from '../formats/signatures.ts';
+import { buildGrib2, buildHdf5 } from './format-files.ts';
 
 /** A file to upload: its inbox key and its bytes. */
 export interface ProviderFileSample {
@@ -14,16 +13,6 @@ export interface ProviderFileSample {
 
 const compact = (date: Date): string => date.toISOString().replace(/[-:T]/g, '').slice(0, 14);
 const mmddhhmm = (date: Date): string => date.toISOString().replace(/[-:T]/g, '').slice(4, 12);
-
-function pseudoRandom(size: number, seed: number): Buffer {
-  const bytes = Buffer.alloc(size);
-  let state = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < size; i += 1) {
-    state ^= state << 13; state >>>= 0; state ^= state >>> 17; state ^= state << 5; state >>>= 0;
-    bytes[i] = state & 0xff;
-  }
-  return bytes;
-}
 
 /**
  * The name of an FCI L1c chunk of a repeat cycle. The cycle's sensing starts at
@@ -39,11 +28,10 @@ export function fciChunkName(day: string, repeatCycle: number, chunk: number): s
   return `W_XX-EUMETSAT-Darmstadt,IMG+SAT,MTI1+FCI-1C-RRAD-FDHSI-FD--CHK-${part}---NC4E_C_EUMT_${compact(created)}_IDPFI_OPE_${compact(start)}_${compact(end)}_N_JLS_C_${String(repeatCycle).padStart(4, '0')}_${String(chunk).padStart(4, '0')}.nc`;
 }
 
-/** An FCI chunk: HDF5 signature then deterministic bytes. */
+/** An FCI chunk: an HDF5 file (superblock, root group, deterministic data bytes). */
 export function fciChunk(day: string, repeatCycle: number, chunk: number, size = 64 * 1024): ProviderFileSample {
   // The day is part of the seed: two cycles of different days never carry the same bytes.
-  const body = pseudoRandom(size, (Number(day) % 1_000_000) * 1000 + repeatCycle * 100 + chunk);
-  HDF5_SIGNATURE.copy(body, 0);
+  const body = buildHdf5(size, (Number(day) % 1_000_000) * 1000 + repeatCycle * 100 + chunk);
   return { key: `eumetsat/${fciChunkName(day, repeatCycle, chunk)}`, body };
 }
 
@@ -52,7 +40,8 @@ export function ecmwfName(analysis: Date, validHours: number): string {
   return `S1D${mmddhhmm(analysis)}${mmddhhmm(new Date(analysis.getTime() + validHours * 3_600_000))}1`;
 }
 
-/** A forecast: `messages` GRIB2 messages of `messageBytes` each. */
+/** A forecast: `messages` GRIB2 messages of `messageBytes` each, for its analysis time and step. */
 export function ecmwfForecast(analysis: Date, validHours: number, messages = 4, messageBytes = 32 * 1024): ProviderFileSample {
-  return { key: `ecmwf/${ecmwfName(analysis, validHours)}`, body: buildGrib2(messages, messageBytes, validHours + 7) };
+  const body = buildGrib2(messages, messageBytes, validHours + 7, { reference: analysis, stepHours: validHours });
+  return { key: `ecmwf/${ecmwfName(analysis, validHours)}`, body };
 }
