@@ -4,13 +4,13 @@
  * `DownstreamThrottledError`, which the state machine retries by name.
  */
 import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { documentClient, s3Client, sqsClient } from '#shared/clients/aws.ts';
 import { sqsSender } from '#shared/clients/bus.ts';
 import { Env, readEnv } from '#shared/config.ts';
 import { translateThrottling } from '#shared/errors.ts';
+import { Clauses, conditionalWrite, putIfAbsent } from '#shared/storage/conditional-write.ts';
 import type { BreakerStore } from './steps/breaker.ts';
 import type { DeliveryRecords, SagaDeps } from './steps/deps.ts';
 import { FaultSchema, type Fault, type FaultSource } from './steps/faults.ts';
@@ -21,19 +21,9 @@ export const recordKeyOf = (productId: string): string => `PRODUCT#${productId}`
 /** Key of a subscriber's circuit breaker. */
 export const breakerKeyOf = (subscriber: string): string => `BREAKER#${subscriber}`;
 
-const isConditionFailure = (error: unknown): boolean =>
-  error instanceof ConditionalCheckFailedException || (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
-
-/** Answers `false` when the write's condition failed. */
-async function conditional(what: string, call: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await translateThrottling(what, call);
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
-}
+/** Answers `false` when the write's condition failed; throttling becomes `DownstreamThrottledError`. */
+const conditional = (what: string, call: () => Promise<unknown>): Promise<boolean> =>
+  conditionalWrite(() => translateThrottling(what, call));
 
 function deliveryRecords(table: string): DeliveryRecords {
   const db = documentClient();
@@ -43,7 +33,7 @@ function deliveryRecords(table: string): DeliveryRecords {
       Item: { pk: recordKeyOf(record.productId), status: 'registered', ...record, registeredAt: at.toISOString() },
       // Only this execution may overwrite its record (a retried register), or a new one a
       // withdrawn record (a redelivery after compensation).
-      ConditionExpression: 'attribute_not_exists(pk) OR #execution = :execution OR #status = :withdrawn',
+      ConditionExpression: Clauses.any(Clauses.absent(), '#execution = :execution', '#status = :withdrawn'),
       ExpressionAttributeNames: { '#execution': 'execution', '#status': 'status' },
       ExpressionAttributeValues: { ':execution': record.execution, ':withdrawn': 'withdrawn' },
     })))) ? 'registered' : 'conflict',
@@ -60,7 +50,7 @@ function deliveryRecords(table: string): DeliveryRecords {
     withdraw: (productId, execution, reason, at) => conditional(`Withdrawing product ${productId}`, () => db.send(new UpdateCommand({
       TableName: table, Key: { pk: recordKeyOf(productId) },
       UpdateExpression: 'SET #status = :withdrawn, withdrawnAt = :at, withdrawnReason = :reason',
-      ConditionExpression: 'attribute_exists(pk) AND #execution = :execution',
+      ConditionExpression: Clauses.all(Clauses.present(), '#execution = :execution'),
       ExpressionAttributeNames: { '#status': 'status', '#execution': 'execution' },
       ExpressionAttributeValues: { ':withdrawn': 'withdrawn', ':at': at.toISOString(), ':reason': reason, ':execution': execution },
     }))),
@@ -82,9 +72,8 @@ function faultSource(table: string, logger: Logger): FaultSource {
         return [];
       });
     },
-    claimOnce: (key) => conditional(`Recording fault ${key}`, () => db.send(new PutCommand({
-      TableName: table, Item: { pk: key, firedAt: new Date().toISOString() }, ConditionExpression: 'attribute_not_exists(pk)',
-    }))),
+    claimOnce: async (key) => await translateThrottling(`Recording fault ${key}`, () =>
+      putIfAbsent(db, { table, item: { pk: key, firedAt: new Date().toISOString() } })) === 'created',
   };
 }
 

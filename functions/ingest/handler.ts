@@ -18,7 +18,7 @@ const containerQueueUrl = readEnv(Env.ingestContainerQueueUrl);
 const wakeSettings = readWakeSettings();
 
 /**
- * Time kept after the last byte for CompleteMultipartUpload, the catalog update and the publish,
+ * Time kept after the last byte for CompleteMultipartUpload and the publish,
  * and for the hand-over itself (a SendMessage, ListTasks and RunTask).
  */
 const ReserveMs = 15_000;

@@ -38,7 +38,6 @@ function fakeIngest(inbox: Record<string, Buffer>, options: { chunkSize?: number
   const archive = new Map<string, { body: Buffer; metadata: Record<string, string> }>();
   const aborted: string[] = [];
   const quarantined: { bucket: string; key: string; code: RejectionCode; message: string }[] = [];
-  const marked: unknown[][] = [];
   const published: CometEvent[] = [];
   const deps: IngestDeps = {
     archiveBucket: ARCHIVE,
@@ -68,10 +67,14 @@ function fakeIngest(inbox: Record<string, Buffer>, options: { chunkSize?: number
       return { bucket: QUARANTINE, key };
     },
     discard: async (_bucket, key) => { objects.delete(key); },
-    markIngested: async (...args) => { marked.push(args); },
     publish: async (event) => { published.push(event); },
   };
-  return { deps, objects, archive, aborted, quarantined, marked, published };
+  // What a reader of the events learns of each ingested file (ingest writes no catalog: the
+  // record of an ingest is its file.ingested event).
+  const learned = (): unknown[][] => published
+    .filter((event): event is CometEvent<typeof EventTypes.fileIngested> => event.type === EventTypes.fileIngested)
+    .map(({ data }) => [data.source.key, data.source.etag, data.ingested.sha256, { bucket: data.ingested.bucket, key: data.ingested.key }]);
+  return { deps, objects, archive, aborted, quarantined, get marked() { return learned(); }, published };
 }
 
 describe('ingestFile', () => {

@@ -47,7 +47,6 @@ export interface IngestDeps {
   readonly quarantine: (bucket: string, key: string, rejection: FileRejectedError) => Promise<{ bucket: string; key: string }>;
   /** Removes the file from the inbox, once its quarantined copy is announced. */
   readonly discard: (bucket: string, key: string) => Promise<void>;
-  readonly markIngested: (sourceKey: string, etag: string, sha256: string, archived: { bucket: string; key: string }) => Promise<void>;
   readonly publish: (event: CometEvent) => Promise<void>;
 }
 
@@ -62,7 +61,7 @@ export type IngestCommand = CometEvent<typeof EventTypes.ingestRequested>;
 export interface IngestBudget {
   /** Milliseconds left before the runtime is stopped (`context.getRemainingTimeInMillis`). */
   readonly remainingMs: () => number;
-  /** Milliseconds kept for what follows the last byte: completing the upload, the catalog, the publish. */
+  /** Milliseconds kept for what follows the last byte: completing the upload and the publish. */
   readonly reserveMs: number;
   /**
    * Throughput of earlier files in this runtime, in bytes per second, to decide before reading
@@ -258,7 +257,6 @@ export async function ingestFile(command: IngestCommand, deps: IngestDeps, optio
   }
   const { sha256, size } = inspector.inspection;
   const bytesPerSecond = (size / Math.max(1, now() - started)) * 1000;
-  await deps.markIngested(file.key, file.etag, sha256, archived);
   const event = wrap({
     type: EventTypes.fileIngested, source, cause: command, subject: file.key,
     id: createHash('sha256').update(`ingested\n${file.key}\n${file.etag}`).digest('hex').slice(0, 32),

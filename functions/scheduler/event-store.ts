@@ -4,9 +4,9 @@
  * kept 400 days (TTL). A guard item keyed by the event id (`pk = ID#<id>`) is written in the same
  * transaction, so an event is stored once whatever the number of deliveries or re-emissions.
  */
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CometEvent } from '#events/registry.ts';
+import { Clauses, isTransactionConditionFailure } from '#shared/storage/conditional-write.ts';
 
 /** Events are kept 400 days: a year of replay plus a margin. */
 export const RETENTION_SECONDS = 400 * 24 * 3600;
@@ -25,7 +25,7 @@ export function eventStoreAppender(db: DynamoDBDocumentClient, table: string): A
             Put: {
               TableName: table,
               Item: { pk: `ID#${event.id}`, sk: 'ID', at: `${event.time}#${event.id}`, correlationid: event.correlationid, expiresAt },
-              ConditionExpression: 'attribute_not_exists(pk)',
+              ConditionExpression: Clauses.absent(),
             },
           },
           {
@@ -41,7 +41,7 @@ export function eventStoreAppender(db: DynamoDBDocumentClient, table: string): A
       }));
       return true;
     } catch (error) {
-      if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
+      if (isTransactionConditionFailure(error, 0)) return false;
       throw error;
     }
   };

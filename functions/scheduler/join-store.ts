@@ -12,11 +12,11 @@
  * - `REF#<rule>#<requirement>` / `<time>#<key>`: a reference that joins may use
  * - `WAIT#<rule>#<requirement>` / `<windowStart>#<joinKey>`: a complete join waiting for it
  */
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import { Clauses, conditionalWrite, isTransactionConditionFailure, putIfAbsent } from '#shared/storage/conditional-write.ts';
 import type { CollectedInput, CollectEffect, JoinInput, ReferenceCandidate, ReferenceEffect } from '#shared/rules/engine.ts';
 
 /** The join's counter item, as read after an input. */
@@ -81,18 +81,10 @@ export class DynamoDbSchedulerStore implements SchedulerStore {
 
   public async claim(rule: string, key: string, commandId: string, target: string): Promise<Claim> {
     const Key = { pk: `TRIGGER#${rule}#${key}`, sk: 'TRIGGER' };
-    try {
-      await this.db.send(new PutCommand({
-        TableName: this.table,
-        Item: { ...Key, rule, commandId, target, claimedAt: new Date().toISOString(), expiresAt: expiresAt() },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }));
-      return 'claimed';
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const existing = await this.db.send(new GetCommand({ TableName: this.table, Key, ConsistentRead: true }));
-      return existing.Item?.sentAt === undefined ? 'claimed-earlier-unsent' : 'already-sent';
-    }
+    const item = { ...Key, rule, commandId, target, claimedAt: new Date().toISOString(), expiresAt: expiresAt() };
+    if (await putIfAbsent(this.db, { table: this.table, item }) === 'created') return 'claimed';
+    const existing = await this.db.send(new GetCommand({ TableName: this.table, Key, ConsistentRead: true }));
+    return existing.Item?.sentAt === undefined ? 'claimed-earlier-unsent' : 'already-sent';
   }
 
   public async markSent(rule: string, key: string): Promise<void> {
@@ -112,7 +104,7 @@ export class DynamoDbSchedulerStore implements SchedulerStore {
             Put: {
               TableName: this.table,
               Item: { pk, sk: `SLOT#${effect.slot}`, slot: effect.slot, ...effect.input, at: new Date().toISOString(), expiresAt: expiresAt() },
-              ConditionExpression: 'attribute_not_exists(pk)',
+              ConditionExpression: Clauses.absent(),
             },
           },
           {
@@ -130,7 +122,8 @@ export class DynamoDbSchedulerStore implements SchedulerStore {
         ],
       }));
     } catch (error) {
-      if (!(error instanceof TransactionCanceledException) || error.CancellationReasons?.[0]?.Code !== 'ConditionalCheckFailed') throw error;
+      // Only the slot's put is conditional: a cancellation by it means the input came before.
+      if (!isTransactionConditionFailure(error, 0)) throw error;
       duplicate = true;
     }
     const join = await this.readJoin(effect.rule, effect.joinKey);
@@ -150,17 +143,11 @@ export class DynamoDbSchedulerStore implements SchedulerStore {
   }
 
   public async markTimer(rule: string, joinKey: string, timerAt: string): Promise<boolean> {
-    try {
-      await this.db.send(new UpdateCommand({
-        TableName: this.table, Key: { pk: joinPk(rule, joinKey), sk: STATE },
-        UpdateExpression: 'SET timerAt = :at', ConditionExpression: 'attribute_not_exists(timerAt)',
-        ExpressionAttributeValues: { ':at': timerAt },
-      }));
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return conditionalWrite(() => this.db.send(new UpdateCommand({
+      TableName: this.table, Key: { pk: joinPk(rule, joinKey), sk: STATE },
+      UpdateExpression: 'SET timerAt = :at', ConditionExpression: Clauses.unset('timerAt'),
+      ExpressionAttributeValues: { ':at': timerAt },
+    })));
   }
 
   public async slotWrittenAt(rule: string, joinKey: string, slot: string): Promise<string | undefined> {

@@ -167,18 +167,17 @@ export class PipelineStack extends Stack {
       .addEnvironment(Env.eventStoreTable, tables.eventStore.tableName);
 
     // ingest (the Lambda and the container worker): archives accepted files, moves corrupt ones
-    // to quarantine, once per command id, and publishes what it did.
+    // to quarantine, once per command id, and publishes what it did. It writes no catalog: the
+    // catalog is intake's, and what ingest did is in its file.ingested event.
     for (const runtime of [ingest.fn, ingestContainer]) {
       inbox.grantReadObjects(runtime);
       inbox.grantDeleteObjects(runtime);
       archive.grantPutObjects(runtime);
       quarantine.grantPutObjects(runtime);
-      tables.grantReadWriteData('Catalog', runtime);
       runtime
         .addEnvironment(Env.inboxBucket, inbox.bucketName)
         .addEnvironment(Env.archiveBucket, archive.bucketName)
-        .addEnvironment(Env.quarantineBucket, quarantine.bucketName)
-        .addEnvironment(Env.catalogTable, tables.catalog.tableName);
+        .addEnvironment(Env.quarantineBucket, quarantine.bucketName);
     }
     // What the stage functions got above: idempotency records and the event bus.
     tables.grantReadWriteData('Idempotency', ingestContainer);

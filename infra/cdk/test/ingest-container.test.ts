@@ -91,7 +91,7 @@ describe('IngestContainer', () => {
     // Assess
     expect(Object.keys(environment).sort()).toEqual([
       Env.ingestContainerQueueUrl, Env.workerIdleSeconds, Env.workerGraceSeconds, Env.workerLeaseSeconds,
-      Env.inboxBucket, Env.archiveBucket, Env.quarantineBucket, Env.catalogTable, Env.idempotencyTable, Env.eventBusQueueUrl,
+      Env.inboxBucket, Env.archiveBucket, Env.quarantineBucket, Env.idempotencyTable, Env.eventBusQueueUrl,
       'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME',
     ].sort());
     expect(referencedId(environment[Env.ingestContainerQueueUrl])).toBe(referencedId(json.Outputs?.[`${OutputPrefix.queue}IngestContainer`]?.Value));
@@ -195,7 +195,7 @@ describe('IngestContainer', () => {
       { actions: ['s3:GetBucket*', 's3:GetObject*', 's3:List*'], on: ['Inbox/Resource/Resource'] },
       { actions: ['s3:DeleteObject*'], on: ['Inbox/Resource/Resource'] },
       { actions: expect.arrayContaining(['s3:Abort*', 's3:PutObject']), on: ['Archive/Resource/Resource', 'Quarantine/Resource/Resource'] },
-      { actions: expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']), on: ['Tables/Catalog/Resource', 'Tables/Idempotency/Resource'] },
+      { actions: expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']), on: ['Tables/Idempotency/Resource'] },
       { actions: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'], on: ['Scheduler/EventBus/Resource/Resource'] },
     ]);
   });

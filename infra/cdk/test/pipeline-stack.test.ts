@@ -343,7 +343,7 @@ describe('PipelineStack', () => {
         ...wakeVariables,
       ],
       ingest: [
-        Env.eventBusQueueUrl, Env.inboxBucket, Env.archiveBucket, Env.quarantineBucket, Env.catalogTable, Env.idempotencyTable,
+        Env.eventBusQueueUrl, Env.inboxBucket, Env.archiveBucket, Env.quarantineBucket, Env.idempotencyTable,
         Env.ingestContainerQueueUrl, ...wakeVariables,
       ],
       process: [Env.eventBusQueueUrl, Env.archiveBucket, Env.productsBucket, Env.idempotencyTable],
