@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import { ContainerImage } from 'aws-cdk-lib/aws-ecs';
 import { buildSync } from 'esbuild';
-import { RequireBanner } from './pipeline-stage.ts';
+import { RequireBanner } from './bundled-function.ts';
 
 /** The file name of the bundle in the image's working directory. */
 export const BundleFileName = 'index.mjs';

@@ -7,9 +7,7 @@
 import { join } from 'node:path';
 import { Duration, RemovalPolicy, Stack, type CfnElement } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { Role, ServicePrincipal, type Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { Grant, Role } from 'aws-cdk-lib/aws-iam';
 import { FilterPattern, LogGroup, MetricFilter, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
   DefinitionBody, Fail, JsonPath, LogLevel, Pass, Result, StateMachine, StateMachineType, Succeed, TaskInput, Timeout,
@@ -22,7 +20,7 @@ import { SagaErrorNames } from '../../../functions/deliver/errors.ts';
 import { StepNames, type CompensationName, type StepName, type TaskName } from '../../../functions/deliver/steps/saga-state.ts';
 import type { SubscriberSettings } from '../subscribers.ts';
 import { acknowledgeFindings, arnReference } from './nag.ts';
-import { MetricsNamespace, StageBundling } from './pipeline-stage.ts';
+import { BundledFunction, MetricsNamespace, type ConfigurableGrantee } from './bundled-function.ts';
 import type { PipelineTables } from './pipeline-tables.ts';
 import type { SecureBucket } from './secure-bucket.ts';
 import { StageQueue } from './stage-queue.ts';
@@ -129,7 +127,7 @@ export const SagaStates = {
  */
 export class DeliverySaga extends Construct {
   /** The function running every task (dispatching on the task input's `step`). */
-  public readonly fn: NodejsFunction;
+  public readonly fn: BundledFunction;
   /** The function's execution role. */
   public readonly role: Role;
   /** The state machine. */
@@ -157,48 +155,32 @@ export class DeliverySaga extends Construct {
       maxReceiveCount: subscriber.maxReceiveCount ?? 5,
     })]));
 
-    const functionLogs = new LogGroup(this, 'FunctionLogGroup', { retention, removalPolicy: RemovalPolicy.RETAIN });
-    this.role = new Role(this, 'FunctionRole', {
-      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Execution role of the cometflow delivery saga function',
-    });
-    functionLogs.grantWrite(this.role);
-    this.fn = new NodejsFunction(this, 'Function', {
+    this.fn = new BundledFunction(this, 'Function', {
       entry: join(props.projectRoot, 'functions', 'deliver', 'saga.ts'),
-      handler: 'handler',
-      description: 'cometflow delivery saga: publish, register, notify, confirm and their compensations',
-      runtime: Runtime.NODEJS_22_X,
-      architecture: Architecture.ARM_64,
-      memorySize: props.memoryMiB ?? 256,
-      timeout: Duration.seconds(timeoutSeconds),
-      role: this.role,
-      logGroup: functionLogs,
-      tracing: Tracing.ACTIVE,
       projectRoot: props.projectRoot,
-      depsLockFilePath: join(props.projectRoot, 'package-lock.json'),
+      description: 'cometflow delivery saga: publish, register, notify, confirm and their compensations',
+      serviceName: 'deliver-saga',
+      memoryMiB: props.memoryMiB ?? 256,
+      timeoutSeconds,
+      logRetention: retention,
       environment: {
-        POWERTOOLS_SERVICE_NAME: 'deliver-saga',
-        POWERTOOLS_METRICS_NAMESPACE: MetricsNamespace,
-        POWERTOOLS_LOG_LEVEL: 'INFO',
-        [Env.distributionBucket]: props.distribution.bucketName,
-        [Env.deliveriesTable]: props.tables.deliveries.tableName,
-        [Env.eventBusQueueUrl]: props.eventBus.queueUrl,
         [Env.subscribers]: Stack.of(this).toJsonString(props.subscribers.map((subscriber) => ({
           name: subscriber.name, queueUrl: this.subscriberQueues[subscriber.name]!.queueUrl, productTypes: subscriber.productTypes,
         }))),
         [Env.breakerFailureThreshold]: String(breaker.failureThreshold),
         [Env.breakerCoolDownSeconds]: String(breaker.coolDownSeconds),
       },
-      bundling: StageBundling,
     });
+    this.role = this.fn.executionRole;
 
     // Least privilege: read products, put and delete distributed copies, the deliveries table,
-    // and sending to the event bus and the subscribers' queues. Nothing else.
+    // and sending to the event bus and the subscribers' queues. Nothing else. The grants that
+    // name a resource also tell the function its name.
     props.products.grantReadObjects(this.fn);
     props.distribution.grantPutObjects(this.fn);
     props.distribution.grantDeleteObjects(this.fn);
     props.tables.grantReadWriteData('Deliveries', this.fn);
-    props.eventBus.grantSendMessages(this.fn);
+    props.eventBus.grantSend(this.fn);
     for (const queue of Object.values(this.subscriberQueues)) queue.grantSendMessages(this.fn);
 
     const taskTimeout = Timeout.duration(Duration.seconds(timeoutSeconds + 10));
@@ -318,14 +300,6 @@ export class DeliverySaga extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
 
-    acknowledgeFindings(this.role, [{
-      rule: 'IAM5[Resource::*]',
-      reason: 'Tracing.ACTIVE grants xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions.',
-    }]);
-    acknowledgeFindings(this.fn, [{
-      rule: 'L1',
-      reason: 'The project pins Node.js 22 (nodejs22.x) for Lambda, local runs and CI alike; moving to a newer runtime is a deliberate, separate upgrade.',
-    }]);
     acknowledgeFindings(this.stateMachine.role, [
       {
         rule: 'IAM5[Resource::*]',
@@ -338,9 +312,13 @@ export class DeliverySaga extends Construct {
     ]);
   }
 
-  /** Lets `grantee` start executions of the state machine (and nothing else on it). */
-  public grantStartExecution(grantee: IGrantable): Grant {
-    return this.stateMachine.grantStartExecution(grantee);
+  /**
+   * Lets `starter` start executions of the state machine (and nothing else on it), and tells it
+   * the state machine's ARN.
+   */
+  public grantStartExecution(starter: ConfigurableGrantee): Grant {
+    starter.addEnvironment(Env.deliveryStateMachineArn, this.stateMachineArn);
+    return this.stateMachine.grantStartExecution(starter);
   }
 
   /** The state machine's ARN. */

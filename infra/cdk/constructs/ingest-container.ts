@@ -28,7 +28,7 @@ import { Env } from '#shared/config.ts';
 import type { ContainerSettings } from '../config.ts';
 import { bundledImage, BundleFileName } from './bundled-image.ts';
 import { acknowledgeFindings, acknowledgeOnGrantee } from './nag.ts';
-import { MetricsNamespace } from './pipeline-stage.ts';
+import { MetricsNamespace, type ConfigurableGrantee } from './bundled-function.ts';
 import { StageQueue } from './stage-queue.ts';
 
 /** Properties of an `IngestContainer`. */
@@ -66,8 +66,7 @@ export const WorkerContainerName = 'worker';
  * @example
  * const worker = new IngestContainer(this, 'IngestContainer', { settings, projectRoot });
  * archive.grantPutObjects(worker);
- * worker.grantWake(scheduler.fn);
- * scheduler.fn.addEnvironment(...Object.entries(worker.wakeEnvironment()));
+ * worker.grantWake(scheduler.fn); // also sets the variables wakeWorker reads
  */
 export class IngestContainer extends Construct implements IGrantable {
   /** The queue the worker consumes, with its dead-letter queue. */
@@ -92,6 +91,7 @@ export class IngestContainer extends Construct implements IGrantable {
     this.queue = new StageQueue(this, 'Queue', {
       visibilityTimeout: Duration.seconds(settings.leaseSeconds),
       maxReceiveCount: settings.maxReceiveCount,
+      urlVariable: Env.ingestContainerQueueUrl,
     });
 
     const flowLogs = new LogGroup(this, 'FlowLogs', { retention, removalPolicy: RemovalPolicy.RETAIN });
@@ -226,9 +226,10 @@ export class IngestContainer extends Construct implements IGrantable {
    * Lets `grantee` start the worker and keep to the cap: ecs:RunTask on this task definition,
    * iam:PassRole on its task and execution roles (to ECS only), ecs:ListTasks in this cluster,
    * and ecs:DescribeTasks and ecs:StopTask on this cluster's tasks (to stop a task that a race
-   * started over the cap).
+   * started over the cap). Also tells `grantee` what a waker reads (`wakeEnvironment`).
    */
-  public grantWake(grantee: IGrantable): void {
+  public grantWake(grantee: ConfigurableGrantee): void {
+    for (const [name, value] of Object.entries(this.wakeEnvironment())) grantee.addEnvironment(name, value);
     this.taskDefinition.grantRun(grantee);
     const inCluster = { ArnEquals: { 'ecs:cluster': this.cluster.clusterArn } };
     grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({

@@ -1,13 +1,24 @@
 /** The DynamoDB tables of the pipeline. */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, CfnTable, Table, TableEncryption, type TableProps } from 'aws-cdk-lib/aws-dynamodb';
-import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
+import type { Grant } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { Env, type EnvName } from '#shared/config.ts';
+import type { ConfigurableGrantee } from './bundled-function.ts';
 import { acknowledgeOnGrantee, arnReference } from './nag.ts';
 
 /** The role each table plays; also the suffix of its `Table<Role>` stack output. */
 export const TableRoles = ['Catalog', 'Scheduler', 'EventStore', 'Deliveries', 'Idempotency'] as const;
 export type TableRole = (typeof TableRoles)[number];
+
+/** The variable through which a function granted a table finds its name. */
+export const TableVariables: Readonly<Record<TableRole, EnvName>> = {
+  Catalog: Env.catalogTable,
+  Scheduler: Env.schedulerTable,
+  EventStore: Env.eventStoreTable,
+  Deliveries: Env.deliveriesTable,
+  Idempotency: Env.idempotencyTable,
+};
 
 /** Properties of `PipelineTables`. */
 export interface PipelineTablesProps {
@@ -91,9 +102,13 @@ export class PipelineTables extends Construct {
     return byRole[role];
   }
 
-  /** Lets `grantee` read and write items of the table playing `role` (and query its indexes). */
-  public grantReadWriteData(role: TableRole, grantee: IGrantable): Grant {
+  /**
+   * Lets `grantee` read and write items of the table playing `role` (and query its indexes),
+   * and tells it the table's name (`TableVariables[role]`).
+   */
+  public grantReadWriteData(role: TableRole, grantee: ConfigurableGrantee): Grant {
     const table = this.table(role);
+    grantee.addEnvironment(TableVariables[role], table.tableName);
     const grant = table.grantReadWriteData(grantee);
     if (this.indexedTables.has(table)) {
       const cfnTable = table.node.defaultChild as CfnTable;

@@ -17,6 +17,8 @@ import {
 import { SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { EnvName } from '#shared/config.ts';
+import type { ConfigurableGrantee } from './bundled-function.ts';
 import { acknowledgeFindings, acknowledgeOnGrantee, arnReference, type NagFinding } from './nag.ts';
 
 /** Settings every bucket of the pipeline shares. */
@@ -44,6 +46,13 @@ export interface SecureBucketProps {
    * @default 7
    */
   readonly abortIncompleteUploadsAfterDays?: number;
+  /**
+   * The environment variable through which a writer finds the bucket: `grantPutObjects` sets it
+   * on a configurable grantee. Readers and deleters are not told: the objects they touch are
+   * named by the events they receive.
+   * @default - none
+   */
+  readonly nameVariable?: EnvName;
 }
 
 /**
@@ -57,9 +66,12 @@ export interface SecureBucketProps {
 export class SecureBucket extends Construct {
   /** The bucket. */
   public readonly bucket: Bucket;
+  /** The variable naming the bucket on its writers, when it has one. */
+  public readonly nameVariable?: EnvName;
 
   public constructor(scope: Construct, id: string, props: SecureBucketProps) {
     super(scope, id);
+    if (props.nameVariable !== undefined) this.nameVariable = props.nameVariable;
     this.bucket = new Bucket(this, 'Resource', {
       ...privateBucketDefaults,
       serverAccessLogsBucket: props.accessLogsBucket,
@@ -96,8 +108,12 @@ export class SecureBucket extends Construct {
     return grant;
   }
 
-  /** Lets `grantee` put objects, including multipart uploads (but not delete them). */
-  public grantPutObjects(grantee: IGrantable): Grant {
+  /**
+   * Lets `grantee` put objects, including multipart uploads (but not delete them), and tells a
+   * function or container the bucket's name (`nameVariable`).
+   */
+  public grantPutObjects(grantee: IGrantable | ConfigurableGrantee): Grant {
+    if (this.nameVariable !== undefined && 'addEnvironment' in grantee) grantee.addEnvironment(this.nameVariable, this.bucketName);
     const grant = this.bucket.grantPut(grantee);
     acknowledgeOnGrantee(grantee, [
       this.objectKeysFinding('write'),

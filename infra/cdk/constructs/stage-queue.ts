@@ -10,6 +10,8 @@ import {
 import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { EnvName } from '#shared/config.ts';
+import type { ConfigurableGrantee } from './bundled-function.ts';
 
 /** Properties of a `StageQueue`. */
 export interface StageQueueProps {
@@ -33,6 +35,11 @@ export interface StageQueueProps {
    * @default true
    */
   readonly deadLetterAlarm?: boolean;
+  /**
+   * The environment variable through which a sender finds the queue: `grantSend` sets it.
+   * @default - none: `grantSend` refuses, `grantSendMessages` only grants
+   */
+  readonly urlVariable?: EnvName;
 }
 
 /**
@@ -42,6 +49,7 @@ export interface StageQueueProps {
  * @example
  * const queue = new StageQueue(this, 'Queue', { visibilityTimeout: Duration.minutes(3) });
  * queue.grantSendMessages(producer);
+ * eventBus.grantSend(stage.fn); // grants and sets COMETFLOW_EVENT_BUS_QUEUE_URL
  */
 export class StageQueue extends Construct {
   /** The queue consumers read. */
@@ -52,10 +60,13 @@ export class StageQueue extends Construct {
   public readonly maxReceiveCount: number;
   /** The alarm on the dead-letter queue's depth, when created. */
   public readonly deadLetterAlarm?: Alarm;
+  /** The variable naming the queue's URL on its senders, when it has one. */
+  public readonly urlVariable?: EnvName;
 
   public constructor(scope: Construct, id: string, props: StageQueueProps) {
     super(scope, id);
     this.maxReceiveCount = props.maxReceiveCount ?? 3;
+    if (props.urlVariable !== undefined) this.urlVariable = props.urlVariable;
     this.deadLetterQueue = new Queue(this, 'Dlq', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -92,6 +103,15 @@ export class StageQueue extends Construct {
   /** Lets `grantee` send messages to the queue. */
   public grantSendMessages(grantee: IGrantable): Grant {
     return this.queue.grantSendMessages(grantee);
+  }
+
+  /** Lets `sender` send messages to the queue and tells it the queue's URL (`urlVariable`). */
+  public grantSend(sender: ConfigurableGrantee): Grant {
+    if (this.urlVariable === undefined) {
+      throw new Error(`Queue ${this.node.path} has no urlVariable; expected one to tell its senders its URL (or use grantSendMessages)`);
+    }
+    sender.addEnvironment(this.urlVariable, this.queueUrl);
+    return this.grantSendMessages(sender);
   }
 
   /** Number of messages waiting in the dead-letter queue (maximum over one minute). */

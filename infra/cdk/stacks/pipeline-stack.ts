@@ -1,10 +1,11 @@
 /**
  * The pipeline: buckets, stage queues, tables and the five stage functions, wired with
- * least-privilege grants. This file only composes constructs.
+ * least-privilege grants through intent methods that also set the variable naming what they
+ * grant. This file only composes constructs.
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { Env, OutputPrefix, TargetNames, Targets, type Target } from '#shared/config.ts';
+import { Env, OutputPrefix, TargetNames, Targets, type EnvName, type Stage, type Target } from '#shared/config.ts';
 import { Lanes, projectRoot as defaultProjectRoot, topology as defaultTopology, validateTopology, type Topology } from '../config.ts';
 import { PipelineStage } from '../constructs/pipeline-stage.ts';
 import { IngestContainer } from '../constructs/ingest-container.ts';
@@ -88,30 +89,33 @@ export class PipelineStack extends Stack {
     this.accessLogs = new AccessLogsBucket(this, 'AccessLogs');
     const accessLogsBucket = this.accessLogs.bucket;
     const inbox = new SecureBucket(this, 'Inbox', { accessLogsBucket });
-    const quarantine = new SecureBucket(this, 'Quarantine', { accessLogsBucket });
-    const archive = new SecureBucket(this, 'Archive', { accessLogsBucket });
-    const products = new SecureBucket(this, 'Products', { accessLogsBucket });
-    const distribution = new SecureBucket(this, 'Distribution', { accessLogsBucket });
+    const quarantine = new SecureBucket(this, 'Quarantine', { accessLogsBucket, nameVariable: Env.quarantineBucket });
+    const archive = new SecureBucket(this, 'Archive', { accessLogsBucket, nameVariable: Env.archiveBucket });
+    const products = new SecureBucket(this, 'Products', { accessLogsBucket, nameVariable: Env.productsBucket });
+    const distribution = new SecureBucket(this, 'Distribution', { accessLogsBucket, nameVariable: Env.distributionBucket });
     this.buckets = { Inbox: inbox, Quarantine: quarantine, Archive: archive, Products: products, Distribution: distribution };
 
     const tables = new PipelineTables(this, 'Tables');
     this.tables = tables;
 
-    // Queues are created by the stages that consume them; their URLs are known before the
-    // functions that send to them exist, so environments can be filled in afterwards.
-    const intake = new PipelineStage(this, 'Intake', { stage: 'intake', settings: settings.intake, projectRoot });
+    // Each stage creates the queue it consumes; a grant to send there tells the sender its URL.
+    const stage = (id: string, name: Stage, queueUrlVariable?: EnvName, environment?: Record<string, string>): PipelineStage =>
+      new PipelineStage(this, id, {
+        stage: name, settings: settings[name], projectRoot,
+        ...(queueUrlVariable === undefined ? {} : { queueUrlVariable }),
+        ...(environment === undefined ? {} : { environment }),
+      });
+    const intake = stage('Intake', 'intake', undefined, { [Env.maxFileBytes]: String(topology.maxFileBytes) });
     const scheduler = new PipelineStage(this, 'Scheduler', {
-      stage: 'scheduler',
-      settings: settings.scheduler,
-      projectRoot,
-      queueId: 'EventBus',
+      stage: 'scheduler', settings: settings.scheduler, projectRoot, queueId: 'EventBus', queueUrlVariable: Env.eventBusQueueUrl,
+      environment: { [Env.deadlineMinimumWaitSeconds]: String(topology.deadlineMinimumWaitSeconds) },
     });
-    const ingest = new PipelineStage(this, 'Ingest', { stage: 'ingest', settings: settings.ingest, projectRoot });
-    const processStage = new PipelineStage(this, 'Process', { stage: 'process', settings: settings.process, projectRoot });
-    const deliver = new PipelineStage(this, 'Deliver', { stage: 'deliver', settings: settings.deliver, projectRoot });
-    const lane = (name: keyof typeof Lanes): PipelineStage =>
-      new PipelineStage(this, Lanes[name].id, { stage: Lanes[name].stage, settings: topology.lanes[name], projectRoot });
-    const processBulk = lane('process-bulk');
+    const ingest = stage('Ingest', 'ingest', Targets.ingest);
+    const processStage = stage('Process', 'process', Targets['process-realtime']);
+    const deliver = stage('Deliver', 'deliver', Targets.deliver);
+    const processBulk = new PipelineStage(this, Lanes['process-bulk'].id, {
+      stage: Lanes['process-bulk'].stage, settings: topology.lanes['process-bulk'], projectRoot, queueUrlVariable: Targets['process-bulk'],
+    });
     const ingestContainer = new IngestContainer(this, 'IngestContainer', { settings: topology.containers['ingest-container'], projectRoot });
     this.stages = { intake, scheduler, ingest, process: processStage, deliver };
     this.lanes = { processBulk };
@@ -125,46 +129,29 @@ export class PipelineStack extends Stack {
     // Intake rejects unknown provider prefixes itself, so every created object is announced.
     inbox.notifyOnObjectCreated(intake.queue.queue);
 
-    const idempotencyTable = tables.idempotency.tableName;
-    for (const stage of [intake, scheduler, ingest, processStage, processBulk, deliver]) {
-      tables.grantReadWriteData('Idempotency', stage.fn);
-      stage.fn.addEnvironment(Env.idempotencyTable, idempotencyTable);
-    }
-    // The scheduler sends to its own queue too: deadline timers are delayed messages on it.
-    for (const stage of [intake, scheduler, ingest, processStage, processBulk, deliver]) {
-      eventBus.grantSendMessages(stage.fn);
-      stage.fn.addEnvironment(Env.eventBusQueueUrl, eventBus.queueUrl);
+    // Every stage runs each message once (idempotency records) and publishes its state on the
+    // event bus; the scheduler sends to it too: deadline timers are delayed messages on it.
+    for (const { fn } of [intake, scheduler, ingest, processStage, processBulk, deliver]) {
+      tables.grantReadWriteData('Idempotency', fn);
+      eventBus.grantSend(fn);
     }
 
-    // intake: registers uploads, moves rejected files to quarantine.
+    // intake: owns the catalog, registers uploads, moves rejected files to quarantine.
     inbox.grantReadObjects(intake.fn);
     inbox.grantDeleteObjects(intake.fn);
     quarantine.grantPutObjects(intake.fn);
     tables.grantReadWriteData('Catalog', intake.fn);
-    intake.fn
-      .addEnvironment(Env.inboxBucket, inbox.bucketName)
-      .addEnvironment(Env.quarantineBucket, quarantine.bucketName)
-      .addEnvironment(Env.catalogTable, tables.catalog.tableName)
-      .addEnvironment(Env.maxFileBytes, String(topology.maxFileBytes));
 
-    // scheduler: records events, sends work to the next stages.
+    // scheduler: records events, sends work to the next stages; a command to ingest-container
+    // also wakes a worker (ECS RunTask under the cap).
     tables.grantReadWriteData('Scheduler', scheduler.fn);
     tables.grantReadWriteData('EventStore', scheduler.fn);
     const targets: Record<Target, StageQueue> = {
       ingest: ingest.queue, 'ingest-container': ingestContainer.queue,
       'process-realtime': processStage.queue, 'process-bulk': processBulk.queue, deliver: deliver.queue,
     };
-    for (const target of TargetNames) {
-      targets[target].grantSendMessages(scheduler.fn);
-      scheduler.fn.addEnvironment(Targets[target], targets[target].queueUrl);
-    }
-    // A command to ingest-container also wakes a worker (ECS RunTask under the cap).
+    for (const target of TargetNames) targets[target].grantSend(scheduler.fn);
     ingestContainer.grantWake(scheduler.fn);
-    for (const [name, value] of Object.entries(ingestContainer.wakeEnvironment())) scheduler.fn.addEnvironment(name, value);
-    scheduler.fn
-      .addEnvironment(Env.deadlineMinimumWaitSeconds, String(topology.deadlineMinimumWaitSeconds))
-      .addEnvironment(Env.schedulerTable, tables.scheduler.tableName)
-      .addEnvironment(Env.eventStoreTable, tables.eventStore.tableName);
 
     // ingest (the Lambda and the container worker): archives accepted files, moves corrupt ones
     // to quarantine, once per command id, and publishes what it did. It writes no catalog: the
@@ -174,31 +161,19 @@ export class PipelineStack extends Stack {
       inbox.grantDeleteObjects(runtime);
       archive.grantPutObjects(runtime);
       quarantine.grantPutObjects(runtime);
-      runtime
-        .addEnvironment(Env.inboxBucket, inbox.bucketName)
-        .addEnvironment(Env.archiveBucket, archive.bucketName)
-        .addEnvironment(Env.quarantineBucket, quarantine.bucketName);
     }
-    // What the stage functions got above: idempotency records and the event bus.
+    // The worker is no stage function: it gets the idempotency records and the event bus here.
     tables.grantReadWriteData('Idempotency', ingestContainer);
-    eventBus.grantSendMessages(ingestContainer);
-    ingestContainer
-      .addEnvironment(Env.idempotencyTable, idempotencyTable)
-      .addEnvironment(Env.eventBusQueueUrl, eventBus.queueUrl);
+    eventBus.grantSend(ingestContainer);
     // The ingest Lambda hands a file its time would not cover over to the worker.
-    ingestContainer.queue.grantSendMessages(ingest.fn);
+    ingestContainer.queue.grantSend(ingest.fn);
     ingestContainer.grantWake(ingest.fn);
-    ingest.fn.addEnvironment(Env.ingestContainerQueueUrl, ingestContainer.queue.queueUrl);
-    for (const [name, value] of Object.entries(ingestContainer.wakeEnvironment())) ingest.fn.addEnvironment(name, value);
 
     // process (both lanes): turns archived files into products.
-    for (const fn of [processStage.fn, processBulk.fn]) {
+    for (const { fn } of [processStage, processBulk]) {
       archive.grantReadObjects(fn);
       products.grantReadObjects(fn);
       products.grantPutObjects(fn);
-      fn
-        .addEnvironment(Env.archiveBucket, archive.bucketName)
-        .addEnvironment(Env.productsBucket, products.bucketName);
     }
 
     // deliver: starts one delivery saga per product; the saga publishes, registers, notifies
@@ -207,7 +182,6 @@ export class PipelineStack extends Stack {
       projectRoot, products, distribution, tables, eventBus, subscribers: props.subscribers ?? defaultSubscribers,
     });
     this.deliverySaga.grantStartExecution(deliver.fn);
-    deliver.fn.addEnvironment(Env.deliveryStateMachineArn, this.deliverySaga.stateMachineArn);
 
     this.addOutputs();
   }

@@ -91,7 +91,7 @@ describe('IngestContainer', () => {
     // Assess
     expect(Object.keys(environment).sort()).toEqual([
       Env.ingestContainerQueueUrl, Env.workerIdleSeconds, Env.workerGraceSeconds, Env.workerLeaseSeconds,
-      Env.inboxBucket, Env.archiveBucket, Env.quarantineBucket, Env.idempotencyTable, Env.eventBusQueueUrl,
+      Env.archiveBucket, Env.quarantineBucket, Env.idempotencyTable, Env.eventBusQueueUrl,
       'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME',
     ].sort());
     expect(referencedId(environment[Env.ingestContainerQueueUrl])).toBe(referencedId(json.Outputs?.[`${OutputPrefix.queue}IngestContainer`]?.Value));
@@ -202,7 +202,7 @@ describe('IngestContainer', () => {
 
   it.each(['Scheduler', 'Ingest'])('lets the %s role run the task definition, pass only its two roles to ECS and list and stop only the cluster\'s tasks', (stage) => {
     // Prepare
-    const roleId = logicalIdAt(json, `${StackId}/${stage}/Role/Resource`);
+    const roleId = logicalIdAt(json, `${StackId}/${stage}/FunctionRole/Resource`);
     const statements = statementsOf(json, roleId);
     const withAction = (action: string): Statement[] => statements.filter((s) => actionsOf(s).includes(action));
     const clusterId = logicalIdAt(json, `${StackId}/IngestContainer/Cluster/Resource`);

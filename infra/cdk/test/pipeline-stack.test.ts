@@ -328,7 +328,7 @@ describe('PipelineStack', () => {
       Env.workerSubnets, Env.workerSecurityGroups, Env.workerAssignPublicIp, Env.workerMaxTasks,
     ];
     const expected: Record<Stage, string[]> = {
-      intake: [Env.eventBusQueueUrl, Env.inboxBucket, Env.quarantineBucket, Env.catalogTable, Env.idempotencyTable, Env.maxFileBytes],
+      intake: [Env.eventBusQueueUrl, Env.quarantineBucket, Env.catalogTable, Env.idempotencyTable, Env.maxFileBytes],
       scheduler: [
         Env.eventBusQueueUrl,
         Env.deadlineMinimumWaitSeconds,
@@ -343,10 +343,10 @@ describe('PipelineStack', () => {
         ...wakeVariables,
       ],
       ingest: [
-        Env.eventBusQueueUrl, Env.inboxBucket, Env.archiveBucket, Env.quarantineBucket, Env.idempotencyTable,
+        Env.eventBusQueueUrl, Env.archiveBucket, Env.quarantineBucket, Env.idempotencyTable,
         Env.ingestContainerQueueUrl, ...wakeVariables,
       ],
-      process: [Env.eventBusQueueUrl, Env.archiveBucket, Env.productsBucket, Env.idempotencyTable],
+      process: [Env.eventBusQueueUrl, Env.productsBucket, Env.idempotencyTable],
       deliver: [Env.eventBusQueueUrl, Env.deliveryStateMachineArn, Env.idempotencyTable],
     };
     const powertools = ['POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME'];
