@@ -217,7 +217,10 @@ export const EnvelopeSchema = z.object({
   datacontenttype: z.literal('application/json'),
   correlationid: z.string().min(1),
   causationid: z.string().min(1),
-  data: z.unknown(),
+  /** CloudEvents Dataref extension: where `data` was moved to (claim check), `s3://<bucket>/<key>`. */
+  dataref: z.string().regex(/^s3:\/\/[^/]+\/.+/).optional(),
+  // Absent only beside `dataref`; `unwrap` and `readEvent` say so when it is missing.
+  data: z.unknown().optional(),
 });
 
 /** A CloudEvent whose `data` matches its type. */

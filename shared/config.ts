@@ -16,6 +16,8 @@ export const Env = {
   archiveBucket: 'COMETFLOW_ARCHIVE_BUCKET',
   productsBucket: 'COMETFLOW_PRODUCTS_BUCKET',
   distributionBucket: 'COMETFLOW_DISTRIBUTION_BUCKET',
+  /** Claim check: where event data too large for a message waits (set on every function). */
+  claimsBucket: 'COMETFLOW_CLAIMS_BUCKET',
   catalogTable: 'COMETFLOW_CATALOG_TABLE',
   schedulerTable: 'COMETFLOW_SCHEDULER_TABLE',
   eventStoreTable: 'COMETFLOW_EVENT_STORE_TABLE',

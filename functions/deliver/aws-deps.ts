@@ -8,6 +8,7 @@ import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { documentClient, s3Client, sqsClient } from '#shared/clients/aws.ts';
 import { sqsSender } from '#shared/clients/bus.ts';
+import { claimStore } from '#shared/clients/claims.ts';
 import { Env, readEnv } from '#shared/config.ts';
 import { translateThrottling } from '#shared/errors.ts';
 import { Clauses, conditionalWrite, putIfAbsent } from '#shared/storage/conditional-write.ts';
@@ -130,7 +131,7 @@ function breakerStore(table: string): BreakerStore {
 /** The saga's dependencies, from the function's environment. */
 export function sagaDeps(logger: Logger): SagaDeps {
   const s3 = s3Client();
-  const send = sqsSender(sqsClient());
+  const send = sqsSender(sqsClient(), { claims: claimStore() });
   const table = readEnv(Env.deliveriesTable);
   const busUrl = readEnv(Env.eventBusQueueUrl);
   const positive = (name: typeof Env.breakerFailureThreshold | typeof Env.breakerCoolDownSeconds): number => {

@@ -13,7 +13,8 @@ import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCom
 import { EventTypes } from '#events/registry.ts';
 import { sqsClient } from '#shared/clients/aws.ts';
 import { Env, readEnv, type EnvName } from '#shared/config.ts';
-import { unwrap } from '#shared/envelope/envelope.ts';
+import { readEvent } from '#shared/envelope/envelope.ts';
+import { claimStore } from '#shared/clients/claims.ts';
 import { onceByEventId } from '#shared/stage/once.ts';
 import { backoffSeconds } from '#shared/stage/retry.ts';
 import { awsIngestDeps } from './deps.ts';
@@ -86,7 +87,7 @@ logger.info('worker started', {
   idleSeconds, graceSeconds, leaseSeconds,
 });
 const summary = await runWorker(queue, async (message, signal, progress) => {
-  const command = unwrap(message.body, [EventTypes.ingestRequested]);
+  const command = await readEvent(message.body, [EventTypes.ingestRequested], claimStore());
   logger.appendKeys({ correlationId: command.correlationid, eventId: command.id });
   try {
     const result = await once.handle(command, signal, progress);

@@ -5,6 +5,7 @@
  */
 import { s3Client, sqsClient } from '#shared/clients/aws.ts';
 import { sqsSender } from '#shared/clients/bus.ts';
+import { claimStore } from '#shared/clients/claims.ts';
 import { Env, readEnv } from '#shared/config.ts';
 import { deleteObject, headObject, openObject, quarantineObject, streamedWrite } from '#shared/storage/s3.ts';
 import type { IngestDeps } from './logic.ts';
@@ -17,7 +18,7 @@ import type { IngestDeps } from './logic.ts';
  */
 export function awsIngestDeps(): IngestDeps {
   const s3 = s3Client();
-  const send = sqsSender(sqsClient());
+  const send = sqsSender(sqsClient(), { claims: claimStore() });
   const busUrl = readEnv(Env.eventBusQueueUrl);
   const quarantineBucket = readEnv(Env.quarantineBucket);
   return {

@@ -6,6 +6,7 @@
 import { EventTypes } from '#events/registry.ts';
 import { ecsClient, sqsClient } from '#shared/clients/aws.ts';
 import { sqsSender } from '#shared/clients/bus.ts';
+import { claimStore } from '#shared/clients/claims.ts';
 import { Env, readEnv } from '#shared/config.ts';
 import { readWakeSettings, wakeWorker } from '#shared/containers/wake.ts';
 import { eventStage } from '#shared/stage/stage-handler.ts';
@@ -13,7 +14,7 @@ import { awsIngestDeps } from './deps.ts';
 import { ingestFile, type IngestCommand } from './logic.ts';
 
 const deps = awsIngestDeps();
-const send = sqsSender(sqsClient());
+const send = sqsSender(sqsClient(), { claims: claimStore() });
 const containerQueueUrl = readEnv(Env.ingestContainerQueueUrl);
 const wakeSettings = readWakeSettings();
 

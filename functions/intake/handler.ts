@@ -1,6 +1,7 @@
 /** Intake's Lambda adapter: S3 notifications from the intake queue in, `logic.ts` does the rest. */
 import { documentClient, s3Client, sqsClient } from '#shared/clients/aws.ts';
 import { sqsSender } from '#shared/clients/bus.ts';
+import { claimStore } from '#shared/clients/claims.ts';
 import { Env, readEnv } from '#shared/config.ts';
 import { recordStage } from '#shared/stage/stage-handler.ts';
 import { deleteObject, headObject, quarantineObject, readRange } from '#shared/storage/s3.ts';
@@ -8,7 +9,7 @@ import { DynamoDbCatalogStore } from './catalog-store.ts';
 import { intakeUpload, parseNotification, type IntakeDeps } from './logic.ts';
 
 const s3 = s3Client();
-const send = sqsSender(sqsClient());
+const send = sqsSender(sqsClient(), { claims: claimStore() });
 const busUrl = readEnv(Env.eventBusQueueUrl);
 const quarantineBucket = readEnv(Env.quarantineBucket);
 const catalog = new DynamoDbCatalogStore(documentClient(), readEnv(Env.catalogTable));

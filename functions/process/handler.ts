@@ -3,13 +3,14 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { EventTypes } from '#events/registry.ts';
 import { s3Client, sqsClient } from '#shared/clients/aws.ts';
 import { sqsSender } from '#shared/clients/bus.ts';
+import { claimStore } from '#shared/clients/claims.ts';
 import { Env, readEnv } from '#shared/config.ts';
 import { eventStage } from '#shared/stage/stage-handler.ts';
 import { headObject, openObject } from '#shared/storage/s3.ts';
 import { generateProduct, type ProcessDeps } from './logic.ts';
 
 const s3 = s3Client();
-const send = sqsSender(sqsClient());
+const send = sqsSender(sqsClient(), { claims: claimStore() });
 const busUrl = readEnv(Env.eventBusQueueUrl);
 
 const deps: ProcessDeps = {

@@ -7,6 +7,7 @@
 import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CometEvent } from '#events/registry.ts';
 import { Clauses, isTransactionConditionFailure } from '#shared/storage/conditional-write.ts';
+import { checkIn, MessageTooLargeError, type ClaimStore } from '#shared/envelope/claim-check.ts';
 
 /** Events are kept 400 days: a year of replay plus a margin. */
 export const RETENTION_SECONDS = 400 * 24 * 3600;
@@ -14,10 +15,14 @@ export const RETENTION_SECONDS = 400 * 24 * 3600;
 /** Appends an event; resolves false when an event with its id was stored before. */
 export type Append = (event: CometEvent) => Promise<boolean>;
 
-/** An `Append` over the event store table. */
-export function eventStoreAppender(db: DynamoDBDocumentClient, table: string): Append {
-  return async (event) => {
+/**
+ * An `Append` over the event store table. An event whose data is in the claim store is stored
+ * with its reference, never with its data: the item stays under DynamoDB's 400 KB.
+ */
+export function eventStoreAppender(db: DynamoDBDocumentClient, table: string, claims?: ClaimStore): Append {
+  return async (received) => {
     const expiresAt = Math.floor(Date.now() / 1000) + RETENTION_SECONDS;
+    const event = await checkIn(received, claims);
     try {
       await db.send(new TransactWriteCommand({
         TransactItems: [
@@ -42,6 +47,10 @@ export function eventStoreAppender(db: DynamoDBDocumentClient, table: string): A
       return true;
     } catch (error) {
       if (isTransactionConditionFailure(error, 0)) return false;
+      // An item over 400 KB is refused the same way on every attempt: terminal, with the reason.
+      if (error instanceof Error && /item size|maximum allowed size/i.test(error.message)) {
+        throw new MessageTooLargeError(`Storing event ${received.type} ${received.id} in the event store: ${error.message}`, { cause: error });
+      }
       throw error;
     }
   };

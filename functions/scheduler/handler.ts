@@ -6,6 +6,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { EventTypes, type EventType } from '#events/registry.ts';
 import { documentClient, ecsClient, sqsClient } from '#shared/clients/aws.ts';
 import { sqsSender } from '#shared/clients/bus.ts';
+import { claimStore } from '#shared/clients/claims.ts';
 import { Env, isContainerTarget, readEnv, TargetNames, Targets, type Target } from '#shared/config.ts';
 import { readWakeSettings, wakeWorker } from '#shared/containers/wake.ts';
 import { eventStage } from '#shared/stage/stage-handler.ts';
@@ -15,7 +16,7 @@ import { schedule, type SchedulerDeps, type SchedulerEvent } from './logic.ts';
 import { loadPipelineRules } from './rule-set.ts';
 
 const db = documentClient();
-const send = sqsSender(sqsClient());
+const send = sqsSender(sqsClient(), { claims: claimStore() });
 const eventStoreTable = readEnv(Env.eventStoreTable);
 const busUrl = readEnv(Env.eventBusQueueUrl);
 const queues = Object.fromEntries(TargetNames.map((target) => [target, readEnv(Targets[target])])) as Record<Target, string>;
@@ -35,7 +36,7 @@ const wakeLogger = new Logger({ serviceName: 'scheduler' });
 const deps: SchedulerDeps = {
   ruleSet: loadPipelineRules(),
   store: new DynamoDbSchedulerStore(db, readEnv(Env.schedulerTable)),
-  append: eventStoreAppender(db, eventStoreTable),
+  append: eventStoreAppender(db, eventStoreTable, claimStore()),
   send: (target, command, delaySeconds) => send(queues[target], command, { delaySeconds }),
   sendTimer: (timer, delaySeconds) => send(busUrl, timer, { delaySeconds }),
   // Semantic elasticity: the worker is started when its command is sent, decided from the

@@ -10,6 +10,7 @@ import {
   type CometEvent, type EventData, type EventType,
 } from '#events/registry.ts';
 import { InvalidInputError } from '../errors.ts';
+import { checkOut, type ClaimStore } from './claim-check.ts';
 
 /** What the producer of an event chooses; the rest of the envelope is filled in. */
 export interface WrapOptions<T extends EventType> {
@@ -62,12 +63,35 @@ export function wrap<T extends EventType>(options: WrapOptions<T>): CometEvent<T
  * Throws `InvalidInputError` naming what was wrong and what was expected.
  */
 export function unwrap<T extends EventType>(body: string, expected: readonly T[]): CometEvent<T> {
-  let json: unknown;
+  return validate(parseBody(body), expected);
+}
+
+/**
+ * `unwrap` for every reader of a queue: an event whose data was checked in (`dataref`) has it
+ * loaded from `claims` first, so the handler sees the whole event; the reference stays on it.
+ *
+ * @example
+ * const event = await readEvent(record.body, [EventTypes.processingRequested], claims);
+ */
+export async function readEvent<T extends EventType>(body: string, expected: readonly T[], claims: ClaimStore | undefined): Promise<CometEvent<T>> {
+  const json = parseBody(body);
+  // The type is checked before any S3 read: an unexpected event costs no request.
+  const type = (json as { type?: unknown } | null)?.type;
+  if (typeof type === 'string' && (Object.keys(EventDataSchemas) as string[]).includes(type) && !expected.includes(type as T)) {
+    throw new InvalidInputError(`Event type ${type} is not handled here; expected one of ${expected.join(', ')}`);
+  }
+  return validate(await checkOut(json, claims), expected);
+}
+
+function parseBody(body: string): unknown {
   try {
-    json = JSON.parse(body);
+    return JSON.parse(body);
   } catch (error) {
     throw new InvalidInputError(`Message body is not JSON (first 80 characters: ${JSON.stringify(body.slice(0, 80))}); expected a CloudEvents 1.0 JSON event`, { cause: error });
   }
+}
+
+function validate<T extends EventType>(json: unknown, expected: readonly T[]): CometEvent<T> {
   const envelope = EnvelopeSchema.safeParse(json);
   if (!envelope.success) {
     throw new InvalidInputError(`Message is not a CloudEvents 1.0 event of this catalog: ${z.prettifyError(envelope.error)}`);
@@ -75,6 +99,9 @@ export function unwrap<T extends EventType>(body: string, expected: readonly T[]
   const type = envelope.data.type as T;
   if (!expected.includes(type)) {
     throw new InvalidInputError(`Event type ${type} is not handled here; expected one of ${expected.join(', ')}`);
+  }
+  if (envelope.data.data === undefined && envelope.data.dataref !== undefined) {
+    throw new InvalidInputError(`Event ${type} ${envelope.data.id} keeps its data at ${envelope.data.dataref}; read it with readEvent and a claim store`);
   }
   const data = EventDataSchemas[type].safeParse(envelope.data.data);
   if (!data.success) {

@@ -15,7 +15,8 @@ import { ChangeMessageVisibilityCommand, GetQueueUrlCommand } from '@aws-sdk/cli
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { CometEvent, EventType } from '#events/registry.ts';
 import type { Stage } from '../config.ts';
-import { unwrap } from '../envelope/envelope.ts';
+import { readEvent } from '../envelope/envelope.ts';
+import { claimStore } from '../clients/claims.ts';
 import { PipelineError } from '../errors.ts';
 import { sqsClient } from '../clients/aws.ts';
 import { onceByEventId } from './once.ts';
@@ -154,7 +155,7 @@ export function eventStage<T extends EventType>(options: EventStageOptions<T>): 
     registerDeadline = once.registerDeadline;
   }
   return wrapBatch(options.stage, async (record, tools) => {
-    const event = unwrap(record.body, options.accepts);
+    const event = await readEvent(record.body, options.accepts, claimStore());
     logger.appendKeys({ correlationId: event.correlationid, eventId: event.id, eventType: event.type });
     try {
       await handleOnce(event, tools);

@@ -1,0 +1,53 @@
+/**
+ * The claim store on S3: checked-in event data as JSON objects in the claims bucket, whose
+ * lifecycle expires them when the event store's TTL expires the events that refer to them.
+ */
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Env } from '../config.ts';
+import type { ClaimStore } from '../envelope/claim-check.ts';
+import { parseDataRef } from '../envelope/claim-check.ts';
+import { InvalidInputError, translateThrottling } from '../errors.ts';
+import { s3Client } from './aws.ts';
+
+/**
+ * A `ClaimStore` over one bucket.
+ *
+ * @example
+ * const claims = s3ClaimStore(s3Client(), readEnv(Env.claimsBucket));
+ */
+export function s3ClaimStore(s3: S3Client, bucket: string): ClaimStore {
+  return {
+    put: async (key, body) => {
+      await translateThrottling(`Storing the data of an event at s3://${bucket}/${key}`, () => s3.send(new PutObjectCommand({
+        Bucket: bucket, Key: key, Body: body, ContentType: 'application/json', ChecksumAlgorithm: 'SHA256',
+      })));
+      return `s3://${bucket}/${key}`;
+    },
+    get: async (reference) => {
+      const { bucket: from, key } = parseDataRef(reference);
+      try {
+        const object = await translateThrottling(`Reading the data of an event at ${reference}`,
+          () => s3.send(new GetObjectCommand({ Bucket: from, Key: key })));
+        return await object.Body!.transformToString('utf8');
+      } catch (error) {
+        // Gone for good: expired with its event, or never written. Retrying cannot bring it back.
+        if (error instanceof NoSuchKey || (error instanceof Error && error.name === 'NoSuchKey')) {
+          throw new InvalidInputError(`The data of this event at ${reference} does not exist (expired with the event, or never stored)`, { cause: error });
+        }
+        throw error;
+      }
+    },
+  };
+}
+
+let fromEnv: ClaimStore | undefined;
+
+/**
+ * The claim store of this process, over the bucket the stack names in `COMETFLOW_CLAIMS_BUCKET`;
+ * undefined where none is configured (then large events are refused with that reason).
+ */
+export function claimStore(): ClaimStore | undefined {
+  const bucket = process.env[Env.claimsBucket];
+  if (bucket === undefined || bucket === '') return undefined;
+  return (fromEnv ??= s3ClaimStore(s3Client(), bucket));
+}
