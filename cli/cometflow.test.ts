@@ -17,7 +17,7 @@ describe('main', () => {
   it('exits 2 naming an unknown command and listing the valid ones', async () => {
     const { code, err } = await run(['replya']);
     expect(code).toBe(2);
-    expect(err[0]).toBe('error: Unknown command "replya"; valid commands: events, replay, cycle, dlq');
+    expect(err[0]).toBe('error: Unknown command "replya"; valid commands: status, trace, events, replay, cycle, dlq, rebuild-status');
   });
 
   it('exits 2 naming an unknown flag and listing the command\'s flags', async () => {
@@ -33,9 +33,9 @@ describe('main', () => {
     expect((await run(['events', '--stack', 'a', '--outputs', 'b', '--correlation', 'c'])).err[0]).toBe('error: Give either --stack or --outputs, not both');
   });
 
-  it('exits 1 saying how to start a stack when none is described', async () => {
+  it('exits 2 saying how to start a stack when none is described', async () => {
     const { code, err } = await run(['cycle', '20261122-061']);
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(err[0]).toMatch(/No stack is described at .*\. Start a local stack with `npm start -- --serve`/);
   });
 

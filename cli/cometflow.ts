@@ -2,14 +2,15 @@
  * `npm run cometflow -- <command>`: the operator's CLI over a running stack (event store, replay,
  * cycle read model, dead-letter queues). See `cli/README.md`.
  *
- * Exit codes: 0 done; 1 failed while running (no stack, an AWS error); 2 the command line is
- * wrong (unknown command or flag, a bad value).
+ * Exit codes: 0 done; 1 failed while running (an AWS error, nothing known by that name); 2 the
+ * command cannot run as given (unknown command or flag, a bad value, no running stack, a wrong
+ * outputs file, missing credentials), with how to fix it.
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCommandLine, usage } from './args.ts';
 import { Commands } from './commands.ts';
-import { CliError, UsageError } from './errors.ts';
+import { CliError, stackProblemOf, UsageError } from './errors.ts';
 import type { CliContext } from './replay.ts';
 import { clientsFor, destroyClients, selectStack, type SdkEnvironment } from './stack.ts';
 
@@ -49,11 +50,13 @@ export async function main(argv: readonly string[], output: Output, env: SdkEnvi
     output.error('run `npm run cometflow -- help` for every command and flag');
     return error.exitCode;
   }
+  let from = 'the stack description';
   try {
     const stack = selectStack({
       ...(typeof flags.stack === 'string' ? { stack: flags.stack } : {}),
       ...(typeof flags.outputs === 'string' ? { outputs: flags.outputs } : {}),
     }, root, env);
+    from = stack.from;
     const clients = clientsFor(stack);
     try {
       await run({ description: stack.description, clients, print: output.print });
@@ -62,9 +65,10 @@ export async function main(argv: readonly string[], output: Output, env: SdkEnvi
     }
     return 0;
   } catch (error) {
-    if (error instanceof CliError) {
-      output.error(`error: ${error.message}`);
-      return error.exitCode;
+    const known = error instanceof CliError ? error : stackProblemOf(error, from);
+    if (known !== undefined) {
+      output.error(`error: ${known.message}`);
+      return known.exitCode;
     }
     const name = error instanceof Error ? error.name : 'Error';
     output.error(`error: ${name}: ${error instanceof Error ? error.message : String(error)}`);

@@ -12,6 +12,10 @@ import { DEFAULT_RATE, parseRate } from './pacer.ts';
 import { DEFAULT_CONTEXT_HOURS, describeSelection, runReplay, type CliContext, type ReplayOptions } from './replay.ts';
 import { parseTypes, ReplayableTypes } from './replay-policy.ts';
 import { resourceOf } from './stack.ts';
+import { formatStatus, readStatus } from './status.ts';
+import { formatTrace, traceOf } from './trace.ts';
+import { formatRebuild, rebuildStatus } from './rebuild-status.ts';
+import { CliError } from './errors.ts';
 
 /** A command: its spec, its option parsing, and what it does. */
 export interface Command<O> extends CommandSpec {
@@ -139,5 +143,66 @@ const dlqCommand: Command<{ readonly queue?: string; readonly redrive: boolean }
   },
 };
 
+const jsonFlag = { json: { kind: 'switch', description: 'print the result as JSON' } } as const;
+
+const dayPattern = /^\d{4}-\d{2}-\d{2}$/;
+
+const statusCommand: Command<{ readonly json: boolean; readonly day?: string }> = {
+  name: 'status',
+  summary: 'what is in flight now: per stage and lane the queue depth, in flight, delayed and dead letters; the read model\'s '
+    + 'files, cycles and products of the day per stage with the oldest waiting; running sagas and container tasks',
+  positionals: [],
+  flags: { ...jsonFlag, day: { kind: 'value', value: '<YYYY-MM-DD>', description: 'the day the read model counts (default today, UTC)' } },
+  example: 'npm run cometflow -- status',
+  prepare: (parsed) => {
+    const day = text(parsed, 'day');
+    if (day !== undefined && !dayPattern.test(day)) throw new UsageError(`--day "${day}" is not a day; expected YYYY-MM-DD, for example 2026-11-22`);
+    return { json: parsed.flags.json === true, ...(day === undefined ? {} : { day }) };
+  },
+  run: async ({ json, day }, { description, clients, print }) => {
+    const report = await readStatus({ description, ...clients }, day);
+    if (json) print(JSON.stringify(report, null, 2));
+    else for (const line of formatStatus(report)) print(line);
+  },
+};
+
+const traceCommand: Command<{ readonly argument: string; readonly json: boolean }> = {
+  name: 'trace',
+  summary: 'where a file, cycle or product is: every stage it reached with times, its state, and why it is stuck (from the status read model)',
+  positionals: [{ name: 'what', description: 'an inbox key (eumetsat/W_XX-...nc), a cycle id (20261122-061 or cycle-20261122-061) or a product id' }],
+  flags: jsonFlag,
+  example: 'npm run cometflow -- trace 20261122-061',
+  prepare: (parsed) => {
+    const [argument] = parsed.positionals;
+    if (argument === undefined) throw new UsageError('trace needs what to trace: an inbox key, a cycle id (20261122-061) or a product id');
+    return { argument, json: parsed.flags.json === true };
+  },
+  run: async ({ argument, json }, { description, clients, print }) => {
+    const trace = await traceOf(clients.documents, resourceOf('tables', description, 'status'), argument);
+    if (json) print(JSON.stringify(trace, null, 2));
+    else for (const line of formatTrace(trace)) print(line);
+    // Not knowing it is an answer, but not a success: scripts can tell.
+    if (!trace.found) throw new CliError(`nothing known as "${argument}" (see the suggestions above)`, { exitCode: 1 });
+  },
+};
+
+const rebuildStatusCommand: Command<{ readonly json: boolean }> = {
+  name: 'rebuild-status',
+  summary: 'rebuild the status read model from the event store: delete every status item, fold every stored event again',
+  positionals: [],
+  flags: jsonFlag,
+  example: 'npm run cometflow -- rebuild-status',
+  prepare: (parsed) => ({ json: parsed.flags.json === true }),
+  run: async ({ json }, { description, clients, print }) => {
+    const result = await rebuildStatus(clients.documents, resourceOf('tables', description, 'eventStore'),
+      resourceOf('tables', description, 'status'), json ? undefined : print);
+    if (json) print(JSON.stringify(result, null, 2));
+    else for (const line of formatRebuild(result)) print(line);
+  },
+};
+
 /** Every command, in the order the usage lists them. */
-export const Commands: readonly PreparedCommand[] = [define(eventsCommand), define(replayCommand), define(cycleCommand), define(dlqCommand)];
+export const Commands: readonly PreparedCommand[] = [
+  define(statusCommand), define(traceCommand), define(eventsCommand), define(replayCommand), define(cycleCommand),
+  define(dlqCommand), define(rebuildStatusCommand),
+];

@@ -10,6 +10,8 @@ import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { ECSClient } from '@aws-sdk/client-ecs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   descriptionFromOutputs as describeOutputs, descriptionPath, isServing, readDescription, type SdkEnvironment, type StackDescription,
@@ -25,6 +27,10 @@ export interface StackClients {
   readonly documents: DynamoDBDocumentClient;
   /** The client under `documents` (the document client does not close it). */
   readonly dynamodb: DynamoDBClient;
+  /** Step Functions: running delivery sagas. */
+  readonly sfn: SFNClient;
+  /** ECS: container worker tasks. */
+  readonly ecs: ECSClient;
 }
 
 /** A stack to talk to: its description, where it came from, and whether the SDK picks credentials. */
@@ -104,6 +110,8 @@ export function clientsFor(stack: Pick<SelectedStack, 'description' | 'sdkCreden
     sqs: new SQSClient({ ...common, ...(description.endpoints.sqs === undefined ? {} : { endpoint: description.endpoints.sqs }) }),
     documents: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
     dynamodb,
+    sfn: new SFNClient({ ...common, ...(description.endpoints.stepfunctions === undefined ? {} : { endpoint: description.endpoints.stepfunctions }) }),
+    ecs: new ECSClient({ ...common, ...(description.endpoints.ecs === undefined ? {} : { endpoint: description.endpoints.ecs }) }),
   };
 }
 
@@ -112,6 +120,8 @@ export function destroyClients(clients: StackClients): void {
   clients.s3.destroy();
   clients.sqs.destroy();
   clients.dynamodb.destroy();
+  clients.sfn.destroy();
+  clients.ecs.destroy();
 }
 
 /** A resource of the stack by role, or an error naming the roles it has. */

@@ -1,7 +1,7 @@
 /**
  * The local stack: AWS-API emulators started by the project, the pipeline's resources created
  * from the synthesized template, every function's bundle run with the template's environment,
- * and its event source mappings and S3 notifications emulated; ECS RunTask runs a task
+ * and its event source mappings (queues and table streams) and S3 notifications emulated; ECS RunTask runs a task
  * definition's container (its image's bundle) as a child process. `stop()` ends everything it
  * started, Java and the container processes included, by handle and PID.
  */
@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { startDynamoDb } from './emulators/dynamodb.ts';
 import { startEcs, type LaunchedContainer, type LaunchRequest } from './emulators/ecs.ts';
 import { startFauxqs, type WrittenObject } from './emulators/fauxqs.ts';
@@ -22,6 +23,7 @@ import { ExecutionEnvironment, openLog, type FunctionDefinition } from './runtim
 import { provision } from './runtime/provision.ts';
 import { queueNotificationsOf, S3Notifier } from './runtime/s3-notifications.ts';
 import { SqsEventSource } from './runtime/sqs-event-source.ts';
+import { DynamoDbStreamSource } from './runtime/dynamodb-stream-source.ts';
 import { localStateMachines } from './runtime/state-machines.ts';
 import { ACCOUNT, loadTemplate, physicalName, resourcesOfType, Resolver, type Template } from './runtime/template.ts';
 import {
@@ -201,12 +203,42 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stoppers.push(() => machines.discard());
 
     // Event source mappings: queue -> function, with the mapping's batch size and concurrency.
-    const sources: SqsEventSource[] = [];
+    const sources: (SqsEventSource | DynamoDbStreamSource)[] = [];
     const environments: ExecutionEnvironment[] = [];
+    const streams = new DynamoDBStreamsClient({ ...clientConfig, endpoint: dynamodb.endpoint });
+    stoppers.push(async () => streams.destroy());
+    let lastReadError: string | undefined;
     for (const [, resource] of resourcesOfType(template, 'AWS::Lambda::EventSourceMapping')) {
       const props = resource.Properties ?? {};
       const functionId = (props.FunctionName as { Ref?: string }).Ref;
-      const queueId = (props.EventSourceArn as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt']?.[0];
+      const [sourceId, sourceAttribute] = (props.EventSourceArn as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'] ?? [];
+      const streamFunction = functionId === undefined ? undefined : functions.get(functionId);
+      if (sourceAttribute === 'StreamArn' && streamFunction !== undefined && sourceId !== undefined) {
+        // A table's stream: one environment, as one shard is read by one invocation at a time.
+        const environment = new ExecutionEnvironment(streamFunction, baseEnv, openLog(join(logDir, `${functionId}.log`)));
+        environments.push(environment);
+        const onFailure = (props.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined)?.OnFailure?.Destination;
+        const onFailureArn = onFailure === undefined ? undefined : String(resolver.resolve(onFailure));
+        const onFailureQueue = Object.values(provisioned.queues).find((q) => q.arn === onFailureArn);
+        sources.push(new DynamoDbStreamSource({
+          functionName: streamFunction.name, streamArn: resolver.getAtt(sourceId, 'StreamArn'), region: REGION,
+          batchSize: Number(props.BatchSize ?? 100),
+          startingPosition: props.StartingPosition === 'LATEST' ? 'LATEST' : 'TRIM_HORIZON',
+          maximumRetryAttempts: Number(props.MaximumRetryAttempts ?? -1),
+          bisectOnError: props.BisectBatchOnFunctionError === true,
+          ...(onFailureQueue === undefined ? {} : { onFailureQueueUrl: onFailureQueue.url }),
+          environment, streams, sqs,
+          onReadError: (error) => {
+            // Said once per distinct error: the source retries every poll interval.
+            const message = `reading the stream of ${sourceId} failed: ${error.name}: ${error.message}`;
+            if (message !== lastReadError) process.stderr.write(`${message}\n`);
+            lastReadError = message;
+          },
+          ...(options.onInvocation === undefined ? {} : { onInvocation: options.onInvocation }),
+        }));
+        continue;
+      }
+      const queueId = sourceId;
       const definition = functionId === undefined ? undefined : functions.get(functionId);
       const queue = queueId === undefined ? undefined : provisioned.queues[queueId];
       if (definition === undefined || queue === undefined) {

@@ -21,6 +21,8 @@ export const Env = {
   catalogTable: 'COMETFLOW_CATALOG_TABLE',
   schedulerTable: 'COMETFLOW_SCHEDULER_TABLE',
   eventStoreTable: 'COMETFLOW_EVENT_STORE_TABLE',
+  /** The status read model, written by the projector only. */
+  statusTable: 'COMETFLOW_STATUS_TABLE',
   deliveriesTable: 'COMETFLOW_DELIVERIES_TABLE',
   idempotencyTable: 'COMETFLOW_IDEMPOTENCY_TABLE',
   maxFileBytes: 'COMETFLOW_MAX_FILE_BYTES',

@@ -1,12 +1,12 @@
 /**
  * Creates what the synthesized template declares, through the AWS APIs of the emulators:
- * queues (with their redrive policies), buckets and tables (keys, indexes, TTL). Every other
+ * queues (with their redrive policies), buckets and tables (keys, indexes, TTL, streams). Every other
  * resource is given a local name so that references to it resolve.
  */
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import {
-  CreateTableCommand, UpdateTimeToLiveCommand, type CreateTableCommandInput, type DynamoDBClient,
+  CreateTableCommand, DescribeTableCommand, UpdateTimeToLiveCommand, type CreateTableCommandInput, type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { ACCOUNT, physicalName, resourcesOfType, type Resolver, type Template } from './template.ts';
 
@@ -68,12 +68,17 @@ export async function provision(template: Template, resolver: Resolver, clients:
     const props = resource.Properties ?? {};
     const name = (props.TableName as string | undefined) ?? physicalName(stackName, id, { maxLength: 255 });
     const indexes = props.GlobalSecondaryIndexes as CreateTableCommandInput['GlobalSecondaryIndexes'];
-    await clients.dynamodb.send(new CreateTableCommand({
+    const stream = props.StreamSpecification as { StreamViewType?: string } | undefined;
+    const created = await clients.dynamodb.send(new CreateTableCommand({
       TableName: name,
       KeySchema: props.KeySchema as CreateTableCommandInput['KeySchema'],
       AttributeDefinitions: props.AttributeDefinitions as CreateTableCommandInput['AttributeDefinitions'],
       BillingMode: 'PAY_PER_REQUEST',
       ...(indexes === undefined ? {} : { GlobalSecondaryIndexes: indexes.map(({ ProvisionedThroughput: _, ...index }) => index) }),
+      // DynamoDB Local serves the stream on its own endpoint, as DynamoDB Streams does.
+      ...(stream?.StreamViewType === undefined ? {} : {
+        StreamSpecification: { StreamEnabled: true, StreamViewType: stream.StreamViewType as 'NEW_IMAGE' },
+      }),
     }));
     const ttl = props.TimeToLiveSpecification as { AttributeName?: string; Enabled?: boolean } | undefined;
     if (ttl?.Enabled === true && ttl.AttributeName !== undefined) {
@@ -81,7 +86,12 @@ export async function provision(template: Template, resolver: Resolver, clients:
     }
     provisioned.tables[id] = name;
     const arn = `arn:aws:dynamodb:${region}:${ACCOUNT}:table/${name}`;
-    resolver.define(id, { ref: name, attributes: { Arn: arn, StreamArn: `${arn}/stream/local` } });
+    // DynamoDB Local's CreateTable answer leaves out the stream's ARN; DescribeTable has it.
+    const streamArn = created.TableDescription?.LatestStreamArn
+      ?? (stream?.StreamViewType === undefined ? undefined
+        : (await clients.dynamodb.send(new DescribeTableCommand({ TableName: name }))).Table?.LatestStreamArn)
+      ?? `${arn}/stream/local`;
+    resolver.define(id, { ref: name, attributes: { Arn: arn, StreamArn: streamArn } });
   }
 
   // Functions and state machines: the ARNs their callers use (a state machine's Ref is its ARN).

@@ -12,8 +12,9 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { acknowledgeFindings } from './nag.ts';
 
-/** Namespace of the metrics every stage publishes through Powertools. */
-export const MetricsNamespace = 'cometflow';
+/** Namespace of the metrics every stage publishes through Powertools (named once, beside the metric names). */
+export { MetricsNamespace } from '#shared/metrics.ts';
+import { MetricsNamespace } from '#shared/metrics.ts';
 
 /**
  * Makes `require` available inside the ESM bundle: some dependencies bundled from CommonJS call

@@ -1,6 +1,8 @@
 /** The DynamoDB tables of the pipeline. */
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, CfnTable, Table, TableEncryption, type TableProps } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  AttributeType, BillingMode, CfnTable, ProjectionType, StreamViewType, Table, TableEncryption, type TableProps,
+} from 'aws-cdk-lib/aws-dynamodb';
 import type { Grant } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { Env, type EnvName } from '#shared/config.ts';
@@ -8,7 +10,7 @@ import type { ConfigurableGrantee } from './bundled-function.ts';
 import { acknowledgeOnGrantee, arnReference } from './nag.ts';
 
 /** The role each table plays; also the suffix of its `Table<Role>` stack output. */
-export const TableRoles = ['Catalog', 'Scheduler', 'EventStore', 'Deliveries', 'Idempotency'] as const;
+export const TableRoles = ['Catalog', 'Scheduler', 'EventStore', 'Deliveries', 'Idempotency', 'Status'] as const;
 export type TableRole = (typeof TableRoles)[number];
 
 /** The variable through which a function granted a table finds its name. */
@@ -18,6 +20,7 @@ export const TableVariables: Readonly<Record<TableRole, EnvName>> = {
   EventStore: Env.eventStoreTable,
   Deliveries: Env.deliveriesTable,
   Idempotency: Env.idempotencyTable,
+  Status: Env.statusTable,
 };
 
 /** Properties of `PipelineTables`. */
@@ -30,9 +33,11 @@ export interface PipelineTablesProps {
 }
 
 /**
- * The five tables, all on-demand, with point-in-time recovery and AWS-managed encryption:
- * `Catalog` (files), `Scheduler` (pending work, expiring), `EventStore` (every event, by day),
- * `Deliveries` and `Idempotency` (the Powertools idempotency layout: key `id`, TTL `expiration`).
+ * The six tables, all on-demand, with point-in-time recovery and AWS-managed encryption:
+ * `Catalog` (files), `Scheduler` (pending work, expiring), `EventStore` (every event, by day, with
+ * a stream of new images for the read side), `Deliveries`, `Idempotency` (the Powertools
+ * idempotency layout: key `id`, TTL `expiration`) and `Status` (the read model projected from the
+ * event store's stream: one item per file, cycle and product, listed by kind and day).
  *
  * @example
  * const tables = new PipelineTables(this, 'Tables');
@@ -43,8 +48,10 @@ export class PipelineTables extends Construct {
   public readonly catalog: Table;
   /** Work the scheduler waits on. Key `pk`/`sk`, TTL `expiresAt`. */
   public readonly scheduler: Table;
-  /** Every event seen. Key `pk`/`sk`, index `byDay` (`day`/`sk`), TTL `expiresAt`. */
+  /** Every event seen. Key `pk`/`sk`, index `byDay` (`day`/`sk`), TTL `expiresAt`, stream of new images. */
   public readonly eventStore: Table;
+  /** The status read model. Key `pk` (`<kind>#<id>`), index `byKindDay` (`kindDay`/`pk`, the view only), TTL `expiresAt`. */
+  public readonly status: Table;
   /** Deliveries made. Key `pk`. */
   public readonly deliveries: Table;
   /** Powertools idempotency records. Key `id`, TTL `expiration`. */
@@ -75,6 +82,8 @@ export class PipelineTables extends Construct {
       partitionKey: pk,
       sortKey: sk,
       timeToLiveAttribute: 'expiresAt',
+      // The read side (the status projector) follows the store through its stream.
+      stream: StreamViewType.NEW_IMAGE,
     });
     this.eventStore.addGlobalSecondaryIndex({
       indexName: 'byDay',
@@ -87,7 +96,16 @@ export class PipelineTables extends Construct {
       partitionKey: { name: 'id', type: AttributeType.STRING },
       timeToLiveAttribute: 'expiration',
     });
-    this.indexedTables = new Set([this.eventStore]);
+    this.status = new Table(this, 'Status', { ...common, partitionKey: pk, timeToLiveAttribute: 'expiresAt' });
+    this.status.addGlobalSecondaryIndex({
+      indexName: 'byKindDay',
+      partitionKey: { name: 'kindDay', type: AttributeType.STRING },
+      sortKey: pk,
+      // Listings read views, not the facts they were folded from.
+      projectionType: ProjectionType.INCLUDE,
+      nonKeyAttributes: ['view', 'stage'],
+    });
+    this.indexedTables = new Set([this.eventStore, this.status]);
   }
 
   /** The table playing `role`. */
@@ -98,6 +116,7 @@ export class PipelineTables extends Construct {
       EventStore: this.eventStore,
       Deliveries: this.deliveries,
       Idempotency: this.idempotency,
+      Status: this.status,
     };
     return byRole[role];
   }

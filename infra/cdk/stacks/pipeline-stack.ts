@@ -10,6 +10,7 @@ import { Lanes, projectRoot as defaultProjectRoot, topology as defaultTopology, 
 import { PipelineStage } from '../constructs/pipeline-stage.ts';
 import { IngestContainer } from '../constructs/ingest-container.ts';
 import { DeliverySaga } from '../constructs/delivery-saga.ts';
+import { StatusProjection } from '../constructs/status-projection.ts';
 import { subscribers as defaultSubscribers, type SubscriberSettings } from '../subscribers.ts';
 import { loadPipelineRules } from '../../../functions/scheduler/rule-set.ts';
 import { samplesOf } from '#events/catalog.ts';
@@ -73,6 +74,8 @@ export class PipelineStack extends Stack {
   public readonly ingestContainer: IngestContainer;
   /** The delivery saga the deliver stage starts: state machine, saga function, subscriber queues. */
   public readonly deliverySaga: DeliverySaga;
+  /** The read side: the event store's stream folded into the status table by the projector. */
+  public readonly statusProjection: StatusProjection;
 
   public constructor(scope: Construct, id: string, props: PipelineStackProps = {}) {
     super(scope, id, {
@@ -182,6 +185,8 @@ export class PipelineStack extends Stack {
       projectRoot, products, distribution, tables, eventBus, subscribers: props.subscribers ?? defaultSubscribers,
     });
     this.deliverySaga.grantStartExecution(deliver.fn);
+
+    this.statusProjection = new StatusProjection(this, 'StatusProjection', { tables, projectRoot });
 
     this.addOutputs();
   }

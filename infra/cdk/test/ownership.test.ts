@@ -19,6 +19,7 @@ const ServiceOfConstruct: Readonly<Record<string, string>> = {
   ProcessBulk: 'process',
   Deliver: 'deliver',
   DeliverySaga: 'deliver',
+  StatusProjection: 'projector',
 };
 
 /**
@@ -125,6 +126,7 @@ describe('ownership of tables and buckets', () => {
       'Tables/EventStore': ['scheduler'],
       'Tables/Deliveries': ['deliver'],
       'Tables/Idempotency': ['deliver', 'ingest', 'intake', 'process', 'scheduler'],
+      'Tables/Status': ['projector'],
     });
   });
 

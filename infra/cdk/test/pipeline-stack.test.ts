@@ -94,7 +94,7 @@ describe('PipelineStack', () => {
     );
   });
 
-  it('runs no other Node.js function than the stages, their lanes and the delivery saga', () => {
+  it('runs no other Node.js function than the stages, their lanes, the delivery saga and the status projector', () => {
     // Prepare
     const functions = Object.values(resourcesOfType(json, 'AWS::Lambda::Function'));
 
@@ -105,7 +105,10 @@ describe('PipelineStack', () => {
       .sort();
 
     // Assess
-    expect(nodeFunctionPaths).toEqual([...consumers.map((c) => `${StackId}/${c.id}/Function/Resource`), `${StackId}/DeliverySaga/Function/Resource`].sort());
+    expect(nodeFunctionPaths).toEqual([
+      ...consumers.map((c) => `${StackId}/${c.id}/Function/Resource`), `${StackId}/DeliverySaga/Function/Resource`,
+      `${StackId}/StatusProjection/Function/Resource`,
+    ].sort());
   });
 
   it('reports batch item failures with the configured batch size on every event source mapping', () => {
@@ -130,9 +133,10 @@ describe('PipelineStack', () => {
         maxConcurrency: c.settings.maxConcurrency,
       })),
     );
-    expect(resourcesOfType(json, 'AWS::Lambda::EventSourceMapping')).toSatisfy(
-      (all: object) => Object.keys(all).length === consumers.length,
-    );
+    // Besides the queue mappings, one reads a table stream (the projector's, operations.test.ts).
+    const queueMappings = Object.values(resourcesOfType(json, 'AWS::Lambda::EventSourceMapping'))
+      .filter((m) => !JSON.stringify(m.Properties?.['EventSourceArn']).includes('StreamArn'));
+    expect(queueMappings).toHaveLength(consumers.length);
   });
 
   it('sets no reserved concurrency on any function', () => {
@@ -251,7 +255,8 @@ describe('PipelineStack', () => {
     const queues = Object.entries(resourcesOfType(json, 'AWS::SQS::Queue'));
 
     // Assess
-    expect(queues).toHaveLength(2 * (QueueRoles.length + subscribers.length));
+    // Each role's queue and DLQ, each subscriber's, and the projector's on-failure queue.
+    expect(queues).toHaveLength(2 * (QueueRoles.length + subscribers.length) + 1);
     for (const [id, queue] of queues) {
       expect(queue.Properties?.['SqsManagedSseEnabled'], id).toBe(true);
     }
