@@ -92,6 +92,11 @@ describe('the status projection', () => {
     expect(view.correlationId).toBe('cycle-20261122-061');
   });
 
+  it('adds nothing for an event stored with a claim-check reference instead of its data', () => {
+    const { data: _, ...stored } = chunkIngested({ chunk: 1 });
+    expect(factsOf({ ...stored, dataref: 's3://claims/x' } as unknown as CometEvent)).toEqual([]);
+  });
+
   it('places a cycle and a forecast run at their nominal end', () => {
     expect(nominalEndOf('cycle-20261122-061')).toBe('2026-11-22T10:10:00.000Z');
     expect(nominalEndOf('forecast-2026-11-22T06:00:00.000Z')).toBe('2026-11-22T06:00:00.000Z');

@@ -51,6 +51,9 @@ export function factsOf(event: CometEvent): EntityFact[] {
   const add = (kind: EntityKind, entityId: string, fact: Omit<Fact, 't' | 'at'>): void => {
     out.push({ entity: { kind, id: entityId }, eventId: id, fact: { t: shortType(event.type), at, ...fact } as Fact });
   };
+  // An event whose data is in the claim store (`dataref`) is stored without it; the projector
+  // reads no bucket, so such an event adds nothing (no type the read model follows gets that big).
+  if ((event as { data?: unknown }).data === undefined) return out;
   const cycle = cycleOfCorrelation(event.correlationid);
   switch (event.type) {
     case EventTypes.fileAvailable:
