@@ -15,7 +15,7 @@ const all = Array.from({ length: 41 }, (_, i) => i + 1);
 /** The processing request the join rule builds for these chunks (and the forecast). */
 function processingFor(ingested: readonly CometEvent<typeof EventTypes.fileIngested>[], mode: 'complete' | 'deadline'): CometEvent {
   const collected: CollectedInput[] = ingested.map((e) => ({
-    slot: String(e.data.attributes.kind === 'forecast' ? 0 : e.data.attributes.chunk), name: e.data.name, ...e.data.ingested,
+    slot: String('chunk' in e.data.attributes ? e.data.attributes.chunk : 0), name: e.data.name, ...e.data.ingested,
   }));
   const decision = completeJoin(ruleSet, 'join-fci-cycle', {
     joinKey: '20261122-061', windowStart: '2026-11-22T10:00:00.000Z', windowEnd: '2026-11-22T10:10:00.000Z', correlationId: 'cycle-20261122-061',

@@ -67,6 +67,23 @@ export const FileAttributesSchema = z.discriminatedUnion('kind', [
     cycleEnd: z.iso.datetime(),
   }),
   z.object({
+    kind: z.literal('lightning'),
+    convention: z.literal('mtg-li-l2'),
+    satellite: z.string(),
+    /** LI Level-2 product type: `LFL` (flashes), `AF` (accumulated flashes), ... */
+    productType: z.enum(['LE', 'LEF', 'LGR', 'LFL', 'AF', 'AFA', 'AFR']),
+    /** Repeat cycle of the day, 1..144. */
+    repeatCycle: z.number().int().min(1).max(144),
+    /** The file's 30 s window within its repeat cycle, 1..20. */
+    count: z.number().int().min(1).max(20),
+    /** Start of the 30 s accumulation window. */
+    sensingStart: z.iso.datetime(),
+    /** End of the window: 30 s after its start. */
+    sensingEnd: z.iso.datetime(),
+    /** The product stream (satellite and product type, `mti1-li-lfl`): deliveries are ordered per stream. */
+    stream: z.string().regex(/^[a-z0-9]+-li-[a-z]+$/, 'satellite-li-type'),
+  }),
+  z.object({
     kind: z.literal('forecast'),
     convention: z.literal('ecmwf-dissemination'),
     stream: z.string(),
@@ -77,6 +94,17 @@ export const FileAttributesSchema = z.discriminatedUnion('kind', [
 export type FileAttributes = z.infer<typeof FileAttributesSchema>;
 
 const ProviderSchema = z.enum(['eumetsat', 'ecmwf']);
+
+/**
+ * Where a product stands in its stream (real-time products): subscribers that consume in order
+ * receive a stream's products by `sensingStart`, the stream being their FIFO message group.
+ */
+export const SequenceSchema = z.object({
+  /** The product stream, for example `mti1-li-lfl`: at most 128 characters (an SQS message group id). */
+  stream: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'at most 128 letters, digits, dots, dashes or underscores'),
+  /** Start of the sensing window the product covers: its place in the stream. */
+  sensingStart: z.iso.datetime(),
+});
 
 /** A product id: derived from the algorithm and its inputs' SHA-256s. */
 const ProductIdSchema = z.string().regex(/^[0-9a-f]{32}$/);
@@ -111,6 +139,8 @@ export const EventDataSchemas = {
     inputs: z.array(VerifiedObjectSchema.extend({ name: z.string() })).min(1),
     degraded: z.boolean().default(false),
     missing: z.array(z.string()).default([]),
+    /** Set for products of an ordered stream (real-time): carried to the product and its delivery. */
+    sequence: SequenceSchema.optional(),
   }),
   [EventTypes.productGenerated]: z.object({
     productId: z.string().regex(/^[0-9a-f]{32}$/),
@@ -119,12 +149,14 @@ export const EventDataSchemas = {
     product: VerifiedObjectSchema,
     manifest: ObjectLocationSchema,
     inputCount: z.number().int().positive(),
+    sequence: SequenceSchema.optional(),
   }),
   [EventTypes.deliveryRequested]: z.object({
     productId: z.string().regex(/^[0-9a-f]{32}$/),
     productType: z.string(),
     product: VerifiedObjectSchema,
     manifest: ObjectLocationSchema,
+    sequence: SequenceSchema.optional(),
   }),
   [EventTypes.productDelivered]: z.object({
     productId: z.string().regex(/^[0-9a-f]{32}$/),
@@ -186,6 +218,13 @@ export const EventDataSchemas = {
     /** The distributed product, with the size and SHA-256 to verify it. */
     product: VerifiedObjectSchema,
     manifest: ObjectLocationSchema,
+    /** The product's place in its stream, for a product of an ordered stream. */
+    sequence: SequenceSchema.optional(),
+    /**
+     * True when a later product of the same stream was notified before this one: it is still
+     * delivered, after the later one. Absent for products of no stream.
+     */
+    late: z.boolean().optional(),
   }),
   /** To a subscriber: forget this product; its delivery was compensated. */
   [EventTypes.deliveryWithdrawn]: z.object({

@@ -5,7 +5,7 @@ import type { FileRejectedError, RejectionCode } from '#shared/conventions/rejec
 import { InvalidInputError } from '#shared/errors.ts';
 import { buildGrib2, buildHdf5 } from '#shared/samples/format-files.ts';
 import { HDF5_SIGNATURE } from '#shared/formats/signatures.ts';
-import { fciChunkName } from '#shared/samples/provider-files.ts';
+import { fciChunkName, liFileName } from '#shared/samples/provider-files.ts';
 import { correlationOf, intakeUpload, parseNotification, type IntakeDeps, type Upload } from './logic.ts';
 import { prng } from '#shared/testing/random.ts';
 
@@ -14,6 +14,8 @@ const QUARANTINE = 'cometflow-quarantine';
 const FCI_NAME = fciChunkName('20261122', 61, 1);
 const FCI_KEY = `eumetsat/${FCI_NAME}`;
 const ECMWF_KEY = 'ecmwf/S1D11221200112218001';
+const LI_NAME = liFileName('LFL', new Date('2026-11-22T10:10:00Z'));
+const LI_KEY = `eumetsat/${LI_NAME}`;
 
 /** NetCDF-4 content: an HDF5 file of `size` bytes. */
 const hdf5Body = (size = 1024): Buffer => buildHdf5(size, 0x2a);
@@ -124,6 +126,20 @@ describe('intakeUpload', () => {
     expect(fake.published[0]!.correlationid).toBe('forecast-2026-11-22T12:00:00.000Z');
   });
 
+  it('registers an LI file in the correlation of its stream and window', async () => {
+    // Prepare
+    const fake = fakeIntake({ [LI_KEY]: hdf5Body() });
+
+    // Act
+    const result = await intakeUpload(uploadOf(LI_KEY), fake.deps);
+
+    // Assess
+    expect(result.outcome).toBe('available');
+    const event = fake.published[0] as CometEvent<typeof EventTypes.fileAvailable>;
+    expect(event.correlationid).toBe('li-mti1-li-lfl-20261122101000');
+    expect(event.data.attributes).toMatchObject({ kind: 'lightning', productType: 'LFL', stream: 'mti1-li-lfl', count: 1 });
+  });
+
   it('publishes nothing for a duplicate upload', async () => {
     // Prepare
     const fake = fakeIntake({ [FCI_KEY]: hdf5Body() });
@@ -158,6 +174,10 @@ describe('intakeUpload', () => {
     ['a file too small to hold a signature', FCI_KEY, HDF5_SIGNATURE, 'bad-size', /File is 8 bytes; expected at least 16 bytes of hdf5 content/],
     ['a file larger than allowed', FCI_KEY, hdf5Body(4097), 'bad-size', /File is 4097 bytes; expected at most 4096 bytes/],
     ['content without the HDF5 signature', FCI_KEY, Buffer.alloc(1024, 0x41), 'bad-signature', /starts with 41 41 41 41 41 41 41 41; a NetCDF-4 file starts with the HDF5 signature/],
+    ['a broken LI name', `eumetsat/${LI_NAME.replace('-CHK-BODY-', '-CHK-BOD-')}`, hdf5Body(), 'bad-name', /does not follow the MTG LI Level-2 convention/],
+    ['an LI file without the HDF5 signature', LI_KEY, Buffer.alloc(1024, 0x43), 'bad-signature', /a NetCDF-4 file starts with the HDF5 signature/],
+    ['an LI window longer than 30 s', `eumetsat/${LI_NAME.replace('_20261122101030_N_', '_20261122101100_N_')}`, hdf5Body(), 'bad-name', /covers 60 s .*exactly 30 s/],
+    ['an LI window ending before its start', `eumetsat/${LI_NAME.replace('_20261122101030_N_', '_20261122100930_N_')}`, hdf5Body(), 'bad-name', /ends sensing \(20261122100930\) at or before it starts/],
     ['GRIB2 without the end marker', ECMWF_KEY, buildGrib2(1, 200).subarray(0, 96), 'bad-signature', /a GRIB2 file ends with "7777"/],
   ] as const)('quarantines a file with %s and publishes file.rejected', async (_, key, body, code, reason) => {
     // Prepare

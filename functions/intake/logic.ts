@@ -9,6 +9,7 @@ import { EventTypes, type CometEvent, type EventData } from '#events/registry.ts
 import { sourceOf } from '#shared/config.ts';
 import { identifyInboxKey, formatOf, type ProviderFile } from '#shared/conventions/inbox.ts';
 import { FileRejectedError } from '#shared/conventions/rejection.ts';
+import { liCorrelationOf } from '#shared/conventions/mtg-li.ts';
 import { wrap } from '#shared/envelope/envelope.ts';
 import { InvalidInputError } from '#shared/errors.ts';
 import { checkSignature, HEAD_BYTES, HEAD_READ_BYTES, TAIL_BYTES } from '#shared/formats/signatures.ts';
@@ -60,9 +61,17 @@ const source = sourceOf('intake');
 const uploadEventId = (kind: string, key: string, etag: string): string =>
   createHash('sha256').update(`${kind}\n${key}\n${etag}`).digest('hex').slice(0, 32);
 
-/** The correlation of a file: its repeat cycle for imager data, its run for forecasts. */
+/**
+ * The correlation of a file: its repeat cycle for imager data, its run for forecasts, its stream
+ * and window for lightning files (each one is a product of its own).
+ */
 export function correlationOf(file: ProviderFile): string {
-  return file.attributes.kind === 'forecast' ? `forecast-${file.attributes.analysisTime}` : `cycle-${file.attributes.cycleId}`;
+  const { attributes } = file;
+  switch (attributes.kind) {
+    case 'forecast': return `forecast-${attributes.analysisTime}`;
+    case 'lightning': return liCorrelationOf(attributes);
+    default: return `cycle-${attributes.cycleId}`;
+  }
 }
 
 async function inspect(upload: Upload, head: ObjectHead, deps: IntakeDeps): Promise<ProviderFile> {

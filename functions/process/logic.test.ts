@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { EventTypes, type CometEvent, type EventData } from '#events/registry.ts';
 import { wrap } from '#shared/envelope/envelope.ts';
 import { InvalidInputError } from '#shared/errors.ts';
+import { liFile } from '#shared/samples/provider-files.ts';
 import { generateProduct, productIdOf, productKeysOf, type ProcessDeps } from './logic.ts';
 
 const ARCHIVE = 'cometflow-archive';
@@ -185,5 +186,24 @@ describe('generateProduct', () => {
     // Assess
     await expect(act).rejects.toThrow(InvalidInputError);
     await expect(act).rejects.toThrow('Unknown algorithm "cloud-mask"; known: byte-statistics');
+  });
+
+  it('makes one real-time product of an LI file and carries its place in the stream to the event and manifest', async () => {
+    // Prepare
+    const file = liFile('LFL', new Date('2026-11-22T10:10:30Z'));
+    const input = archivedInput(file.key.slice('eumetsat/'.length), file.body);
+    const sequence = { stream: 'mti1-li-lfl', sensingStart: '2026-11-22T10:10:30.000Z' };
+    const fake = fakeProcess([input]);
+    const command = processingRequested([input.listed], { algorithm: 'lightning-window-summary', productType: 'lightning-window', sequence });
+
+    // Act
+    const { event } = await generateProduct(command, fake.deps);
+
+    // Assess
+    expect(event.data).toMatchObject({ productType: 'lightning-window', algorithm: 'lightning-window-summary', inputCount: 1, sequence });
+    const manifest = JSON.parse(fake.products.get(event.data.manifest.key)!.toString('utf8')) as Record<string, unknown>;
+    expect(manifest).toMatchObject({ sequence, inputs: [{ sha256: input.listed.sha256, size: file.body.length }] });
+    const product = JSON.parse(fake.products.get(event.data.product.key)!.toString('utf8')) as { windows: unknown[] };
+    expect(product.windows).toMatchObject([{ stream: 'mti1-li-lfl', count: 2, files: 1 }]);
   });
 });

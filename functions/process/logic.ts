@@ -48,7 +48,7 @@ export function productKeysOf(productType: string, correlationId: string, produc
  */
 export async function generateProduct(command: CometEvent<typeof EventTypes.processingRequested>, deps: ProcessDeps):
   Promise<{ event: CometEvent<typeof EventTypes.productGenerated>; written: boolean }> {
-  const { algorithm: algorithmName, productType, inputs, degraded, missing } = command.data;
+  const { algorithm: algorithmName, productType, inputs, degraded, missing, sequence } = command.data;
   const algorithm = algorithmNamed(algorithmName);
   const productId = productIdOf(algorithm.name, algorithm.version, productType, command.correlationid, inputs.map((i) => i.sha256));
   const keys = productKeysOf(productType, command.correlationid, productId);
@@ -65,6 +65,7 @@ export async function generateProduct(command: CometEvent<typeof EventTypes.proc
       correlationId: command.correlationid,
       requestedBy: command.id,
       degraded, missing,
+      ...(sequence === undefined ? {} : { sequence }),
       product: { ...product, contentType: algorithm.contentType },
       inputs: inputs.map(({ bucket: b, key, name, size, sha256 }) => ({ bucket: b, key, name, size, sha256 })),
       generatedAt: deps.now().toISOString(),
@@ -74,7 +75,8 @@ export async function generateProduct(command: CometEvent<typeof EventTypes.proc
   const event = wrap({
     type: EventTypes.productGenerated, source: sourceOf('process'), cause: command, subject: productId,
     id: createHash('sha256').update(`generated\n${productId}`).digest('hex').slice(0, 32),
-    data: { productId, productType, algorithm: algorithm.name, product, manifest: { bucket, key: keys.manifest }, inputCount: inputs.length },
+    data: { productId, productType, algorithm: algorithm.name, product, manifest: { bucket, key: keys.manifest }, inputCount: inputs.length,
+      ...(sequence === undefined ? {} : { sequence }) },
   });
   await deps.publish(event);
   return { event, written };

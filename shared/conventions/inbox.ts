@@ -6,6 +6,7 @@ import type { FileAttributes } from '#events/registry.ts';
 import { Providers, type Provider } from '../config.ts';
 import { parseEcmwfName } from './ecmwf.ts';
 import { parseFciName } from './mtg-fci.ts';
+import { looksLikeLiName, parseLiName } from './mtg-li.ts';
 import { FileRejectedError } from './rejection.ts';
 
 /** A provider file identified from its inbox key. */
@@ -34,6 +35,8 @@ export function identifyInboxKey(key: string, uploadedAt: Date): ProviderFile {
     throw new FileRejectedError('bad-name', `Key ${JSON.stringify(key)} has no file name or nested folders; expected ${prefix}/<file name>`);
   }
   const provider = prefix as Provider;
-  const attributes = provider === 'eumetsat' ? parseFciName(name) : parseEcmwfName(name, uploadedAt);
+  // EUMETSAT sends two instruments' files under one prefix; the instrument field picks the convention.
+  const attributes = provider === 'ecmwf' ? parseEcmwfName(name, uploadedAt)
+    : looksLikeLiName(name) ? parseLiName(name) : parseFciName(name);
   return { provider, name, attributes };
 }

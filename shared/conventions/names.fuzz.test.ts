@@ -8,6 +8,7 @@ import { FileAttributesSchema } from '#events/registry.ts';
 import { exampleEcmwfName, parseEcmwfName } from './ecmwf.ts';
 import { identifyInboxKey } from './inbox.ts';
 import { exampleFciName, parseFciName } from './mtg-fci.ts';
+import { exampleLiName, parseLiName } from './mtg-li.ts';
 import { FileRejectedError } from './rejection.ts';
 import { prng } from '../testing/random.ts';
 
@@ -98,6 +99,20 @@ describe('name parsers under fuzzing', () => {
     expect(counts.parsed).toBeGreaterThan(0);
   });
 
+  it('parseLiName only ever throws FileRejectedError on random strings and mutations', () => {
+    // Prepare
+    const f = fuzzer(5);
+    const names = Array.from({ length: CASES }, (_, i) => (i % 3 === 0 ? f.randomString(300) : f.mutate(exampleLiName)));
+
+    // Act
+    const outcomes = names.map((name) => outcomeOf(name, () => parseLiName(name)));
+
+    // Assess
+    const counts = tally(outcomes);
+    expect(counts.rejected).toBeGreaterThan(CASES / 3);
+    expect(counts.parsed).toBeGreaterThan(0);
+  });
+
   it('parseEcmwfName only ever throws FileRejectedError on random strings and mutations', () => {
     // Prepare
     const f = fuzzer(3);
@@ -115,7 +130,7 @@ describe('name parsers under fuzzing', () => {
   it('identifyInboxKey only ever throws FileRejectedError on random and mutated keys', () => {
     // Prepare
     const f = fuzzer(4);
-    const valid = [`eumetsat/${exampleFciName}`, `ecmwf/${exampleEcmwfName}`];
+    const valid = [`eumetsat/${exampleFciName}`, `eumetsat/${exampleLiName}`, `ecmwf/${exampleEcmwfName}`];
     const keys = Array.from({ length: CASES }, (_, i) => (i % 3 === 0 ? f.randomString(200) : f.mutate(f.pick(valid))));
 
     // Act

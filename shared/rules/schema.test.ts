@@ -47,9 +47,10 @@ describe('loadRuleSet', () => {
 
     // Assess
     expect(ruleSet.rules.map((rule) => `${rule.kind}:${rule.name}`)).toEqual([
-      'forward:ingest-available-file', 'join:join-fci-cycle', 'forward:deliver-product',
+      'forward:ingest-available-file', 'join:join-fci-cycle', 'forward:deliver-product', 'forward:process-lightning-file',
+      'forward:deliver-stream-product',
     ]);
-    expect(ruleSet.byType.get(EventTypes.fileIngested)?.map((rule) => rule.name)).toEqual(['join-fci-cycle']);
+    expect(ruleSet.byType.get(EventTypes.fileIngested)?.map((rule) => rule.name)).toEqual(['join-fci-cycle', 'process-lightning-file']);
     expect(ruleSet.byType.get(EventTypes.fileRejected)).toBeUndefined();
   });
 
@@ -62,7 +63,7 @@ describe('loadRuleSet', () => {
 
     // Assess
     expect(samples.length).toBeGreaterThan(5);
-    expect(ruleSet.rules).toHaveLength(3);
+    expect(ruleSet.rules).toHaveLength(5);
   });
 
   it('is described by RuleSetSchema', () => {
@@ -128,7 +129,7 @@ describe('loadRuleSet', () => {
     const error = loadError(file);
 
     // Assess
-    expect(error.message).toBe('Rule "deliver-product": the name is used by 2 rules (rules[2], rules[3]); names must be unique, they identify triggers');
+    expect(error.message).toBe('Rule "deliver-product": the name is used by 2 rules (rules[2], rules[5]); names must be unique, they identify triggers');
   });
 
   it('refuses a bad duration, naming the field', () => {

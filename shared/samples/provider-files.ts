@@ -45,3 +45,25 @@ export function ecmwfForecast(analysis: Date, validHours: number, messages = 4, 
   const body = buildGrib2(messages, messageBytes, validHours + 7, { reference: analysis, stepHours: validHours });
   return { key: `ecmwf/${ecmwfName(analysis, validHours)}`, body };
 }
+
+/**
+ * The name of an LI Level-2 file of `productType` whose 30 s window starts at `start` (a
+ * multiple of 30 s): repeat cycle and count follow from the start, created 30 s after its end.
+ */
+export function liFileName(productType: string, start: Date, satellite = 'MTI1'): string {
+  const end = new Date(start.getTime() + 30_000);
+  const created = new Date(end.getTime() + 30_000);
+  const minuteOfDay = start.getUTCHours() * 60 + start.getUTCMinutes();
+  const repeatCycle = Math.floor(minuteOfDay / 10) + 1;
+  const count = Math.floor(((minuteOfDay % 10) * 60 + start.getUTCSeconds()) / 30) + 1;
+  return `W_XX-EUMETSAT-Darmstadt,IMG+SAT,${satellite}+LI-2-${productType}--FD--CHK-BODY---NC4E_C_EUMT_${compact(created)}_L2PF_OPE_` +
+    `${compact(start)}_${compact(end)}_N__T_${String(repeatCycle).padStart(4, '0')}_${String(count).padStart(4, '0')}.nc`;
+}
+
+/** An LI Level-2 file: HDF5 signature then deterministic bytes, seeded by its window and type. */
+export function liFile(productType: string, start: Date, size = 16 * 1024, satellite = 'MTI1'): ProviderFileSample {
+  const seed = Math.floor(start.getTime() / 30_000) * 7 + productType.length * 131 + satellite.charCodeAt(3);
+  const body = pseudoRandom(size, seed);
+  HDF5_SIGNATURE.copy(body, 0);
+  return { key: `eumetsat/${liFileName(productType, start, satellite)}`, body };
+}
