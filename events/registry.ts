@@ -104,6 +104,8 @@ export const SequenceSchema = z.object({
   stream: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'at most 128 letters, digits, dots, dashes or underscores'),
   /** Start of the sensing window the product covers: its place in the stream. */
   sensingStart: z.iso.datetime(),
+  /** End of the window: where the stream's next product is expected to start. */
+  sensingEnd: z.iso.datetime(),
 });
 
 /** A product id: derived from the algorithm and its inputs' SHA-256s. */

@@ -32,6 +32,8 @@ export const Env = {
   subscribers: 'COMETFLOW_SUBSCRIBERS',
   breakerFailureThreshold: 'COMETFLOW_BREAKER_FAILURE_THRESHOLD',
   breakerCoolDownSeconds: 'COMETFLOW_BREAKER_COOL_DOWN_SECONDS',
+  /** Seconds a product of an ordered stream waits for its predecessor before it is notified anyway. */
+  sequenceHoldbackSeconds: 'COMETFLOW_SEQUENCE_HOLDBACK_SECONDS',
   /** Waking the ingest worker (ECS RunTask): set on whoever sends to `ingest-container`. */
   workerClusterArn: 'COMETFLOW_WORKER_CLUSTER_ARN',
   workerTaskDefinitionArn: 'COMETFLOW_WORKER_TASK_DEFINITION_ARN',

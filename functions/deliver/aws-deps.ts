@@ -15,10 +15,13 @@ import { Clauses, conditionalWrite, putIfAbsent } from '#shared/storage/conditio
 import type { BreakerStore } from './steps/breaker.ts';
 import type { DeliveryRecords, SagaDeps } from './steps/deps.ts';
 import { FaultSchema, type Fault, type FaultSource } from './steps/faults.ts';
+import type { StreamHeads } from './steps/sequence.ts';
 import { parseSubscribers } from './steps/subscribers.ts';
 
 /** Key of a product's delivery record. */
 export const recordKeyOf = (productId: string): string => `PRODUCT#${productId}`;
+/** Key of the head of a stream notified to an ordered subscriber. */
+export const streamHeadKeyOf = (subscriber: string, stream: string): string => `STREAM#${subscriber}#${stream}`;
 /** Key of a subscriber's circuit breaker. */
 export const breakerKeyOf = (subscriber: string): string => `BREAKER#${subscriber}`;
 
@@ -128,6 +131,26 @@ function breakerStore(table: string): BreakerStore {
   };
 }
 
+function streamHeads(table: string): StreamHeads {
+  const db = documentClient();
+  return {
+    read: async (subscriber, stream) => {
+      const { Item } = await translateThrottling(`Reading the head of stream ${stream} for ${subscriber}`, () => db.send(new GetCommand({
+        TableName: table, Key: { pk: streamHeadKeyOf(subscriber, stream) }, ConsistentRead: true,
+      })));
+      if (Item === undefined) return undefined;
+      return { productId: String(Item.productId), sensingStart: String(Item.sensingStart), sensingEnd: String(Item.sensingEnd) };
+    },
+    advance: (subscriber, stream, head) => conditional(`Advancing stream ${stream} for ${subscriber}`, () => db.send(new PutCommand({
+      TableName: table,
+      Item: { pk: streamHeadKeyOf(subscriber, stream), ...head, notifiedAt: new Date().toISOString() },
+      // ISO 8601 UTC timestamps of one format compare as strings.
+      ConditionExpression: 'attribute_not_exists(pk) OR sensingStart < :start OR productId = :product',
+      ExpressionAttributeValues: { ':start': head.sensingStart, ':product': head.productId },
+    }))),
+  };
+}
+
 /** The saga's dependencies, from the function's environment. */
 export function sagaDeps(logger: Logger): SagaDeps {
   const s3 = s3Client();
@@ -137,6 +160,11 @@ export function sagaDeps(logger: Logger): SagaDeps {
   const positive = (name: typeof Env.breakerFailureThreshold | typeof Env.breakerCoolDownSeconds): number => {
     const value = Number(readEnv(name));
     if (!Number.isFinite(value) || value <= 0) throw new Error(`Environment variable ${name} is ${JSON.stringify(process.env[name])}; expected a positive number`);
+    return value;
+  };
+  const nonNegative = (name: typeof Env.sequenceHoldbackSeconds): number => {
+    const value = Number(readEnv(name));
+    if (!Number.isFinite(value) || value < 0) throw new Error(`Environment variable ${name} is ${JSON.stringify(process.env[name])}; expected a number of seconds, 0 or more`);
     return value;
   };
   return {
@@ -158,7 +186,9 @@ export function sagaDeps(logger: Logger): SagaDeps {
     records: deliveryRecords(table),
     faults: faultSource(table, logger),
     breakers: breakerStore(table),
-    notify: (queueUrl, event) => send(queueUrl, event),
+    notify: (queueUrl, event, fifo) => send(queueUrl, event, fifo === undefined ? {} : fifo),
+    heads: streamHeads(table),
+    holdbackSeconds: nonNegative(Env.sequenceHoldbackSeconds),
     publish: (event) => send(busUrl, event),
     now: () => new Date(),
   };

@@ -43,6 +43,18 @@ export class DeliveryConflictError extends PipelineError {
   }
 }
 
+/**
+ * A product of an ordered stream waits for its predecessor to be notified. Retried by the state
+ * machine every second (a Retry of its own); the notify step stops throwing it once the holdback
+ * has passed, so it never exhausts its retries.
+ */
+export class OutOfSequenceError extends PipelineError {
+  public constructor(message: string) {
+    super(message, { retryable: true });
+    this.name = 'OutOfSequenceError';
+  }
+}
+
 /** Error names the state machine refers to, grouped by how it handles them. */
 export const SagaErrorNames = {
   /** Retried with backoff: a throttled or briefly unavailable downstream service. */
@@ -56,4 +68,6 @@ export const SagaErrorNames = {
   terminal: ['InvalidInputError', 'SubscriberUnavailableError', 'InjectedFaultError'],
   /** Ends the execution without compensating (see `DeliveryConflictError`). */
   conflict: ['DeliveryConflictError'],
+  /** Retried every second while an ordered product waits for its predecessor (see `OutOfSequenceError`). */
+  sequence: ['OutOfSequenceError'],
 } as const;

@@ -192,7 +192,7 @@ describe('generateProduct', () => {
     // Prepare
     const file = liFile('LFL', new Date('2026-11-22T10:10:30Z'));
     const input = archivedInput(file.key.slice('eumetsat/'.length), file.body);
-    const sequence = { stream: 'mti1-li-lfl', sensingStart: '2026-11-22T10:10:30.000Z' };
+    const sequence = { stream: 'mti1-li-lfl', sensingStart: '2026-11-22T10:10:30.000Z', sensingEnd: '2026-11-22T10:11:00.000Z' };
     const fake = fakeProcess([input]);
     const command = processingRequested([input.listed], { algorithm: 'lightning-window-summary', productType: 'lightning-window', sequence });
 

@@ -16,10 +16,19 @@ export interface SubscriberSettings {
    * @default 5
    */
   readonly maxReceiveCount?: number;
+  /**
+   * Its queue is SQS FIFO: each product stream (else each product type) is a message group,
+   * received in sensing order; the product id is the deduplication id, so nothing comes twice.
+   * @default false
+   */
+  readonly ordered?: boolean;
 }
 
-/** The reference configuration: two subscribers of the cycle statistics, one of them of everything. */
+/**
+ * The reference configuration: nowcasting takes the cycle statistics and the real-time lightning
+ * windows, in order per stream (FIFO); climate takes everything, unordered.
+ */
 export const subscribers: readonly SubscriberSettings[] = [
-  { name: 'Nowcasting', productTypes: ['fci-cycle-statistics'] },
+  { name: 'Nowcasting', productTypes: ['fci-cycle-statistics', 'lightning-window'], ordered: true },
   { name: 'Climate', productTypes: ['*'] },
 ];

@@ -12,8 +12,20 @@ import {
 } from '../envelope/claim-check.ts';
 import { translateThrottling } from '../errors.ts';
 
-/** Sends one event to a queue, optionally delayed (at most `SqsMaxDelaySeconds`). */
-export type Send = (queueUrl: string, event: CometEvent, options?: { delaySeconds?: number }) => Promise<void>;
+/**
+ * Sends one event to a queue, optionally delayed (at most `SqsMaxDelaySeconds`); to a FIFO queue
+ * with its message group and deduplication id (FIFO queues refuse a per-message delay).
+ */
+export type Send = (queueUrl: string, event: CometEvent, options?: SendOptions) => Promise<void>;
+
+/** Options of one send. */
+export interface SendOptions {
+  readonly delaySeconds?: number;
+  /** FIFO queues only: the message group. */
+  readonly groupId?: string;
+  /** FIFO queues only: the deduplication id. */
+  readonly deduplicationId?: string;
+}
 
 
 /** Options of `sqsSender`. */
@@ -54,6 +66,8 @@ export function sqsSender(sqs: SQSClient, senderOptions: SenderOptions = {}): Se
       QueueUrl: queueUrl,
       MessageBody: body,
       DelaySeconds: delaySeconds,
+      MessageGroupId: options.groupId,
+      MessageDeduplicationId: options.deduplicationId,
       MessageAttributes: {
         type: { DataType: 'String', StringValue: event.type },
         correlationid: { DataType: 'String', StringValue: event.correlationid },

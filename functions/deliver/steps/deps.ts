@@ -5,6 +5,7 @@
 import type { CometEvent } from '#events/registry.ts';
 import type { BreakerStore, BreakerSettings } from './breaker.ts';
 import type { FaultSource } from './faults.ts';
+import type { StreamHeads } from './sequence.ts';
 import type { Subscriber } from './subscribers.ts';
 
 /** Where an object is. */
@@ -43,6 +44,14 @@ export interface DeliveryRecords {
   withdraw(productId: string, execution: string, reason: string, at: Date): Promise<boolean>;
 }
 
+/** How a message goes to a FIFO queue. */
+export interface FifoMessage {
+  /** Messages of one group are received in the order they were sent. */
+  readonly groupId: string;
+  /** A second send with this id within 5 minutes is accepted and dropped by SQS. */
+  readonly deduplicationId: string;
+}
+
 /** Every effect of the saga. */
 export interface SagaDeps {
   readonly distributionBucket: string;
@@ -57,8 +66,12 @@ export interface SagaDeps {
   readonly records: DeliveryRecords;
   readonly faults: FaultSource;
   readonly breakers: BreakerStore;
-  /** Sends an event to a subscriber's queue. */
-  readonly notify: (queueUrl: string, event: CometEvent) => Promise<void>;
+  /** Sends an event to a subscriber's queue; `fifo` for an ordered subscriber's FIFO queue. */
+  readonly notify: (queueUrl: string, event: CometEvent, fifo?: FifoMessage) => Promise<void>;
+  /** The stream heads of ordered subscribers. */
+  readonly heads: StreamHeads;
+  /** Seconds a product of an ordered stream may wait for its predecessor, counted from the saga's start. */
+  readonly holdbackSeconds: number;
   /** Publishes an event to the event bus. */
   readonly publish: (event: CometEvent) => Promise<void>;
   readonly now: () => Date;

@@ -13,21 +13,38 @@ import type { SagaDeps } from './deps.ts';
 import { injectFault } from './faults.ts';
 import { distributionOf } from './publish.ts';
 import { reasonOf, type NotifyResult, type SagaState } from './saga-state.ts';
-import { subscribersOf } from './subscribers.ts';
+import type { FifoMessage } from './deps.ts';
+import { sequenceProduct } from './sequence.ts';
+import { subscribersOf, type Subscriber } from './subscribers.ts';
 
 /** A deterministic event id: a retried step sends the same event, which subscribers recognize. */
 const idOf = (...parts: string[]): string => createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 32);
 
 /** The notification a subscriber receives for a delivered product. */
-export function availableEvent(saga: SagaState, subscriber: string, distributionBucket: string): CometEvent<typeof EventTypes.deliveryAvailable> {
+export function availableEvent(saga: SagaState, subscriber: string, distributionBucket: string, late?: boolean): CometEvent<typeof EventTypes.deliveryAvailable> {
   const { command } = saga;
-  const { productId, productType, product } = command.data;
+  const { productId, productType, product, sequence } = command.data;
   const [productCopy, manifestCopy] = distributionOf(command, distributionBucket) as [{ bucket: string; key: string }, { bucket: string; key: string }];
   return wrap({
     type: EventTypes.deliveryAvailable, source: sourceOf('deliver'), cause: command, subject: productId,
     id: idOf('available', productId, subscriber),
-    data: { productId, productType, subscriber, product: { ...productCopy, size: product.size, sha256: product.sha256 }, manifest: manifestCopy },
+    data: {
+      productId, productType, subscriber, product: { ...productCopy, size: product.size, sha256: product.sha256 }, manifest: manifestCopy,
+      ...(sequence === undefined ? {} : { sequence }),
+      ...(late === undefined ? {} : { late }),
+    },
   });
+}
+
+/**
+ * The FIFO settings of a notification to an ordered subscriber: its stream (else its product
+ * type) as message group, so one stream never waits behind another; the product id (with the
+ * kind of notification) as deduplication id, so a retried step is delivered once.
+ */
+export function fifoOf(saga: SagaState, subscriber: Subscriber, kind: 'available' | 'withdrawn'): FifoMessage | undefined {
+  if (subscriber.ordered !== true) return undefined;
+  const { productId, productType, sequence } = saga.command.data;
+  return { groupId: sequence?.stream ?? productType, deduplicationId: kind === 'available' ? productId : `${kind}-${productId}` };
 }
 
 /**
@@ -41,9 +58,21 @@ export async function notify(saga: SagaState, deps: SagaDeps): Promise<NotifyRes
   await injectFault('notify', saga.command, deps.faults);
   const subscribers = subscribersOf(saga.command.data.productType, deps.subscribers);
   const permits = await checkBreakers(subscribers.map((s) => s.name), deps.breakers, deps.now());
+  // Ordered subscribers first, before anything is sent: a product held back for its
+  // predecessor (OutOfSequenceError) has then notified no one, and its retry starts clean.
+  const late = new Map<string, boolean>();
+  const { sequence, productId } = saga.command.data;
+  for (const subscriber of subscribers) {
+    if (subscriber.ordered !== true || sequence === undefined) continue;
+    const verdict = await sequenceProduct({
+      subscriber: subscriber.name, productId, sequence, startedAt: saga.execution.startedAt, now: deps.now(),
+      heads: deps.heads, holdbackSeconds: deps.holdbackSeconds,
+    });
+    late.set(subscriber.name, verdict.late);
+  }
   for (const [i, subscriber] of subscribers.entries()) {
     await throughBreaker(permits[i]!, deps.breakers, deps.breaker, deps.now, () =>
-      deps.notify(subscriber.queueUrl, availableEvent(saga, subscriber.name, deps.distributionBucket)));
+      deps.notify(subscriber.queueUrl, availableEvent(saga, subscriber.name, deps.distributionBucket, late.get(subscriber.name)), fifoOf(saga, subscriber, 'available')));
   }
   return { notified: subscribers.map((s) => s.name), notifiedAt: deps.now().toISOString() };
 }
@@ -63,7 +92,7 @@ export async function unnotify(saga: SagaState, deps: SagaDeps): Promise<{ withd
       type: EventTypes.deliveryWithdrawn, source: sourceOf('deliver'), cause: command, subject: productId,
       id: idOf('withdrawn', productId, subscriber.name),
       data: { productId, productType, subscriber: subscriber.name, reason },
-    }));
+    }), fifoOf(saga, subscriber, 'withdrawn'));
   }
   return { withdrawnFrom: subscribers.map((s) => s.name) };
 }

@@ -15,8 +15,13 @@ export const SubscriberSchema = z.object({
   queueUrl: z.string().min(1),
   /** Product types it receives; `*` for all. */
   productTypes: z.array(z.string().min(1)).min(1),
+  /**
+   * Its queue is SQS FIFO: notifications carry a message group (the product's stream, else its
+   * type) and the product id as deduplication id, and a stream's products go in sensing order.
+   */
+  ordered: z.boolean().default(false),
 });
-export type Subscriber = z.infer<typeof SubscriberSchema>;
+export type Subscriber = z.input<typeof SubscriberSchema>;
 
 /** Parses the `COMETFLOW_SUBSCRIBERS` JSON; throws naming the problem. */
 export function parseSubscribers(json: string): Subscriber[] {
@@ -28,7 +33,7 @@ export function parseSubscribers(json: string): Subscriber[] {
   }
   const parsed = z.array(SubscriberSchema).safeParse(value);
   if (!parsed.success) throw new Error(`Subscribers do not match [{ name, queueUrl, productTypes }]: ${z.prettifyError(parsed.error)}`);
-  return parsed.data;
+  return parsed.data as Subscriber[];
 }
 
 /** The subscribers of a product type, in configuration order. */

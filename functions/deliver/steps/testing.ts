@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import { EventTypes, type CometEvent } from '#events/registry.ts';
 import { wrap } from '#shared/envelope/envelope.ts';
 import type { BreakerState } from './breaker.ts';
-import type { DeliveryRecord, SagaDeps } from './deps.ts';
+import type { DeliveryRecord, FifoMessage, SagaDeps } from './deps.ts';
+import type { StreamHead } from './sequence.ts';
 import type { Fault } from './faults.ts';
 import type { SagaState } from './saga-state.ts';
 import type { Subscriber } from './subscribers.ts';
@@ -49,13 +50,17 @@ export const SUBSCRIBERS: Subscriber[] = [
 ];
 
 /** In-memory saga effects. */
-export function fakeSaga(options: { faults?: Fault[]; breakers?: Record<string, BreakerState>; failSend?: (queueUrl: string) => Error | undefined } = {}) {
+export function fakeSaga(options: {
+  faults?: Fault[]; breakers?: Record<string, BreakerState>; failSend?: (queueUrl: string) => Error | undefined;
+  subscribers?: Subscriber[]; now?: Date; holdbackSeconds?: number;
+} = {}) {
   const calls: string[] = [];
   const objects = new Map<string, Buffer>();
   const records = new Map<string, DeliveryRecord & { status: string; withdrawnReason?: string }>();
   const fired = new Set<string>();
   const breakers = new Map(Object.entries(options.breakers ?? {}));
-  const sent: { queueUrl: string; event: CometEvent }[] = [];
+  const sent: { queueUrl: string; event: CometEvent; fifo?: FifoMessage }[] = [];
+  const heads = new Map<string, StreamHead>();
   const published: CometEvent[] = [];
   const faults = options.faults ?? [];
   const at = (l: { bucket: string; key: string }): string => `${l.bucket}/${l.key}`;
@@ -63,7 +68,7 @@ export function fakeSaga(options: { faults?: Fault[]; breakers?: Record<string, 
   objects.set(at(deliveryRequested().data.manifest), manifestOf());
   const deps: SagaDeps = {
     distributionBucket: DISTRIBUTION,
-    subscribers: SUBSCRIBERS,
+    subscribers: options.subscribers ?? SUBSCRIBERS,
     breaker: { failureThreshold: 3, coolDownSeconds: 60 },
     copy: async (from, to) => {
       calls.push(`copy ${at(from)} -> ${at(to)}`);
@@ -124,14 +129,24 @@ export function fakeSaga(options: { faults?: Fault[]; breakers?: Record<string, 
       },
       close: async (subscriber) => { breakers.set(subscriber, { state: 'closed', failures: 0 }); calls.push(`close ${subscriber}`); },
     },
-    notify: async (queueUrl, event) => {
+    notify: async (queueUrl, event, fifo) => {
       const error = options.failSend?.(queueUrl);
       calls.push(`send ${event.type.replace('cometflow.', '')} -> ${queueUrl}${error === undefined ? '' : ' (failed)'}`);
       if (error !== undefined) throw error;
-      sent.push({ queueUrl, event });
+      sent.push({ queueUrl, event, ...(fifo === undefined ? {} : { fifo }) });
     },
+    heads: {
+      read: async (subscriber, stream) => heads.get(`${subscriber}#${stream}`),
+      advance: async (subscriber, stream, head) => {
+        const current = heads.get(`${subscriber}#${stream}`);
+        if (current !== undefined && current.productId !== head.productId && current.sensingStart >= head.sensingStart) return false;
+        heads.set(`${subscriber}#${stream}`, head);
+        return true;
+      },
+    },
+    holdbackSeconds: options.holdbackSeconds ?? 10,
     publish: async (event) => { calls.push(`publish ${event.type.replace('cometflow.', '')}`); published.push(event); },
-    now: () => NOW,
+    now: () => options.now ?? NOW,
   };
-  return { deps, calls, objects, records, breakers, sent, published, at };
+  return { deps, calls, objects, records, breakers, sent, published, heads, at };
 }

@@ -85,6 +85,12 @@ export interface DeliverySagaProps {
    */
   readonly compensationRetry?: SagaRetrySettings;
   /**
+   * Seconds a product of an ordered stream waits for its predecessor before it is notified
+   * anyway (its notify step retries every second meanwhile).
+   * @default 10
+   */
+  readonly holdbackSeconds?: number;
+  /**
    * How long the state machine's and the function's logs are kept.
    * @default RetentionDays.ONE_MONTH
    */
@@ -150,9 +156,11 @@ export class DeliverySaga extends Construct {
     const compensationRetry = props.compensationRetry ?? stepRetry;
     const retention = props.logRetention ?? RetentionDays.ONE_MONTH;
 
+    const holdbackSeconds = props.holdbackSeconds ?? 10;
     this.subscriberQueues = Object.fromEntries(props.subscribers.map((subscriber) => [subscriber.name, new StageQueue(this, `Subscriber${subscriber.name}`, {
       visibilityTimeout: Duration.seconds(60),
       maxReceiveCount: subscriber.maxReceiveCount ?? 5,
+      fifo: subscriber.ordered === true,
     })]));
 
     this.fn = new BundledFunction(this, 'Function', {
@@ -166,7 +174,9 @@ export class DeliverySaga extends Construct {
       environment: {
         [Env.subscribers]: Stack.of(this).toJsonString(props.subscribers.map((subscriber) => ({
           name: subscriber.name, queueUrl: this.subscriberQueues[subscriber.name]!.queueUrl, productTypes: subscriber.productTypes,
+          ordered: subscriber.ordered === true,
         }))),
+        [Env.sequenceHoldbackSeconds]: String(holdbackSeconds),
         [Env.breakerFailureThreshold]: String(breaker.failureThreshold),
         [Env.breakerCoolDownSeconds]: String(breaker.coolDownSeconds),
       },
@@ -236,6 +246,11 @@ export class DeliverySaga extends Construct {
 
     const forward = SagaSteps.map(({ step }) => {
       const state = task(step);
+      // A held-back product retries every second; the step stops holding it after the
+      // holdback, so these attempts (a few more than its seconds) are never exhausted.
+      if (step === 'notify') {
+        state.addRetry({ errors: [...SagaErrorNames.sequence], interval: Duration.seconds(1), maxAttempts: holdbackSeconds + 5, backoffRate: 1 });
+      }
       state.addRetry(retryOf(stepRetry, RetryableErrors));
       const failed = new Pass(this, `${stateNameOf(step)}Failed`, { result: Result.fromString(step), resultPath: '$.failedStep' }).next(undoFrom[step]);
       const caught: CatchProps = { resultPath: '$.failure' };

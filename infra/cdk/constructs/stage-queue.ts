@@ -40,6 +40,12 @@ export interface StageQueueProps {
    * @default - none: `grantSend` refuses, `grantSendMessages` only grants
    */
   readonly urlVariable?: EnvName;
+  /**
+   * An SQS FIFO queue (and FIFO dead-letter queue): messages of a group are received in the
+   * order they were sent, and a deduplication id is dropped when sent again within 5 minutes.
+   * @default false
+   */
+  readonly fifo?: boolean;
 }
 
 /**
@@ -67,12 +73,16 @@ export class StageQueue extends Construct {
     super(scope, id);
     this.maxReceiveCount = props.maxReceiveCount ?? 3;
     if (props.urlVariable !== undefined) this.urlVariable = props.urlVariable;
+    // A FIFO queue's dead-letter queue must be FIFO too (SQS refuses a mixed redrive policy).
+    const fifo = props.fifo === true ? { fifo: true } : {};
     this.deadLetterQueue = new Queue(this, 'Dlq', {
+      ...fifo,
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: props.deadLetterRetention ?? Duration.days(14),
     });
     this.queue = new Queue(this, 'Resource', {
+      ...fifo,
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       visibilityTimeout: props.visibilityTimeout,

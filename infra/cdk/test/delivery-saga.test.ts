@@ -82,7 +82,8 @@ describe('DeliverySaga', () => {
       const retry = definition.States[name]!.Retry;
 
       // Assess
-      expect(retry, name).toEqual([{ ErrorEquals: Retryable, IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2, MaxDelaySeconds: 10 }]);
+      const sequence = name === 'Notify' ? [{ ErrorEquals: ['OutOfSequenceError'], IntervalSeconds: 1, MaxAttempts: 15, BackoffRate: 1 }] : [];
+      expect(retry, name).toEqual([...sequence, { ErrorEquals: Retryable, IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2, MaxDelaySeconds: 10 }]);
       expect(definition.States[name]!.TimeoutSeconds, name).toBe(40);
     }
   });
@@ -198,12 +199,13 @@ describe('DeliverySaga', () => {
     // Assess
     expect(Object.keys(variables).sort()).toEqual([
       Env.breakerCoolDownSeconds, Env.breakerFailureThreshold, Env.deliveriesTable, Env.distributionBucket, Env.eventBusQueueUrl, Env.subscribers,
-      'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME',
+      Env.sequenceHoldbackSeconds, 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME',
     ].sort());
     const queueIdOf = (name: string): string => referencedId(json.Outputs?.[`${OutputPrefix.queue}Subscriber${name}`]?.Value);
     expect(JSON.parse(String(resolver.resolve(variables[Env.subscribers])))).toEqual(subscribers.map((s) => ({
-      name: s.name, queueUrl: queueIdOf(s.name), productTypes: s.productTypes,
+      name: s.name, queueUrl: queueIdOf(s.name), productTypes: s.productTypes, ordered: s.ordered === true,
     })));
+    expect(variables[Env.sequenceHoldbackSeconds]).toBe('10');
     expect(subscribers.length).toBeGreaterThanOrEqual(2);
     const sendsTo = Object.values(resourcesOfType(json, 'AWS::IAM::Policy'))
       .filter((p) => (p.Properties?.Roles as unknown[]).some((r) => referencedId(r) === referencedId(fn.Properties?.Role)))
@@ -215,6 +217,24 @@ describe('DeliverySaga', () => {
     ].sort());
     expect(fn.Properties?.Runtime).toBe('nodejs22.x');
     expect(fn.Properties?.TracingConfig).toEqual({ Mode: 'Active' });
+  });
+
+  it('makes the queue of an ordered subscriber and its dead-letter queue FIFO, and the others standard', () => {
+    // Prepare
+    const queueOf = (name: string) => resource(json, referencedId(json.Outputs?.[`${OutputPrefix.queue}Subscriber${name}`]?.Value), 'AWS::SQS::Queue');
+    const dlqOf = (name: string) => resource(json, referencedId(json.Outputs?.[`${OutputPrefix.queue}Subscriber${name}Dlq`]?.Value), 'AWS::SQS::Queue');
+
+    // Act
+    const ordered = subscribers.filter((s) => s.ordered === true).map((s) => s.name);
+    const unordered = subscribers.filter((s) => s.ordered !== true).map((s) => s.name);
+
+    // Assess
+    expect(ordered).toEqual(['Nowcasting']);
+    for (const name of ordered) {
+      expect(queueOf(name).Properties?.FifoQueue, name).toBe(true);
+      expect(dlqOf(name).Properties?.FifoQueue, name).toBe(true);
+    }
+    for (const name of unordered) expect(queueOf(name).Properties?.FifoQueue, name).toBeUndefined();
   });
 
   it('refuses subscribers with duplicate or non-PascalCase names', () => {
