@@ -1,6 +1,6 @@
 /**
  * Builds provider files that follow the real conventions, for the demo, the integration suite
- * and the benchmarks: MTG FCI L1c chunks (HDF5 files) and ECMWF forecasts (GRIB2).
+ * and the benchmarks: MTG FCI L1c chunks and LI Level-2 files (HDF5 files) and ECMWF forecasts (GRIB2).
  * Content is deterministic in a seed, so the same call yields the same bytes.
  */
 import { buildGrib2, buildHdf5 } from './format-files.ts';
@@ -60,10 +60,10 @@ export function liFileName(productType: string, start: Date, satellite = 'MTI1')
     `${compact(start)}_${compact(end)}_N__T_${String(repeatCycle).padStart(4, '0')}_${String(count).padStart(4, '0')}.nc`;
 }
 
-/** An LI Level-2 file: HDF5 signature then deterministic bytes, seeded by its window and type. */
+/** An LI Level-2 file: an HDF5 file whose data bytes are seeded by its window, type and satellite. */
 export function liFile(productType: string, start: Date, size = 16 * 1024, satellite = 'MTI1'): ProviderFileSample {
-  const seed = Math.floor(start.getTime() / 30_000) * 7 + productType.length * 131 + satellite.charCodeAt(3);
-  const body = pseudoRandom(size, seed);
-  HDF5_SIGNATURE.copy(body, 0);
+  // Seeds stay below 2^31 and differ per window, per type and per satellite.
+  const seed = (Math.floor(start.getTime() / 30_000) % 10_000_000) * 100 + productType.charCodeAt(0) + productType.length * 31 + Number(satellite.slice(3));
+  const body = buildHdf5(size, seed);
   return { key: `eumetsat/${liFileName(productType, start, satellite)}`, body };
 }
