@@ -60,14 +60,15 @@ export function factsOf(event: CometEvent): EntityFact[] {
     case EventTypes.ingestRequested: {
       const { data } = event as CometEvent<typeof EventTypes.fileAvailable>;
       const attributes = data.attributes;
-      const chunk = attributes.kind === 'forecast' ? undefined : attributes.chunk;
+      const chunk = attributes.convention === 'mtg-fci-l1c' ? attributes.chunk : undefined;
       const due = attributes.kind === 'forecast' ? attributes.analysisTime : attributes.sensingEnd;
       add('file', data.file.key, {
         provider: data.provider, name: data.name, correlation: event.correlationid, size: data.file.size, due,
         ...(chunk === undefined ? {} : { chunk }),
         ...(attributes.kind === 'forecast' ? { valid: attributes.validTime } : {}),
       });
-      if (event.type === EventTypes.fileAvailable && attributes.kind !== 'forecast') {
+      // Lightning files are products of their own: they belong to no cycle.
+      if (event.type === EventTypes.fileAvailable && attributes.convention === 'mtg-fci-l1c') {
         add('cycle', attributes.cycleId, { slot: attributes.chunk, key: data.file.key, start: attributes.cycleStart, end: attributes.cycleEnd });
       }
       break;
@@ -75,7 +76,7 @@ export function factsOf(event: CometEvent): EntityFact[] {
     case EventTypes.fileIngested: {
       const { data } = event as CometEvent<typeof EventTypes.fileIngested>;
       add('file', data.source.key, { archive: data.ingested.key, correlation: event.correlationid });
-      if (data.attributes.kind !== 'forecast') {
+      if (data.attributes.convention === 'mtg-fci-l1c') {
         add('cycle', data.attributes.cycleId, {
           slot: data.attributes.chunk, key: data.source.key, start: data.attributes.cycleStart, end: data.attributes.cycleEnd,
         });
