@@ -5,7 +5,7 @@
  * delivery failed or, worse, could not be compensated.
  */
 import { join } from 'node:path';
-import { Duration, RemovalPolicy, Stack, type CfnElement } from 'aws-cdk-lib';
+import { Duration, Fn, RemovalPolicy, Stack, type CfnElement } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { Grant, Role } from 'aws-cdk-lib/aws-iam';
 import { FilterPattern, LogGroup, MetricFilter, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -274,8 +274,10 @@ export class DeliverySaga extends Construct {
 
     this.logGroup = new LogGroup(this, 'LogGroup', {
       // The /aws/vendedlogs/ prefix keeps CloudWatch Logs' resource policy small (AWS's advice
-      // for log groups Step Functions writes to).
-      logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-delivery`,
+      // for log groups Step Functions writes to). The stack's id (its UUID) ends the name: the
+      // group is retained, and a stack created again after a destroy or a rolled-back create has
+      // a new id, so its group is a new one instead of failing on "already exists".
+      logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-delivery-${Fn.select(2, Fn.split('/', Stack.of(this).stackId))}`,
       retention,
       removalPolicy: RemovalPolicy.RETAIN,
     });

@@ -156,7 +156,10 @@ describe('DeliverySaga', () => {
     expect(logging.Level).toBe('ALL');
     expect(logging.IncludeExecutionData).toBe(true);
     const logGroup = resource(json, referencedId(logging.Destinations[0]!.CloudWatchLogsLogGroup.LogGroupArn), 'AWS::Logs::LogGroup');
-    expect(String(logGroup.Properties?.LogGroupName)).toMatch(/^\/aws\/vendedlogs\/states\//);
+    // The name ends with the stack's UUID, so a stack created again gets a new group.
+    const [, parts] = (logGroup.Properties?.LogGroupName as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+    expect(parts[0]).toMatch(/^\/aws\/vendedlogs\/states\//);
+    expect(parts.at(-1)).toEqual({ 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] });
     expect(machine!.Properties?.TracingConfiguration).toEqual({ Enabled: true });
   });
 
