@@ -98,6 +98,26 @@ export const topology: Topology = {
   deadlineMinimumWaitSeconds: 60,
 };
 
+/** What the alarms hold the pipeline to. */
+export interface OperationsSettings {
+  /** Age of a lane's oldest message above which its alarm fires, in seconds. */
+  readonly oldestMessageAgeSeconds: number;
+  /** Per lane queue role, a tighter (or looser) bound than `oldestMessageAgeSeconds`. */
+  readonly oldestMessageAgeSecondsByLane: Readonly<Record<string, number>>;
+  /** Per product type, the p99 timeliness (nominal end of its data to delivery) above which its alarm fires, in seconds. */
+  readonly timelinessBudgetSeconds: Readonly<Record<string, number>>;
+}
+
+/** The operations settings deployed by the app. */
+export const operations: OperationsSettings = {
+  oldestMessageAgeSeconds: 300,
+  // Real-time work must not wait behind anything: a minute in its queue is already an incident.
+  oldestMessageAgeSecondsByLane: { Process: 60, EventBus: 60 },
+  // A cycle is processed at the latest at its deadline (5 min after its nominal end) and takes
+  // a few seconds to deliver: 15 minutes leaves room for a backlog, not for a stuck stage.
+  timelinessBudgetSeconds: { 'fci-cycle-statistics': 900 },
+};
+
 /** Memory amounts (MiB) Fargate accepts per CPU size: [least, most, step]. */
 const FargateMemory: Readonly<Record<number, readonly [number, number, number]>> = {
   256: [512, 2048, 512], 512: [1024, 4096, 1024], 1024: [2048, 8192, 1024], 2048: [4096, 16384, 1024],

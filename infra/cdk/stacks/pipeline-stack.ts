@@ -6,11 +6,12 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { Env, OutputPrefix, TargetNames, Targets, type EnvName, type Stage, type Target } from '#shared/config.ts';
-import { Lanes, projectRoot as defaultProjectRoot, topology as defaultTopology, validateTopology, type Topology } from '../config.ts';
+import { operations, Lanes, projectRoot as defaultProjectRoot, topology as defaultTopology, validateTopology, type Topology } from '../config.ts';
 import { PipelineStage } from '../constructs/pipeline-stage.ts';
 import { IngestContainer } from '../constructs/ingest-container.ts';
 import { DeliverySaga } from '../constructs/delivery-saga.ts';
 import { StatusProjection } from '../constructs/status-projection.ts';
+import { OperationsMonitoring, type MonitoredLane } from '../constructs/operations-monitoring.ts';
 import { subscribers as defaultSubscribers, type SubscriberSettings } from '../subscribers.ts';
 import { loadPipelineRules } from '../../../functions/scheduler/rule-set.ts';
 import { samplesOf } from '#events/catalog.ts';
@@ -76,6 +77,8 @@ export class PipelineStack extends Stack {
   public readonly deliverySaga: DeliverySaga;
   /** The read side: the event store's stream folded into the status table by the projector. */
   public readonly statusProjection: StatusProjection;
+  /** The dashboard, the alarms and the topic they notify. */
+  public readonly monitoring: OperationsMonitoring;
 
   public constructor(scope: Construct, id: string, props: PipelineStackProps = {}) {
     super(scope, id, {
@@ -188,6 +191,27 @@ export class PipelineStack extends Stack {
 
     this.statusProjection = new StatusProjection(this, 'StatusProjection', { tables, projectRoot });
 
+    // Operations: a dashboard of every lane, and alarms notifying one topic.
+    const laneOf = (role: QueueRole, name: string, fn?: PipelineStage): MonitoredLane => ({
+      name, queue: this.queues[role], ...(fn === undefined ? {} : { fn: fn.fn }),
+      ...(operations.oldestMessageAgeSecondsByLane[role] === undefined ? {} : { oldestMessageAgeSeconds: operations.oldestMessageAgeSecondsByLane[role] }),
+    });
+    this.monitoring = new OperationsMonitoring(this, 'Operations', {
+      lanes: [
+        laneOf('Intake', 'intake', intake), laneOf('EventBus', 'scheduler', scheduler), laneOf('Ingest', 'ingest', ingest),
+        laneOf('IngestContainer', 'ingest (container)'), laneOf('Process', 'process (realtime)', processStage),
+        laneOf('ProcessBulk', 'process (bulk)', processBulk), laneOf('Deliver', 'deliver', deliver),
+      ],
+      deliverySaga: this.deliverySaga,
+      containerClusterName: ingestContainer.cluster.clusterName,
+      timelinessBudgetSeconds: operations.timelinessBudgetSeconds,
+      oldestMessageAgeSeconds: operations.oldestMessageAgeSeconds,
+      alarms: [
+        this.deliverySaga.failedAlarm, this.deliverySaga.compensationFailedAlarm,
+        ...Object.values(this.deliverySaga.subscriberQueues).flatMap((q) => (q.deadLetterAlarm === undefined ? [] : [q.deadLetterAlarm])),
+      ],
+    });
+
     this.addOutputs();
   }
 
@@ -221,6 +245,10 @@ export class PipelineStack extends Stack {
     new CfnOutput(this, `${OutputPrefix.worker}Ingest`, {
       value: this.ingestContainer.describeJson(),
       description: 'The ingest worker as JSON: cluster, task definition, container, network settings and cap for RunTask, ListTasks and StopTask',
+    });
+    new CfnOutput(this, 'AlarmTopic', {
+      value: this.monitoring.topic.topicArn,
+      description: 'ARN of the SNS topic every alarm notifies: subscribe operators (e-mail, chat, paging) to it',
     });
     new CfnOutput(this, `${OutputPrefix.stateMachine}Delivery`, {
       value: this.deliverySaga.stateMachineArn,

@@ -1,11 +1,15 @@
 /**
  * The operations side of the stack: the status read model (the event store's stream mapped to
- * the projector, which alone writes the status table).
+ * the projector, which alone writes the status table), the dashboard, and the alarms with their
+ * actions on the alarm topic.
  */
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Env } from '#shared/config.ts';
+import { MetricNames, MetricsNamespace } from '#shared/metrics.ts';
 import { buildApp } from '../app.ts';
+import { operations } from '../config.ts';
+import { QueueRoles } from '../stacks/pipeline-stack.ts';
 import { referencedId, resourcesOfType, tempOutdir, type TemplateJson } from './template-helpers.ts';
 
 describe('operations', () => {
@@ -58,5 +62,51 @@ describe('operations', () => {
     // Assess
     expect(writers).toHaveLength(1);
     expect(writers[0]![0]).toMatch(/^StatusProjectionFunctionRole/);
+  });
+
+  it('sends every alarm to the alarm topic, which is encrypted, TLS-only and a stack output', () => {
+    // Prepare
+    const alarms = Object.entries(resourcesOfType(json, 'AWS::CloudWatch::Alarm'));
+    const topicId = referencedId(json.Outputs?.AlarmTopic?.Value);
+
+    // Assess
+    expect(json.Resources[topicId]?.Type).toBe('AWS::SNS::Topic');
+    expect(json.Resources[topicId]?.Properties?.KmsMasterKeyId).toBeDefined();
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: [{ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }] },
+    });
+    expect(alarms.length).toBeGreaterThan(0);
+    for (const [id, alarm] of alarms) expect((alarm.Properties?.AlarmActions as unknown[]).map(referencedId), id).toEqual([topicId]);
+  });
+
+  it('alarms on every lane\'s dead letters and oldest message, on timeliness p99 over budget, and on failed compensations', () => {
+    // Prepare
+    const alarms = Object.values(resourcesOfType(json, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties!);
+    const byMetric = (name: string) => alarms.filter((a) => a.MetricName === name);
+
+    // Assess: one oldest-message alarm per stage queue, with the lane's bound.
+    const oldest = byMetric('ApproximateAgeOfOldestMessage');
+    expect(oldest).toHaveLength(QueueRoles.length);
+    expect(oldest.map((a) => a.Threshold).sort()).toEqual(QueueRoles
+      .map((role) => operations.oldestMessageAgeSecondsByLane[role] ?? operations.oldestMessageAgeSeconds).sort());
+    const timeliness = byMetric(MetricNames.productTimeliness);
+    expect(timeliness.map((a) => [a.Namespace, a.ExtendedStatistic, a.Threshold, a.Dimensions])).toEqual(
+      Object.entries(operations.timelinessBudgetSeconds).map(([productType, budget]) => [MetricsNamespace, 'p99', budget, [
+        { Name: 'productType', Value: productType }, { Name: 'service', Value: 'projector' },
+      ]]));
+    expect(byMetric('DeliveryCompensationsFailed')).toHaveLength(1);
+    expect(byMetric('ApproximateNumberOfMessagesVisible').length).toBeGreaterThanOrEqual(QueueRoles.length);
+  });
+
+  it('draws a dashboard of every lane, timeliness per product type, saga outcomes and container tasks', () => {
+    // Prepare
+    const [dashboard] = Object.values(resourcesOfType(json, 'AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard?.Properties?.DashboardBody);
+
+    // Assess
+    for (const title of ['intake: throughput', 'scheduler: oldest message (s)', 'process (bulk): dead letters', 'ingest (container): throughput',
+      'timeliness (s)', 'delivery sagas', 'container tasks']) expect(body).toContain(title);
+    for (const metric of [MetricNames.productTimeliness, MetricNames.arrivalLateness, MetricNames.deliveriesCompensated, 'RunningTaskCount',
+      'ExecutionsSucceeded', 'ApproximateAgeOfOldestMessage']) expect(body).toContain(metric);
   });
 });

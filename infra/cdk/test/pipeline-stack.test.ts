@@ -416,7 +416,7 @@ describe('PipelineStack', () => {
     }
   });
 
-  it('exports a name, URL or ARN output for every bucket, queue, table and state machine, without exports', () => {
+  it('exports a name, URL or ARN output for every bucket, queue, table, state machine and the alarm topic, without exports', () => {
     // Prepare
     const expected = [
       ...BucketRoles.map((r) => [`${OutputPrefix.bucket}${r}`, 'AWS::S3::Bucket'] as const),
@@ -426,6 +426,7 @@ describe('PipelineStack', () => {
       ]),
       ...TableRoles.map((r) => [`${OutputPrefix.table}${r}`, 'AWS::DynamoDB::Table'] as const),
       [`${OutputPrefix.stateMachine}Delivery`, 'AWS::StepFunctions::StateMachine'] as const,
+      ['AlarmTopic', 'AWS::SNS::Topic'] as const,
     ];
 
     // Act
