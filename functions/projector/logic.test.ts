@@ -97,9 +97,10 @@ describe('the status projection', () => {
     expect(factsOf({ ...stored, dataref: 's3://claims/x' } as unknown as CometEvent)).toEqual([]);
   });
 
-  it('places a cycle and a forecast run at their nominal end', () => {
+  it('places a cycle, a lightning window and a forecast run at their nominal end', () => {
     expect(nominalEndOf('cycle-20261122-061')).toBe('2026-11-22T10:10:00.000Z');
     expect(nominalEndOf('forecast-2026-11-22T06:00:00.000Z')).toBe('2026-11-22T06:00:00.000Z');
+    expect(nominalEndOf('li-mti1-li-lfl-20261122101000')).toBe('2026-11-22T10:10:30.000Z');
     expect(nominalEndOf('upload-eumetsat/x')).toBeUndefined();
   });
 });

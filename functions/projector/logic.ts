@@ -10,6 +10,7 @@
  */
 import { EventTypes, type CometEvent } from '#events/registry.ts';
 import { TRAILER_CHUNK } from '#shared/conventions/mtg-fci.ts';
+import { LI_WINDOW_SECONDS } from '#shared/conventions/mtg-li.ts';
 
 /** The kinds of entity the read model holds. */
 export const EntityKinds = ['file', 'cycle', 'product'] as const;
@@ -246,13 +247,20 @@ const seconds = (from: string, to: string): number => Math.round((Date.parse(to)
 
 /**
  * The nominal end of what a correlation stands for: a repeat cycle's end (`cycle-YYYYMMDD-NNN`:
- * cycle N ends N x 10 minutes after midnight UTC) or a forecast's analysis time.
+ * cycle N ends N x 10 minutes after midnight UTC), a lightning window's end, or a forecast's
+ * analysis time.
  */
 export function nominalEndOf(correlationId: string): string | undefined {
   const cycle = /^cycle-(\d{4})(\d{2})(\d{2})-(\d{3})$/.exec(correlationId);
   if (cycle !== null) {
     const [, y, m, d, n] = cycle;
     return new Date(Date.parse(`${y}-${m}-${d}T00:00:00.000Z`) + Number(n) * 600_000).toISOString();
+  }
+  // A lightning stream's window `li-<stream>-<YYYYMMDDHHMMSS>` (its start) ends 30 s later.
+  const lightning = /^li-.+-(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(correlationId);
+  if (lightning !== null) {
+    const [, y, mo, d, h, mi, se] = lightning;
+    return new Date(Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${se}.000Z`) + LI_WINDOW_SECONDS * 1000).toISOString();
   }
   const forecast = /^forecast-(.+)$/.exec(correlationId);
   if (forecast !== null && !Number.isNaN(Date.parse(forecast[1]!))) return new Date(Date.parse(forecast[1]!)).toISOString();

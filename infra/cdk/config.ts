@@ -115,7 +115,8 @@ export const operations: OperationsSettings = {
   oldestMessageAgeSecondsByLane: { Process: 60, EventBus: 60 },
   // A cycle is processed at the latest at its deadline (5 min after its nominal end) and takes
   // a few seconds to deliver: 15 minutes leaves room for a backlog, not for a stuck stage.
-  timelinessBudgetSeconds: { 'fci-cycle-statistics': 900 },
+  // Lightning products are real time: a 30 s window, delivered within two minutes of its end.
+  timelinessBudgetSeconds: { 'fci-cycle-statistics': 900, 'lightning-window': 120 },
 };
 
 /** Memory amounts (MiB) Fargate accepts per CPU size: [least, most, step]. */
