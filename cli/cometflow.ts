@@ -43,7 +43,13 @@ export async function main(argv: readonly string[], output: Output, env: SdkEnvi
       return 0;
     }
     if (flags.stack !== undefined && flags.outputs !== undefined) throw new UsageError('Give either --stack or --outputs, not both');
-    run = Commands.find((c) => c.name === parsed.command)!.prepare(parsed);
+    const command = Commands.find((c) => c.name === parsed.command)!;
+    if (command.serve !== undefined) {
+      const serve = command.serve(parsed);
+      await serve({ root, env, print: output.print });
+      return 0;
+    }
+    run = command.prepare(parsed);
   } catch (error) {
     if (!(error instanceof CliError)) throw error;
     output.error(`error: ${error.message}`);

@@ -16,6 +16,7 @@ import { formatStatus, readStatus } from './status.ts';
 import { formatTrace, traceOf } from './trace.ts';
 import { formatRebuild, rebuildStatus } from './rebuild-status.ts';
 import { CliError } from './errors.ts';
+import { ConsoleFlags, prepareConsole, type ConsoleContext } from './console/command.ts';
 
 /** A command: its spec, its option parsing, and what it does. */
 export interface Command<O> extends CommandSpec {
@@ -26,6 +27,11 @@ export interface Command<O> extends CommandSpec {
 /** A command whose options are checked: `prepare` throws a `UsageError` or returns what runs it. */
 export interface PreparedCommand extends CommandSpec {
   readonly prepare: (parsed: ParsedCommand) => (context: CliContext) => Promise<void>;
+  /**
+   * For a command that finds its stack itself, later and again (the console serves while no stack
+   * runs): it replaces `prepare` and is given no stack.
+   */
+  readonly serve?: (parsed: ParsedCommand) => (context: ConsoleContext) => Promise<void>;
 }
 
 const define = <O>(command: Command<O>): PreparedCommand => ({
@@ -201,8 +207,18 @@ const rebuildStatusCommand: Command<{ readonly json: boolean }> = {
   },
 };
 
+const consoleCommand: PreparedCommand = {
+  name: 'console',
+  summary: 'the operator console in the browser, on 127.0.0.1: overview, cycles, trace, failures, live; redrive after a confirmation',
+  positionals: [],
+  flags: ConsoleFlags,
+  example: 'npm run cometflow -- console --port 8080',
+  prepare: () => { throw new UsageError('console is served, not run against a stack'); },
+  serve: prepareConsole,
+};
+
 /** Every command, in the order the usage lists them. */
 export const Commands: readonly PreparedCommand[] = [
   define(statusCommand), define(traceCommand), define(eventsCommand), define(replayCommand), define(cycleCommand),
-  define(dlqCommand), define(rebuildStatusCommand),
+  define(dlqCommand), define(rebuildStatusCommand), consoleCommand,
 ];

@@ -1,0 +1,434 @@
+/**
+ * The console's page, in the browser: Preact components written as htm templates. Every value
+ * is put into the page as text by Preact (never as markup), so a file name is always data. The
+ * views subscribe to the server's live streams (`/api/live/<view>`, server-sent events) and
+ * redraw when the server sends a changed view; the only writes are POSTs to the console's own
+ * server, each after the operator confirmed it in a dialog.
+ */
+import { html, render } from 'htm/preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type {
+  CellState,
+  CycleRow,
+  Cycles,
+  DeadLetterRow,
+  Failures,
+  NoStack,
+  Overview,
+  StageRow,
+  Trace,
+} from '../views.ts';
+
+type Live<T> = { readonly data?: T | NoStack; readonly error?: string; readonly connected: boolean };
+
+/** Subscribes to a live view; the EventSource reconnects by itself when the server restarts. */
+function useLive<T>(view: string, query = ''): Live<T> {
+  const [state, setState] = useState<Live<T>>({ connected: false });
+  useEffect(() => {
+    setState({ connected: false });
+    const source = new EventSource(`/api/live/${view}${query === '' ? '' : `?${query}`}`);
+    source.addEventListener('view', (event) => {
+      setState({ data: JSON.parse((event as MessageEvent<string>).data) as T | NoStack, connected: true });
+      // The browser tests read when each view last changed, to measure update latency.
+      document.documentElement.dataset.updatedAt = String(Date.now());
+    });
+    source.addEventListener('problem', (event) => {
+      setState((s) => ({
+        ...s,
+        error: (JSON.parse((event as MessageEvent<string>).data) as { error: string }).error,
+        connected: true,
+      }));
+    });
+    source.onerror = () => setState((s) => ({ ...s, connected: false }));
+    return () => source.close();
+  }, [view, query]);
+  return state;
+}
+
+const isNoStack = (value: unknown): value is NoStack =>
+  typeof value === 'object' && value !== null && 'noStack' in value;
+
+const seconds = (value: number | undefined): string => {
+  if (value === undefined) return '–';
+  const abs = Math.abs(value);
+  if (abs < 120) return `${value.toFixed(1)} s`;
+  if (abs < 7200) return `${(value / 60).toFixed(1)} min`;
+  if (abs < 172_800) return `${(value / 3600).toFixed(1)} h`;
+  return `${(value / 86_400).toFixed(1)} d`;
+};
+
+const clock = (iso: string | undefined): string =>
+  iso === undefined || iso === '' ? '–' : iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+
+/** The route in the location's hash: `#/cycles`, `#/trace?q=...`. */
+function useRoute(): { page: string; params: URLSearchParams } {
+  const read = (): { page: string; params: URLSearchParams } => {
+    const [path = '', query = ''] = location.hash.replace(/^#\/?/, '').split('?');
+    return { page: path === '' ? 'overview' : path, params: new URLSearchParams(query) };
+  };
+  const [route, setRoute] = useState(read);
+  useEffect(() => {
+    const onChange = (): void => setRoute(read());
+    addEventListener('hashchange', onChange);
+    return () => removeEventListener('hashchange', onChange);
+  }, []);
+  return route;
+}
+
+const traceHref = (query: string): string => `#/trace?${new URLSearchParams({ q: query }).toString()}`;
+
+function Problem({ live }: { live: Live<unknown> }) {
+  if (isNoStack(live.data)) {
+    return html`<div class="banner critical" role="alert" data-testid="no-stack"><strong>No running stack.</strong> ${live.data.message}</div>`;
+  }
+  if (live.error !== undefined)
+    return html`<div class="banner critical" role="alert">The stack answered with an error: ${live.error}</div>`;
+  if (!live.connected && live.data !== undefined)
+    return html`<div class="banner warning" role="status">Reconnecting to the console server…</div>`;
+  return null;
+}
+
+function Depth({ value, label }: { value: number; label: string }) {
+  return html`<td class=${value > 0 ? 'num busy' : 'num'} aria-label=${`${label}: ${value}`}>${value}</td>`;
+}
+
+/** Asks before a write, in a modal dialog (keyboard: Tab between the buttons, Escape cancels). */
+function Confirm({
+  text,
+  action,
+  onConfirm,
+  onClose,
+}: {
+  text: string;
+  action: string;
+  onConfirm: () => void;
+  onClose: () => void;
+}) {
+  const dialog = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    dialog.current?.showModal();
+  }, []);
+  return html`<dialog ref=${dialog} aria-labelledby="confirm-text" onClose=${onClose} data-testid="confirm">
+    <p id="confirm-text">${text}</p>
+    <form method="dialog" class="actions">
+      <button value="cancel" autofocus>Cancel</button>
+      <button value="ok" class="danger" onClick=${(e: Event) => {
+        e.preventDefault();
+        dialog.current?.close();
+        onConfirm();
+      }}>${action}</button>
+    </form>
+  </dialog>`;
+}
+
+/** A redrive button for one DLQ: confirm, POST, say what moved. */
+function Redrive({ role, sourceRole, held }: { role: string; sourceRole: string; held: number }) {
+  const [asking, setAsking] = useState(false);
+  const [result, setResult] = useState<string | undefined>(undefined);
+  const [busy, setBusy] = useState(false);
+  const run = async (): Promise<void> => {
+    setBusy(true);
+    try {
+      const response = await fetch('/api/redrive', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ queue: role, confirm: role }),
+      });
+      const body = (await response.json()) as { lines?: string[]; error?: string };
+      setResult(response.ok ? (body.lines ?? []).join(' ') : `failed: ${body.error ?? response.status}`);
+    } catch (error) {
+      setResult(`failed: ${(error as Error).message}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return html`<span class="redrive">
+    <button disabled=${held === 0 || busy} onClick=${() => setAsking(true)} aria-label=${`Redrive ${role} to ${sourceRole}`}>Redrive</button>
+    ${
+      asking &&
+      html`<${Confirm} text=${`Move the ${held} message(s) in ${role} back to ${sourceRole}? They will be processed again.`}
+      action="Redrive" onConfirm=${() => {
+        void run();
+      }} onClose=${() => setAsking(false)} />`
+    }
+    ${result !== undefined && html`<span role="status" class="result">${result}</span>`}
+  </span>`;
+}
+
+function StageTable({ stages }: { stages: readonly StageRow[] }) {
+  return html`<table class="stages" data-testid="stages">
+    <caption>Stages and lanes: queue depth now, events published in the last hour</caption>
+    <thead><tr>
+      <th scope="col">stage</th><th scope="col">lane</th><th scope="col" class="num">waiting</th><th scope="col" class="num">in flight</th>
+      <th scope="col" class="num">delayed</th><th scope="col" class="num">done 1 h</th><th scope="col" class="num">failed 1 h</th>
+      <th scope="col">dead letters</th>
+    </tr></thead>
+    <tbody>${stages.map((row) => {
+      const held = (row.deadLetter?.depth.visible ?? 0) + (row.deadLetter?.depth.inFlight ?? 0);
+      return html`<tr key=${row.role} data-role=${row.role}>
+        <th scope="row">${row.stage}<span class="role">${row.role}</span></th>
+        <td>${row.lane ?? '–'}</td>
+        <${Depth} value=${row.depth.visible} label="waiting" /><${Depth} value=${row.depth.inFlight} label="in flight" />
+        <${Depth} value=${row.depth.delayed} label="delayed" />
+        <td class="num">${row.done}</td><td class=${row.failed > 0 ? 'num bad' : 'num'}>${row.failed}</td>
+        <td>${
+          row.deadLetter === undefined
+            ? '–'
+            : html`<span class=${held > 0 ? 'bad' : ''} data-testid=${`dlq-${row.deadLetter.role}`}>${held}</span>
+          <${Redrive} role=${row.deadLetter.role} sourceRole=${row.role} held=${held} />`
+        }</td>
+      </tr>`;
+    })}</tbody>
+  </table>`;
+}
+
+function OverviewPage() {
+  const live = useLive<Overview>('overview');
+  const data = isNoStack(live.data) ? undefined : live.data;
+  return html`<section aria-labelledby="overview-title">
+    <h2 id="overview-title">Overview</h2>
+    <${Problem} live=${live} />
+    ${
+      data === undefined
+        ? live.data === undefined && html`<p class="loading">Reading the stack…</p>`
+        : html`
+      <section aria-label="Alerts" class="alerts" data-testid="alerts">
+        ${
+          data.alerts.length === 0
+            ? html`<p class="ok">No alerts.</p>`
+            : html`<ul>${data.alerts.map(
+                (alert, i) => html`<li key=${i} class=${alert.severity}>
+          <strong>${alert.kind}</strong> ${alert.text} ${alert.subject !== undefined && html`<a href=${traceHref(alert.subject)}>trace</a>`}</li>`,
+              )}</ul>`
+        }
+      </section>
+      <${StageTable} stages=${data.stages} />
+      <div class="running">
+        <table><caption>Delivery executions running</caption><tbody>${data.executions.map(
+          (e) => html`<tr key=${e.role}>
+          <th scope="row">${e.role}</th><td class="num">${e.running ?? e.error}</td></tr>`,
+        )}</tbody></table>
+        <table><caption>Container tasks running</caption><tbody>${data.containers.map(
+          (c) => html`<tr key=${c.role}>
+          <th scope="row">${c.role}</th><td class="num">${c.running === undefined ? c.error : `${c.running} of at most ${c.maxTasks}`}</td></tr>`,
+        )}</tbody></table>
+      </div>
+      <p class="meta">Read ${clock(data.generatedAt)}; done and failed count the events each stage published since ${clock(data.window.from)}.</p>`
+    }
+  </section>`;
+}
+
+const STATE_LABEL: Readonly<Record<CellState, string>> = {
+  pending: 'not yet',
+  arrived: 'arrived',
+  ingested: 'ingested',
+  duplicate: 'duplicate',
+  late: 'late',
+  missing: 'missing',
+};
+
+/** A cycle's 41 chunk cells and its forecast cell. */
+function Cells({ row }: { row: CycleRow }) {
+  const count = (state: CellState): number => row.cells.filter((c) => c === state).length;
+  const summary =
+    `${count('ingested') + count('duplicate')} of ${row.cells.length} chunks ingested, ${count('arrived')} arrived, ` +
+    `${count('missing')} missing, ${count('late')} late, ${count('duplicate')} duplicate; forecast ${STATE_LABEL[row.forecast]}`;
+  return html`<div class="cells" role="img" aria-label=${summary} title=${summary}>
+    ${row.cells.map((state, i) => html`<span key=${i} class=${`cell ${state}`} data-state=${state} title=${`chunk ${i + 1}: ${STATE_LABEL[state]}`}></span>`)}
+    <span class=${`cell forecast ${row.forecast}`} data-state=${row.forecast} data-slot="forecast" title=${`forecast: ${STATE_LABEL[row.forecast]}`}>F</span>
+  </div>`;
+}
+
+function Legend() {
+  return html`<p class="legend" aria-label="Legend">${(Object.keys(STATE_LABEL) as CellState[]).map(
+    (state) => html`<span key=${state}>
+    <span class=${`cell ${state}`} aria-hidden="true"></span> ${STATE_LABEL[state]}</span>`,
+  )}</p>`;
+}
+
+function processing(row: CycleRow): string {
+  const { view } = row;
+  if (view.abandoned !== undefined) return 'abandoned';
+  if (view.fired === undefined) return 'waiting';
+  return view.fired.degraded ? `degraded (${view.fired.missing.length} missing)` : 'complete';
+}
+
+function CyclesPage() {
+  const live = useLive<Cycles>('cycles');
+  const data = isNoStack(live.data) ? undefined : live.data;
+  return html`<section aria-labelledby="cycles-title">
+    <h2 id="cycles-title">Repeat cycles</h2>
+    <${Problem} live=${live} />
+    <${Legend} />
+    ${
+      data === undefined
+        ? live.data === undefined && html`<p class="loading">Reading the event store…</p>`
+        : data.rows.length === 0
+          ? html`<p>No cycle has events since ${clock(data.window.from)}.</p>`
+          : html`<table class="cycles" data-testid="cycles">
+        <caption>Cycles with events since ${clock(data.window.from)}, latest first</caption>
+        <thead><tr><th scope="col">cycle</th><th scope="col">chunks 1–41 and forecast</th><th scope="col">processing</th>
+          <th scope="col">state</th><th scope="col" class="num">sensing end → delivered</th><th scope="col" class="num">first event → delivered</th></tr></thead>
+        <tbody>${data.rows.map(
+          (row) => html`<tr key=${row.view.correlationId} data-cycle=${row.view.joinKey} data-status=${row.view.status}>
+          <th scope="row"><a href=${traceHref(row.view.joinKey)}>${row.view.joinKey}</a></th>
+          <td><${Cells} row=${row} /></td>
+          <td>${processing(row)}</td>
+          <td class=${`status ${row.view.status}`}>${row.view.status}</td>
+          <td class="num">${seconds(row.timelinessSeconds)}</td><td class="num">${seconds(row.pipelineSeconds)}</td>
+        </tr>`,
+        )}</tbody></table>`
+    }
+  </section>`;
+}
+
+function TracePage({ query }: { query: string }) {
+  const [text, setText] = useState(query);
+  useEffect(() => setText(query), [query]);
+  const live = useLive<Trace>('trace', query === '' ? '' : new URLSearchParams({ q: query }).toString());
+  const data = query === '' || isNoStack(live.data) ? undefined : live.data;
+  const submit = (event: Event): void => {
+    event.preventDefault();
+    location.hash = traceHref(text.trim());
+  };
+  return html`<section aria-labelledby="trace-title">
+    <h2 id="trace-title">Trace</h2>
+    <form class="search" role="search" onSubmit=${submit}>
+      <label for="trace-query">Inbox key, file name, cycle id or product id</label>
+      <input id="trace-query" name="q" value=${text} onInput=${(e: Event) => setText((e.target as HTMLInputElement).value)}
+        placeholder="20261122-061" autocomplete="off" spellcheck=${false} />
+      <button type="submit">Trace</button>
+    </form>
+    ${query !== '' && html`<${Problem} live=${live} />`}
+    ${
+      data !== undefined &&
+      (data.found
+        ? html`<${TraceResult} trace=${data} />`
+        : html`<div class="notfound" data-testid="not-found" role="status">
+      <p><strong>Not found.</strong> ${data.message}</p>
+      ${data.suggestions.length > 0 && html`<p>Did you mean: ${data.suggestions.map((s, i) => html`${i > 0 ? ', ' : ''}<a key=${s} href=${traceHref(s)}>${s}</a>`)}</p>`}
+    </div>`)
+    }
+  </section>`;
+}
+
+function TraceResult({ trace }: { trace: Extract<Trace, { found: true }> }) {
+  const times = trace.stages.flatMap((s) => [Date.parse(s.first), Date.parse(s.last)]);
+  const start = Math.min(...times);
+  const span = Math.max(1, Math.max(...times) - start);
+  const at = (iso: string): number => ((Date.parse(iso) - start) / span) * 100;
+  return html`<div data-testid="trace">
+    <p class="state">${trace.kind} <strong>${trace.correlationId}</strong>: <span class=${`status ${trace.state}`} data-testid="trace-state">${trace.state}</span></p>
+    ${trace.why.length > 0 && html`<ul class="why" data-testid="why">${trace.why.map((line, i) => html`<li key=${i}>${line}</li>`)}</ul>`}
+    ${trace.file !== undefined && html`<p data-testid="file-state" data-state=${trace.file.state}>chunk ${trace.file.slot}: <strong>${trace.file.state}</strong></p>`}
+    ${trace.cycle !== undefined && html`<${Legend} /><${Cells} row=${trace.cycle} />`}
+    ${trace.links.length > 0 && html`<p>Linked: ${trace.links.map((link, i) => html`${i > 0 ? ', ' : ''}<a key=${link.query} href=${traceHref(link.query)}>${link.label}</a>`)}</p>`}
+    <table class="timeline" data-testid="stage-line"><caption>Stages on a time line, from ${clock(new Date(start).toISOString())} (${(span / 1000).toFixed(2)} s in all)</caption>
+      <thead><tr><th scope="col">stage</th><th scope="col" class="num">from</th><th scope="col" class="num">to</th><th scope="col" class="num">events</th>
+        <th scope="col" class="line">time line</th><th scope="col">what</th></tr></thead>
+      <tbody>${trace.stages.map(
+        (s) => html`<tr key=${s.stage}>
+        <th scope="row">${s.stage}</th>
+        <td class="num">+${((Date.parse(s.first) - start) / 1000).toFixed(2)} s</td><td class="num">+${((Date.parse(s.last) - start) / 1000).toFixed(2)} s</td>
+        <td class="num">${s.count}</td>
+        <td class="line" aria-hidden="true"><span class="bar"><span style=${{ marginLeft: `${at(s.first).toFixed(2)}%`, width: `${Math.max(0.8, at(s.last) - at(s.first)).toFixed(2)}%` }}></span></span></td>
+        <td>${s.types.join(', ')}</td>
+      </tr>`,
+      )}</tbody></table>
+    <details><summary>All ${trace.events.length} stored events</summary>
+      <table class="events"><thead><tr><th scope="col">time</th><th scope="col">type</th><th scope="col">source</th><th scope="col">subject</th></tr></thead>
+      <tbody>${trace.events.map(
+        (event) => html`<tr key=${event.id}><td><time datetime=${event.time}>${clock(event.time)}</time></td>
+        <td>${event.type.replace(/^cometflow\./, '')}</td><td>${event.source.replace(/^cometflow\//, '')}</td><td class="subject">${event.subject ?? ''}</td></tr>`,
+      )}</tbody></table>
+    </details>
+  </div>`;
+}
+
+function FailuresPage() {
+  const live = useLive<Failures>('failures');
+  const [stage, setStage] = useState('');
+  const [code, setCode] = useState('');
+  const [text, setText] = useState('');
+  const data = isNoStack(live.data) ? undefined : live.data;
+  const failures = (data?.failures ?? []).filter(
+    (f) =>
+      (stage === '' || f.stage === stage) &&
+      (code === '' || f.code === code) &&
+      (text === '' || `${f.subject} ${f.reason}`.toLowerCase().includes(text.toLowerCase())),
+  );
+  const options = (values: string[]): string[] => [...new Set(values)].sort();
+  return html`<section aria-labelledby="failures-title">
+    <h2 id="failures-title">Failures</h2>
+    <${Problem} live=${live} />
+    ${
+      data !== undefined &&
+      html`
+      <table class="dlq" data-testid="dead-letters"><caption>Dead-letter queues</caption>
+        <thead><tr><th scope="col">queue</th><th scope="col">source</th><th scope="col" class="num">messages</th>
+          <th scope="col" class="num">in flight</th><th scope="col">redrive</th></tr></thead>
+        <tbody>${data.deadLetters.map((row: DeadLetterRow) => {
+          const held = row.depth.visible + row.depth.inFlight;
+          return html`<tr key=${row.role} data-role=${row.role}><th scope="row">${row.role}</th><td>${row.sourceRole}</td>
+            <td class=${row.depth.visible > 0 ? 'num bad' : 'num'} data-testid=${`dlq-${row.role}`}>${row.depth.visible}</td>
+            <td class="num">${row.depth.inFlight}</td>
+            <td>${row.redrivable ? html`<${Redrive} role=${row.role} sourceRole=${row.sourceRole} held=${held} />` : 'no source queue'}</td></tr>`;
+        })}</tbody></table>
+      <form class="filters" onSubmit=${(e: Event) => e.preventDefault()}>
+        <label>stage <select value=${stage} onChange=${(e: Event) => setStage((e.target as HTMLSelectElement).value)}>
+          <option value="">any</option>${options(data.failures.map((f) => f.stage)).map((s) => html`<option key=${s} value=${s}>${s}</option>`)}</select></label>
+        <label>code <select value=${code} onChange=${(e: Event) => setCode((e.target as HTMLSelectElement).value)}>
+          <option value="">any</option>${options(data.failures.map((f) => f.code)).map((c) => html`<option key=${c} value=${c}>${c}</option>`)}</select></label>
+        <label>contains <input value=${text} onInput=${(e: Event) => setText((e.target as HTMLInputElement).value)} /></label>
+      </form>
+      <table class="failures" data-testid="failures"><caption>${failures.length} of ${data.failures.length} failures stored since ${clock(data.window.from)}, latest first</caption>
+        <thead><tr><th scope="col">time</th><th scope="col">stage</th><th scope="col">code</th><th scope="col">file or subject</th><th scope="col">reason</th></tr></thead>
+        <tbody>${failures.map(
+          (f, i) => html`<tr key=${`${f.time}${i}`}><td>${clock(f.time)}</td><td>${f.stage}</td><td>${f.code}</td>
+          <td class="key"><a href=${traceHref(f.subject)}>${f.subject}</a></td><td>${f.reason}</td></tr>`,
+        )}</tbody></table>`
+    }
+  </section>`;
+}
+
+const PAGES = [
+  ['overview', 'Overview'],
+  ['cycles', 'Cycles'],
+  ['trace', 'Trace'],
+  ['failures', 'Failures'],
+] as const;
+
+/** Light, dark, or what the system prefers; kept in localStorage. */
+function ThemeSwitch() {
+  const [theme, setTheme] = useState(localStorage.getItem('cometflow-theme') ?? 'system');
+  useEffect(() => {
+    if (theme === 'system') delete document.documentElement.dataset.theme;
+    else document.documentElement.dataset.theme = theme;
+    localStorage.setItem('cometflow-theme', theme);
+  }, [theme]);
+  return html`<label class="theme">theme <select value=${theme} onChange=${(e: Event) => setTheme((e.target as HTMLSelectElement).value)}>
+    <option value="system">system</option><option value="light">light</option><option value="dark">dark</option></select></label>`;
+}
+
+function App() {
+  const { page, params } = useRoute();
+  return html`<header>
+      <h1>cometflow console</h1>
+      <nav aria-label="Views"><ul>${PAGES.map(
+        ([id, label]) => html`<li key=${id}>
+        <a href=${`#/${id}`} aria-current=${page === id ? 'page' : undefined}>${label}</a></li>`,
+      )}</ul></nav>
+      <${ThemeSwitch} />
+    </header>
+    <main>
+      ${page === 'overview' && html`<${OverviewPage} />`}
+      ${page === 'cycles' && html`<${CyclesPage} />`}
+      ${page === 'trace' && html`<${TracePage} query=${params.get('q') ?? ''} />`}
+      ${page === 'failures' && html`<${FailuresPage} />`}
+    </main>`;
+}
+
+const root = document.getElementById('app')!;
+// Preact renders next to what is there: the placeholder goes first.
+root.textContent = '';
+render(html`<${App} />`, root);

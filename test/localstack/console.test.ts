@@ -1,0 +1,348 @@
+/**
+ * The operator console in a real Chromium, against the running stack: the overview lists the
+ * stack's stages; a cycle uploaded during the test fills its row and turns delivered; a message
+ * poisoned into a dead-letter queue shows there and the redrive button (after confirming) empties
+ * it and its product is delivered once; the trace of a withheld chunk shows it missing; requests
+ * from another Host or Origin are refused; a key containing `<script>` is shown as text. Page
+ * load and update latency are measured and printed (never asserted: they depend on the machine).
+ */
+import { randomBytes } from 'node:crypto';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventTypes } from '../../events/registry.ts';
+import { wrap } from '../../shared/envelope/envelope.ts';
+import { startConsole, type RunningConsole } from '../../cli/console/server.ts';
+import { launchBrowser, screenshotDir, type Browser } from './support/browser.ts';
+import { cycleFiles, uploadAll, type CycleFiles } from './support/cycles.ts';
+import { clients, eventsOf, sha256, stack, uniqueCycle, waitFor } from './support/stack.ts';
+
+const { s3, sqs, documents } = clients();
+const description = stack();
+const { buckets, queues, tables } = description;
+
+/** The part of the page's DOM the functions run in the browser use (this file is compiled without the DOM library). */
+declare const document: {
+  querySelector(selector: string): { readonly textContent: string | null } | null;
+  querySelectorAll(selector: string): { readonly length: number };
+};
+
+/** What the tests measured, printed at the end. */
+const measured: string[] = [];
+
+let console_: RunningConsole;
+let browser: Browser;
+let folder: string;
+const refused: string[] = [];
+let withheld: { cycle: CycleFiles; chunk: number; uploadedAt: number };
+
+/** Resolves to the time (ms since the epoch) the page first matched `selector`, as the page's own clock saw it. */
+async function seenAt(page: Page, selector: string, timeoutMs: number): Promise<number> {
+  const handle = await page.waitForFunction(
+    (s) => {
+      const found = document.querySelector(s) !== null;
+      return found ? Date.now() : undefined;
+    },
+    selector,
+    { timeout: timeoutMs, polling: 100 },
+  );
+  return (await handle.jsonValue()) as number;
+}
+
+const shot = async (page: Page, name: string): Promise<void> => {
+  await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
+};
+
+beforeAll(async () => {
+  // The console reads the stack the way the CLI does: from a description file (`--stack`).
+  folder = mkdtempSync(join(tmpdir(), 'cometflow-console-test-'));
+  const file = join(folder, 'stack.json');
+  writeFileSync(file, JSON.stringify(description));
+  console_ = await startConsole({
+    source: { flags: { stack: file }, root: folder, env: process.env },
+    liveIntervalMs: 500,
+    log: (line) => {
+      if (line.includes('refused')) refused.push(line);
+    },
+  });
+  browser = await launchBrowser();
+  // A cycle with chunk 7 withheld, uploaded first: its deadline passes while the other tests run.
+  const { day, repeatCycle } = uniqueCycle();
+  const cycle = cycleFiles(day, repeatCycle);
+  withheld = { cycle, chunk: 7, uploadedAt: Date.now() };
+  await uploadAll(s3, buckets.inbox!, [cycle.forecast, ...cycle.chunks.filter((_, i) => i + 1 !== 7)]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await console_?.close();
+  rmSync(folder, { recursive: true, force: true });
+  process.stdout.write(`console measurements\n${measured.map((m) => `  ${m}`).join('\n')}\n`);
+});
+
+describe('operator console in Chromium', () => {
+  it("loads the overview with the stack's stages and lanes", async () => {
+    // Prepare
+    const page = await browser.context.newPage();
+    const expected = Object.keys(queues)
+      .filter((role) => !role.endsWith('Dlq'))
+      .sort();
+
+    // Act
+    const started = Date.now();
+    await page.goto(console_.url);
+    const shown = await seenAt(page, '[data-testid="stages"] tbody tr', 30_000);
+    const navigation = await page.evaluate(
+      () =>
+        (performance.getEntriesByType('navigation' as never)[0] as unknown as { domContentLoadedEventEnd: number })
+          .domContentLoadedEventEnd,
+    );
+
+    // Assess
+    const roles = await page
+      .locator('[data-testid="stages"] tbody tr')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-role')));
+    expect([...roles].sort()).toEqual(expected);
+    await expect(page.locator('[data-role="eventBus"] th').textContent()).resolves.toContain('scheduler');
+    await expect(page.title()).resolves.toBe('cometflow console');
+    measured.push(
+      `overview: DOMContentLoaded ${navigation.toFixed(0)} ms, stages shown ${shown - started} ms after navigation started`,
+    );
+    await shot(page, 'console-overview');
+    await page.close();
+  });
+
+  it('fills a cycle uploaded during the test, chunk by chunk, and turns it delivered', async () => {
+    // Prepare
+    const page = await browser.context.newPage();
+    await page.goto(`${console_.url}#/cycles`);
+    await page.waitForSelector('h2#cycles-title');
+    const { day, repeatCycle } = uniqueCycle();
+    const cycle = cycleFiles(day, repeatCycle);
+    const joinKey = cycle.correlationId.slice('cycle-'.length);
+    const row = `tr[data-cycle="${joinKey}"]`;
+
+    // Act: half the chunks first, then the rest with the forecast.
+    await uploadAll(s3, buckets.inbox!, cycle.chunks.slice(0, 20));
+    await page.waitForFunction(
+      (r) => document.querySelectorAll(`${r} .cell[data-state="ingested"]`).length >= 10,
+      row,
+      { timeout: 60_000 },
+    );
+    await shot(page, 'console-cycles-filling');
+    const partly = await page.locator(`${row} .cell[data-state="pending"]`).count();
+    await uploadAll(s3, buckets.inbox!, [...cycle.chunks.slice(20), cycle.forecast]);
+    const shownDelivered = await seenAt(page, `${row}[data-status="delivered"]`, 120_000);
+
+    // Assess: every chunk and the forecast ingested, delivered, and the page saw it.
+    expect(partly).toBeGreaterThan(0);
+    const states = await page
+      .locator(`${row} .cell`)
+      .evaluateAll((cells) => cells.map((c) => c.getAttribute('data-state')));
+    expect(states).toEqual(Array.from({ length: 42 }, () => 'ingested'));
+    const [delivered] = await eventsOf(documents, tables.eventStore!, cycle.correlationId, EventTypes.productDelivered);
+    expect(delivered).toBeDefined();
+    // Update latency: from the time the delivery event carries to the page showing it.
+    measured.push(
+      `cycles: delivered shown ${shownDelivered - Date.parse(delivered!.time)} ms after product.delivered's time`,
+    );
+    await shot(page, 'console-cycles');
+    await page.close();
+  });
+
+  it('shows a poisoned message in its dead-letter queue, redrives it after a confirmation, and its product is delivered once', async () => {
+    // Prepare: a processing request whose input is not in the archive yet fails on every receive.
+    const tag = randomBytes(6).toString('hex');
+    const correlationId = `console-poison-${tag}`;
+    const body = Buffer.from(`console test input ${tag}\n`);
+    const input = {
+      bucket: buckets.archive!,
+      key: `console-test/${tag}/input.nc`,
+      size: body.length,
+      sha256: sha256(body),
+      name: `input-${tag}.nc`,
+    };
+    const command = wrap({
+      type: EventTypes.processingRequested,
+      source: 'test/console',
+      correlationId,
+      subject: correlationId,
+      data: {
+        algorithm: 'byte-statistics',
+        productType: 'fci-cycle-statistics',
+        inputs: [input],
+        degraded: false,
+        missing: [],
+      },
+    });
+    const page = await browser.context.newPage();
+    await page.goto(`${console_.url}#/failures`);
+    const cell = page.getByTestId('dead-letters').getByTestId('dlq-processDlq');
+    await expect(cell.textContent()).resolves.toBe('0');
+
+    // Act: poison, wait for the DLQ on the page, fix the cause, redrive from the page.
+    await sqs.send(new SendMessageCommand({ QueueUrl: queues.process, MessageBody: JSON.stringify(command) }));
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="dead-letters"] [data-testid="dlq-processDlq"]')?.textContent === '1',
+      undefined,
+      { timeout: 120_000 },
+    );
+    await shot(page, 'console-dead-letters');
+    await s3.send(new PutObjectCommand({ Bucket: input.bucket, Key: input.key, Body: body }));
+    const row = page.locator('[data-testid="dead-letters"] tr[data-role="processDlq"]');
+    await row.getByRole('button', { name: 'Redrive processDlq to process' }).click();
+    const dialog = page.getByTestId('confirm');
+    await expect(dialog.textContent()).resolves.toContain('Move the 1 message(s) in processDlq back to process?');
+    await dialog.getByRole('button', { name: 'Redrive' }).click();
+    await row.getByRole('status').waitFor({ timeout: 30_000 });
+
+    // Assess
+    await expect(row.getByRole('status').textContent()).resolves.toContain(
+      'moved 1 message(s) from processDlq back to process',
+    );
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="dead-letters"] [data-testid="dlq-processDlq"]')?.textContent === '0',
+      undefined,
+      { timeout: 30_000 },
+    );
+    await waitFor(
+      'product.delivered of the redriven request',
+      async () => {
+        const events = await eventsOf(documents, tables.eventStore!, correlationId, EventTypes.productDelivered);
+        return events.length > 0 ? events : undefined;
+      },
+      120_000,
+    );
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await eventsOf(documents, tables.eventStore!, correlationId, EventTypes.productGenerated)).toHaveLength(1);
+    expect(await eventsOf(documents, tables.eventStore!, correlationId, EventTypes.productDelivered)).toHaveLength(1);
+    await page.close();
+  });
+
+  it('traces a withheld chunk: waiting for it, then missing once the deadline closed the cycle', async () => {
+    // Prepare
+    const page = await browser.context.newPage();
+    const key = withheld.cycle.chunks[withheld.chunk - 1]!.key;
+
+    // Act: trace the key that never came, typed into the search as an operator would.
+    await page.goto(`${console_.url}#/trace`);
+    await page.getByLabel('Inbox key, file name, cycle id or product id').fill(key);
+    await page.getByRole('button', { name: 'Trace' }).click();
+    await page.getByTestId('trace').waitFor({ timeout: 30_000 });
+    const missingAt = await seenAt(page, '[data-testid="file-state"][data-state="missing"]', 240_000);
+
+    // Assess
+    await expect(page.getByTestId('why').textContent()).resolves.toContain(
+      `this file is chunk ${withheld.chunk} of the cycle: missing`,
+    );
+    const cells = await page
+      .locator('[data-testid="trace"] .cell[data-state]:not([data-slot])')
+      .evaluateAll((c) => c.map((e) => e.getAttribute('data-state')));
+    expect(cells).toHaveLength(41);
+    expect(cells.flatMap((state, i) => (state === 'missing' ? [i + 1] : []))).toEqual([withheld.chunk]);
+    measured.push(
+      `trace: chunk ${withheld.chunk} shown missing ${((missingAt - withheld.uploadedAt) / 1000).toFixed(1)} s after its cycle's upload began`,
+    );
+    await shot(page, 'console-trace');
+
+    // An unknown query: not found, with suggestions.
+    await page.getByLabel('Inbox key, file name, cycle id or product id').fill(`${withheld.cycle.correlationId}x`);
+    await page.getByRole('button', { name: 'Trace' }).click();
+    await page.getByTestId('not-found').waitFor({ timeout: 30_000 });
+    await expect(page.getByTestId('not-found').textContent()).resolves.toContain(withheld.cycle.correlationId);
+    await page.close();
+  });
+
+  it('refuses requests whose Host or Origin is not its own', async () => {
+    // Prepare
+    const raw = (method: string, path: string, headers: Record<string, string>): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = httpRequest({ host: '127.0.0.1', port: console_.port, method, path, headers }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end(method === 'POST' ? JSON.stringify({ queue: 'processDlq', confirm: 'processDlq' }) : undefined);
+      });
+    const own = `127.0.0.1:${console_.port}`;
+
+    // Act
+    const rebound = await raw('GET', '/api/overview', { host: `rebind.example:${console_.port}` });
+    const crossSite = await raw('POST', '/api/redrive', {
+      host: own,
+      origin: 'http://evil.example',
+      'content-type': 'application/json',
+    });
+    const noOrigin = await raw('POST', '/api/redrive', { host: own, 'content-type': 'application/json' });
+    const formPost = await raw('POST', '/api/redrive', {
+      host: own,
+      origin: `http://${own}`,
+      'content-type': 'text/plain',
+    });
+    // A page of another origin tries it from the browser, as a form-like request needing no preflight.
+    const other = createServer((_, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end('<!doctype html><title>other site</title>');
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', () => resolve()));
+    const otherOrigin = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+    const page = await browser.context.newPage();
+    await page.goto(`${otherOrigin}/`);
+    const fromPage = await page.evaluate(async (url) => {
+      try {
+        const response = await fetch(`${url}api/redrive`, {
+          method: 'POST',
+          mode: 'no-cors',
+          body: '{"queue":"processDlq","confirm":"processDlq"}',
+        });
+        return response.type;
+      } catch (error) {
+        // Cross-Origin-Resource-Policy: the browser withholds even the opaque answer from the other page.
+        return (error as Error).name;
+      }
+    }, console_.url);
+    await page.close();
+    other.close();
+
+    // Assess
+    expect(rebound).toBe(421);
+    expect(crossSite).toBe(403);
+    expect(noOrigin).toBe(403);
+    expect(formPost).toBe(415);
+    // The other page learns nothing (the browser blocks the answer), and the console refused the request by its Origin.
+    expect(fromPage).toBe('TypeError');
+    expect(refused.some((line) => line.includes(`Origin "${otherOrigin}" is not this console`))).toBe(true);
+    expect(refused.filter((line) => line.includes('POST /api/redrive'))).toHaveLength(4);
+  });
+
+  it('shows a key containing <script> as text, never as markup', async () => {
+    // Prepare: intake rejects the name; its failure carries the key.
+    const tag = randomBytes(4).toString('hex');
+    const key = `eumetsat/<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">-${tag}.nc`;
+    const page = await browser.context.newPage();
+
+    // Act
+    await s3.send(new PutObjectCommand({ Bucket: buckets.inbox, Key: key, Body: Buffer.alloc(2048, 1) }));
+    await page.goto(`${console_.url}#/failures`);
+    await page.getByLabel('contains').fill(tag);
+    const cell = page.locator('[data-testid="failures"] td.key', { hasText: tag });
+    await cell.waitFor({ timeout: 60_000 });
+    await page.goto(`${console_.url}#/trace?${new URLSearchParams({ q: key }).toString()}`);
+    await page.getByTestId('trace').waitFor({ timeout: 30_000 });
+
+    // Assess: the key is the text of the trace's subject; no script or image came of it.
+    await expect(page.getByTestId('trace-state').textContent()).resolves.toBe('quarantined');
+    const subjects = await page.locator('[data-testid="trace"] .subject').allTextContents();
+    expect(subjects).toContain(key);
+    expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.locator('img').count()).toBe(0);
+    expect(await page.locator('script').count()).toBe(1);
+    await page.close();
+  });
+});
