@@ -17,7 +17,7 @@ describe('main', () => {
   it('exits 2 naming an unknown command and listing the valid ones', async () => {
     const { code, err } = await run(['replya']);
     expect(code).toBe(2);
-    expect(err[0]).toBe('error: Unknown command "replya"; valid commands: status, trace, events, replay, cycle, dlq, rebuild-status');
+    expect(err[0]).toBe('error: Unknown command "replya"; valid commands: status, trace, events, replay, cycle, dlq, rebuild-status, console');
   });
 
   it('exits 2 naming an unknown flag and listing the command\'s flags', async () => {
