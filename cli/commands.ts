@@ -209,7 +209,8 @@ const rebuildStatusCommand: Command<{ readonly json: boolean }> = {
 
 const consoleCommand: PreparedCommand = {
   name: 'console',
-  summary: 'the operator console in the browser, on 127.0.0.1: overview, cycles, trace, failures, live; redrive after a confirmation',
+  summary: 'the operator console in the browser, on 127.0.0.1: overview, cycles, trace, failures, live; '
+    + 'redrive after a confirmation',
   positionals: [],
   flags: ConsoleFlags,
   example: 'npm run cometflow -- console --port 8080',

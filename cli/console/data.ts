@@ -189,7 +189,9 @@ export async function readOverview(stack: ConsoleStack, now = new Date()): Promi
       alerts.push({
         severity: 'warning',
         kind: 'degraded',
-        text: `${event.correlationId} processed without ${(event.event as CometEvent<typeof EventTypes.processingRequested>).data.missing.length} input(s)`,
+        text: `${event.correlationId} processed without ${
+          (event.event as CometEvent<typeof EventTypes.processingRequested>).data.missing.length
+        } input(s)`,
         subject: event.correlationId,
       });
     }
@@ -271,7 +273,8 @@ export function cycleWhy(row: CycleRow): string[] {
       return [];
     case 'collecting': {
       const why = [
-        `waiting for ${missing.length === 0 ? 'no chunk' : `chunk(s) ${missing.join(', ')}`}${row.forecast === 'ingested' ? '' : ' and a forecast'}`,
+        `waiting for ${missing.length === 0 ? 'no chunk' : `chunk(s) ${missing.join(', ')}`}` +
+          `${row.forecast === 'ingested' ? '' : ' and a forecast'}`,
       ];
       if (waiting.length > 0) why.push(`chunk(s) ${waiting.join(', ')} arrived and wait for ingestion`);
       why.push(
@@ -281,7 +284,8 @@ export function cycleWhy(row: CycleRow): string[] {
     }
     case 'fired':
       return [
-        `processing was requested at ${view.fired!.at}${view.fired!.degraded ? ` (degraded, without ${view.fired!.missing.join(', ')})` : ''}; no product yet`,
+        `processing was requested at ${view.fired!.at}` +
+          `${view.fired!.degraded ? ` (degraded, without ${view.fired!.missing.join(', ')})` : ''}; no product yet`,
       ];
     case 'generated':
       return [`product ${view.productId} was generated; waiting for its delivery`];
@@ -437,7 +441,7 @@ export async function readFailures(
   return { stack: summary(stack), generatedAt: now.toISOString(), window, deadLetters, failures };
 }
 
-/** Moves one DLQ's messages back to its source with the CLI's `redrive`; resolves to how many moved and what it said. */
+/** Moves one DLQ's messages back to its source with the CLI's `redrive`; resolves to how many moved, and its words. */
 export async function redriveQueue(stack: ConsoleStack, role: string): Promise<{ moved: number; lines: string[] }> {
   const pair = findDeadLetterQueue(stack.selected.description.queues, role);
   const lines: string[] = [];

@@ -31,8 +31,10 @@ export const ownOrigins = (port: number): readonly string[] => ownHosts(port).ma
  * Decides whether the console at `port` answers a request.
  *
  * @example
- * checkRequest({ method: 'GET', host: 'evil.example:8080', origin: undefined, fetchSite: undefined, contentType: undefined }, 8080);
- * // { allowed: false, status: 421, reason: 'Host "evil.example:8080" is not this console (127.0.0.1:8080, localhost:8080)' }
+ * checkRequest({ method: 'GET', host: 'evil.example:8080', origin: undefined, fetchSite: undefined,
+ *   contentType: undefined }, 8080);
+ * // { allowed: false, status: 421,
+ * //   reason: 'Host "evil.example:8080" is not this console (127.0.0.1:8080, localhost:8080)' }
  */
 export function checkRequest(request: RequestFacts, port: number): Verdict {
   const hosts = ownHosts(port);

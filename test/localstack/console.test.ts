@@ -77,6 +77,12 @@ beforeAll(async () => {
   const cycle = cycleFiles(day, repeatCycle);
   withheld = { cycle, chunk: 7, uploadedAt: Date.now() };
   await uploadAll(s3, buckets.inbox!, [cycle.forecast, ...cycle.chunks.filter((_, i) => i + 1 !== 7)]);
+  // Its 40 chunks ingested before the other tests load the stack: the deadline (60 s after the
+  // first chunk) must find exactly chunk 7 missing, not a chunk still queued behind their uploads.
+  await waitFor('the withheld cycle\'s 40 chunks ingested', async () => {
+    const ingested = await eventsOf(documents, tables.eventStore!, cycle.correlationId, EventTypes.fileIngested);
+    return ingested.length >= 40 ? ingested : undefined;
+  }, 50_000);
 });
 
 afterAll(async () => {
@@ -112,7 +118,8 @@ describe('operator console in Chromium', () => {
     await expect(page.locator('[data-role="eventBus"] th').textContent()).resolves.toContain('scheduler');
     await expect(page.title()).resolves.toBe('cometflow console');
     measured.push(
-      `overview: DOMContentLoaded ${navigation.toFixed(0)} ms, stages shown ${shown - started} ms after navigation started`,
+      `overview: DOMContentLoaded ${navigation.toFixed(0)} ms, ` +
+        `stages shown ${shown - started} ms after navigation started`,
     );
     await shot(page, 'console-overview');
     await page.close();
@@ -156,7 +163,7 @@ describe('operator console in Chromium', () => {
     await page.close();
   });
 
-  it('shows a poisoned message in its dead-letter queue, redrives it after a confirmation, and its product is delivered once', async () => {
+  it('shows a poisoned message in its DLQ, redrives it once confirmed, and its product is delivered once', async () => {
     // Prepare: a processing request whose input is not in the archive yet fails on every receive.
     const tag = randomBytes(6).toString('hex');
     const correlationId = `console-poison-${tag}`;
@@ -247,7 +254,8 @@ describe('operator console in Chromium', () => {
     expect(cells).toHaveLength(41);
     expect(cells.flatMap((state, i) => (state === 'missing' ? [i + 1] : []))).toEqual([withheld.chunk]);
     measured.push(
-      `trace: chunk ${withheld.chunk} shown missing ${((missingAt - withheld.uploadedAt) / 1000).toFixed(1)} s after its cycle's upload began`,
+      `trace: chunk ${withheld.chunk} shown missing ` +
+        `${((missingAt - withheld.uploadedAt) / 1000).toFixed(1)} s after its cycle's upload began`,
     );
     await shot(page, 'console-trace');
 

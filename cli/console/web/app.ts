@@ -79,7 +79,8 @@ const traceHref = (query: string): string => `#/trace?${new URLSearchParams({ q:
 
 function Problem({ live }: { live: Live<unknown> }) {
   if (isNoStack(live.data)) {
-    return html`<div class="banner critical" role="alert" data-testid="no-stack"><strong>No running stack.</strong> ${live.data.message}</div>`;
+    return html`<div class="banner critical" role="alert" data-testid="no-stack">
+      <strong>No running stack.</strong> ${live.data.message}</div>`;
   }
   if (live.error !== undefined)
     return html`<div class="banner critical" role="alert">The stack answered with an error: ${live.error}</div>`;
@@ -143,10 +144,12 @@ function Redrive({ role, sourceRole, held }: { role: string; sourceRole: string;
     }
   };
   return html`<span class="redrive">
-    <button disabled=${held === 0 || busy} onClick=${() => setAsking(true)} aria-label=${`Redrive ${role} to ${sourceRole}`}>Redrive</button>
+    <button disabled=${held === 0 || busy} onClick=${() => setAsking(true)}
+      aria-label=${`Redrive ${role} to ${sourceRole}`}>Redrive</button>
     ${
       asking &&
-      html`<${Confirm} text=${`Move the ${held} message(s) in ${role} back to ${sourceRole}? They will be processed again.`}
+      html`<${Confirm}
+        text=${`Move the ${held} message(s) in ${role} back to ${sourceRole}? They will be processed again.`}
       action="Redrive" onConfirm=${() => {
         void run();
       }} onClose=${() => setAsking(false)} />`
@@ -159,8 +162,10 @@ function StageTable({ stages }: { stages: readonly StageRow[] }) {
   return html`<table class="stages" data-testid="stages">
     <caption>Stages and lanes: queue depth now, events published in the last hour</caption>
     <thead><tr>
-      <th scope="col">stage</th><th scope="col">lane</th><th scope="col" class="num">waiting</th><th scope="col" class="num">in flight</th>
-      <th scope="col" class="num">delayed</th><th scope="col" class="num">done 1 h</th><th scope="col" class="num">failed 1 h</th>
+      <th scope="col">stage</th><th scope="col">lane</th><th scope="col" class="num">waiting</th><th scope="col"
+        class="num">in flight</th>
+      <th scope="col" class="num">delayed</th><th scope="col" class="num">done 1 h</th><th scope="col"
+        class="num">failed 1 h</th>
       <th scope="col">dead letters</th>
     </tr></thead>
     <tbody>${stages.map((row) => {
@@ -168,7 +173,8 @@ function StageTable({ stages }: { stages: readonly StageRow[] }) {
       return html`<tr key=${row.role} data-role=${row.role}>
         <th scope="row">${row.stage}<span class="role">${row.role}</span></th>
         <td>${row.lane ?? '–'}</td>
-        <${Depth} value=${row.depth.visible} label="waiting" /><${Depth} value=${row.depth.inFlight} label="in flight" />
+        <${Depth} value=${row.depth.visible} label="waiting" /><${Depth} value=${row.depth.inFlight} label="in flight"
+          />
         <${Depth} value=${row.depth.delayed} label="delayed" />
         <td class="num">${row.done}</td><td class=${row.failed > 0 ? 'num bad' : 'num'}>${row.failed}</td>
         <td>${
@@ -198,7 +204,8 @@ function OverviewPage() {
             ? html`<p class="ok">No alerts.</p>`
             : html`<ul>${data.alerts.map(
                 (alert, i) => html`<li key=${i} class=${alert.severity}>
-          <strong>${alert.kind}</strong> ${alert.text} ${alert.subject !== undefined && html`<a href=${traceHref(alert.subject)}>trace</a>`}</li>`,
+          <strong>${alert.kind}</strong> ${alert.text} ${alert.subject !== undefined && html`<a
+            href=${traceHref(alert.subject)}>trace</a>`}</li>`,
               )}</ul>`
         }
       </section>
@@ -210,10 +217,12 @@ function OverviewPage() {
         )}</tbody></table>
         <table><caption>Container tasks running</caption><tbody>${data.containers.map(
           (c) => html`<tr key=${c.role}>
-          <th scope="row">${c.role}</th><td class="num">${c.running === undefined ? c.error : `${c.running} of at most ${c.maxTasks}`}</td></tr>`,
+          <th scope="row">${c.role}</th><td
+            class="num">${c.running === undefined ? c.error : `${c.running} of at most ${c.maxTasks}`}</td></tr>`,
         )}</tbody></table>
       </div>
-      <p class="meta">Read ${clock(data.generatedAt)}; done and failed count the events each stage published since ${clock(data.window.from)}.</p>`
+      <p class="meta">Read ${clock(data.generatedAt)}; done and failed count the events each stage published
+        since ${clock(data.window.from)}.</p>`
     }
   </section>`;
 }
@@ -232,10 +241,13 @@ function Cells({ row }: { row: CycleRow }) {
   const count = (state: CellState): number => row.cells.filter((c) => c === state).length;
   const summary =
     `${count('ingested') + count('duplicate')} of ${row.cells.length} chunks ingested, ${count('arrived')} arrived, ` +
-    `${count('missing')} missing, ${count('late')} late, ${count('duplicate')} duplicate; forecast ${STATE_LABEL[row.forecast]}`;
+    `${count('missing')} missing, ${count('late')} late, ${count('duplicate')} duplicate; ` +
+    `forecast ${STATE_LABEL[row.forecast]}`;
   return html`<div class="cells" role="img" aria-label=${summary} title=${summary}>
-    ${row.cells.map((state, i) => html`<span key=${i} class=${`cell ${state}`} data-state=${state} title=${`chunk ${i + 1}: ${STATE_LABEL[state]}`}></span>`)}
-    <span class=${`cell forecast ${row.forecast}`} data-state=${row.forecast} data-slot="forecast" title=${`forecast: ${STATE_LABEL[row.forecast]}`}>F</span>
+    ${row.cells.map((state, i) => html`<span key=${i} class=${`cell ${state}`} data-state=${state}
+      title=${`chunk ${i + 1}: ${STATE_LABEL[state]}`}></span>`)}
+    <span class=${`cell forecast ${row.forecast}`} data-state=${row.forecast} data-slot="forecast"
+      title=${`forecast: ${STATE_LABEL[row.forecast]}`}>F</span>
   </div>`;
 }
 
@@ -267,8 +279,10 @@ function CyclesPage() {
           ? html`<p>No cycle has events since ${clock(data.window.from)}.</p>`
           : html`<table class="cycles" data-testid="cycles">
         <caption>Cycles with events since ${clock(data.window.from)}, latest first</caption>
-        <thead><tr><th scope="col">cycle</th><th scope="col">chunks 1–41 and forecast</th><th scope="col">processing</th>
-          <th scope="col">state</th><th scope="col" class="num">sensing end → delivered</th><th scope="col" class="num">first event → delivered</th></tr></thead>
+        <thead><tr><th scope="col">cycle</th><th scope="col">chunks 1–41 and forecast</th><th
+          scope="col">processing</th>
+          <th scope="col">state</th><th scope="col" class="num">sensing end → delivered</th><th scope="col"
+            class="num">first event → delivered</th></tr></thead>
         <tbody>${data.rows.map(
           (row) => html`<tr key=${row.view.correlationId} data-cycle=${row.view.joinKey} data-status=${row.view.status}>
           <th scope="row"><a href=${traceHref(row.view.joinKey)}>${row.view.joinKey}</a></th>
@@ -295,7 +309,8 @@ function TracePage({ query }: { query: string }) {
     <h2 id="trace-title">Trace</h2>
     <form class="search" role="search" onSubmit=${submit}>
       <label for="trace-query">Inbox key, file name, cycle id or product id</label>
-      <input id="trace-query" name="q" value=${text} onInput=${(e: Event) => setText((e.target as HTMLInputElement).value)}
+      <input id="trace-query" name="q" value=${text}
+        onInput=${(e: Event) => setText((e.target as HTMLInputElement).value)}
         placeholder="20261122-061" autocomplete="off" spellcheck=${false} />
       <button type="submit">Trace</button>
     </form>
@@ -306,7 +321,9 @@ function TracePage({ query }: { query: string }) {
         ? html`<${TraceResult} trace=${data} />`
         : html`<div class="notfound" data-testid="not-found" role="status">
       <p><strong>Not found.</strong> ${data.message}</p>
-      ${data.suggestions.length > 0 && html`<p>Did you mean: ${data.suggestions.map((s, i) => html`${i > 0 ? ', ' : ''}<a key=${s} href=${traceHref(s)}>${s}</a>`)}</p>`}
+      ${data.suggestions.length > 0 && html`<p>Did you mean: ${data.suggestions.map(
+        (s, i) => html`${i > 0 ? ', ' : ''}<a key=${s} href=${traceHref(s)}>${s}</a>`,
+      )}</p>`}
     </div>`)
     }
   </section>`;
@@ -318,28 +335,42 @@ function TraceResult({ trace }: { trace: Extract<Trace, { found: true }> }) {
   const span = Math.max(1, Math.max(...times) - start);
   const at = (iso: string): number => ((Date.parse(iso) - start) / span) * 100;
   return html`<div data-testid="trace">
-    <p class="state">${trace.kind} <strong>${trace.correlationId}</strong>: <span class=${`status ${trace.state}`} data-testid="trace-state">${trace.state}</span></p>
-    ${trace.why.length > 0 && html`<ul class="why" data-testid="why">${trace.why.map((line, i) => html`<li key=${i}>${line}</li>`)}</ul>`}
-    ${trace.file !== undefined && html`<p data-testid="file-state" data-state=${trace.file.state}>chunk ${trace.file.slot}: <strong>${trace.file.state}</strong></p>`}
+    <p class="state">${trace.kind} <strong>${trace.correlationId}</strong>: <span class=${`status ${trace.state}`}
+      data-testid="trace-state">${trace.state}</span></p>
+    ${trace.why.length > 0 && html`<ul class="why" data-testid="why">${trace.why.map((line, i) => html`<li
+      key=${i}>${line}</li>`)}</ul>`}
+    ${trace.file !== undefined && html`<p data-testid="file-state"
+      data-state=${trace.file.state}>chunk ${trace.file.slot}: <strong>${trace.file.state}</strong></p>`}
     ${trace.cycle !== undefined && html`<${Legend} /><${Cells} row=${trace.cycle} />`}
-    ${trace.links.length > 0 && html`<p>Linked: ${trace.links.map((link, i) => html`${i > 0 ? ', ' : ''}<a key=${link.query} href=${traceHref(link.query)}>${link.label}</a>`)}</p>`}
-    <table class="timeline" data-testid="stage-line"><caption>Stages on a time line, from ${clock(new Date(start).toISOString())} (${(span / 1000).toFixed(2)} s in all)</caption>
-      <thead><tr><th scope="col">stage</th><th scope="col" class="num">from</th><th scope="col" class="num">to</th><th scope="col" class="num">events</th>
+    ${trace.links.length > 0 && html`<p>Linked: ${trace.links.map((link, i) => html`${i > 0 ? ', ' : ''}<a
+      key=${link.query} href=${traceHref(link.query)}>${link.label}</a>`)}</p>`}
+    <table class="timeline" data-testid="stage-line">
+      <caption>Stages on a time line,
+        from ${clock(new Date(start).toISOString())} (${(span / 1000).toFixed(2)} s in all)</caption>
+      <thead><tr><th scope="col">stage</th><th scope="col" class="num">from</th><th scope="col" class="num">to</th><th
+        scope="col" class="num">events</th>
         <th scope="col" class="line">time line</th><th scope="col">what</th></tr></thead>
       <tbody>${trace.stages.map(
         (s) => html`<tr key=${s.stage}>
         <th scope="row">${s.stage}</th>
-        <td class="num">+${((Date.parse(s.first) - start) / 1000).toFixed(2)} s</td><td class="num">+${((Date.parse(s.last) - start) / 1000).toFixed(2)} s</td>
+        <td class="num">+${((Date.parse(s.first) - start) / 1000).toFixed(2)} s</td><td
+          class="num">+${((Date.parse(s.last) - start) / 1000).toFixed(2)} s</td>
         <td class="num">${s.count}</td>
-        <td class="line" aria-hidden="true"><span class="bar"><span style=${{ marginLeft: `${at(s.first).toFixed(2)}%`, width: `${Math.max(0.8, at(s.last) - at(s.first)).toFixed(2)}%` }}></span></span></td>
+        <td class="line" aria-hidden="true"><span class="bar"><span
+          style=${{
+            marginLeft: `${at(s.first).toFixed(2)}%`,
+            width: `${Math.max(0.8, at(s.last) - at(s.first)).toFixed(2)}%`,
+          }}></span></span></td>
         <td>${s.types.join(', ')}</td>
       </tr>`,
       )}</tbody></table>
     <details><summary>All ${trace.events.length} stored events</summary>
-      <table class="events"><thead><tr><th scope="col">time</th><th scope="col">type</th><th scope="col">source</th><th scope="col">subject</th></tr></thead>
+      <table class="events"><thead><tr><th scope="col">time</th><th scope="col">type</th><th scope="col">source</th><th
+        scope="col">subject</th></tr></thead>
       <tbody>${trace.events.map(
         (event) => html`<tr key=${event.id}><td><time datetime=${event.time}>${clock(event.time)}</time></td>
-        <td>${event.type.replace(/^cometflow\./, '')}</td><td>${event.source.replace(/^cometflow\//, '')}</td><td class="subject">${event.subject ?? ''}</td></tr>`,
+        <td>${event.type.replace(/^cometflow\./, '')}</td>
+          <td>${event.source.replace(/^cometflow\//, '')}</td><td class="subject">${event.subject ?? ''}</td></tr>`,
       )}</tbody></table>
     </details>
   </div>`;
@@ -369,20 +400,29 @@ function FailuresPage() {
           <th scope="col" class="num">in flight</th><th scope="col">redrive</th></tr></thead>
         <tbody>${data.deadLetters.map((row: DeadLetterRow) => {
           const held = row.depth.visible + row.depth.inFlight;
-          return html`<tr key=${row.role} data-role=${row.role}><th scope="row">${row.role}</th><td>${row.sourceRole}</td>
-            <td class=${row.depth.visible > 0 ? 'num bad' : 'num'} data-testid=${`dlq-${row.role}`}>${row.depth.visible}</td>
+          return html`<tr key=${row.role} data-role=${row.role}><th scope="row">${row.role}</th>
+            <td>${row.sourceRole}</td>
+            <td class=${row.depth.visible > 0 ? 'num bad' : 'num'}
+              data-testid=${`dlq-${row.role}`}>${row.depth.visible}</td>
             <td class="num">${row.depth.inFlight}</td>
-            <td>${row.redrivable ? html`<${Redrive} role=${row.role} sourceRole=${row.sourceRole} held=${held} />` : 'no source queue'}</td></tr>`;
+            <td>${row.redrivable ? html`<${Redrive} role=${row.role} sourceRole=${row.sourceRole} held=${held}
+              />` : 'no source queue'}</td></tr>`;
         })}</tbody></table>
       <form class="filters" onSubmit=${(e: Event) => e.preventDefault()}>
         <label>stage <select value=${stage} onChange=${(e: Event) => setStage((e.target as HTMLSelectElement).value)}>
-          <option value="">any</option>${options(data.failures.map((f) => f.stage)).map((s) => html`<option key=${s} value=${s}>${s}</option>`)}</select></label>
+          <option value="">any</option>${options(data.failures.map((f) => f.stage)).map((s) => html`<option key=${s}
+            value=${s}>${s}</option>`)}</select></label>
         <label>code <select value=${code} onChange=${(e: Event) => setCode((e.target as HTMLSelectElement).value)}>
-          <option value="">any</option>${options(data.failures.map((f) => f.code)).map((c) => html`<option key=${c} value=${c}>${c}</option>`)}</select></label>
-        <label>contains <input value=${text} onInput=${(e: Event) => setText((e.target as HTMLInputElement).value)} /></label>
+          <option value="">any</option>${options(data.failures.map((f) => f.code)).map((c) => html`<option key=${c}
+            value=${c}>${c}</option>`)}</select></label>
+        <label>contains <input value=${text} onInput=${(e: Event) => setText((e.target as HTMLInputElement).value)} />
+          </label>
       </form>
-      <table class="failures" data-testid="failures"><caption>${failures.length} of ${data.failures.length} failures stored since ${clock(data.window.from)}, latest first</caption>
-        <thead><tr><th scope="col">time</th><th scope="col">stage</th><th scope="col">code</th><th scope="col">file or subject</th><th scope="col">reason</th></tr></thead>
+      <table class="failures" data-testid="failures">
+        <caption>${failures.length} of ${data.failures.length} failures stored since ${clock(data.window.from)},
+          latest first</caption>
+        <thead><tr><th scope="col">time</th><th scope="col">stage</th><th scope="col">code</th><th
+          scope="col">file or subject</th><th scope="col">reason</th></tr></thead>
         <tbody>${failures.map(
           (f, i) => html`<tr key=${`${f.time}${i}`}><td>${clock(f.time)}</td><td>${f.stage}</td><td>${f.code}</td>
           <td class="key"><a href=${traceHref(f.subject)}>${f.subject}</a></td><td>${f.reason}</td></tr>`,
@@ -406,8 +446,10 @@ function ThemeSwitch() {
     else document.documentElement.dataset.theme = theme;
     localStorage.setItem('cometflow-theme', theme);
   }, [theme]);
-  return html`<label class="theme">theme <select value=${theme} onChange=${(e: Event) => setTheme((e.target as HTMLSelectElement).value)}>
-    <option value="system">system</option><option value="light">light</option><option value="dark">dark</option></select></label>`;
+  const choose = (e: Event): void => setTheme((e.target as HTMLSelectElement).value);
+  return html`<label class="theme">theme <select value=${theme} onChange=${choose}>
+    <option value="system">system</option><option value="light">light</option><option value="dark">dark</option>
+    </select></label>`;
 }
 
 function App() {
