@@ -6,25 +6,22 @@
  * running executions and container tasks (ListExecutions, ListTasks) and the arrangement for a
  * page (`views.ts`).
  */
-import { ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
-import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { EventTypes, type CometEvent } from '#events/registry.ts';
 import { CYCLE_SLOTS, cycleCorrelation, projectCycle } from '../cycle.ts';
 import { deadLetterQueues, findDeadLetterQueue, queueDepth, redrive } from '../dlq.ts';
 import { readCorrelation, readWindow, type StoredEvent } from '../event-store.ts';
+import { readStatus } from '../status.ts';
+import { formatTrace, traceOf } from '../trace.ts';
 import { clientsFor, destroyClients, resourceOf, type SelectedStack, type StackClients } from '../stack.ts';
 import { chunkOfKey, correlationOfKey } from './keys.ts';
 import {
   activityByStage,
   AlertTypes,
   cycleCells,
-  stageSpans,
   FailureTypes,
-  nearest,
+  orderByFlow,
   secondsBetween,
-  stageOfRole,
   stageOfSource,
-  stageRoles,
   type Alert,
   type CycleRow,
   type Cycles,
@@ -34,40 +31,20 @@ import {
   type Trace,
 } from './views.ts';
 
-/** A stack the console reads: the CLI's clients plus Step Functions and ECS for what is running. */
+/** A stack the console reads: the selection and the CLI's clients for it (`clientsFor`). */
 export interface ConsoleStack {
   readonly selected: SelectedStack;
   readonly clients: StackClients;
-  readonly sfn: SFNClient;
-  readonly ecs: ECSClient;
 }
 
-/** Clients for a selected stack, configured as the CLI's (`clientsFor`): region, credentials, endpoints. */
+/** Clients for a selected stack, as the CLI builds them: region, credentials, endpoints. */
 export function openStack(selected: SelectedStack): ConsoleStack {
-  const { description } = selected;
-  const common = {
-    region: description.region,
-    ...(selected.sdkCredentials ? {} : { credentials: description.credentials }),
-  };
-  return {
-    selected,
-    clients: clientsFor(selected),
-    sfn: new SFNClient({
-      ...common,
-      ...(description.endpoints.stepfunctions === undefined ? {} : { endpoint: description.endpoints.stepfunctions }),
-    }),
-    ecs: new ECSClient({
-      ...common,
-      ...(description.endpoints.ecs === undefined ? {} : { endpoint: description.endpoints.ecs }),
-    }),
-  };
+  return { selected, clients: clientsFor(selected) };
 }
 
 /** Closes a stack's connections. */
 export function closeStack(stack: ConsoleStack): void {
   destroyClients(stack.clients);
-  stack.sfn.destroy();
-  stack.ecs.destroy();
 }
 
 const summary = (stack: ConsoleStack): StackSummary => ({
@@ -89,122 +66,59 @@ export function lastHours(hours: number, now = new Date()): { from: string; to: 
 const errorText = (error: unknown): string =>
   error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 
-/** The overview: every stage and lane with its queue, DLQ and activity in the last hour; what runs; alerts. */
+/**
+ * The overview: `status` as the CLI computes it (`readStatus`: queues and dead letters per stage
+ * and lane, the read model's counts with the oldest waiting, running sagas and container tasks),
+ * with the events each stage published in the last hour and the alerts among them.
+ */
 export async function readOverview(stack: ConsoleStack, now = new Date()): Promise<Overview> {
   const { description } = stack.selected;
   const window = lastHours(1, now);
-  const events = await readWindow(stack.clients.documents, eventStore(stack), window);
+  const [status, events] = await Promise.all([
+    readStatus({ description, ...stack.clients, now: () => now }),
+    readWindow(stack.clients.documents, eventStore(stack), window),
+  ]);
   const activity = activityByStage(events);
-  const dlqs = new Map(deadLetterQueues(description.queues).map((pair) => [pair.sourceRole, pair]));
-  const stages = await Promise.all(
-    stageRoles(description.queues).map(async (role) => {
-      const { stage, lane } = stageOfRole(role);
-      const dlq = dlqs.get(role);
-      const [depth, dlqDepth] = await Promise.all([
-        queueDepth(stack.clients.sqs, description.queues[role]!),
-        dlq === undefined ? undefined : queueDepth(stack.clients.sqs, dlq.url),
-      ]);
-      // Lanes of one stage share its function's source, so the stage's activity is shown on its first lane only.
-      const counts = activity.get(stage) ?? { done: 0, failed: 0 };
-      return {
-        role,
-        stage,
-        ...(lane === undefined ? {} : { lane }),
-        depth,
-        ...(dlq === undefined || dlqDepth === undefined ? {} : { deadLetter: { role: dlq.role, depth: dlqDepth } }),
-        done: counts.done,
-        failed: counts.failed,
-      };
-    }),
-  );
   const seen = new Set<string>();
-  const deduplicated = stages.map((row) => {
-    if (!seen.has(row.stage)) {
-      seen.add(row.stage);
-      return row;
-    }
-    return { ...row, done: 0, failed: 0 };
+  const stages = orderByFlow(status.queues).map((queue) => {
+    // Lanes of one stage share its function's source: its activity is shown on its first lane only.
+    const counts = seen.has(queue.stage) ? { done: 0, failed: 0 } : (activity.get(queue.stage) ?? { done: 0, failed: 0 });
+    seen.add(queue.stage);
+    const dlq = `${queue.role}Dlq`;
+    return {
+      ...queue,
+      ...(queue.deadLetters === undefined || description.queues[dlq] === undefined ? {} : { deadLetterRole: dlq }),
+      done: counts.done, failed: counts.failed,
+    };
   });
-  const executions = await Promise.all(
-    Object.entries(description.stateMachines ?? {}).map(async ([role, arn]) => {
-      try {
-        let running = 0;
-        let nextToken: string | undefined;
-        do {
-          const page = await stack.sfn.send(
-            new ListExecutionsCommand({ stateMachineArn: arn, statusFilter: 'RUNNING', nextToken }),
-          );
-          running += page.executions?.length ?? 0;
-          nextToken = page.nextToken;
-        } while (nextToken !== undefined);
-        return { role, running };
-      } catch (error) {
-        return { role, error: errorText(error) };
-      }
-    }),
-  );
-  const containers = await Promise.all(
-    Object.entries(description.workers ?? {}).map(async ([role, worker]) => {
-      try {
-        const { taskArns = [] } = await stack.ecs.send(
-          new ListTasksCommand({ cluster: worker.cluster, family: worker.family, desiredStatus: 'RUNNING' }),
-        );
-        return { role, running: taskArns.length, maxTasks: worker.maxTasks };
-      } catch (error) {
-        return { role, maxTasks: worker.maxTasks, error: errorText(error) };
-      }
-    }),
-  );
   const alerts: Alert[] = [];
-  for (const row of deduplicated) {
-    const held = (row.deadLetter?.depth.visible ?? 0) + (row.deadLetter?.depth.inFlight ?? 0);
-    if (held > 0)
+  for (const row of stages) {
+    if ((row.deadLetters ?? 0) > 0) {
       alerts.push({
-        severity: 'critical',
-        kind: 'dead letters',
-        text: `${row.deadLetter!.role} holds ${held} message(s) that ${row.stage} gave up on`,
+        severity: 'critical', kind: 'dead letters',
+        text: `${row.deadLetterRole ?? row.role} holds ${row.deadLetters} message(s) that ${row.stage} gave up on`,
       });
+    }
   }
   for (const event of events) {
     if (AlertTypes.includes(event.type)) {
       alerts.push({
-        severity: 'critical',
-        kind: event.type.replace(/^cometflow\./, ''),
-        text: `${event.subject ?? event.correlationId} at ${event.time}`,
-        subject: event.correlationId,
+        severity: 'critical', kind: event.type.replace(/^cometflow\./, ''),
+        text: `${event.subject ?? event.correlationId} at ${event.time}`, subject: event.correlationId,
       });
     }
     if (event.type === EventTypes.cycleAbandoned) {
-      alerts.push({
-        severity: 'critical',
-        kind: 'cycle abandoned',
-        text: `${event.correlationId} at ${event.time}`,
-        subject: event.correlationId,
-      });
+      alerts.push({ severity: 'critical', kind: 'cycle abandoned', text: `${event.correlationId} at ${event.time}`, subject: event.correlationId });
     }
-    if (
-      event.type === EventTypes.processingRequested &&
-      (event.event as CometEvent<typeof EventTypes.processingRequested>).data.degraded
-    ) {
+    const request = event.event as CometEvent<typeof EventTypes.processingRequested>;
+    if (event.type === EventTypes.processingRequested && request.data.degraded) {
       alerts.push({
-        severity: 'warning',
-        kind: 'degraded',
-        text: `${event.correlationId} processed without ${
-          (event.event as CometEvent<typeof EventTypes.processingRequested>).data.missing.length
-        } input(s)`,
-        subject: event.correlationId,
+        severity: 'warning', kind: 'degraded',
+        text: `${event.correlationId} processed without ${request.data.missing.length} input(s)`, subject: event.correlationId,
       });
     }
   }
-  return {
-    stack: summary(stack),
-    generatedAt: now.toISOString(),
-    window,
-    stages: deduplicated,
-    executions,
-    containers,
-    alerts,
-  };
+  return { stack: summary(stack), generatedAt: now.toISOString(), window, stages, status, alerts };
 }
 
 /** Slots with a `file.available`: uploads intake accepted, ingested or not. */
@@ -296,112 +210,59 @@ export function cycleWhy(row: CycleRow): string[] {
   }
 }
 
-const PRODUCT_ID = /^[0-9a-f]{32}$/;
-
 /**
- * What a query names and where it stands: a cycle id (`20261122-061` or `cycle-...`), another
- * correlation (`forecast-...`, `upload-...`), an inbox key or file name, or a product id. Unknown
- * queries get the known correlations nearest to them from the last `hours`.
+ * What a query names and where it stands: `trace` as the CLI computes it (`traceOf` over the
+ * status read model: the entity, the stages it reached, why it waits, the nearest known ids),
+ * with the stored events of its correlation (`readCorrelation`) and, for a cycle or one of its
+ * chunks, the cycle's cells (`projectCycle`). A chunk the read model does not know because it
+ * never arrived is shown in its cycle, found by intake's own correlation of its name.
  */
-export async function readTrace(
-  stack: ConsoleStack,
-  query: string,
-  options: { readonly hours?: number } = {},
-  now = new Date(),
-): Promise<Trace> {
+export async function readTrace(stack: ConsoleStack, query: string, now = new Date()): Promise<Trace> {
   const q = query.trim();
-  const table = eventStore(stack);
   const { documents } = stack.clients;
-  let correlationId = /^\d{8}-\d{3}$/.test(q)
-    ? cycleCorrelation(q)
-    : /^(cycle|forecast|upload)-/.test(q)
-      ? q
-      : correlationOfKey(q);
-  let kind = 'correlation';
-  let recent: StoredEvent[] | undefined;
-  const readRecent = async (): Promise<StoredEvent[]> => {
-    recent ??= await readWindow(documents, table, lastHours(options.hours ?? 24, now));
-    return recent;
-  };
-  if (correlationId === undefined && PRODUCT_ID.test(q)) {
-    const generated = (await readRecent()).find((e) => e.type === EventTypes.productGenerated && e.subject === q);
-    correlationId = generated?.correlationId;
-    kind = 'product';
-  }
-  let stored = correlationId === undefined ? [] : await readCorrelation(documents, table, correlationId);
-  if (stored.length === 0 && !/^(cycle|forecast|upload)-/.test(q) && !/^\d{8}-\d{3}$/.test(q)) {
-    // A key intake rejected is correlated by its upload, not by what its name would say.
-    const upload = await readCorrelation(documents, table, `upload-${q}`);
-    if (upload.length > 0) {
-      stored = upload;
-      correlationId = `upload-${q}`;
+  const table = eventStore(stack);
+  const statusTable = resourceOf('tables', stack.selected.description, 'status');
+  let trace = await traceOf(documents, statusTable, q, now);
+  let neverArrived: number | undefined;
+  if (!trace.found && trace.entity.kind === 'file') {
+    const slot = chunkOfKey(q);
+    const cycle = /^cycle-(\d{8}-\d{3})$/.exec(correlationOfKey(q) ?? '')?.[1];
+    if (slot !== undefined && cycle !== undefined) {
+      const ofCycle = await traceOf(documents, statusTable, cycle, now);
+      if (ofCycle.found) {
+        trace = ofCycle;
+        neverArrived = slot;
+      }
     }
   }
-  if (correlationId === undefined || stored.length === 0) {
-    const known = new Set((await readRecent()).map((e) => e.correlationId));
-    return {
-      found: false,
-      query: q,
-      message: `"${q}" is not a cycle, file, forecast run or product the event store knows`,
-      suggestions: nearest(q, known),
-    };
+  if (!trace.found) return { found: false, query: q, message: formatTrace(trace)[0]!, suggestions: trace.suggestions };
+  const { view } = trace;
+  const correlationId = view.kind === 'cycle' ? `cycle-${view.id}` : view.correlationId;
+  const stored = correlationId === undefined ? [] : await readCorrelation(documents, table, correlationId);
+  const cycleId = view.kind === 'cycle' ? view.id : trace.cycle?.id;
+  const cycleEvents = cycleId === undefined ? undefined
+    : correlationId === `cycle-${cycleId}` ? stored : await readCorrelation(documents, table, `cycle-${cycleId}`);
+  const row = cycleId === undefined || cycleEvents === undefined ? undefined : cycleRow(cycleEvents, cycleId);
+  const slot = neverArrived ?? (view.kind === 'file' ? view.chunk : undefined);
+  const file = slot === undefined || row === undefined ? undefined : { slot, state: row.cells[slot - 1]! };
+  const why = [...trace.why];
+  if (file !== undefined) {
+    why.unshift(neverArrived === undefined ? `this file is chunk ${file.slot} of the cycle: ${file.state}`
+      : `this file never arrived; it is chunk ${file.slot} of cycle ${cycleId}: ${file.state}`);
   }
-  const events = stored.map((s) => ({
-    time: s.time,
-    type: s.type,
-    source: s.source,
-    id: s.id,
-    ...(s.subject === undefined ? {} : { subject: s.subject }),
-  }));
   const links: { label: string; query: string }[] = [];
-  if (correlationId.startsWith('cycle-')) {
-    if (kind !== 'product') kind = 'cycle';
-    const row = cycleRow(stored, correlationId.slice('cycle-'.length));
-    const why = cycleWhy(row);
-    const slot = /^\d{8}-\d{3}$|^cycle-/.test(q) ? undefined : chunkOfKey(q);
-    const file = slot === undefined ? undefined : { slot, state: row.cells[slot - 1]! };
-    if (file !== undefined) why.unshift(`this file is chunk ${file.slot} of the cycle: ${file.state}`);
-    for (const product of row.view.products)
-      links.push({ label: `product ${product.productId}`, query: product.productId });
-    if (row.view.forecast !== undefined)
-      links.push({ label: `forecast ${row.view.forecast.name}`, query: row.view.forecast.name });
-    return {
-      found: true,
-      query: q,
-      correlationId,
-      kind: file === undefined ? kind : 'file',
-      state: row.view.status,
-      why,
-      events,
-      stages: stageSpans(events),
-      cycle: row,
-      links,
-      ...(file === undefined ? {} : { file }),
-    };
+  if (view.kind !== 'cycle' && cycleId !== undefined) links.push({ label: `cycle ${cycleId}`, query: cycleId });
+  for (const product of row?.view.products ?? []) {
+    if (product.productId !== view.id) links.push({ label: `product ${product.productId}`, query: product.productId });
   }
-  const last = stored.at(-1)!;
-  const rejected = stored.find((s) => s.type === EventTypes.fileRejected) as StoredEvent | undefined;
-  const why =
-    rejected === undefined
-      ? []
-      : [`quarantined: ${(rejected.event as CometEvent<typeof EventTypes.fileRejected>).data.reason}`];
-  for (const s of stored) {
-    if (s.type === EventTypes.productGenerated)
-      links.push({ label: `product ${s.subject ?? ''}`, query: s.subject ?? '' });
-  }
+  if (row?.view.forecast !== undefined) links.push({ label: `forecast ${row.view.forecast.name}`, query: `ecmwf/${row.view.forecast.name}` });
+  const stages = Object.entries(view.stages).map(([name, at]) => ({ name, at })).sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   return {
-    found: true,
-    query: q,
-    correlationId,
-    kind: correlationId.split('-')[0] ?? kind,
-    state:
-      rejected === undefined
-        ? stageOfSource(last.source) + ': ' + last.type.replace(/^cometflow\./, '')
-        : 'quarantined',
-    why,
-    events,
-    stages: stageSpans(events),
-    links,
+    found: true, query: q, kind: neverArrived === undefined ? view.kind : 'file', id: neverArrived === undefined ? view.id : q,
+    state: neverArrived === undefined ? view.stage : 'never arrived', why, stages, view,
+    ...(correlationId === undefined ? {} : { correlationId }),
+    events: stored.map((s) => ({ time: s.time, type: s.type, source: s.source, id: s.id, ...(s.subject === undefined ? {} : { subject: s.subject }) })),
+    ...(row === undefined ? {} : { cycle: row }), ...(file === undefined ? {} : { file }), links,
   };
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CycleView } from '../cycle.ts';
-import { activityByStage, cycleCells, nearest, stageOfRole, stageRoles, stageSpans } from './views.ts';
+import { activityByStage, cycleCells, orderByFlow } from './views.ts';
 
 const view = (overrides: Partial<CycleView>): CycleView => ({
   joinKey: '20261122-061',
@@ -18,23 +18,12 @@ const view = (overrides: Partial<CycleView>): CycleView => ({
 });
 
 describe('stage rows', () => {
-  it('names the stage and lane of every queue role', () => {
-    expect(stageOfRole('eventBus')).toEqual({ stage: 'scheduler' });
-    expect(stageOfRole('processBulk')).toEqual({ stage: 'process', lane: 'bulk' });
-    expect(stageOfRole('ingestContainer')).toEqual({ stage: 'ingest-container' });
-    expect(stageOfRole('subscriberClimate')).toEqual({ stage: 'subscriber-climate' });
-  });
-
-  it('lists the queues that are not dead-letter queues in the order the pipeline runs them', () => {
-    const roles = stageRoles({
-      deliver: 'd',
-      subscriberClimate: 's',
-      eventBusDlq: 'x',
-      intake: 'i',
-      processBulk: 'p',
-      eventBus: 'e',
-    });
-    expect(roles).toEqual(['intake', 'eventBus', 'processBulk', 'deliver', 'subscriberClimate']);
+  it('orders the queues as the pipeline runs them, unknown roles after, by name', () => {
+    const roles = orderByFlow([
+      { role: 'deliver' }, { role: 'subscriberClimate' }, { role: 'intake' }, { role: 'processBulk' }, { role: 'eventBus' },
+      { role: 'ingestContainer' },
+    ]).map((q) => q.role);
+    expect(roles).toEqual(['intake', 'eventBus', 'ingestContainer', 'processBulk', 'deliver', 'subscriberClimate']);
   });
 
   it('counts events per publishing stage, failures apart', () => {
@@ -72,40 +61,5 @@ describe('cycleCells', () => {
     );
     expect(cells).toEqual(['ingested', 'duplicate', 'late']);
     expect(forecast).toBe('ingested');
-  });
-});
-
-describe('nearest', () => {
-  it('suggests the known ids closest to an unknown one, containing ones first', () => {
-    const known = ['cycle-20261122-061', 'cycle-20261122-062', 'forecast-2026-11-22T12:00:00.000Z', 'upload-nasa/x'];
-    expect(nearest('20261122-061', known, 2)).toEqual(['cycle-20261122-061', 'cycle-20261122-062']);
-    expect(nearest('cycle-20261122-06', known, 1)).toEqual(['cycle-20261122-061']);
-  });
-});
-
-describe('stageSpans', () => {
-  it('puts commands on the stage they command and leaves deadline timers off the time line', () => {
-    const spans = stageSpans([
-      { time: '2026-01-01T00:00:00.000Z', type: 'cometflow.deadline.reached', source: 'cometflow/scheduler', id: 'd' },
-      { time: '2026-12-01T10:00:01.000Z', type: 'cometflow.file.available', source: 'cometflow/intake', id: 'a' },
-      { time: '2026-12-01T10:00:02.000Z', type: 'cometflow.ingest.requested', source: 'cometflow/scheduler', id: 'b' },
-      { time: '2026-12-01T10:00:03.500Z', type: 'cometflow.file.ingested', source: 'cometflow/ingest', id: 'c' },
-    ]);
-    expect(spans).toEqual([
-      {
-        stage: 'intake',
-        first: '2026-12-01T10:00:01.000Z',
-        last: '2026-12-01T10:00:01.000Z',
-        count: 1,
-        types: ['file.available'],
-      },
-      {
-        stage: 'ingest',
-        first: '2026-12-01T10:00:02.000Z',
-        last: '2026-12-01T10:00:03.500Z',
-        count: 2,
-        types: ['ingest.requested', 'file.ingested'],
-      },
-    ]);
   });
 });

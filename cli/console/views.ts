@@ -5,8 +5,10 @@
  * their arrangement for a page: which queue is which stage, a cell state per chunk, counts per
  * stage in a window. No AWS call and no Node API here: the browser code imports these types.
  */
+import type { EntityView } from '#functions/projector/logic.ts';
 import type { CycleView } from '../cycle.ts';
 import type { QueueDepth } from '../dlq.ts';
+import type { QueueStatus, StatusReport } from '../status.ts';
 
 /** How the console is pointed at a stack, for the page's header. */
 export interface StackSummary {
@@ -22,15 +24,10 @@ export interface NoStack {
   readonly message: string;
 }
 
-/** One stage or lane of the pipeline: its queue, its dead-letter queue, its activity. */
-export interface StageRow {
-  /** The queue's role in the stack description (`ingest`, `processBulk`). */
-  readonly role: string;
-  readonly stage: string;
-  /** `bulk` for a bulk lane, `realtime` for its real-time twin, absent for a stage with one lane. */
-  readonly lane?: string;
-  readonly depth: QueueDepth;
-  readonly deadLetter?: { readonly role: string; readonly depth: QueueDepth };
+/** One stage or lane of the pipeline: its queue as `status` counts it, its DLQ's role, its activity. */
+export interface StageRow extends QueueStatus {
+  /** The role of its dead-letter queue, for the redrive. */
+  readonly deadLetterRole?: string;
   /** Events the stage published in the window, and how many of them say it failed. */
   readonly done: number;
   readonly failed: number;
@@ -52,13 +49,8 @@ export interface Overview {
   /** The window the done/failed counts cover. */
   readonly window: { readonly from: string; readonly to: string };
   readonly stages: readonly StageRow[];
-  readonly executions: readonly { readonly role: string; readonly running?: number; readonly error?: string }[];
-  readonly containers: readonly {
-    readonly role: string;
-    readonly running?: number;
-    readonly maxTasks: number;
-    readonly error?: string;
-  }[];
+  /** What `cometflow status` reports: read model counts, running executions and container tasks. */
+  readonly status: StatusReport;
   readonly alerts: readonly Alert[];
 }
 
@@ -99,29 +91,28 @@ export interface TraceEvent {
 /** The trace page: what a key, cycle or product is, where it stands, and why. */
 export type Trace =
   | {
-      readonly found: true;
-      readonly query: string;
-      readonly correlationId: string;
-      /** What was searched for: a cycle, a file's upload, a forecast run, a product. */
-      readonly kind: string;
-      readonly state: string;
-      /** In plain words why it is where it is, when it is not done. */
-      readonly why: readonly string[];
-      readonly events: readonly TraceEvent[];
-      /** The stages on a time line (`stageSpans`). */
-      readonly stages: readonly StageSpan[];
-      readonly cycle?: CycleRow;
-      /** The chunk a traced file is, and its cell's state in its cycle. */
-      readonly file?: { readonly slot: number; readonly state: CellState };
-      /** Links to follow: a product's inputs, an input's product. */
-      readonly links: readonly { readonly label: string; readonly query: string }[];
-    }
-  | {
-      readonly found: false;
-      readonly query: string;
-      readonly message: string;
-      readonly suggestions: readonly string[];
-    };
+    readonly found: true;
+    readonly query: string;
+    /** What was found: a file, a cycle, a product (`trace`'s entity kinds). */
+    readonly kind: string;
+    readonly id: string;
+    readonly state: string;
+    /** In plain words why it is where it is, when it is not done. */
+    readonly why: readonly string[];
+    /** Each stage it reached, first time, in time order. */
+    readonly stages: readonly { readonly name: string; readonly at: string }[];
+    /** The read model's view, as `trace --json` prints it. */
+    readonly view: EntityView;
+    readonly correlationId?: string;
+    /** The stored events of its correlation. */
+    readonly events: readonly TraceEvent[];
+    readonly cycle?: CycleRow;
+    /** The chunk a traced file is, and its cell's state in its cycle. */
+    readonly file?: { readonly slot: number; readonly state: CellState };
+    /** Links to follow: a product's cycle, a cycle's product and forecast, a file's cycle. */
+    readonly links: readonly { readonly label: string; readonly query: string }[];
+  }
+  | { readonly found: false; readonly query: string; readonly message: string; readonly suggestions: readonly string[] };
 
 /** A dead-letter queue on the failures page. */
 export interface DeadLetterRow {
@@ -152,38 +143,12 @@ export interface Failures {
 }
 
 /** The order the pipeline runs its queues in; roles the stack has beyond these follow, sorted. */
-const FLOW = [
-  'intake',
-  'eventBus',
-  'ingest',
-  'ingestContainer',
-  'processRealtime',
-  'process',
-  'processBulk',
-  'deliver',
-];
+const FLOW = ['intake', 'eventBus', 'eventBusBulk', 'ingest', 'ingestContainer', 'processRealtime', 'process', 'processBulk', 'deliver'];
 
-/** The stage that consumes a queue of this role: `eventBus` feeds the scheduler. */
-const STAGE_OF: Readonly<Record<string, string>> = { eventBus: 'scheduler', eventBusBulk: 'scheduler' };
-
-const kebab = (role: string): string => role.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-
-/**
- * The stage and lane a queue role stands for: `processBulk` is the bulk lane of `process`,
- * `eventBus` is the scheduler's queue, `subscriberClimate` a subscriber's.
- */
-export function stageOfRole(role: string): { readonly stage: string; readonly lane?: string } {
-  const lane = /^(.*?)(Bulk|Realtime)$/.exec(role);
-  const base = lane?.[1] ?? role;
-  const stage = STAGE_OF[role] ?? STAGE_OF[base] ?? kebab(base);
-  return lane === null ? { stage } : { stage, lane: lane[2]!.toLowerCase() };
-}
-
-/** The queue roles of a stack that are stages or lanes (not dead-letter queues), in flow order. */
-export function stageRoles(queues: Readonly<Record<string, string>>): string[] {
-  const roles = Object.keys(queues).filter((role) => !role.endsWith('Dlq'));
+/** Queues in the order the pipeline runs them (a page reads top to bottom as a file travels). */
+export function orderByFlow<T extends { readonly role: string }>(queues: readonly T[]): T[] {
   const rank = (role: string): number => (FLOW.includes(role) ? FLOW.indexOf(role) : FLOW.length);
-  return roles.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  return [...queues].sort((a, b) => rank(a.role) - rank(b.role) || a.role.localeCompare(b.role));
 }
 
 /** Event types that say a stage gave up on something. */
@@ -256,77 +221,4 @@ export function cycleCells(
 export function secondsBetween(from: string | undefined, to: string | undefined): number | undefined {
   if (from === undefined || to === undefined) return undefined;
   return (Date.parse(to) - Date.parse(from)) / 1000;
-}
-
-/**
- * Distance between two strings (insertions, deletions, substitutions), for suggesting the known
- * ids nearest to one that was not found.
- */
-export function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i += 1) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j += 1) {
-      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
-}
-
-/** The `count` candidates nearest to `query`, nearest first. */
-export function nearest(query: string, candidates: Iterable<string>, count = 5): string[] {
-  const q = query.toLowerCase();
-  return [...new Set(candidates)]
-    .map((candidate) => {
-      const c = candidate.toLowerCase();
-      // A candidate containing the query (a cycle id inside its correlation) is nearest of all.
-      return { candidate, distance: c.includes(q) ? 0 : editDistance(q, c) };
-    })
-    .sort((a, b) => a.distance - b.distance || a.candidate.localeCompare(b.candidate))
-    .slice(0, count)
-    .map((c) => c.candidate);
-}
-
-/** A stage's part of a trace: when it first and last published or was commanded, and how often. */
-export interface StageSpan {
-  readonly stage: string;
-  readonly first: string;
-  readonly last: string;
-  readonly count: number;
-  /** The event types, short, in the order they first occurred. */
-  readonly types: readonly string[];
-}
-
-/** Event types whose `time` is not when they happened: a deadline timer carries the deadline it stands for. */
-export const NominalTimeTypes: readonly string[] = ['cometflow.deadline.reached'];
-
-/**
- * The stages a trace went through, in the order they started: events are the stage's own (by
- * `source`), except commands, which are put on the stage they command (`ingest.requested` on
- * ingest), so the line shows when work was asked of a stage and when it answered.
- */
-export function stageSpans(events: readonly TraceEvent[]): StageSpan[] {
-  const commandTarget: Readonly<Record<string, string>> = {
-    'cometflow.ingest.requested': 'ingest',
-    'cometflow.processing.requested': 'process',
-    'cometflow.delivery.requested': 'deliver',
-  };
-  const spans = new Map<string, { first: string; last: string; count: number; types: string[] }>();
-  for (const event of events) {
-    if (NominalTimeTypes.includes(event.type)) continue;
-    const stage = commandTarget[event.type] ?? stageOfSource(event.source);
-    const type = event.type.replace(/^cometflow\./, '');
-    const span = spans.get(stage);
-    if (span === undefined) spans.set(stage, { first: event.time, last: event.time, count: 1, types: [type] });
-    else {
-      if (event.time < span.first) span.first = event.time;
-      if (event.time > span.last) span.last = event.time;
-      span.count += 1;
-      if (!span.types.includes(type)) span.types.push(type);
-    }
-  }
-  return [...spans.entries()]
-    .map(([stage, span]) => ({ stage, ...span }))
-    .sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
 }

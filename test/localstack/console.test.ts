@@ -236,6 +236,7 @@ describe('operator console in Chromium', () => {
     // Prepare
     const page = await browser.context.newPage();
     const key = withheld.cycle.chunks[withheld.chunk - 1]!.key;
+    const joinKey = withheld.cycle.correlationId.slice('cycle-'.length);
 
     // Act: trace the key that never came, typed into the search as an operator would.
     await page.goto(`${console_.url}#/trace`);
@@ -246,7 +247,7 @@ describe('operator console in Chromium', () => {
 
     // Assess
     await expect(page.getByTestId('why').textContent()).resolves.toContain(
-      `this file is chunk ${withheld.chunk} of the cycle: missing`,
+      `this file never arrived; it is chunk ${withheld.chunk} of cycle ${joinKey}: missing`,
     );
     const cells = await page
       .locator('[data-testid="trace"] .cell[data-state]:not([data-slot])')
@@ -259,11 +260,14 @@ describe('operator console in Chromium', () => {
     );
     await shot(page, 'console-trace');
 
-    // An unknown query: not found, with suggestions.
-    await page.getByLabel('Inbox key, file name, cycle id or product id').fill(`${withheld.cycle.correlationId}x`);
+    // A cycle of the same day that never had a file: not found, with the day's known cycles suggested.
+    const [day, number] = joinKey.split('-') as [string, string];
+    const unknown = `${day}-${String((Number(number) % 144) + 1).padStart(3, '0')}`;
+    await page.getByLabel('Inbox key, file name, cycle id or product id').fill(unknown);
     await page.getByRole('button', { name: 'Trace' }).click();
     await page.getByTestId('not-found').waitFor({ timeout: 30_000 });
-    await expect(page.getByTestId('not-found').textContent()).resolves.toContain(withheld.cycle.correlationId);
+    await expect(page.getByTestId('not-found').textContent()).resolves.toContain(`no cycle "${unknown}"`);
+    await expect(page.getByTestId('not-found').getByRole('link').allTextContents()).resolves.toContain(joinKey);
     await page.close();
   });
 

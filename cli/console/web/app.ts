@@ -169,24 +169,39 @@ function StageTable({ stages }: { stages: readonly StageRow[] }) {
       <th scope="col">dead letters</th>
     </tr></thead>
     <tbody>${stages.map((row) => {
-      const held = (row.deadLetter?.depth.visible ?? 0) + (row.deadLetter?.depth.inFlight ?? 0);
+      const held = row.deadLetters ?? 0;
       return html`<tr key=${row.role} data-role=${row.role}>
         <th scope="row">${row.stage}<span class="role">${row.role}</span></th>
-        <td>${row.lane ?? '–'}</td>
-        <${Depth} value=${row.depth.visible} label="waiting" /><${Depth} value=${row.depth.inFlight} label="in flight"
-          />
-        <${Depth} value=${row.depth.delayed} label="delayed" />
+        <td>${row.lane}</td>
+        <${Depth} value=${row.waiting} label="waiting" /><${Depth} value=${row.inFlight} label="in flight" />
+        <${Depth} value=${row.delayed} label="delayed" />
         <td class="num">${row.done}</td><td class=${row.failed > 0 ? 'num bad' : 'num'}>${row.failed}</td>
         <td>${
-          row.deadLetter === undefined
+          row.deadLetterRole === undefined
             ? '–'
-            : html`<span class=${held > 0 ? 'bad' : ''} data-testid=${`dlq-${row.deadLetter.role}`}>${held}</span>
-          <${Redrive} role=${row.deadLetter.role} sourceRole=${row.role} held=${held} />`
+            : html`<span class=${held > 0 ? 'bad' : ''} data-testid=${`dlq-${row.deadLetterRole}`}>${held}</span>
+          <${Redrive} role=${row.deadLetterRole} sourceRole=${row.role} held=${held} />`
         }</td>
       </tr>`;
     })}</tbody>
   </table>`;
 }
+
+/** The read model's counts of the day (`cometflow status`): what waits at which stage, and since when. */
+function ReadModel({ status }: { status: Overview['status'] }) {
+  return html`<table class="readmodel" data-testid="read-model">
+    <caption>Status read model, ${status.day}: files, cycles and products per stage</caption>
+    <thead><tr><th scope="col">kind</th><th scope="col">stage</th><th scope="col" class="num">count</th>
+      <th scope="col">oldest waiting</th></tr></thead>
+    <tbody>${status.readModel.map((s) => html`<tr key=${`${s.kind}${s.stage}`}>
+      <td>${s.kind}</td><td>${s.stage}</td><td class="num">${s.count}</td>
+      <td>${s.oldestWaitingSince === undefined ? '–' : html`${seconds(secondsSince(s.oldestWaitingSince, status.at))}
+        <a class="key" href=${traceHref(s.oldestWaitingId ?? '')}>${s.oldestWaitingId}</a>`}</td>
+    </tr>`)}</tbody>
+  </table>`;
+}
+
+const secondsSince = (from: string, to: string): number => (Date.parse(to) - Date.parse(from)) / 1000;
 
 function OverviewPage() {
   const live = useLive<Overview>('overview');
@@ -211,15 +226,14 @@ function OverviewPage() {
       </section>
       <${StageTable} stages=${data.stages} />
       <div class="running">
-        <table><caption>Delivery executions running</caption><tbody>${data.executions.map(
-          (e) => html`<tr key=${e.role}>
-          <th scope="row">${e.role}</th><td class="num">${e.running ?? e.error}</td></tr>`,
-        )}</tbody></table>
-        <table><caption>Container tasks running</caption><tbody>${data.containers.map(
-          (c) => html`<tr key=${c.role}>
-          <th scope="row">${c.role}</th><td
-            class="num">${c.running === undefined ? c.error : `${c.running} of at most ${c.maxTasks}`}</td></tr>`,
-        )}</tbody></table>
+        <${ReadModel} status=${data.status} />
+        <table><caption>Running</caption><tbody>
+          ${Object.entries(data.status.executions).map(([role, count]) => html`<tr key=${role}>
+            <th scope="row">${role} saga executions</th><td class="num">${count}</td></tr>`)}
+          ${Object.entries(data.status.containerTasks).map(([role, tasks]) => html`<tr key=${role}>
+            <th scope="row">${role} container tasks</th>
+            <td class="num">${typeof tasks === 'string' ? tasks : `${tasks.running} running, ${tasks.pending} pending`}</td></tr>`)}
+        </tbody></table>
       </div>
       <p class="meta">Read ${clock(data.generatedAt)}; done and failed count the events each stage published
         since ${clock(data.window.from)}.</p>`
@@ -329,49 +343,66 @@ function TracePage({ query }: { query: string }) {
   </section>`;
 }
 
+/** Stages whose time is not when they happened: a deadline timer carries the deadline it stands for. */
+const NOMINAL_TIME = ['deadline.reached'];
+
+/** A few facts of the read model's view, by kind, as `cometflow trace` prints them. */
+function facts(view: Extract<Trace, { found: true }>['view']): [string, string][] {
+  const out: [string, string | number | undefined][] = view.kind === 'file'
+    ? [['archive', view.archiveKey], ['quarantine', view.quarantineKey], ['uploads', view.attempts],
+      ['arrived after sensing end', view.arrivalLatenessSeconds === undefined ? undefined : seconds(view.arrivalLatenessSeconds)]]
+    : view.kind === 'product'
+      ? [['type', view.productType], ['correlation', view.correlationId],
+        ['timeliness', view.timelinessSeconds === undefined ? undefined : seconds(view.timelinessSeconds)]]
+      : [['window', view.window === undefined ? undefined : `${clock(view.window.start)} .. ${clock(view.window.end)}`],
+        ['products', view.productIds.join(', ') || undefined], ['late', view.late.join(', ') || undefined]];
+  return out.flatMap(([label, value]) => (value === undefined ? [] : [[label, String(value)] as [string, string]]));
+}
+
 function TraceResult({ trace }: { trace: Extract<Trace, { found: true }> }) {
-  const times = trace.stages.flatMap((s) => [Date.parse(s.first), Date.parse(s.last)]);
+  const line = trace.stages.filter((s) => !NOMINAL_TIME.includes(s.name));
+  const times = line.map((s) => Date.parse(s.at));
   const start = Math.min(...times);
   const span = Math.max(1, Math.max(...times) - start);
   const at = (iso: string): number => ((Date.parse(iso) - start) / span) * 100;
   return html`<div data-testid="trace">
-    <p class="state">${trace.kind} <strong>${trace.correlationId}</strong>: <span class=${`status ${trace.state}`}
+    <p class="state">${trace.kind} <strong>${trace.id}</strong>: <span class=${`status ${trace.state}`}
       data-testid="trace-state">${trace.state}</span></p>
-    ${trace.why.length > 0 && html`<ul class="why" data-testid="why">${trace.why.map((line, i) => html`<li
-      key=${i}>${line}</li>`)}</ul>`}
+    ${trace.why.length > 0 && html`<ul class="why" data-testid="why">${trace.why.map((text, i) => html`<li
+      key=${i}>${text}</li>`)}</ul>`}
     ${trace.file !== undefined && html`<p data-testid="file-state"
       data-state=${trace.file.state}>chunk ${trace.file.slot}: <strong>${trace.file.state}</strong></p>`}
     ${trace.cycle !== undefined && html`<${Legend} /><${Cells} row=${trace.cycle} />`}
     ${trace.links.length > 0 && html`<p>Linked: ${trace.links.map((link, i) => html`${i > 0 ? ', ' : ''}<a
       key=${link.query} href=${traceHref(link.query)}>${link.label}</a>`)}</p>`}
+    <dl class="facts">${facts(trace.view).map(([label, value]) => html`<dt key=${label}>${label}</dt><dd
+      class="key">${value}</dd>`)}</dl>
     <table class="timeline" data-testid="stage-line">
-      <caption>Stages on a time line,
-        from ${clock(new Date(start).toISOString())} (${(span / 1000).toFixed(2)} s in all)</caption>
-      <thead><tr><th scope="col">stage</th><th scope="col" class="num">from</th><th scope="col" class="num">to</th><th
-        scope="col" class="num">events</th>
-        <th scope="col" class="line">time line</th><th scope="col">what</th></tr></thead>
-      <tbody>${trace.stages.map(
-        (s) => html`<tr key=${s.stage}>
-        <th scope="row">${s.stage}</th>
-        <td class="num">+${((Date.parse(s.first) - start) / 1000).toFixed(2)} s</td><td
-          class="num">+${((Date.parse(s.last) - start) / 1000).toFixed(2)} s</td>
-        <td class="num">${s.count}</td>
-        <td class="line" aria-hidden="true"><span class="bar"><span
-          style=${{
-            marginLeft: `${at(s.first).toFixed(2)}%`,
-            width: `${Math.max(0.8, at(s.last) - at(s.first)).toFixed(2)}%`,
+      <caption>Stages on a time line (first time each was reached),
+        from ${clock(new Date(start).toISOString())}, ${(span / 1000).toFixed(2)} s in all</caption>
+      <thead><tr><th scope="col">stage</th><th scope="col">at</th><th scope="col" class="num">after start</th>
+        <th scope="col" class="line">time line</th></tr></thead>
+      <tbody>${line.map((s, i) => {
+        const from = i === 0 ? s.at : line[i - 1]!.at;
+        return html`<tr key=${s.name}>
+          <th scope="row">${s.name}</th><td><time datetime=${s.at}>${clock(s.at)}</time></td>
+          <td class="num">+${((Date.parse(s.at) - start) / 1000).toFixed(2)} s</td>
+          <td class="line" aria-hidden="true"><span class="bar"><span style=${{
+            marginLeft: `${at(from).toFixed(2)}%`, width: `${Math.max(0.8, at(s.at) - at(from)).toFixed(2)}%`,
           }}></span></span></td>
-        <td>${s.types.join(', ')}</td>
-      </tr>`,
-      )}</tbody></table>
-    <details><summary>All ${trace.events.length} stored events</summary>
-      <table class="events"><thead><tr><th scope="col">time</th><th scope="col">type</th><th scope="col">source</th><th
-        scope="col">subject</th></tr></thead>
-      <tbody>${trace.events.map(
-        (event) => html`<tr key=${event.id}><td><time datetime=${event.time}>${clock(event.time)}</time></td>
+        </tr>`;
+      })}</tbody></table>
+    ${trace.stages.filter((s) => NOMINAL_TIME.includes(s.name)).map((s) => html`<p key=${s.name} class="meta">${s.name}:
+      nominal deadline ${clock(s.at)}</p>`)}
+    <details><summary>All ${trace.events.length} stored events${trace.correlationId === undefined ? ''
+      : ` of ${trace.correlationId}`}</summary>
+      <table class="events"><thead><tr><th scope="col">time</th><th scope="col">type</th><th scope="col">source</th>
+        <th scope="col">subject</th></tr></thead>
+      <tbody>${trace.events.map((event) => html`<tr key=${event.id}>
+        <td><time datetime=${event.time}>${clock(event.time)}</time></td>
         <td>${event.type.replace(/^cometflow\./, '')}</td>
-          <td>${event.source.replace(/^cometflow\//, '')}</td><td class="subject">${event.subject ?? ''}</td></tr>`,
-      )}</tbody></table>
+        <td>${event.source.replace(/^cometflow\//, '')}</td><td class="subject">${event.subject ?? ''}</td></tr>`)}</tbody>
+      </table>
     </details>
   </div>`;
 }
