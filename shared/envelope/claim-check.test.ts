@@ -65,7 +65,7 @@ describe('claim check', () => {
     // Assess
     expect(eventBytes(sent)).toBeLessThan(2048);
     expect(sent).not.toHaveProperty('data');
-    expect(sent.dataref).toBe(`s3://claims-bucket/claims/${event.type}/${event.id}.json`);
+    expect(sent.dataref).toBe(`s3://claims-bucket/cometflow/scheduler/${event.type}/${event.id}.json`);
     expect(read.data).toEqual(event.data);
     expect(read).toMatchObject({ id: event.id, dataref: sent.dataref });
   });

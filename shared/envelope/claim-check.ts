@@ -42,8 +42,15 @@ export class MessageTooLargeError extends InvalidInputError {
 /** Bytes of an event as it is sent (JSON, UTF-8). */
 export const eventBytes = (event: unknown): number => Buffer.byteLength(JSON.stringify(event), 'utf8');
 
-/** The key of an event's data: one per event id, so a retried check-in overwrites the same object. */
-export const claimKeyOf = (event: Pick<CometEvent, 'type' | 'id'>): string => `claims/${event.type}/${event.id}.json`;
+/** The key prefix of the data of events from `source`: each service may write only its own. */
+export const claimPrefixOf = (source: string): string => `${source}/`;
+
+/**
+ * The key of an event's data: under its source's prefix, one per event id, so a retried
+ * check-in overwrites the same object.
+ */
+export const claimKeyOf = (event: Pick<CometEvent, 'source' | 'type' | 'id'>): string =>
+  `${claimPrefixOf(event.source)}${event.type}/${event.id}.json`;
 
 /**
  * The form of an event to send or store: itself when small enough, else without `data` and with

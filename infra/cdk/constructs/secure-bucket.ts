@@ -53,6 +53,12 @@ export interface SecureBucketProps {
    * @default - none
    */
   readonly nameVariable?: EnvName;
+  /**
+   * Days after which S3 deletes an object, for data that must live exactly as long as what
+   * refers to it (claim-checked event data and the event store's TTL).
+   * @default - objects are kept
+   */
+  readonly expireAfterDays?: number;
 }
 
 /**
@@ -78,6 +84,7 @@ export class SecureBucket extends Construct {
       serverAccessLogsPrefix: props.accessLogsPrefix ?? `${id.toLowerCase()}/`,
       lifecycleRules: [
         { abortIncompleteMultipartUploadAfter: Duration.days(props.abortIncompleteUploadsAfterDays ?? 7) },
+        ...(props.expireAfterDays === undefined ? [] : [{ expiration: Duration.days(props.expireAfterDays) }]),
       ],
     });
   }
@@ -110,13 +117,14 @@ export class SecureBucket extends Construct {
 
   /**
    * Lets `grantee` put objects, including multipart uploads (but not delete them), and tells a
-   * function or container the bucket's name (`nameVariable`).
+   * function or container the bucket's name (`nameVariable`). With `keyPrefix`, only keys under
+   * it: a service writing its own part of a shared bucket.
    */
-  public grantPutObjects(grantee: IGrantable | ConfigurableGrantee): Grant {
+  public grantPutObjects(grantee: IGrantable | ConfigurableGrantee, keyPrefix?: string): Grant {
     if (this.nameVariable !== undefined && 'addEnvironment' in grantee) grantee.addEnvironment(this.nameVariable, this.bucketName);
-    const grant = this.bucket.grantPut(grantee);
+    const grant = keyPrefix === undefined ? this.bucket.grantPut(grantee) : this.bucket.grantPut(grantee, `${keyPrefix}*`);
     acknowledgeOnGrantee(grantee, [
-      this.objectKeysFinding('write'),
+      this.objectKeysFinding('write', keyPrefix),
       {
         rule: 'IAM5[Action::s3:Abort*]',
         reason: 'Bucket.grantPut: s3:AbortMultipartUpload, needed to clean up a failed multipart upload of a large file.',
@@ -147,10 +155,10 @@ export class SecureBucket extends Construct {
     acknowledgeNotificationsHandler(Stack.of(this));
   }
 
-  private objectKeysFinding(access: string): NagFinding {
+  private objectKeysFinding(access: string, keyPrefix = ''): NagFinding {
     const cfnBucket = this.bucket.node.defaultChild as CfnBucket;
     return {
-      rule: `IAM5[Resource::${arnReference(cfnBucket)}/*]`,
+      rule: `IAM5[Resource::${arnReference(cfnBucket)}/${keyPrefix}*]`,
       reason: `Object-level ${access} access needs the object-key wildcard of this one bucket; the keys are not known in advance.`,
     };
   }

@@ -5,7 +5,7 @@
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { Env, OutputPrefix, TargetNames, Targets, type EnvName, type Stage, type Target } from '#shared/config.ts';
+import { Env, OutputPrefix, sourceOf, TargetNames, Targets, type EnvName, type Stage, type Target } from '#shared/config.ts';
 import { operations, Lanes, projectRoot as defaultProjectRoot, topology as defaultTopology, validateTopology, type Topology } from '../config.ts';
 import { PipelineStage } from '../constructs/pipeline-stage.ts';
 import { IngestContainer } from '../constructs/ingest-container.ts';
@@ -19,9 +19,12 @@ import { EventTypes } from '#events/registry.ts';
 import { PipelineTables, TableRoles } from '../constructs/pipeline-tables.ts';
 import { AccessLogsBucket, SecureBucket } from '../constructs/secure-bucket.ts';
 import type { StageQueue } from '../constructs/stage-queue.ts';
+import { RETENTION_SECONDS } from '../../../functions/scheduler/event-store.ts';
+import { claimPrefixOf } from '#shared/envelope/claim-check.ts';
+import type { ConfigurableGrantee } from '../constructs/bundled-function.ts';
 
 /** Roles of the buckets; each is the suffix of a `Bucket<Role>` output. */
-export const BucketRoles = ['Inbox', 'Quarantine', 'Archive', 'Products', 'Distribution', 'AccessLogs'] as const;
+export const BucketRoles = ['Inbox', 'Quarantine', 'Archive', 'Products', 'Distribution', 'Claims', 'AccessLogs'] as const;
 export type BucketRole = (typeof BucketRoles)[number];
 
 /** Roles of the queues; each is the suffix of a `Queue<Role>` and a `Queue<Role>Dlq` output. */
@@ -99,7 +102,14 @@ export class PipelineStack extends Stack {
     const archive = new SecureBucket(this, 'Archive', { accessLogsBucket, nameVariable: Env.archiveBucket });
     const products = new SecureBucket(this, 'Products', { accessLogsBucket, nameVariable: Env.productsBucket });
     const distribution = new SecureBucket(this, 'Distribution', { accessLogsBucket, nameVariable: Env.distributionBucket });
-    this.buckets = { Inbox: inbox, Quarantine: quarantine, Archive: archive, Products: products, Distribution: distribution };
+    // Claim check: event data too large for a message lives as long as the event store keeps
+    // the event (its TTL), plus a day: TTL deletes items late, never early.
+    const claims = new SecureBucket(this, 'Claims', {
+      accessLogsBucket, nameVariable: Env.claimsBucket, expireAfterDays: Math.ceil(RETENTION_SECONDS / 86_400) + 1,
+    });
+    this.buckets = {
+      Inbox: inbox, Quarantine: quarantine, Archive: archive, Products: products, Distribution: distribution, Claims: claims,
+    };
 
     const tables = new PipelineTables(this, 'Tables');
     this.tables = tables;
@@ -212,6 +222,18 @@ export class PipelineStack extends Stack {
       ],
     });
 
+    // Claim check: every runtime that sends events may move large data to the claims bucket,
+    // under the prefix of the events it is the source of (`claimKeyOf`), and every reader of a
+    // queue may load any of it back.
+    const claimWriters: readonly [Stage, ConfigurableGrantee][] = [
+      ['intake', intake.fn], ['scheduler', scheduler.fn], ['ingest', ingest.fn], ['ingest', ingestContainer],
+      ['process', processStage.fn], ['process', processBulk.fn], ['deliver', deliver.fn], ['deliver', this.deliverySaga.fn],
+    ];
+    for (const [source, runtime] of claimWriters) {
+      claims.grantPutObjects(runtime, claimPrefixOf(sourceOf(source)));
+      claims.grantReadObjects(runtime);
+    }
+
     this.addOutputs();
   }
 
@@ -222,6 +244,7 @@ export class PipelineStack extends Stack {
       Archive: this.buckets.Archive.bucketName,
       Products: this.buckets.Products.bucketName,
       Distribution: this.buckets.Distribution.bucketName,
+      Claims: this.buckets.Claims.bucketName,
       AccessLogs: this.accessLogs.bucketName,
     };
     for (const role of BucketRoles) {

@@ -91,7 +91,7 @@ describe('IngestContainer', () => {
     // Assess
     expect(Object.keys(environment).sort()).toEqual([
       Env.ingestContainerQueueUrl, Env.workerIdleSeconds, Env.workerGraceSeconds, Env.workerLeaseSeconds,
-      Env.archiveBucket, Env.quarantineBucket, Env.idempotencyTable, Env.eventBusQueueUrl,
+      Env.archiveBucket, Env.quarantineBucket, Env.idempotencyTable, Env.eventBusQueueUrl, Env.claimsBucket,
       'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME',
     ].sort());
     expect(referencedId(environment[Env.ingestContainerQueueUrl])).toBe(referencedId(json.Outputs?.[`${OutputPrefix.queue}IngestContainer`]?.Value));
@@ -181,7 +181,7 @@ describe('IngestContainer', () => {
     expect((queue.Properties?.['RedrivePolicy'] as { maxReceiveCount: number }).maxReceiveCount).toBe(settings.maxReceiveCount);
   });
 
-  it('grants the task role only its queue, the inbox, archive and quarantine objects, its two tables and the event bus', () => {
+  it('grants the task role only its queue, the inbox, archive and quarantine objects, its two tables, the event bus and the claim check', () => {
     // Prepare
     const roleId = referencedId(taskDefinition.Properties?.['TaskRoleArn']);
     const pathOf = (id: string): string => cdkPath(json.Resources[id]!).replace(`${StackId}/`, '');
@@ -192,9 +192,13 @@ describe('IngestContainer', () => {
     // Assess
     expect(grants).toEqual([
       { actions: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'], on: ['IngestContainer/Queue/Resource/Resource'] },
-      { actions: ['s3:GetBucket*', 's3:GetObject*', 's3:List*'], on: ['Inbox/Resource/Resource'] },
+      // CDK merges statements with the same actions: the claim check's read and put join the others.
+      { actions: ['s3:GetBucket*', 's3:GetObject*', 's3:List*'], on: ['Claims/Resource/Resource', 'Inbox/Resource/Resource'] },
       { actions: ['s3:DeleteObject*'], on: ['Inbox/Resource/Resource'] },
-      { actions: expect.arrayContaining(['s3:Abort*', 's3:PutObject']), on: ['Archive/Resource/Resource', 'Quarantine/Resource/Resource'] },
+      {
+        actions: expect.arrayContaining(['s3:Abort*', 's3:PutObject']),
+        on: ['Archive/Resource/Resource', 'Claims/Resource/Resource', 'Quarantine/Resource/Resource'],
+      },
       { actions: expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']), on: ['Tables/Idempotency/Resource'] },
       { actions: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'], on: ['Scheduler/EventBus/Resource/Resource'] },
     ]);
