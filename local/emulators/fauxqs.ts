@@ -4,7 +4,15 @@
  * URLs must carry the request's own host (an empty `host`), objects live as files on disk, and
  * every S3 write is reported to `onObjectWritten` so the local runtime can turn it into an S3
  * event notification (fauxqs accepts notification configurations but never sends them).
+ *
+ * Two repairs make it accept every key and body S3 accepts: object files are named by the
+ * SHA-256 of the key (fauxqs 2.4 maps each key segment to a path segment, so a segment over
+ * the file system's 255-byte name limit fails with HTTP 500, and `..` or an empty segment
+ * would alias another key), and a PUT without a body stores an empty object (fauxqs 2.4 answers
+ * 500 when no body was parsed, as with `aws s3api put-object` without `--body`).
  */
+import { createHash } from 'node:crypto';
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { AddressInfo } from 'node:net';
@@ -61,6 +69,64 @@ function listMultipartUploads(store: S3StoreLike, bucket: string, prefix: string
   };
 }
 
+/** The part of fauxqs' file persistence that names object files. */
+interface FilePersistenceLike {
+  readonly bucketsDir: string;
+}
+type FilePersistenceClass = new (dir: string) => FilePersistenceLike;
+
+/** An object as fauxqs' S3 store hands it to its persistence. */
+interface StoredObject {
+  readonly key: string;
+  readonly body: Buffer;
+  readonly lastModified: Date;
+  readonly [field: string]: unknown;
+}
+
+/**
+ * fauxqs' file persistence with one flat file name per object, `<sha256(key)>.data` and
+ * `.meta.json`: any key S3 accepts (1,024 bytes, one long segment, `..`, `//`, any Unicode)
+ * has a valid, distinct file name. The metadata keeps the key, so loading is unchanged.
+ */
+function flatPersistence(Base: FilePersistenceClass): FilePersistenceClass {
+  return class FlatS3Persistence extends Base {
+    private pathOf(bucket: string, key: string): string {
+      return join(this.bucketsDir, bucket, 'objects', createHash('sha256').update(key, 'utf8').digest('hex'));
+    }
+
+    public upsertObject(bucket: string, object: StoredObject): void {
+      const path = this.pathOf(bucket, object.key);
+      const { body, lastModified, ...meta } = object;
+      writeFileSync(`${path}.data`, body);
+      writeFileSync(`${path}.meta.json`, JSON.stringify({ ...meta, lastModified: lastModified.toISOString() }));
+    }
+
+    public deleteObject(bucket: string, key: string): void {
+      const path = this.pathOf(bucket, key);
+      for (const file of [`${path}.data`, `${path}.meta.json`]) {
+        try {
+          unlinkSync(file);
+        } catch {
+          // Deleting what is not there succeeds in S3 too.
+        }
+      }
+    }
+
+    public renameObject(bucket: string, sourceKey: string, destinationKey: string): void {
+      const from = this.pathOf(bucket, sourceKey);
+      const to = this.pathOf(bucket, destinationKey);
+      const meta = JSON.parse(readFileSync(`${from}.meta.json`, 'utf8')) as Record<string, unknown>;
+      renameSync(`${from}.data`, `${to}.data`);
+      writeFileSync(`${to}.meta.json`, JSON.stringify({ ...meta, key: destinationKey }));
+      if (from !== to) unlinkSync(`${from}.meta.json`);
+    }
+
+    public readBody(bucket: string, key: string): Buffer {
+      return readFileSync(`${this.pathOf(bucket, key)}.data`);
+    }
+  };
+}
+
 const root = dirname(fileURLToPath(import.meta.resolve('fauxqs')));
 // fauxqs exports only its entry point; its stores are reached by file path.
 const load = async <T>(relative: string): Promise<T> => (await import(pathToFileURL(join(root, relative)).href)) as T;
@@ -71,13 +137,13 @@ export async function startFauxqs(options: FauxqsOptions): Promise<RunningFauxqs
   const { SqsStore } = await load<{ SqsStore: new () => { host: string } }>('sqs/sqsStore.js');
   const { SnsStore } = await load<{ SnsStore: new () => object }>('sns/snsStore.js');
   const { S3Store } = await load<{ S3Store: new () => S3StoreLike }>('s3/s3Store.js');
-  const { FileS3Persistence } = await load<{ FileS3Persistence: new (dir: string) => unknown }>('s3/fileS3Persistence.js');
+  const { FileS3Persistence } = await load<{ FileS3Persistence: FilePersistenceClass }>('s3/fileS3Persistence.js');
 
   const sqsStore = new SqsStore();
   // With an empty host, queue URLs are built from the request's Host header (127.0.0.1:port).
   sqsStore.host = '';
   const s3Store = new S3Store();
-  s3Store.persistence = new FileS3Persistence(options.storageDir);
+  s3Store.persistence = new (flatPersistence(FileS3Persistence))(options.storageDir);
   const onWritten = options.onObjectWritten;
   s3Store.spy = {
     addMessage(message) {
@@ -91,6 +157,10 @@ export async function startFauxqs(options: FauxqsOptions): Promise<RunningFauxqs
     },
   };
   const app = buildApp({ logger: false, defaultRegion: 'us-east-1', stores: { sqsStore, snsStore: new SnsStore(), s3Store } as never });
+  // A PUT with no body (no Content-Type, nothing parsed) is an empty object in S3.
+  app.addHook('preHandler', async (request) => {
+    if (request.method === 'PUT' && request.body === undefined) (request as { body: unknown }).body = Buffer.alloc(0);
+  });
   app.addHook('onRequest', async (request, reply) => {
     if (request.method !== 'GET') return;
     const url = new URL(request.url, 'http://local');
