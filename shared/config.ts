@@ -3,7 +3,11 @@
  * stages of the pipeline. Both sides import them from here, so a rename cannot drift.
  */
 
-/** Environment variables a stage reads. The CDK app sets them; `readEnv` reads them. */
+/**
+ * Environment variables a stage reads. The CDK app sets them (the intent methods of its
+ * constructs); each function parses the ones it reads at cold start (`parseEnvironment` in
+ * shared/environment.ts).
+ */
 export const Env = {
   eventBusQueueUrl: 'COMETFLOW_EVENT_BUS_QUEUE_URL',
   ingestQueueUrl: 'COMETFLOW_INGEST_QUEUE_URL',
@@ -102,12 +106,3 @@ export const SqsMaxDelaySeconds = 900;
 /** Providers and the inbox prefix each one uploads under. */
 export const Providers = ['eumetsat', 'ecmwf'] as const;
 export type Provider = (typeof Providers)[number];
-
-/** Reads a required environment variable, failing with the variable's name when missing. */
-export function readEnv(name: EnvName): string {
-  const value = process.env[name];
-  if (value === undefined || value === '') {
-    throw new Error(`Environment variable ${name} is not set; the CDK app sets it on every function that needs it`);
-  }
-  return value;
-}

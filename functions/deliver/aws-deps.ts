@@ -9,7 +9,8 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { documentClient, s3Client, sqsClient } from '#shared/clients/aws.ts';
 import { sqsSender } from '#shared/clients/bus.ts';
 import { claimStore } from '#shared/clients/claims.ts';
-import { Env, readEnv } from '#shared/config.ts';
+import { Env } from '#shared/config.ts';
+import { parseEnvironment, Setting } from '#shared/environment.ts';
 import { translateThrottling } from '#shared/errors.ts';
 import { Clauses, conditionalWrite, putIfAbsent } from '#shared/storage/conditional-write.ts';
 import type { BreakerStore } from './steps/breaker.ts';
@@ -155,22 +156,22 @@ function streamHeads(table: string): StreamHeads {
 export function sagaDeps(logger: Logger): SagaDeps {
   const s3 = s3Client();
   const send = sqsSender(sqsClient(), { claims: claimStore() });
-  const table = readEnv(Env.deliveriesTable);
-  const busUrl = readEnv(Env.eventBusQueueUrl);
-  const positive = (name: typeof Env.breakerFailureThreshold | typeof Env.breakerCoolDownSeconds): number => {
-    const value = Number(readEnv(name));
-    if (!Number.isFinite(value) || value <= 0) throw new Error(`Environment variable ${name} is ${JSON.stringify(process.env[name])}; expected a positive number`);
-    return value;
-  };
-  const nonNegative = (name: typeof Env.sequenceHoldbackSeconds): number => {
-    const value = Number(readEnv(name));
-    if (!Number.isFinite(value) || value < 0) throw new Error(`Environment variable ${name} is ${JSON.stringify(process.env[name])}; expected a number of seconds, 0 or more`);
-    return value;
-  };
+  const env = parseEnvironment({
+    [Env.deliveriesTable]: Setting.name('a table name'),
+    [Env.eventBusQueueUrl]: Setting.url(),
+    [Env.distributionBucket]: Setting.name('a bucket name'),
+    [Env.subscribers]: Setting.name('JSON: [{ name, queueUrl, productTypes }]'),
+    [Env.breakerFailureThreshold]: Setting.integer({ min: 1, unit: 'failures' }),
+    [Env.breakerCoolDownSeconds]: Setting.positive('seconds'),
+    [Env.sequenceHoldbackSeconds]: Setting.nonNegative('seconds'),
+  });
+  const table = env[Env.deliveriesTable];
+  const busUrl = env[Env.eventBusQueueUrl];
   return {
-    distributionBucket: readEnv(Env.distributionBucket),
-    subscribers: parseSubscribers(readEnv(Env.subscribers)),
-    breaker: { failureThreshold: positive(Env.breakerFailureThreshold), coolDownSeconds: positive(Env.breakerCoolDownSeconds) },
+    distributionBucket: env[Env.distributionBucket],
+    // Parsed by its own schema, whose error names the subscriber and field that is wrong.
+    subscribers: parseSubscribers(env[Env.subscribers]),
+    breaker: { failureThreshold: env[Env.breakerFailureThreshold], coolDownSeconds: env[Env.breakerCoolDownSeconds] },
     copy: async (from, to) => {
       await translateThrottling(`Copying s3://${from.bucket}/${from.key}`, () => s3.send(new CopyObjectCommand({
         Bucket: to.bucket, Key: to.key, CopySource: `${from.bucket}/${from.key.split('/').map(encodeURIComponent).join('/')}`,
@@ -188,7 +189,7 @@ export function sagaDeps(logger: Logger): SagaDeps {
     breakers: breakerStore(table),
     notify: (queueUrl, event, fifo) => send(queueUrl, event, fifo === undefined ? {} : fifo),
     heads: streamHeads(table),
-    holdbackSeconds: nonNegative(Env.sequenceHoldbackSeconds),
+    holdbackSeconds: env[Env.sequenceHoldbackSeconds],
     publish: (event) => send(busUrl, event),
     now: () => new Date(),
   };

@@ -2,13 +2,14 @@
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { EventTypes } from '#events/registry.ts';
 import { sfnClient } from '#shared/clients/sfn.ts';
-import { Env, readEnv } from '#shared/config.ts';
+import { Env } from '#shared/config.ts';
+import { parseEnvironment, Setting } from '#shared/environment.ts';
 import { translateThrottling } from '#shared/errors.ts';
 import { eventStage } from '#shared/stage/stage-handler.ts';
 import { startDelivery, type StartDeliveryDeps } from './logic.ts';
 
 const sfn = sfnClient();
-const stateMachineArn = readEnv(Env.deliveryStateMachineArn);
+const { [Env.deliveryStateMachineArn]: stateMachineArn } = parseEnvironment({ [Env.deliveryStateMachineArn]: Setting.arn() });
 
 const deps: StartDeliveryDeps = {
   start: async (name, input) => {

@@ -12,12 +12,13 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { EventTypes } from '#events/registry.ts';
 import { sqsClient } from '#shared/clients/aws.ts';
-import { Env, readEnv, type EnvName } from '#shared/config.ts';
-import { readEvent } from '#shared/envelope/envelope.ts';
+import { Env } from '#shared/config.ts';
+import { parseEnvironment, Setting } from '#shared/environment.ts';
 import { claimStore } from '#shared/clients/claims.ts';
+import { readEvent } from '#shared/envelope/envelope.ts';
 import { onceByEventId } from '#shared/stage/once.ts';
 import { backoffSeconds } from '#shared/stage/retry.ts';
-import { awsIngestDeps } from './deps.ts';
+import { awsIngestDeps, IngestEnvironment } from './deps.ts';
 import { ingestFile, type IngestCommand, type IngestOutcome, type IngestProgress } from './logic.ts';
 import { runWorker, type WorkerQueue } from './worker.ts';
 
@@ -26,18 +27,19 @@ export const ContainerIdempotencyPrefix = 'ingest-container';
 
 const logger = new Logger({ serviceName: 'ingest', persistentKeys: { runtime: 'container' } });
 
-function seconds(name: EnvName, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} is ${JSON.stringify(raw)}; expected a number of seconds, at least 0`);
-  return value;
-}
-
-const queueUrl = readEnv(Env.ingestContainerQueueUrl);
-const idleSeconds = seconds(Env.workerIdleSeconds, 60);
-const graceSeconds = seconds(Env.workerGraceSeconds, 20);
-const leaseSeconds = seconds(Env.workerLeaseSeconds, 300);
+const seconds = (fallback: number): ReturnType<typeof Setting.optional<number>> =>
+  Setting.optional(Setting.integer({ min: 0, unit: 'seconds' }), fallback);
+const env = parseEnvironment({
+  ...IngestEnvironment,
+  [Env.ingestContainerQueueUrl]: Setting.url(),
+  [Env.workerIdleSeconds]: seconds(60),
+  [Env.workerGraceSeconds]: seconds(20),
+  [Env.workerLeaseSeconds]: seconds(300),
+});
+const queueUrl = env[Env.ingestContainerQueueUrl];
+const idleSeconds = env[Env.workerIdleSeconds];
+const graceSeconds = env[Env.workerGraceSeconds];
+const leaseSeconds = env[Env.workerLeaseSeconds];
 const sqs = sqsClient();
 const deps = awsIngestDeps();
 

@@ -6,9 +6,17 @@
 import { s3Client, sqsClient } from '#shared/clients/aws.ts';
 import { sqsSender } from '#shared/clients/bus.ts';
 import { claimStore } from '#shared/clients/claims.ts';
-import { Env, readEnv } from '#shared/config.ts';
+import { Env } from '#shared/config.ts';
+import { parseEnvironment, Setting } from '#shared/environment.ts';
 import { deleteObject, headObject, openObject, quarantineObject, streamedWrite } from '#shared/storage/s3.ts';
 import type { IngestDeps } from './logic.ts';
+
+/** The variables both ingest runtimes read for `IngestDeps`. */
+export const IngestEnvironment = {
+  [Env.eventBusQueueUrl]: Setting.url(),
+  [Env.archiveBucket]: Setting.name('a bucket name'),
+  [Env.quarantineBucket]: Setting.name('a bucket name'),
+};
 
 /**
  * Builds `IngestDeps` from the environment (archive and quarantine buckets, event bus queue) and the process's clients.
@@ -17,12 +25,13 @@ import type { IngestDeps } from './logic.ts';
  * const deps = awsIngestDeps();
  */
 export function awsIngestDeps(): IngestDeps {
+  const env = parseEnvironment(IngestEnvironment);
   const s3 = s3Client();
   const send = sqsSender(sqsClient(), { claims: claimStore() });
-  const busUrl = readEnv(Env.eventBusQueueUrl);
-  const quarantineBucket = readEnv(Env.quarantineBucket);
+  const busUrl = env[Env.eventBusQueueUrl];
+  const quarantineBucket = env[Env.quarantineBucket];
   return {
-    archiveBucket: readEnv(Env.archiveBucket),
+    archiveBucket: env[Env.archiveBucket],
     open: async (bucket, key) => {
       // ChecksumMode ENABLED: S3 returns the checksum stored with the upload, if it carried one.
       const head = await headObject(s3, bucket, key, { checksum: true });

@@ -7,16 +7,19 @@ import { EventTypes } from '#events/registry.ts';
 import { ecsClient, sqsClient } from '#shared/clients/aws.ts';
 import { sqsSender } from '#shared/clients/bus.ts';
 import { claimStore } from '#shared/clients/claims.ts';
-import { Env, readEnv } from '#shared/config.ts';
-import { readWakeSettings, wakeWorker } from '#shared/containers/wake.ts';
+import { Env } from '#shared/config.ts';
+import { WakeEnvironment, wakeSettingsOf, wakeWorker } from '#shared/containers/wake.ts';
+import { parseEnvironment, Setting } from '#shared/environment.ts';
 import { eventStage } from '#shared/stage/stage-handler.ts';
-import { awsIngestDeps } from './deps.ts';
+import { awsIngestDeps, IngestEnvironment } from './deps.ts';
 import { ingestFile, type IngestCommand } from './logic.ts';
 
+// Every variable the function reads, checked at once before anything else runs.
+const env = parseEnvironment({ ...IngestEnvironment, [Env.ingestContainerQueueUrl]: Setting.url(), ...WakeEnvironment });
 const deps = awsIngestDeps();
 const send = sqsSender(sqsClient(), { claims: claimStore() });
-const containerQueueUrl = readEnv(Env.ingestContainerQueueUrl);
-const wakeSettings = readWakeSettings();
+const containerQueueUrl = env[Env.ingestContainerQueueUrl];
+const wakeSettings = wakeSettingsOf(env);
 
 /**
  * Time kept after the last byte for CompleteMultipartUpload and the publish,

@@ -2,7 +2,8 @@
 import { documentClient, s3Client, sqsClient } from '#shared/clients/aws.ts';
 import { sqsSender } from '#shared/clients/bus.ts';
 import { claimStore } from '#shared/clients/claims.ts';
-import { Env, readEnv } from '#shared/config.ts';
+import { Env } from '#shared/config.ts';
+import { parseEnvironment, Setting } from '#shared/environment.ts';
 import { recordStage } from '#shared/stage/stage-handler.ts';
 import { deleteObject, headObject, quarantineObject, readRange } from '#shared/storage/s3.ts';
 import { DynamoDbCatalogStore } from './catalog-store.ts';
@@ -10,9 +11,15 @@ import { intakeUpload, parseNotification, type IntakeDeps } from './logic.ts';
 
 const s3 = s3Client();
 const send = sqsSender(sqsClient(), { claims: claimStore() });
-const busUrl = readEnv(Env.eventBusQueueUrl);
-const quarantineBucket = readEnv(Env.quarantineBucket);
-const catalog = new DynamoDbCatalogStore(documentClient(), readEnv(Env.catalogTable));
+const env = parseEnvironment({
+  [Env.eventBusQueueUrl]: Setting.url(),
+  [Env.quarantineBucket]: Setting.name('a bucket name'),
+  [Env.catalogTable]: Setting.name('a table name'),
+  [Env.maxFileBytes]: Setting.integer({ min: 1, unit: 'bytes' }),
+});
+const busUrl = env[Env.eventBusQueueUrl];
+const quarantineBucket = env[Env.quarantineBucket];
+const catalog = new DynamoDbCatalogStore(documentClient(), env[Env.catalogTable]);
 
 const deps: IntakeDeps = {
   head: (bucket, key) => headObject(s3, bucket, key),
@@ -24,7 +31,7 @@ const deps: IntakeDeps = {
   }),
   markPublished: (object) => catalog.markPublished(object),
   publish: (event) => send(busUrl, event),
-  maxFileBytes: Number(readEnv(Env.maxFileBytes)),
+  maxFileBytes: env[Env.maxFileBytes],
 };
 
 export const handler = recordStage({

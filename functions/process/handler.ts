@@ -4,17 +4,19 @@ import { EventTypes } from '#events/registry.ts';
 import { s3Client, sqsClient } from '#shared/clients/aws.ts';
 import { sqsSender } from '#shared/clients/bus.ts';
 import { claimStore } from '#shared/clients/claims.ts';
-import { Env, readEnv } from '#shared/config.ts';
+import { Env } from '#shared/config.ts';
+import { parseEnvironment, Setting } from '#shared/environment.ts';
 import { eventStage } from '#shared/stage/stage-handler.ts';
 import { headObject, openObject } from '#shared/storage/s3.ts';
 import { generateProduct, type ProcessDeps } from './logic.ts';
 
 const s3 = s3Client();
 const send = sqsSender(sqsClient(), { claims: claimStore() });
-const busUrl = readEnv(Env.eventBusQueueUrl);
+const env = parseEnvironment({ [Env.eventBusQueueUrl]: Setting.url(), [Env.productsBucket]: Setting.name('a bucket name') });
+const busUrl = env[Env.eventBusQueueUrl];
 
 const deps: ProcessDeps = {
-  productsBucket: readEnv(Env.productsBucket),
+  productsBucket: env[Env.productsBucket],
   open: (input) => openObject(s3, input.bucket, input.key),
   exists: async (bucket, key) => (await headObject(s3, bucket, key)) !== undefined,
   put: async (bucket, key, body, contentType) => {

@@ -7,13 +7,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { documentClient } from '#shared/clients/aws.ts';
-import { Env, readEnv } from '#shared/config.ts';
+import { Env } from '#shared/config.ts';
+import { parseEnvironment, Setting } from '#shared/environment.ts';
 import { MetricsNamespace, ProjectorService } from '#shared/metrics.ts';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { projectStreamRecords } from './project.ts';
 
 const db = documentClient();
-const table = readEnv(Env.statusTable);
+const { [Env.statusTable]: table } = parseEnvironment({ [Env.statusTable]: Setting.name('a table name') });
 const logger = new Logger({ serviceName: ProjectorService });
 const metrics = new Metrics({ serviceName: ProjectorService, namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? MetricsNamespace });
 

@@ -7,8 +7,9 @@ import { EventTypes, type EventType } from '#events/registry.ts';
 import { documentClient, ecsClient, sqsClient } from '#shared/clients/aws.ts';
 import { sqsSender } from '#shared/clients/bus.ts';
 import { claimStore } from '#shared/clients/claims.ts';
-import { Env, isContainerTarget, readEnv, TargetNames, Targets, type Target } from '#shared/config.ts';
-import { readWakeSettings, wakeWorker } from '#shared/containers/wake.ts';
+import { Env, isContainerTarget, TargetNames, Targets, type Target } from '#shared/config.ts';
+import { WakeEnvironment, wakeSettingsOf, wakeWorker } from '#shared/containers/wake.ts';
+import { parseEnvironment, Setting } from '#shared/environment.ts';
 import { eventStage } from '#shared/stage/stage-handler.ts';
 import { eventStoreAppender } from './event-store.ts';
 import { DynamoDbSchedulerStore } from './join-store.ts';
@@ -17,26 +18,24 @@ import { loadPipelineRules } from './rule-set.ts';
 
 const db = documentClient();
 const send = sqsSender(sqsClient(), { claims: claimStore() });
-const eventStoreTable = readEnv(Env.eventStoreTable);
-const busUrl = readEnv(Env.eventBusQueueUrl);
-const queues = Object.fromEntries(TargetNames.map((target) => [target, readEnv(Targets[target])])) as Record<Target, string>;
-/** The minimum wait of a join's deadline, in seconds; the CDK app sets it from the topology. */
-function minimumWait(): number {
-  const raw = readEnv(Env.deadlineMinimumWaitSeconds);
-  const seconds = Number(raw);
-  if (!Number.isInteger(seconds) || seconds < 0) {
-    throw new Error(`${Env.deadlineMinimumWaitSeconds} is ${JSON.stringify(raw)}; expected a whole number of seconds, at least 0`);
-  }
-  return seconds;
-}
-
-const wakeSettings = readWakeSettings();
+const env = parseEnvironment({
+  [Env.eventStoreTable]: Setting.name('a table name'),
+  [Env.schedulerTable]: Setting.name('a table name'),
+  [Env.eventBusQueueUrl]: Setting.url(),
+  ...Object.fromEntries(TargetNames.map((target) => [Targets[target], Setting.url()])) as Record<(typeof Targets)[Target], ReturnType<typeof Setting.url>>,
+  // The minimum wait of a join's deadline; the CDK app sets it from the topology.
+  [Env.deadlineMinimumWaitSeconds]: Setting.integer({ min: 0, unit: 'seconds' }),
+  ...WakeEnvironment,
+});
+const busUrl = env[Env.eventBusQueueUrl];
+const queues = Object.fromEntries(TargetNames.map((target) => [target, env[Targets[target]]])) as Record<Target, string>;
+const wakeSettings = wakeSettingsOf(env);
 const wakeLogger = new Logger({ serviceName: 'scheduler' });
 
 const deps: SchedulerDeps = {
   ruleSet: loadPipelineRules(),
-  store: new DynamoDbSchedulerStore(db, readEnv(Env.schedulerTable)),
-  append: eventStoreAppender(db, eventStoreTable, claimStore()),
+  store: new DynamoDbSchedulerStore(db, env[Env.schedulerTable]),
+  append: eventStoreAppender(db, env[Env.eventStoreTable], claimStore()),
   send: (target, command, delaySeconds) => send(queues[target], command, { delaySeconds }),
   sendTimer: (timer, delaySeconds) => send(busUrl, timer, { delaySeconds }),
   // Semantic elasticity: the worker is started when its command is sent, decided from the
@@ -47,7 +46,7 @@ const deps: SchedulerDeps = {
     wakeLogger.info('container worker wake-up', { target, commandId: command.id, ...result });
   },
   now: () => new Date(),
-  minimumWaitSeconds: minimumWait(),
+  minimumWaitSeconds: env[Env.deadlineMinimumWaitSeconds],
 };
 
 export const handler = eventStage({

@@ -4,6 +4,7 @@
  */
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Env } from '../config.ts';
+import { parseEnvironment, Setting } from '../environment.ts';
 import type { ClaimStore } from '../envelope/claim-check.ts';
 import { parseDataRef } from '../envelope/claim-check.ts';
 import { InvalidInputError, translateThrottling } from '../errors.ts';
@@ -13,7 +14,7 @@ import { s3Client } from './aws.ts';
  * A `ClaimStore` over one bucket.
  *
  * @example
- * const claims = s3ClaimStore(s3Client(), readEnv(Env.claimsBucket));
+ * const claims = s3ClaimStore(s3Client(), bucket);
  */
 export function s3ClaimStore(s3: S3Client, bucket: string): ClaimStore {
   return {
@@ -47,7 +48,7 @@ let fromEnv: ClaimStore | undefined;
  * undefined where none is configured (then large events are refused with that reason).
  */
 export function claimStore(): ClaimStore | undefined {
-  const bucket = process.env[Env.claimsBucket];
-  if (bucket === undefined || bucket === '') return undefined;
+  const { [Env.claimsBucket]: bucket } = parseEnvironment({ [Env.claimsBucket]: Setting.optional(Setting.name('a bucket name'), '') });
+  if (bucket === '') return undefined;
   return (fromEnv ??= s3ClaimStore(s3Client(), bucket));
 }

@@ -13,7 +13,8 @@
 import {
   DescribeTasksCommand, ListTasksCommand, RunTaskCommand, StopTaskCommand, type ECSClient,
 } from '@aws-sdk/client-ecs';
-import { Env, type EnvName } from '../config.ts';
+import { Env } from '../config.ts';
+import { parseEnvironment, Setting, type EnvironmentOf } from '../environment.ts';
 import { PipelineError } from '../errors.ts';
 
 /** Where and how the worker runs: from the environment the CDK app sets (`readWakeSettings`). */
@@ -46,23 +47,30 @@ export class WorkerNotStartedError extends PipelineError {
 /** Who starts the tasks, in `startedBy` (at most 36 characters). */
 export const StartedBy = 'cometflow-wake';
 
-/** Reads the wake settings; a missing or malformed variable fails with its name. */
-export function readWakeSettings(env: NodeJS.ProcessEnv = process.env): WakeSettings {
-  const read = (name: EnvName): string => {
-    const value = env[name];
-    if (value === undefined || value === '') throw new Error(`Environment variable ${name} is not set; the CDK app sets it on whoever wakes the container worker`);
-    return value;
-  };
-  const list = (name: EnvName): string[] => read(name).split(',').map((s) => s.trim()).filter((s) => s !== '');
-  const maxTasks = Number(read(Env.workerMaxTasks));
-  if (!Number.isInteger(maxTasks) || maxTasks < 1) throw new Error(`${Env.workerMaxTasks} is ${JSON.stringify(env[Env.workerMaxTasks])}; expected a whole number of at least 1`);
-  const assign = read(Env.workerAssignPublicIp);
-  if (assign !== 'ENABLED' && assign !== 'DISABLED') throw new Error(`${Env.workerAssignPublicIp} is ${JSON.stringify(assign)}; expected ENABLED or DISABLED`);
+/** The variables a waker reads (the CDK app's `IngestContainer.grantWake` sets them). */
+export const WakeEnvironment = {
+  [Env.workerClusterArn]: Setting.name('a cluster ARN or name'),
+  [Env.workerTaskDefinitionArn]: Setting.name('a task definition ARN'),
+  [Env.workerTaskFamily]: Setting.name('a task definition family'),
+  [Env.workerContainerName]: Setting.name('a container name'),
+  [Env.workerSubnets]: Setting.list('a comma-separated list of subnet ids'),
+  [Env.workerSecurityGroups]: Setting.list('a comma-separated list of security group ids'),
+  [Env.workerAssignPublicIp]: Setting.oneOf(['ENABLED', 'DISABLED']),
+  [Env.workerMaxTasks]: Setting.integer({ min: 1 }),
+};
+
+/** The wake settings out of a parsed environment holding `WakeEnvironment`. */
+export function wakeSettingsOf(env: EnvironmentOf<typeof WakeEnvironment>): WakeSettings {
   return {
-    cluster: read(Env.workerClusterArn), taskDefinition: read(Env.workerTaskDefinitionArn), family: read(Env.workerTaskFamily),
-    containerName: read(Env.workerContainerName), subnets: list(Env.workerSubnets), securityGroups: list(Env.workerSecurityGroups),
-    assignPublicIp: assign === 'ENABLED', maxTasks,
+    cluster: env[Env.workerClusterArn], taskDefinition: env[Env.workerTaskDefinitionArn], family: env[Env.workerTaskFamily],
+    containerName: env[Env.workerContainerName], subnets: env[Env.workerSubnets], securityGroups: env[Env.workerSecurityGroups],
+    assignPublicIp: env[Env.workerAssignPublicIp] === 'ENABLED', maxTasks: env[Env.workerMaxTasks],
   };
+}
+
+/** Reads the wake settings; a missing or malformed variable fails with its name and the form expected. */
+export function readWakeSettings(env: NodeJS.ProcessEnv = process.env): WakeSettings {
+  return wakeSettingsOf(parseEnvironment(WakeEnvironment, env));
 }
 
 type EcsSend = Pick<ECSClient, 'send'>;

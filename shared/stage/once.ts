@@ -9,6 +9,7 @@ import type { Context } from 'aws-lambda';
 import type { CometEvent } from '#events/registry.ts';
 import { dynamoDbClient } from '../clients/aws.ts';
 import { Env, type Stage } from '../config.ts';
+import { parseEnvironment, Setting } from '../environment.ts';
 
 /** How long a completed record answers for its event id. */
 export const IdempotencyRecordSeconds = 7 * 24 * 3600;
@@ -45,10 +46,7 @@ export interface Once<T extends CometEvent, A extends unknown[], R> {
  */
 export function onceByEventId<T extends CometEvent, A extends unknown[], R>(
   handle: (event: T, ...rest: A) => Promise<R>, options: OnceOptions): Once<T, A, R> {
-  const tableName = process.env[Env.idempotencyTable];
-  if (tableName === undefined || tableName === '') {
-    throw new Error(`Stage ${options.stage} is idempotent but ${Env.idempotencyTable} is not set`);
-  }
+  const { [Env.idempotencyTable]: tableName } = parseEnvironment({ [Env.idempotencyTable]: Setting.name(`a table name: stage ${options.stage} is idempotent`) });
   const config = new IdempotencyConfig({ eventKeyJmesPath: 'id', expiresAfterSeconds: IdempotencyRecordSeconds });
   const wrapped = makeIdempotent(handle, {
     persistenceStore: new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: dynamoDbClient() }),
