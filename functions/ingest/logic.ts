@@ -6,7 +6,6 @@
  * container entry point; only the Lambda passes a time budget, and only the container an abort
  * signal for SIGTERM.
  */
-import { createHash } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { EventTypes, type CometEvent, type FileAttributes } from '#events/registry.ts';
@@ -16,6 +15,8 @@ import { FileRejectedError } from '#shared/conventions/rejection.ts';
 import { wrap } from '#shared/envelope/envelope.ts';
 import { PipelineError } from '#shared/errors.ts';
 import { ContentInspector } from '#shared/formats/content-inspector.ts';
+import { stableId } from '#shared/ids.ts';
+import { rejectFile } from '#shared/storage/reject-file.ts';
 
 /** A streamed write to the archive: feed `body`, then `done()` completes it or throws. */
 export interface ArchiveWrite {
@@ -245,21 +246,14 @@ export async function ingestFile(command: IngestCommand, deps: IngestDeps, optio
       throw new IngestInterruptedError(`Ingest of ${file.key} abandoned after ${inspector.bytesSeen} bytes: its upload is aborted`, { cause: signal?.reason });
     }
     if (!(error instanceof FileRejectedError)) throw error;
-    const quarantine = await deps.quarantine(file.bucket, file.key, error);
-    const event = wrap({
-      type: EventTypes.fileRejected, source, cause: command, subject: file.key,
-      id: createHash('sha256').update(`rejected\n${file.key}\n${file.etag}`).digest('hex').slice(0, 32),
-      data: { file: { bucket: file.bucket, key: file.key, size: file.size }, quarantine, code: error.code, reason: error.message },
-    });
-    await deps.publish(event);
-    await deps.discard(file.bucket, file.key);
+    const event = await rejectFile(file, error, { source, cause: command }, deps);
     return { outcome: 'rejected', event };
   }
   const { sha256, size } = inspector.inspection;
   const bytesPerSecond = (size / Math.max(1, now() - started)) * 1000;
   const event = wrap({
     type: EventTypes.fileIngested, source, cause: command, subject: file.key,
-    id: createHash('sha256').update(`ingested\n${file.key}\n${file.etag}`).digest('hex').slice(0, 32),
+    id: stableId('ingested', file.key, file.etag),
     data: { source: file, ingested: { ...archived, size, sha256 }, provider, name, attributes },
   });
   await deps.publish(event);

@@ -4,8 +4,7 @@
  * rest in the catalog (a conditional write: the same content uploaded again is a duplicate)
  * and publishes `file.available`. Pure: every effect goes through `IntakeDeps`.
  */
-import { createHash } from 'node:crypto';
-import { EventTypes, type CometEvent, type EventData } from '#events/registry.ts';
+import { EventTypes, type CometEvent } from '#events/registry.ts';
 import { sourceOf } from '#shared/config.ts';
 import { identifyInboxKey, formatOf, type ProviderFile } from '#shared/conventions/inbox.ts';
 import { FileRejectedError } from '#shared/conventions/rejection.ts';
@@ -13,6 +12,8 @@ import { liCorrelationOf } from '#shared/conventions/mtg-li.ts';
 import { wrap } from '#shared/envelope/envelope.ts';
 import { InvalidInputError } from '#shared/errors.ts';
 import { checkSignature, HEAD_BYTES, HEAD_READ_BYTES, TAIL_BYTES } from '#shared/formats/signatures.ts';
+import { stableId } from '#shared/ids.ts';
+import { rejectFile } from '#shared/storage/reject-file.ts';
 
 /** An object announced by an S3 event notification. */
 export interface Upload {
@@ -58,8 +59,7 @@ export type IntakeOutcome =
 const source = sourceOf('intake');
 
 /** A stable event id for an upload, so a redelivered notification yields the same event. */
-const uploadEventId = (kind: string, key: string, etag: string): string =>
-  createHash('sha256').update(`${kind}\n${key}\n${etag}`).digest('hex').slice(0, 32);
+const uploadEventId = (kind: string, key: string, etag: string): string => stableId(kind, key, etag);
 
 /**
  * The correlation of a file: its repeat cycle for imager data, its run for forecasts, its stream
@@ -105,20 +105,8 @@ export async function intakeUpload(upload: Upload, deps: IntakeDeps): Promise<In
     file = await inspect(upload, head, deps);
   } catch (error) {
     if (!(error instanceof FileRejectedError)) throw error;
-    const quarantine = await deps.quarantine(upload.bucket, upload.key, error);
-    const data: EventData<typeof EventTypes.fileRejected> = {
-      file: { bucket: upload.bucket, key: upload.key, size: head.size },
-      quarantine,
-      code: error.code,
-      reason: error.message,
-    };
-    const event = wrap({
-      type: EventTypes.fileRejected, source, data, subject: upload.key,
-      id: uploadEventId('rejected', upload.key, head.etag), correlationId: `upload-${upload.key}`,
-    });
-    await deps.publish(event);
-    // Removed only once announced: a retry after a failed publish finds the file still here.
-    await deps.discard(upload.bucket, upload.key);
+    const event = await rejectFile({ bucket: upload.bucket, key: upload.key, ...head }, error,
+      { source, correlationId: `upload-${upload.key}` }, deps);
     return { outcome: 'rejected', event };
   }
   const object = { bucket: upload.bucket, key: upload.key, ...head };

@@ -10,6 +10,7 @@ import { EventTypes, type CometEvent } from '#events/registry.ts';
 import { algorithmNamed, type AlgorithmInput } from '#shared/algorithms/index.ts';
 import { sourceOf } from '#shared/config.ts';
 import { wrap } from '#shared/envelope/envelope.ts';
+import { stableId } from '#shared/ids.ts';
 
 /** The effects processing needs. */
 export interface ProcessDeps {
@@ -29,9 +30,8 @@ export interface ProcessDeps {
  * product, whatever the order of its inputs.
  */
 export function productIdOf(algorithm: string, version: string, productType: string, correlationId: string, inputSha256s: readonly string[]): string {
-  const hash = createHash('sha256').update(`${algorithm}@${version}\n${productType}\n${correlationId}\n`);
-  for (const sha of [...inputSha256s].sort()) hash.update(`${sha}\n`);
-  return hash.digest('hex').slice(0, 32);
+  // The trailing empty part keeps the ids of products made before this helper existed.
+  return stableId(`${algorithm}@${version}`, productType, correlationId, ...[...inputSha256s].sort(), '');
 }
 
 /** Where a product lands: `<productType>/<correlation id>/<product id>.json` and `.manifest.json`. */
@@ -74,7 +74,7 @@ export async function generateProduct(command: CometEvent<typeof EventTypes.proc
   }
   const event = wrap({
     type: EventTypes.productGenerated, source: sourceOf('process'), cause: command, subject: productId,
-    id: createHash('sha256').update(`generated\n${productId}`).digest('hex').slice(0, 32),
+    id: stableId('generated', productId),
     data: { productId, productType, algorithm: algorithm.name, product, manifest: { bucket, key: keys.manifest }, inputCount: inputs.length,
       ...(sequence === undefined ? {} : { sequence }) },
   });

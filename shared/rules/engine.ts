@@ -7,13 +7,13 @@
  * effect (one slot) or a `reference` effect; only when the scheduler's counters say the join is
  * complete, or its deadline has come, does it read the join once and call `completeJoin`.
  */
-import { createHash } from 'node:crypto';
 import { EventTypes, type CometEvent } from '#events/registry.ts';
 import { sourceOf } from '#shared/config.ts';
 import { wrap } from '#shared/envelope/envelope.ts';
 import type { CompiledInput, CompiledJoinRule, CompiledRule, RuleSet } from './compile.ts';
 import { RuleEvaluationError } from './errors.ts';
 import type { Priority } from './schema.ts';
+import { stableId } from '../ids.ts';
 
 /** A `cometflow.cycle.abandoned` event: a join closed at its deadline without firing. */
 export type CycleAbandonedEvent = CometEvent<typeof EventTypes.cycleAbandoned>;
@@ -128,8 +128,7 @@ const source = sourceOf('scheduler');
  * Id of what a trigger sends, derived from the rule and the trigger key: a command sent twice
  * (a retry after a crash) carries the same id, and the receiving stage deduplicates it.
  */
-export const commandId = (rule: string, key: string): string =>
-  createHash('sha256').update(`${rule}\n${key}`).digest('hex').slice(0, 32);
+export const commandId = (rule: string, key: string): string => stableId(rule, key);
 
 // '#' separates the parts of a trigger key; '%' and '#' inside a part are escaped so that two
 // different keys never join into the same text.

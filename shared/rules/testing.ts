@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { EventTypes, type CometEvent } from '#events/registry.ts';
 import { wrap } from '#shared/envelope/envelope.ts';
+import { fciChunkName } from '#shared/samples/provider-files.ts';
 
 /** The targets the reference pipeline's deployment declares. */
 export const ReferenceTargets = ['ingest', 'ingest-container', 'process-realtime', 'process-bulk', 'deliver'] as const;
@@ -22,7 +23,6 @@ const PRODUCTS = 'cometflow-products-123456789012-eu-central-1';
 /** A deterministic lower-case SHA-256 of a text. */
 export const sha256Of = (text: string): string => createHash('sha256').update(text).digest('hex');
 
-const compact = (date: Date): string => date.toISOString().replace(/[-:T]/g, '').slice(0, 14);
 
 /** Where repeat cycle `cycle` (1..144) of `day` (YYYY-MM-DD) starts. */
 export const cycleStartOf = (day: string, cycle: number): Date => new Date(Date.parse(`${day}T00:00:00Z`) + (cycle - 1) * 600_000);
@@ -30,15 +30,8 @@ export const cycleStartOf = (day: string, cycle: number): Date => new Date(Date.
 /** The cycle id of the FCI convention, `YYYYMMDD-NNN`. */
 export const cycleIdOf = (day: string, cycle: number): string => `${day.replaceAll('-', '')}-${String(cycle).padStart(3, '0')}`;
 
-/** The FCI L1c file name of a chunk (41 = the trailer). */
-export function fciName(day: string, cycle: number, chunk: number): string {
-  const start = cycleStartOf(day, cycle);
-  const sensingStart = new Date(start.getTime() + 7_000 + (chunk - 1) * 14_000);
-  const sensingEnd = new Date(sensingStart.getTime() + (chunk === 41 ? 546_000 : 13_000));
-  const created = new Date(sensingEnd.getTime() + 292_000);
-  const part = chunk === 41 ? 'TRAIL' : 'BODY';
-  return `W_XX-EUMETSAT-Darmstadt,IMG+SAT,MTI1+FCI-1C-RRAD-FDHSI-FD--CHK-${part}---NC4E_C_EUMT_${compact(created)}_IDPFI_OPE_${compact(sensingStart)}_${compact(sensingEnd)}_N_JLS_C_${String(cycle).padStart(4, '0')}_${String(chunk).padStart(4, '0')}.nc`;
-}
+/** The FCI L1c file name of a chunk (41 = the trailer): the samples' one factory. */
+export const fciName = fciChunkName;
 
 /** Options of `chunkIngested`. */
 export interface ChunkOptions {

@@ -15,15 +15,18 @@ const compact = (date: Date): string => date.toISOString().replace(/[-:T]/g, '')
 const mmddhhmm = (date: Date): string => date.toISOString().replace(/[-:T]/g, '').slice(4, 12);
 
 /**
- * The name of an FCI L1c chunk of a repeat cycle. The cycle's sensing starts at
- * `(repeatCycle - 1) * 10` minutes after midnight; each chunk covers 15 s of it.
+ * The name of an FCI L1c chunk of a repeat cycle (chunk 41 is the trailer); the one factory of
+ * FCI names for samples, tests, the demo and the benchmarks. `day` is `YYYYMMDD` or
+ * `YYYY-MM-DD`. The cycle starts `(repeatCycle - 1) * 10` minutes after midnight; body chunk `n`
+ * is sensed for 13 s from `7 + (n - 1) * 14` s into it, the trailer covers the cycle's 546 s of
+ * scanning, and each file is created 292 s after its sensing ends.
  */
 export function fciChunkName(day: string, repeatCycle: number, chunk: number): string {
-  const cycleStart = new Date(`${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6, 8)}T00:00:00Z`);
-  cycleStart.setUTCMinutes((repeatCycle - 1) * 10);
-  const start = new Date(cycleStart.getTime() + (chunk - 1) * 15_000);
-  const end = new Date(start.getTime() + 10_000);
-  const created = new Date(end.getTime() + 300_000);
+  const digits = day.replaceAll('-', '');
+  const cycleStart = new Date(Date.parse(`${digits.slice(0, 4)}-${digits.slice(4, 6)}-${digits.slice(6, 8)}T00:00:00Z`) + (repeatCycle - 1) * 600_000);
+  const start = new Date(cycleStart.getTime() + 7_000 + (chunk - 1) * 14_000);
+  const end = new Date(start.getTime() + (chunk === 41 ? 546_000 : 13_000));
+  const created = new Date(end.getTime() + 292_000);
   const part = chunk === 41 ? 'TRAIL' : 'BODY';
   return `W_XX-EUMETSAT-Darmstadt,IMG+SAT,MTI1+FCI-1C-RRAD-FDHSI-FD--CHK-${part}---NC4E_C_EUMT_${compact(created)}_IDPFI_OPE_${compact(start)}_${compact(end)}_N_JLS_C_${String(repeatCycle).padStart(4, '0')}_${String(chunk).padStart(4, '0')}.nc`;
 }

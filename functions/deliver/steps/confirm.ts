@@ -5,7 +5,6 @@
  *
  * Also here, the saga's last word after compensating: `report` publishes `delivery.compensated`.
  */
-import { createHash } from 'node:crypto';
 import { EventTypes, type CometEvent } from '#events/registry.ts';
 import { sourceOf } from '#shared/config.ts';
 import { InvalidInputError } from '#shared/errors.ts';
@@ -14,8 +13,9 @@ import type { SagaDeps } from './deps.ts';
 import { injectFault } from './faults.ts';
 import { distributionOf } from './publish.ts';
 import { CompensationNames, reasonOf, type ConfirmResult, type SagaState } from './saga-state.ts';
+import { stableId } from '#shared/ids.ts';
 
-const idOf = (...parts: string[]): string => createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 32);
+const idOf = stableId;
 
 /** The `product.delivered` event of a product: its id derives from the product id alone. */
 export function deliveredEvent(saga: SagaState, distributionBucket: string): CometEvent<typeof EventTypes.productDelivered> {

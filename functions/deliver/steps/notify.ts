@@ -4,7 +4,6 @@
  * `delivery.withdrawn` to the same subscribers, bypassing the breakers: a withdrawal must
  * reach a subscriber, and if it cannot the compensation's retries and alarm say so.
  */
-import { createHash } from 'node:crypto';
 import { EventTypes, type CometEvent } from '#events/registry.ts';
 import { sourceOf } from '#shared/config.ts';
 import { wrap } from '#shared/envelope/envelope.ts';
@@ -16,9 +15,10 @@ import { reasonOf, type NotifyResult, type SagaState } from './saga-state.ts';
 import type { FifoMessage } from './deps.ts';
 import { sequenceProduct } from './sequence.ts';
 import { subscribersOf, type Subscriber } from './subscribers.ts';
+import { stableId } from '#shared/ids.ts';
 
 /** A deterministic event id: a retried step sends the same event, which subscribers recognize. */
-const idOf = (...parts: string[]): string => createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 32);
+const idOf = stableId;
 
 /** The notification a subscriber receives for a delivered product. */
 export function availableEvent(saga: SagaState, subscriber: string, distributionBucket: string, late?: boolean): CometEvent<typeof EventTypes.deliveryAvailable> {
