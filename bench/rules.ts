@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Engine, type NestedCondition, type RuleProperties, type TopLevelCondition } from 'json-rules-engine';
 import type { CometEvent } from '#events/registry.ts';
-import type { Condition } from '#shared/rules/conditions.ts';
+import type { Condition } from '#shared/rules/index.ts';
 import { evaluate, loadRuleSet, matchRules, type RuleSet } from '#shared/rules/index.ts';
 import {
   chunkIngested, fileAvailable, fileRejected, forecastIngested, productGenerated, prng, ReferenceTargets, referenceRuleFile,

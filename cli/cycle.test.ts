@@ -4,7 +4,7 @@ import { samplesOf } from '#events/catalog.ts';
 import { loadPipelineRules } from '#functions/scheduler/rule-set.ts';
 import { wrap } from '#shared/envelope/envelope.ts';
 import { chunkIngested, forecastIngested, productGenerated } from '#shared/rules/testing.ts';
-import { completeJoin, type CollectedInput } from '#shared/rules/engine.ts';
+import { completeJoin, type CollectedInput } from '#shared/rules/index.ts';
 import { cycleCorrelation, formatCycle, projectCycle, ranges } from './cycle.ts';
 
 const ruleSet = loadPipelineRules();

@@ -11,8 +11,8 @@
  */
 import type { CometEvent } from '#events/registry.ts';
 import { EventTypes } from '#events/registry.ts';
-import { evaluate } from '#shared/rules/engine.ts';
-import type { RuleSet } from '#shared/rules/compile.ts';
+import { evaluate } from '#shared/rules/index.ts';
+import type { RuleSet } from '#shared/rules/index.ts';
 import { schedule, type SchedulerDeps } from '#functions/scheduler/logic.ts';
 import { MemorySchedulerStore } from '#functions/scheduler/memory-store.ts';
 import { byTime } from './event-store.ts';

@@ -4,7 +4,7 @@
  * index, partition `day`, sort key `sk = <time>#<id>`, for each day of the window). Guard items
  * (`pk = ID#<id>`, no `event`) are skipped. Every read is a Query; nothing is scanned.
  */
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { paginateQuery, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { CometEvent } from '#events/registry.ts';
 import { UsageError } from './errors.ts';
 
@@ -92,17 +92,14 @@ export function storedEventOf(item: Record<string, unknown>): StoredEvent | unde
 export const byTime = (a: Pick<StoredEvent, 'time' | 'id'>, b: Pick<StoredEvent, 'time' | 'id'>): number =>
   a.time < b.time ? -1 : a.time > b.time ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 
-async function queryAll(documents: DynamoDBDocumentClient, input: ConstructorParameters<typeof QueryCommand>[0]): Promise<StoredEvent[]> {
+async function queryAll(documents: DynamoDBDocumentClient, input: QueryCommandInput): Promise<StoredEvent[]> {
   const events: StoredEvent[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await documents.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
+  for await (const page of paginateQuery({ client: documents }, input)) {
     for (const item of page.Items ?? []) {
       const stored = storedEventOf(item);
       if (stored !== undefined) events.push(stored);
     }
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined);
+  }
   return events;
 }
 

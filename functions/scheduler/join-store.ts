@@ -13,11 +13,11 @@
  * - `WAIT#<rule>#<requirement>` / `<windowStart>#<joinKey>`: a complete join waiting for it
  */
 import {
-  DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand,
+  DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, paginateQuery,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { Clauses, conditionalWrite, isTransactionConditionFailure, putIfAbsent } from '#shared/storage/conditional-write.ts';
-import type { CollectedInput, CollectEffect, JoinInput, ReferenceCandidate, ReferenceEffect } from '#shared/rules/engine.ts';
+import type { CollectedInput, CollectEffect, JoinInput, ReferenceCandidate, ReferenceEffect } from '#shared/rules/index.ts';
 
 /** The join's counter item, as read after an input. */
 export interface JoinSummary {
@@ -197,15 +197,11 @@ export class DynamoDbSchedulerStore implements SchedulerStore {
 
   private async query(pk: string, from: string, to: string): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(new QueryCommand({
-        TableName: this.table, KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':pk': pk, ':from': from, ':to': to }, ExclusiveStartKey: start, ConsistentRead: true,
-      }));
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined);
+    const pages = paginateQuery({ client: this.db }, {
+      TableName: this.table, KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': pk, ':from': from, ':to': to }, ConsistentRead: true,
+    });
+    for await (const page of pages) items.push(...(page.Items ?? []));
     return items;
   }
 }

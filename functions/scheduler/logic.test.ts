@@ -4,7 +4,7 @@ import { parseFciName } from '#shared/conventions/mtg-fci.ts';
 import { parseEcmwfName } from '#shared/conventions/ecmwf.ts';
 import { wrap } from '#shared/envelope/envelope.ts';
 import { ecmwfName, fciChunkName } from '#shared/samples/provider-files.ts';
-import type { DeadlineReachedEvent } from '#shared/rules/engine.ts';
+import type { DeadlineReachedEvent } from '#shared/rules/index.ts';
 import { schedule, type SchedulerDeps, type SchedulerEvent } from './logic.ts';
 import { MemorySchedulerStore } from './memory-store.ts';
 import { loadPipelineRules } from './rule-set.ts';

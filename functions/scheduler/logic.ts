@@ -16,11 +16,11 @@
 import { randomUUID } from 'node:crypto';
 import { EventTypes, type CometEvent } from '#events/registry.ts';
 import { SqsMaxDelaySeconds, type Target } from '#shared/config.ts';
-import type { RuleSet } from '#shared/rules/compile.ts';
+import type { RuleSet } from '#shared/rules/index.ts';
 import {
   chooseReference, completeJoin, deadlineReached, evaluate, lateInput, referenceRange,
   type Cause, type CollectEffect, type DeadlineReachedEvent, type FireEffect, type ReferenceEffect,
-} from '#shared/rules/engine.ts';
+} from '#shared/rules/index.ts';
 import type { JoinSummary, SchedulerStore } from './join-store.ts';
 
 /** Any event the scheduler handles or emits: every type is in the catalog. */

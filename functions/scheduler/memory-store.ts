@@ -3,7 +3,7 @@
  * a trigger is claimed once), with no I/O. The replay CLI's `--dry-run` runs the scheduler's
  * real logic on it to print what the rules would decide; the unit tests run scenarios on it.
  */
-import type { CollectedInput, CollectEffect, ReferenceCandidate, ReferenceEffect } from '#shared/rules/engine.ts';
+import type { CollectedInput, CollectEffect, ReferenceCandidate, ReferenceEffect } from '#shared/rules/index.ts';
 import type { Claim, JoinSummary, SchedulerStore } from './join-store.ts';
 
 type MutableJoin = { -readonly [K in keyof JoinSummary]: JoinSummary[K] };

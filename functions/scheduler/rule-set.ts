@@ -4,8 +4,8 @@
  * at synth, so a bad rule file fails `cdk synth` (and `npm start`) with the rule's name.
  */
 import { TargetNames } from '#shared/config.ts';
-import { loadRuleSet } from '#shared/rules/schema.ts';
-import type { RuleSet } from '#shared/rules/compile.ts';
+import { loadRuleSet } from '#shared/rules/index.ts';
+import type { RuleSet } from '#shared/rules/index.ts';
 import definition from '../../rules/reference-pipeline.json' with { type: 'json' };
 
 /**

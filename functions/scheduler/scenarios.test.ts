@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { EventTypes, type CometEvent } from '#events/registry.ts';
-import { commandId, type DeadlineReachedEvent } from '#shared/rules/engine.ts';
+import { commandId, type DeadlineReachedEvent } from '#shared/rules/index.ts';
 import { chunkIngested, forecastIngested, productGenerated } from '#shared/rules/testing.ts';
 import { schedule, type SchedulerDeps } from './logic.ts';
 import { MemorySchedulerStore } from './memory-store.ts';

@@ -6,7 +6,7 @@ import {
   type CollectEffect, type CollectedInput, type JoinInput, type JoinState,
 } from './engine.ts';
 import { RuleEvaluationError } from './errors.ts';
-import { loadRuleSet } from './schema.ts';
+import { loadRuleSet } from './loader.ts';
 import {
   chunkIngested, fileAvailable, fileRejected, forecastIngested, productGenerated, ReferenceTargets, referenceRuleFile,
 } from './testing.ts';

@@ -7,8 +7,10 @@
  * const ruleSet = loadRuleSet(json, { targets });
  * const effects = evaluate(ruleSet, event); // fire | collect | reference
  */
-export { loadRuleSet, RuleSetSchema, formatAt, MaxDelaySeconds, MaxJoinSlots } from './schema.ts';
-export type { LoadOptions, Priority, RuleDefinition, RuleSetDefinition } from './schema.ts';
+export { RuleSetSchema, MaxDelaySeconds, MaxJoinSlots } from './schema.ts';
+export type { Priority, RuleDefinition, RuleSetDefinition } from './schema.ts';
+export { loadRuleSet, formatAt } from './loader.ts';
+export type { LoadOptions } from './loader.ts';
 export type { RuleSet } from './compile.ts';
 export {
   chooseReference, commandId, completeJoin, deadlineReached, evaluate, lateInput, matchRules, referenceRange,

@@ -8,7 +8,7 @@ import { samplesOf } from '#events/catalog.ts';
 import { EventTypes, type CometEvent } from '#events/registry.ts';
 import { completeJoin, evaluate } from './engine.ts';
 import { RuleEvaluationError, RuleSetError } from './errors.ts';
-import { loadRuleSet } from './schema.ts';
+import { loadRuleSet } from './loader.ts';
 import {
   chunkIngested, fileAvailable, fileRejected, forecastIngested, productGenerated, prng, ReferenceTargets, referenceRuleFile,
 } from './testing.ts';

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { samplesOf } from '#events/catalog.ts';
 import { EventTypes } from '#events/registry.ts';
 import { RuleSetError } from './errors.ts';
-import { loadRuleSet, RuleSetSchema, type LoadOptions } from './schema.ts';
+import { loadRuleSet, type LoadOptions } from './loader.ts';
+import { RuleSetSchema } from './schema.ts';
 import { ReferenceTargets, referenceRuleFile } from './testing.ts';
 
 // The tests edit the rule file freely, as a JSON document: any is the honest type here.
