@@ -7,7 +7,7 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { Upload } from '@aws-sdk/lib-storage';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { EventTypes, type CometEvent } from '#events/registry.ts';
@@ -51,13 +51,10 @@ export function demoFiles(now = new Date()): DemoFile[] {
 /** Reads the whole event store (a demo's worth of events). */
 async function readEventStore(documents: DynamoDBDocumentClient, table: string): Promise<CometEvent[]> {
   const events: CometEvent[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await documents.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start, ConsistentRead: true }));
+  for await (const page of paginateScan({ client: documents }, { TableName: table, ConsistentRead: true })) {
     // Guard items (one per event id) carry no event.
     for (const item of page.Items ?? []) if (typeof item.event === 'string') events.push(JSON.parse(item.event) as CometEvent);
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined);
+  }
   return events;
 }
 

@@ -4,7 +4,7 @@
  * the integration suite checks retries with them. Works against AWS, LocalStack or the local
  * endpoint alike.
  */
-import { GetExecutionHistoryCommand, ListExecutionsCommand, type ExecutionListItem, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
+import { paginateGetExecutionHistory, paginateListExecutions, type ExecutionListItem, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
 
 /** One Task state of an execution. */
 export interface SagaStep {
@@ -22,12 +22,7 @@ export interface SagaStep {
 /** Every history event of an execution, oldest first. */
 export async function historyOf(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
   const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 1000 }));
-    events.push(...(page.events ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken !== undefined);
+  for await (const page of paginateGetExecutionHistory({ client: sfn, pageSize: 1000 }, { executionArn })) events.push(...(page.events ?? []));
   return events;
 }
 
@@ -87,12 +82,7 @@ export function describeSteps(steps: readonly SagaStep[]): string[] {
 /** Every execution of a state machine, newest first. */
 export async function executionsOf(sfn: SFNClient, stateMachineArn: string): Promise<ExecutionListItem[]> {
   const executions: ExecutionListItem[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await sfn.send(new ListExecutionsCommand({ stateMachineArn, nextToken }));
-    executions.push(...(page.executions ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken !== undefined);
+  for await (const page of paginateListExecutions({ client: sfn }, { stateMachineArn })) executions.push(...(page.executions ?? []));
   return executions;
 }
 

@@ -1,4 +1,4 @@
-import { DescribeTasksCommand, ListTasksCommand, RunTaskCommand, StopTaskCommand, type ECSClient } from '@aws-sdk/client-ecs';
+import { DescribeTasksCommand, ECSClient, ListTasksCommand, RunTaskCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { describe, expect, it } from 'vitest';
 import { Env } from '../config.ts';
 import { readWakeSettings, wakeWorker, WorkerNotStartedError, type WakeSettings } from './wake.ts';
@@ -16,7 +16,8 @@ function fakeEcs(initial: { arn: string; created: number }[], options: { raceOnR
   const tasks = [...initial];
   const calls: { name: string; input: Record<string, unknown> }[] = [];
   let clock = 1_000;
-  const ecs = {
+  // A real client whose send is replaced: the SDK's paginators accept only an ECSClient.
+  const ecs = Object.assign(new ECSClient({ region: 'us-east-1' }), {
     send: async (command: unknown) => {
       const { input } = command as { input: Record<string, unknown> };
       calls.push({ name: (command as object).constructor.name, input });
@@ -37,7 +38,7 @@ function fakeEcs(initial: { arn: string; created: number }[], options: { raceOnR
       }
       throw new Error(`unexpected ${String(command)}`);
     },
-  } as unknown as Pick<ECSClient, 'send'>;
+  }) as unknown as ECSClient;
   return { ecs, calls, tasks };
 }
 

@@ -11,7 +11,7 @@
  * the surplus is stopped, and a stopped task that had started hands back what it received.
  */
 import {
-  DescribeTasksCommand, ListTasksCommand, RunTaskCommand, StopTaskCommand, type ECSClient,
+  DescribeTasksCommand, RunTaskCommand, StopTaskCommand, paginateListTasks, type ECSClient,
 } from '@aws-sdk/client-ecs';
 import { Env } from '../config.ts';
 import { parseEnvironment, Setting, type EnvironmentOf } from '../environment.ts';
@@ -73,17 +73,16 @@ export function readWakeSettings(env: NodeJS.ProcessEnv = process.env): WakeSett
   return wakeSettingsOf(parseEnvironment(WakeEnvironment, env));
 }
 
-type EcsSend = Pick<ECSClient, 'send'>;
 
 /** ARNs of the family's tasks whose desired status is RUNNING (provisioning, pending or running). */
-async function liveTasks(ecs: EcsSend, settings: WakeSettings): Promise<string[]> {
+async function liveTasks(ecs: ECSClient, settings: WakeSettings): Promise<string[]> {
   const arns: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await ecs.send(new ListTasksCommand({ cluster: settings.cluster, family: settings.family, desiredStatus: 'RUNNING', nextToken }));
+  const pages = paginateListTasks({ client: ecs }, { cluster: settings.cluster, family: settings.family, desiredStatus: 'RUNNING' });
+  for await (const page of pages) {
     arns.push(...(page.taskArns ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken !== undefined && arns.length <= settings.maxTasks);
+    // More than the cap is all a waker needs to know: the rest of the pages cannot change that.
+    if (arns.length > settings.maxTasks) break;
+  }
   return arns;
 }
 
@@ -93,7 +92,7 @@ async function liveTasks(ecs: EcsSend, settings: WakeSettings): Promise<string[]
  * @example
  * const result = await wakeWorker(ecsClient(), readWakeSettings(), { wokenBy: command.id });
  */
-export async function wakeWorker(ecs: EcsSend, settings: WakeSettings, request: { wokenBy: string }): Promise<WakeResult> {
+export async function wakeWorker(ecs: ECSClient, settings: WakeSettings, request: { wokenBy: string }): Promise<WakeResult> {
   const before = await liveTasks(ecs, settings);
   if (before.length >= settings.maxTasks) return { outcome: 'at-cap', tasks: before.length };
   const run = await ecs.send(new RunTaskCommand({

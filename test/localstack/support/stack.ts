@@ -6,7 +6,7 @@ import { createHash, randomInt } from 'node:crypto';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { inject } from 'vitest';
 import type { CometEvent, EventType } from '../../../events/registry.ts';
@@ -49,15 +49,10 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 /** Every event and command the scheduler recorded for a correlation id, oldest first. */
 export async function eventsOf(documents: DynamoDBDocumentClient, table: string, correlationId: string, type?: EventType): Promise<CometEvent[]> {
   const events: CometEvent[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await documents.send(new QueryCommand({
-      TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': correlationId },
-      ExclusiveStartKey: start, ConsistentRead: true,
-    }));
-    for (const item of page.Items ?? []) events.push(JSON.parse(item.event as string) as CometEvent);
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined);
+  const pages = paginateQuery({ client: documents }, {
+    TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': correlationId }, ConsistentRead: true,
+  });
+  for await (const page of pages) for (const item of page.Items ?? []) events.push(JSON.parse(item.event as string) as CometEvent);
   return type === undefined ? events : events.filter((e) => e.type === type);
 }
 
