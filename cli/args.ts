@@ -1,8 +1,9 @@
 /**
  * The command line, parsed against a table of commands: `<command> [positionals] [--flag value]
- * [--switch]`, with `--flag=value` accepted too. Pure: no I/O, errors are `UsageError`s naming
+ * [--switch]`, with `--flag=value` accepted too, tokenized by `node:util` `parseArgs`. Pure: no I/O, errors are `UsageError`s naming
  * what was wrong and listing what is valid.
  */
+import { parseArgs } from 'node:util';
 import { UsageError } from './errors.ts';
 
 /** A flag: a switch (`--dry-run`) or one taking a value (`--rate 20`). */
@@ -54,26 +55,32 @@ export function parseCommandLine(argv: readonly string[], commands: readonly Com
   const spec = commands.find((c) => c.name === name);
   if (spec === undefined) throw new UsageError(`Unknown command "${name}"; valid commands: ${names}`);
   const allowed = { ...spec.flags, ...GlobalFlags };
+  // node:util parseArgs does the tokenizing (`--flag value`, `--flag=value`, `--` ending the
+  // flags); strict mode is off so that each mistake gets our message, naming the valid flags.
+  const { tokens } = parseArgs({
+    args: rest as string[], strict: false, allowPositionals: true, tokens: true,
+    options: Object.fromEntries(Object.entries(allowed).map(([flag, f]) => [flag, { type: f.kind === 'switch' ? 'boolean' : 'string' } as const])),
+  });
   const flags: Record<string, string | true> = {};
   const positionals: string[] = [];
-  for (let index = 0; index < rest.length; index += 1) {
-    const arg = rest[index]!;
-    if (!arg.startsWith('--') || arg === '--') {
-      positionals.push(arg);
+  for (const token of tokens) {
+    if (token.kind === 'positional') {
+      positionals.push(token.value);
       continue;
     }
-    const equals = arg.indexOf('=');
-    const flag = equals === -1 ? arg.slice(2) : arg.slice(2, equals);
+    if (token.kind !== 'option') continue;
+    const flag = token.name;
     const flagSpec = allowed[flag];
     if (flagSpec === undefined) throw new UsageError(`Unknown flag --${flag} for ${spec.name}; valid flags: ${flagList(allowed)}`);
     if (flags[flag] !== undefined) throw new UsageError(`--${flag} is given twice; give it once`);
     if (flagSpec.kind === 'switch') {
-      if (equals !== -1) throw new UsageError(`--${flag} takes no value; got "${arg.slice(equals + 1)}"`);
+      if (token.inlineValue === true) throw new UsageError(`--${flag} takes no value; got "${token.value ?? ''}"`);
       flags[flag] = true;
       continue;
     }
-    const value = equals === -1 ? rest[++index] : arg.slice(equals + 1);
-    if (value === undefined || value === '' || (equals === -1 && value.startsWith('--'))) {
+    // A separate value that looks like a flag is the next flag, not this one's value.
+    const { value } = token;
+    if (value === undefined || value === '' || (token.inlineValue !== true && value.startsWith('--'))) {
       throw new UsageError(`--${flag} needs a value: ${flagSpec.value ?? '<value>'}`);
     }
     flags[flag] = value;
