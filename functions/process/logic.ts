@@ -44,7 +44,7 @@ export function productKeysOf(productType: string, correlationId: string, produc
  * Generates the product of one request and publishes `product.generated`.
  *
  * @example
- * const event = await generateProduct(command, deps);
+ * const { event, written } = await generateProduct(command, deps); // written: false when the product existed
  */
 export async function generateProduct(command: CometEvent<typeof EventTypes.processingRequested>, deps: ProcessDeps):
   Promise<{ event: CometEvent<typeof EventTypes.productGenerated>; written: boolean }> {

@@ -1,4 +1,7 @@
 /**
+ * Hand-written on purpose: the envelope is a dozen fields checked by the catalog's zod schemas,
+ * which a CloudEvents SDK would duplicate (and add to every cold start) without checking the data.
+ *
  * CloudEvents wrap and unwrap. Every message on every queue goes through these two functions,
  * so every boundary validates against the catalog in `events/`.
  */

@@ -1,4 +1,6 @@
 /**
+ * Hand-written on purpose: memory bounded by the code, not by the garbage collector (see below).
+ *
  * A Writable that uploads what is written to it as an S3 multipart upload, in parts of a fixed
  * size with at most `queueSize` parts in flight, copying the bytes into a pool of
  * `queueSize + 1` part buffers that are reused: whatever the object's size, the writer holds

@@ -1,5 +1,7 @@
 /**
- * S3 operations the stages share, with SDK errors translated at the call.
+ * S3 operations the stages share. A missing object (404, `NotFound`, `NoSuchKey`) is answered
+ * as `undefined` by `headObject`; every other SDK error propagates as the SDK raised it, for the
+ * stage handler to retry (throttling is translated where a caller needs `DownstreamThrottledError`).
  */
 import {
   CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client,
