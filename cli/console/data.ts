@@ -82,20 +82,24 @@ export async function readOverview(stack: ConsoleStack, now = new Date()): Promi
   const seen = new Set<string>();
   const stages = orderByFlow(status.queues).map((queue) => {
     // Lanes of one stage share its function's source: its activity is shown on its first lane only.
-    const counts = seen.has(queue.stage) ? { done: 0, failed: 0 } : (activity.get(queue.stage) ?? { done: 0, failed: 0 });
+    const counts = seen.has(queue.stage)
+      ? { done: 0, failed: 0 }
+      : (activity.get(queue.stage) ?? { done: 0, failed: 0 });
     seen.add(queue.stage);
     const dlq = `${queue.role}Dlq`;
     return {
       ...queue,
       ...(queue.deadLetters === undefined || description.queues[dlq] === undefined ? {} : { deadLetterRole: dlq }),
-      done: counts.done, failed: counts.failed,
+      done: counts.done,
+      failed: counts.failed,
     };
   });
   const alerts: Alert[] = [];
   for (const row of stages) {
     if ((row.deadLetters ?? 0) > 0) {
       alerts.push({
-        severity: 'critical', kind: 'dead letters',
+        severity: 'critical',
+        kind: 'dead letters',
         text: `${row.deadLetterRole ?? row.role} holds ${row.deadLetters} message(s) that ${row.stage} gave up on`,
       });
     }
@@ -103,18 +107,27 @@ export async function readOverview(stack: ConsoleStack, now = new Date()): Promi
   for (const event of events) {
     if (AlertTypes.includes(event.type)) {
       alerts.push({
-        severity: 'critical', kind: event.type.replace(/^cometflow\./, ''),
-        text: `${event.subject ?? event.correlationId} at ${event.time}`, subject: event.correlationId,
+        severity: 'critical',
+        kind: event.type.replace(/^cometflow\./, ''),
+        text: `${event.subject ?? event.correlationId} at ${event.time}`,
+        subject: event.correlationId,
       });
     }
     if (event.type === EventTypes.cycleAbandoned) {
-      alerts.push({ severity: 'critical', kind: 'cycle abandoned', text: `${event.correlationId} at ${event.time}`, subject: event.correlationId });
+      alerts.push({
+        severity: 'critical',
+        kind: 'cycle abandoned',
+        text: `${event.correlationId} at ${event.time}`,
+        subject: event.correlationId,
+      });
     }
     const request = event.event as CometEvent<typeof EventTypes.processingRequested>;
     if (event.type === EventTypes.processingRequested && request.data.degraded) {
       alerts.push({
-        severity: 'warning', kind: 'degraded',
-        text: `${event.correlationId} processed without ${request.data.missing.length} input(s)`, subject: event.correlationId,
+        severity: 'warning',
+        kind: 'degraded',
+        text: `${event.correlationId} processed without ${request.data.missing.length} input(s)`,
+        subject: event.correlationId,
       });
     }
   }
@@ -138,7 +151,10 @@ export function cycleRow(stored: readonly StoredEvent[], joinKey?: string): Cycl
   const view = projectCycle(events, joinKey);
   const { cells, forecast } = cycleCells(view, availableSlots(events), CYCLE_SLOTS);
   const timeliness = secondsBetween(view.window?.end, view.deliveredAt);
-  const pipeline = secondsBetween(stored[0]?.time, view.deliveredAt);
+  // From its first chunk in: a deadline timer, and what the scheduler decides on it, carry the
+  // nominal deadline as their time, not when the cycle's work began.
+  const firstWork = stored.find((s) => s.type === EventTypes.fileAvailable || s.type === EventTypes.fileIngested)?.time;
+  const pipeline = secondsBetween(firstWork, view.deliveredAt);
   return {
     view,
     cells,
@@ -240,29 +256,53 @@ export async function readTrace(stack: ConsoleStack, query: string, now = new Da
   const correlationId = view.kind === 'cycle' ? `cycle-${view.id}` : view.correlationId;
   const stored = correlationId === undefined ? [] : await readCorrelation(documents, table, correlationId);
   const cycleId = view.kind === 'cycle' ? view.id : trace.cycle?.id;
-  const cycleEvents = cycleId === undefined ? undefined
-    : correlationId === `cycle-${cycleId}` ? stored : await readCorrelation(documents, table, `cycle-${cycleId}`);
+  const cycleEvents =
+    cycleId === undefined
+      ? undefined
+      : correlationId === `cycle-${cycleId}`
+        ? stored
+        : await readCorrelation(documents, table, `cycle-${cycleId}`);
   const row = cycleId === undefined || cycleEvents === undefined ? undefined : cycleRow(cycleEvents, cycleId);
   const slot = neverArrived ?? (view.kind === 'file' ? view.chunk : undefined);
   const file = slot === undefined || row === undefined ? undefined : { slot, state: row.cells[slot - 1]! };
   const why = [...trace.why];
   if (file !== undefined) {
-    why.unshift(neverArrived === undefined ? `this file is chunk ${file.slot} of the cycle: ${file.state}`
-      : `this file never arrived; it is chunk ${file.slot} of cycle ${cycleId}: ${file.state}`);
+    why.unshift(
+      neverArrived === undefined
+        ? `this file is chunk ${file.slot} of the cycle: ${file.state}`
+        : `this file never arrived; it is chunk ${file.slot} of cycle ${cycleId}: ${file.state}`,
+    );
   }
   const links: { label: string; query: string }[] = [];
   if (view.kind !== 'cycle' && cycleId !== undefined) links.push({ label: `cycle ${cycleId}`, query: cycleId });
   for (const product of row?.view.products ?? []) {
     if (product.productId !== view.id) links.push({ label: `product ${product.productId}`, query: product.productId });
   }
-  if (row?.view.forecast !== undefined) links.push({ label: `forecast ${row.view.forecast.name}`, query: `ecmwf/${row.view.forecast.name}` });
-  const stages = Object.entries(view.stages).map(([name, at]) => ({ name, at })).sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  if (row?.view.forecast !== undefined)
+    links.push({ label: `forecast ${row.view.forecast.name}`, query: `ecmwf/${row.view.forecast.name}` });
+  const stages = Object.entries(view.stages)
+    .map(([name, at]) => ({ name, at }))
+    .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   return {
-    found: true, query: q, kind: neverArrived === undefined ? view.kind : 'file', id: neverArrived === undefined ? view.id : q,
-    state: neverArrived === undefined ? view.stage : 'never arrived', why, stages, view,
+    found: true,
+    query: q,
+    kind: neverArrived === undefined ? view.kind : 'file',
+    id: neverArrived === undefined ? view.id : q,
+    state: neverArrived === undefined ? view.stage : 'never arrived',
+    why,
+    stages,
+    view,
     ...(correlationId === undefined ? {} : { correlationId }),
-    events: stored.map((s) => ({ time: s.time, type: s.type, source: s.source, id: s.id, ...(s.subject === undefined ? {} : { subject: s.subject }) })),
-    ...(row === undefined ? {} : { cycle: row }), ...(file === undefined ? {} : { file }), links,
+    events: stored.map((s) => ({
+      time: s.time,
+      type: s.type,
+      source: s.source,
+      id: s.id,
+      ...(s.subject === undefined ? {} : { subject: s.subject }),
+    })),
+    ...(row === undefined ? {} : { cycle: row }),
+    ...(file === undefined ? {} : { file }),
+    links,
   };
 }
 

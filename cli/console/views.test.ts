@@ -20,7 +20,11 @@ const view = (overrides: Partial<CycleView>): CycleView => ({
 describe('stage rows', () => {
   it('orders the queues as the pipeline runs them, unknown roles after, by name', () => {
     const roles = orderByFlow([
-      { role: 'deliver' }, { role: 'subscriberClimate' }, { role: 'intake' }, { role: 'processBulk' }, { role: 'eventBus' },
+      { role: 'deliver' },
+      { role: 'subscriberClimate' },
+      { role: 'intake' },
+      { role: 'processBulk' },
+      { role: 'eventBus' },
       { role: 'ingestContainer' },
     ]).map((q) => q.role);
     expect(roles).toEqual(['intake', 'eventBus', 'ingestContainer', 'processBulk', 'deliver', 'subscriberClimate']);

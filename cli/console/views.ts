@@ -67,7 +67,7 @@ export interface CycleRow {
   readonly lastEventAt: string;
   /** Seconds from the end of the cycle's sensing window to its delivery. */
   readonly timelinessSeconds?: number;
-  /** Seconds from the cycle's first stored event to its delivery: the pipeline's own share. */
+  /** Seconds from the cycle's first chunk in (accepted or ingested) to its delivery: the pipeline's own share. */
   readonly pipelineSeconds?: number;
 }
 
@@ -91,28 +91,33 @@ export interface TraceEvent {
 /** The trace page: what a key, cycle or product is, where it stands, and why. */
 export type Trace =
   | {
-    readonly found: true;
-    readonly query: string;
-    /** What was found: a file, a cycle, a product (`trace`'s entity kinds). */
-    readonly kind: string;
-    readonly id: string;
-    readonly state: string;
-    /** In plain words why it is where it is, when it is not done. */
-    readonly why: readonly string[];
-    /** Each stage it reached, first time, in time order. */
-    readonly stages: readonly { readonly name: string; readonly at: string }[];
-    /** The read model's view, as `trace --json` prints it. */
-    readonly view: EntityView;
-    readonly correlationId?: string;
-    /** The stored events of its correlation. */
-    readonly events: readonly TraceEvent[];
-    readonly cycle?: CycleRow;
-    /** The chunk a traced file is, and its cell's state in its cycle. */
-    readonly file?: { readonly slot: number; readonly state: CellState };
-    /** Links to follow: a product's cycle, a cycle's product and forecast, a file's cycle. */
-    readonly links: readonly { readonly label: string; readonly query: string }[];
-  }
-  | { readonly found: false; readonly query: string; readonly message: string; readonly suggestions: readonly string[] };
+      readonly found: true;
+      readonly query: string;
+      /** What was found: a file, a cycle, a product (`trace`'s entity kinds). */
+      readonly kind: string;
+      readonly id: string;
+      readonly state: string;
+      /** In plain words why it is where it is, when it is not done. */
+      readonly why: readonly string[];
+      /** Each stage it reached, first time, in time order. */
+      readonly stages: readonly { readonly name: string; readonly at: string }[];
+      /** The read model's view, as `trace --json` prints it. */
+      readonly view: EntityView;
+      readonly correlationId?: string;
+      /** The stored events of its correlation. */
+      readonly events: readonly TraceEvent[];
+      readonly cycle?: CycleRow;
+      /** The chunk a traced file is, and its cell's state in its cycle. */
+      readonly file?: { readonly slot: number; readonly state: CellState };
+      /** Links to follow: a product's cycle, a cycle's product and forecast, a file's cycle. */
+      readonly links: readonly { readonly label: string; readonly query: string }[];
+    }
+  | {
+      readonly found: false;
+      readonly query: string;
+      readonly message: string;
+      readonly suggestions: readonly string[];
+    };
 
 /** A dead-letter queue on the failures page. */
 export interface DeadLetterRow {
@@ -143,7 +148,17 @@ export interface Failures {
 }
 
 /** The order the pipeline runs its queues in; roles the stack has beyond these follow, sorted. */
-const FLOW = ['intake', 'eventBus', 'eventBusBulk', 'ingest', 'ingestContainer', 'processRealtime', 'process', 'processBulk', 'deliver'];
+const FLOW = [
+  'intake',
+  'eventBus',
+  'eventBusBulk',
+  'ingest',
+  'ingestContainer',
+  'processRealtime',
+  'process',
+  'processBulk',
+  'deliver',
+];
 
 /** Queues in the order the pipeline runs them (a page reads top to bottom as a file travels). */
 export function orderByFlow<T extends { readonly role: string }>(queues: readonly T[]): T[] {

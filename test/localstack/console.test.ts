@@ -31,7 +31,34 @@ const { buckets, queues, tables } = description;
 declare const document: {
   querySelector(selector: string): { readonly textContent: string | null } | null;
   querySelectorAll(selector: string): { readonly length: number };
+  readonly documentElement: { readonly dataset: { readonly theme?: string } };
+  readonly activeElement: { readonly textContent: string | null } | null;
+  readonly body: object;
 };
+declare function getComputedStyle(element: object): { readonly backgroundColor: string };
+
+/**
+ * The WCAG contrast ratio of each element's text against the background it is drawn on (the
+ * nearest ancestor's opaque background), for the elements `selector` matches. Run in the page.
+ */
+const CONTRASTS = `(() => {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const linear = (v) => (v / 255 <= 0.03928 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4);
+  const lum = ([r, g, b]) => 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+  const background = (e) => {
+    for (let n = e; n; n = n.parentElement) {
+      const c = rgb(getComputedStyle(n).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const selector = 'th, td, caption, p, a, label, .role, .legend span, h1, h2';
+  return [...document.querySelectorAll(selector)].filter((e) => e.textContent.trim() !== '' && !e.closest('button'))
+    .map((e) => {
+      const [a, b] = [lum(rgb(getComputedStyle(e).color)), lum(background(e))].sort((x, y) => y - x);
+      return { text: e.textContent.trim().slice(0, 40), ratio: (a + 0.05) / (b + 0.05) };
+    });
+})()`;
 
 /** What the tests measured, printed at the end. */
 const measured: string[] = [];
@@ -79,10 +106,14 @@ beforeAll(async () => {
   await uploadAll(s3, buckets.inbox!, [cycle.forecast, ...cycle.chunks.filter((_, i) => i + 1 !== 7)]);
   // Its 40 chunks ingested before the other tests load the stack: the deadline (60 s after the
   // first chunk) must find exactly chunk 7 missing, not a chunk still queued behind their uploads.
-  await waitFor('the withheld cycle\'s 40 chunks ingested', async () => {
-    const ingested = await eventsOf(documents, tables.eventStore!, cycle.correlationId, EventTypes.fileIngested);
-    return ingested.length >= 40 ? ingested : undefined;
-  }, 50_000);
+  await waitFor(
+    "the withheld cycle's 40 chunks ingested",
+    async () => {
+      const ingested = await eventsOf(documents, tables.eventStore!, cycle.correlationId, EventTypes.fileIngested);
+      return ingested.length >= 40 ? ingested : undefined;
+    },
+    50_000,
+  );
 });
 
 afterAll(async () => {
@@ -122,6 +153,24 @@ describe('operator console in Chromium', () => {
         `stages shown ${shown - started} ms after navigation started`,
     );
     await shot(page, 'console-overview');
+    // Text is readable: at least 4.5:1 against its background (WCAG AA), in the light theme and the dark one.
+    const light = (await page.evaluate(CONTRASTS)) as { text: string; ratio: number }[];
+    expect(light.length).toBeGreaterThan(20);
+    expect(light.filter((c) => c.ratio < 4.5)).toEqual([]);
+    // The dark theme, chosen in the header, is kept and darkens the page.
+    await page.getByLabel('theme').selectOption('dark');
+    await expect(page.evaluate(() => document.documentElement.dataset.theme)).resolves.toBe('dark');
+    const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const [r, g, b] = (background.match(/\d+/g) ?? []).map(Number) as [number, number, number];
+    expect(r + g + b).toBeLessThan(150);
+    const dark = (await page.evaluate(CONTRASTS)) as { text: string; ratio: number }[];
+    expect(dark.filter((c) => c.ratio < 4.5)).toEqual([]);
+    const least = (all: { ratio: number }[]): string => Math.min(...all.map((c) => c.ratio)).toFixed(2);
+    measured.push(
+      `contrast: least text contrast ${least(light)}:1 light, ${least(dark)}:1 dark (${light.length} texts)`,
+    );
+    await shot(page, 'console-overview-dark');
+    await page.getByLabel('theme').selectOption('system');
     await page.close();
   });
 
@@ -191,27 +240,46 @@ describe('operator console in Chromium', () => {
     const page = await browser.context.newPage();
     await page.goto(`${console_.url}#/failures`);
     const cell = page.getByTestId('dead-letters').getByTestId('dlq-processDlq');
-    await expect(cell.textContent()).resolves.toBe('0');
+    // A stack shared with other runs may already hold dead letters here: count from what is there.
+    const before = Number(await cell.textContent());
 
     // Act: poison, wait for the DLQ on the page, fix the cause, redrive from the page.
     await sqs.send(new SendMessageCommand({ QueueUrl: queues.process, MessageBody: JSON.stringify(command) }));
     await page.waitForFunction(
-      () => document.querySelector('[data-testid="dead-letters"] [data-testid="dlq-processDlq"]')?.textContent === '1',
-      undefined,
+      (held) =>
+        document.querySelector('[data-testid="dead-letters"] [data-testid="dlq-processDlq"]')?.textContent === held,
+      String(before + 1),
       { timeout: 120_000 },
     );
     await shot(page, 'console-dead-letters');
     await s3.send(new PutObjectCommand({ Bucket: input.bucket, Key: input.key, Body: body }));
     const row = page.locator('[data-testid="dead-letters"] tr[data-role="processDlq"]');
-    await row.getByRole('button', { name: 'Redrive processDlq to process' }).click();
+    const button = row.getByRole('button', { name: 'Redrive processDlq to process' });
+    // Cancelled with Escape: nothing moves.
+    await button.click();
     const dialog = page.getByTestId('confirm');
-    await expect(dialog.textContent()).resolves.toContain('Move the 1 message(s) in processDlq back to process?');
-    await dialog.getByRole('button', { name: 'Redrive' }).click();
+    await expect(dialog.textContent()).resolves.toContain(
+      `Move the ${before + 1} message(s) in processDlq back to process?`,
+    );
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    await new Promise((r) => setTimeout(r, 1500));
+    await expect(row.getByTestId('dlq-processDlq').textContent()).resolves.toBe(String(before + 1));
+    // Confirmed from the keyboard: the dialog opens on Cancel, Tab reaches Redrive.
+    await button.focus();
+    await page.keyboard.press('Enter');
+    await dialog.waitFor();
+    // The dialog is opened modal by an effect after it renders: wait for focus to land in it.
+    await page.waitForFunction(() => document.activeElement?.textContent !== 'Redrive', undefined, { timeout: 5000 })
+      .catch(() => undefined);
+    await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Cancel');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
     await row.getByRole('status').waitFor({ timeout: 30_000 });
 
     // Assess
     await expect(row.getByRole('status').textContent()).resolves.toContain(
-      'moved 1 message(s) from processDlq back to process',
+      `moved ${before + 1} message(s) from processDlq back to process`,
     );
     await page.waitForFunction(
       () => document.querySelector('[data-testid="dead-letters"] [data-testid="dlq-processDlq"]')?.textContent === '0',

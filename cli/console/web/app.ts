@@ -232,7 +232,9 @@ function OverviewPage() {
             <th scope="row">${role} saga executions</th><td class="num">${count}</td></tr>`)}
           ${Object.entries(data.status.containerTasks).map(([role, tasks]) => html`<tr key=${role}>
             <th scope="row">${role} container tasks</th>
-            <td class="num">${typeof tasks === 'string' ? tasks : `${tasks.running} running, ${tasks.pending} pending`}</td></tr>`)}
+            <td
+              class="num">${typeof tasks === 'string' ? tasks
+                : `${tasks.running} running, ${tasks.pending} pending`}</td></tr>`)}
         </tbody></table>
       </div>
       <p class="meta">Read ${clock(data.generatedAt)}; done and failed count the events each stage published
@@ -296,7 +298,7 @@ function CyclesPage() {
         <thead><tr><th scope="col">cycle</th><th scope="col">chunks 1–41 and forecast</th><th
           scope="col">processing</th>
           <th scope="col">state</th><th scope="col" class="num">sensing end → delivered</th><th scope="col"
-            class="num">first event → delivered</th></tr></thead>
+            class="num">first chunk in → delivered</th></tr></thead>
         <tbody>${data.rows.map(
           (row) => html`<tr key=${row.view.correlationId} data-cycle=${row.view.joinKey} data-status=${row.view.status}>
           <th scope="row"><a href=${traceHref(row.view.joinKey)}>${row.view.joinKey}</a></th>
@@ -350,7 +352,8 @@ const NOMINAL_TIME = ['deadline.reached'];
 function facts(view: Extract<Trace, { found: true }>['view']): [string, string][] {
   const out: [string, string | number | undefined][] = view.kind === 'file'
     ? [['archive', view.archiveKey], ['quarantine', view.quarantineKey], ['uploads', view.attempts],
-      ['arrived after sensing end', view.arrivalLatenessSeconds === undefined ? undefined : seconds(view.arrivalLatenessSeconds)]]
+      ['arrived after sensing end',
+        view.arrivalLatenessSeconds === undefined ? undefined : seconds(view.arrivalLatenessSeconds)]]
     : view.kind === 'product'
       ? [['type', view.productType], ['correlation', view.correlationId],
         ['timeliness', view.timelinessSeconds === undefined ? undefined : seconds(view.timelinessSeconds)]]
@@ -401,7 +404,8 @@ function TraceResult({ trace }: { trace: Extract<Trace, { found: true }> }) {
       <tbody>${trace.events.map((event) => html`<tr key=${event.id}>
         <td><time datetime=${event.time}>${clock(event.time)}</time></td>
         <td>${event.type.replace(/^cometflow\./, '')}</td>
-        <td>${event.source.replace(/^cometflow\//, '')}</td><td class="subject">${event.subject ?? ''}</td></tr>`)}</tbody>
+        <td>${event.source.replace(/^cometflow\//, '')}</td>
+        <td class="subject">${event.subject ?? ''}</td></tr>`)}</tbody>
       </table>
     </details>
   </div>`;
