@@ -17,7 +17,7 @@ import { parseEnvironment, Setting } from '#shared/environment.ts';
 import { claimStore } from '#shared/clients/claims.ts';
 import { readEvent } from '#shared/envelope/envelope.ts';
 import { onceByEventId } from '#shared/stage/once.ts';
-import { backoffSeconds } from '#shared/stage/retry.ts';
+import { retryDelaySeconds } from '#shared/stage/retry.ts';
 import { awsIngestDeps, IngestEnvironment } from './deps.ts';
 import { ingestFile, type IngestCommand, type IngestOutcome, type IngestProgress } from './logic.ts';
 import { runWorker, type WorkerQueue } from './worker.ts';
@@ -98,7 +98,9 @@ const summary = await runWorker(queue, async (message, signal, progress) => {
     logger.removeKeys(['correlationId', 'eventId']);
   }
 }, {
-  idleMs: idleSeconds * 1000, graceMs: graceSeconds * 1000, leaseSeconds, stop: stop.signal, backoffSeconds,
+  idleMs: idleSeconds * 1000, graceMs: graceSeconds * 1000, leaseSeconds, stop: stop.signal,
+  // A worker holding the event in progress holds it for its lease at most.
+  backoffSeconds: (receiveCount, error) => retryDelaySeconds(error, receiveCount, leaseSeconds),
   log: (level, message, fields) => logger[level](message, fields ?? {}),
 });
 logger.info('worker exits', { ...summary });

@@ -57,8 +57,8 @@ export interface WorkerOptions {
   readonly waitSeconds?: number;
   /** Aborted on SIGTERM. */
   readonly stop: AbortSignal;
-  /** Retry delay of a retryable failure, by receive count. */
-  readonly backoffSeconds: (receiveCount: number) => number;
+  /** Retry delay of a retryable failure, by receive count and error (see `retryDelaySeconds`). */
+  readonly backoffSeconds: (receiveCount: number, error: unknown) => number;
   readonly log: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
   /** Monotonic milliseconds. @default performance.now */
   readonly now?: () => number;
@@ -147,7 +147,7 @@ async function processOne(queue: WorkerQueue, processMessage: ProcessMessage, me
       return 'handed-back';
     }
     const retryable = !(error instanceof PipelineError) || error.retryable;
-    const delay = retryable ? options.backoffSeconds(message.receiveCount) : 0;
+    const delay = retryable ? options.backoffSeconds(message.receiveCount, error) : 0;
     options.log('error', 'message failed', {
       messageId: message.messageId, receiveCount: message.receiveCount, retryable, retryInSeconds: delay,
       errorName: error instanceof Error ? error.name : 'Unknown', reason: error instanceof Error ? error.message : String(error),

@@ -20,7 +20,7 @@ import { claimStore } from '../clients/claims.ts';
 import { PipelineError } from '../errors.ts';
 import { sqsClient } from '../clients/aws.ts';
 import { onceByEventId } from './once.ts';
-import { backoffSeconds } from './retry.ts';
+import { retryDelaySeconds } from './retry.ts';
 
 /** What a record handler receives besides its input. */
 export interface StageTools {
@@ -85,14 +85,15 @@ function queueUrlOf(arn: string): Promise<string> {
  * dead-letter queue after maxReceiveCount receives instead of after as many visibility
  * timeouts; a retryable one backs off exponentially instead of waiting the whole timeout.
  */
-async function scheduleRetry(record: SQSRecord, error: unknown, logger: Logger): Promise<void> {
+async function scheduleRetry(record: SQSRecord, error: unknown, logger: Logger,
+  lockBoundSeconds: number): Promise<void> {
   const retryable = !(error instanceof PipelineError) || error.retryable;
   const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? '1');
   try {
     await sqsClient().send(new ChangeMessageVisibilityCommand({
       QueueUrl: await queueUrlOf(record.eventSourceARN),
       ReceiptHandle: record.receiptHandle,
-      VisibilityTimeout: retryable ? backoffSeconds(receiveCount) : 0,
+      VisibilityTimeout: retryable ? retryDelaySeconds(error, receiveCount, lockBoundSeconds) : 0,
     }));
   } catch (visibilityError) {
     // The message then simply waits for its visibility timeout: slower, not lost.
@@ -105,6 +106,9 @@ function wrapBatch(stage: Stage, perRecord: (record: SQSRecord, tools: StageTool
   const processor = new BatchProcessor(BatchEventType.SQS);
   const base: SqsHandler = async (event, context) => {
     onContext?.(context);
+    // An in-progress idempotency record of another run lasts at most that run's timeout, which
+    // is this invocation's time left at its start (same function, same timeout).
+    const lockBoundSeconds = context.getRemainingTimeInMillis() / 1000;
     return processPartialResponse(event, async (record: SQSRecord) => {
       const tools: StageTools = { logger, metrics, record, lambdaContext: context };
       try {
@@ -119,7 +123,7 @@ function wrapBatch(stage: Stage, perRecord: (record: SQSRecord, tools: StageTool
           ...describeFailure(error),
         });
         metrics.addMetric('RecordsFailed', MetricUnit.Count, 1);
-        await scheduleRetry(record, error, logger);
+        await scheduleRetry(record, error, logger, lockBoundSeconds);
         throw error;
       }
     }, processor, { context });
