@@ -10,7 +10,10 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['functions/**/*.test.ts', 'shared/**/*.test.ts', 'events/**/*.test.ts', 'local/**/*.test.ts', 'cli/**/*.test.ts'],
+          include: [
+            'functions/**/*.test.ts', 'shared/**/*.test.ts', 'events/**/*.test.ts', 'local/**/*.test.ts', 'cli/**/*.test.ts',
+            'endurance/**/*.test.ts',
+          ],
         },
       },
       {

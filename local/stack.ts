@@ -22,7 +22,7 @@ import { containerLauncher, containerResourcesOf, defineContainerResources } fro
 import { ExecutionEnvironment, openLog, type FunctionDefinition } from './runtime/lambda-host.ts';
 import { provision } from './runtime/provision.ts';
 import { queueNotificationsOf, S3Notifier } from './runtime/s3-notifications.ts';
-import { SqsEventSource } from './runtime/sqs-event-source.ts';
+import { SqsEventSource, type InvocationReport } from './runtime/sqs-event-source.ts';
 import { DynamoDbStreamSource } from './runtime/dynamodb-stream-source.ts';
 import { localStateMachines } from './runtime/state-machines.ts';
 import { ACCOUNT, loadTemplate, physicalName, resourcesOfType, Resolver, type Template } from './runtime/template.ts';
@@ -43,7 +43,7 @@ export interface LocalStackOptions {
    */
   readonly stateDir?: string;
   /** Per-invocation report (function, records, failures). */
-  readonly onInvocation?: (report: { functionName: string; records: number; failed: number; error?: string }) => void;
+  readonly onInvocation?: (report: InvocationReport) => void;
   /** Concurrent execution environments per event source mapping, at most. @default 2 */
   readonly maxConcurrency?: number;
   /** Every state change of an ECS task (PROVISIONING, RUNNING with its PID, SIGTERM, SIGKILL, STOPPED). */

@@ -28,8 +28,11 @@ export const ThrottlingErrors: Readonly<Record<ProxiedService, readonly AwsError
   dynamodb: [
     { code: 'ThrottlingException', status: 400, message: 'Rate of requests exceeds the allowed throughput.' },
     {
-      code: 'ProvisionedThroughputExceededException', status: 400,
-      message: 'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
+      code: 'ProvisionedThroughputExceededException',
+      status: 400,
+      message:
+        'The level of configured provisioned throughput for the table was exceeded. ' +
+        'Consider increasing your provisioning level with the UpdateTable API.',
     },
   ],
   s3: [{ code: 'SlowDown', status: 503, message: 'Please reduce your request rate.' }],
@@ -44,13 +47,24 @@ export const ServerErrors: Readonly<Record<ProxiedService, readonly AwsErrorSpec
     { code: 'InternalError', status: 500, message: 'We encountered an internal error. Please try again.' },
     { code: 'ServiceUnavailable', status: 503, message: 'Service is unable to handle request.' },
     {
-      code: 'RequestTimeout', status: 400,
-      message: 'Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed.',
+      code: 'RequestTimeout',
+      status: 400,
+      message:
+        'Your socket connection to the server was not read from or written to within the timeout period. ' +
+        'Idle connections will be closed.',
     },
   ],
   sqs: [
-    { code: 'InternalFailure', status: 500, message: 'The request processing has failed because of an unknown error, exception or failure.' },
-    { code: 'ServiceUnavailable', status: 503, message: 'The request has failed due to a temporary failure of the server.' },
+    {
+      code: 'InternalFailure',
+      status: 500,
+      message: 'The request processing has failed because of an unknown error, exception or failure.',
+    },
+    {
+      code: 'ServiceUnavailable',
+      status: 503,
+      message: 'The request has failed due to a temporary failure of the server.',
+    },
   ],
   sfn: [{ code: 'ServiceUnavailable', status: 503, message: 'Service Unavailable' }],
 };
@@ -68,30 +82,54 @@ const jsonNamespace: Readonly<Record<Exclude<ProxiedService, 's3'>, string>> = {
  * The response AWS sends for `spec` on `service`. A HEAD request gets no body (S3 sends none,
  * and the SDK then names the error from the status code).
  */
-export function awsErrorResponse(service: ProxiedService, spec: AwsErrorSpec, requestId: string, method: string): AwsErrorResponse {
+export function awsErrorResponse(
+  service: ProxiedService,
+  spec: AwsErrorSpec,
+  requestId: string,
+  method: string,
+): AwsErrorResponse {
   if (service === 's3') {
-    const body = method === 'HEAD' ? '' : '<?xml version="1.0" encoding="UTF-8"?>\n' +
-      `<Error><Code>${spec.code}</Code><Message>${escapeXml(spec.message)}</Message><RequestId>${requestId}</RequestId>` +
-      `<HostId>${Buffer.from(requestId).toString('base64')}</HostId></Error>`;
+    const body =
+      method === 'HEAD'
+        ? ''
+        : '<?xml version="1.0" encoding="UTF-8"?>\n' +
+          `<Error><Code>${spec.code}</Code><Message>${escapeXml(spec.message)}</Message>` +
+          `<RequestId>${requestId}</RequestId>` +
+          `<HostId>${Buffer.from(requestId).toString('base64')}</HostId></Error>`;
     return {
       status: spec.status,
-      headers: { 'content-type': 'application/xml', 'x-amz-request-id': requestId, 'x-amz-id-2': Buffer.from(requestId).toString('base64') },
+      headers: {
+        'content-type': 'application/xml',
+        'x-amz-request-id': requestId,
+        'x-amz-id-2': Buffer.from(requestId).toString('base64'),
+      },
       body,
     };
   }
   const headers: Record<string, string> = {
-    'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': requestId, 'x-amzn-errortype': `${spec.code}:`,
+    'content-type': 'application/x-amz-json-1.0',
+    'x-amzn-requestid': requestId,
+    'x-amzn-errortype': `${spec.code}:`,
   };
   // SQS's JSON protocol also names the error in the query-compatible header its SDK reads first.
   if (service === 'sqs') headers['x-amzn-query-error'] = `${spec.code};${spec.status >= 500 ? 'Receiver' : 'Sender'}`;
-  return { status: spec.status, headers, body: JSON.stringify({ __type: `${jsonNamespace[service]}#${spec.code}`, message: spec.message }) };
+  return {
+    status: spec.status,
+    headers,
+    body: JSON.stringify({ __type: `${jsonNamespace[service]}#${spec.code}`, message: spec.message }),
+  };
 }
 
 /**
  * The operation of a request: the `X-Amz-Target` of the JSON services, or for S3 (path-style
  * REST) the method, whether a key is named, and the sub-resource in the query.
  */
-export function operationOf(service: ProxiedService, method: string, url: string, headers: Readonly<Record<string, string | string[] | undefined>>): string {
+export function operationOf(
+  service: ProxiedService,
+  method: string,
+  url: string,
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+): string {
   if (service !== 's3') {
     const target = headers['x-amz-target'];
     const value = Array.isArray(target) ? target[0] : target;
@@ -117,7 +155,12 @@ export function operationOf(service: ProxiedService, method: string, url: string
       if (query.has('uploadId')) return 'AbortMultipartUpload';
       return hasKey ? 'DeleteObject' : 'DeleteBucket';
     case 'GET':
-      if (!hasKey) return query.has('uploads') ? 'ListMultipartUploads' : query.get('list-type') === '2' ? 'ListObjectsV2' : 'ListObjects';
+      if (!hasKey)
+        return query.has('uploads')
+          ? 'ListMultipartUploads'
+          : query.get('list-type') === '2'
+            ? 'ListObjectsV2'
+            : 'ListObjects';
       return query.has('uploadId') ? 'ListParts' : 'GetObject';
     case 'HEAD':
       return hasKey ? 'HeadObject' : 'HeadBucket';

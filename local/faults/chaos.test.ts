@@ -28,11 +28,20 @@ export const handler = async (event) => {
 const effects = (): { coldStart: string; id: string }[] => {
   const file = join(dir, 'effects.jsonl');
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { coldStart: string; id: string });
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as { coldStart: string; id: string });
 };
 
 const definition = (timeoutSeconds = 5): FunctionDefinition => ({
-  logicalId: 'Probe', name: 'probe', entryPath: join(dir, 'index.mjs'), exportName: 'handler', timeoutSeconds, memoryMb: 128,
+  logicalId: 'Probe',
+  name: 'probe',
+  entryPath: join(dir, 'index.mjs'),
+  exportName: 'handler',
+  timeoutSeconds,
+  memoryMb: 128,
   environment: { EFFECTS: join(dir, 'effects.jsonl') },
 });
 
@@ -40,10 +49,17 @@ const definition = (timeoutSeconds = 5): FunctionDefinition => ({
 function scripted(...plans: InvocationPlan[]): InvocationChaos & { crashes: number; timeouts: number } {
   const planned = [...plans];
   return {
-    crashes: 0, timeouts: 0,
-    plan() { return planned.shift() ?? {}; },
-    crashed() { this.crashes += 1; },
-    timedOut() { this.timeouts += 1; },
+    crashes: 0,
+    timeouts: 0,
+    plan() {
+      return planned.shift() ?? {};
+    },
+    crashed() {
+      this.crashes += 1;
+    },
+    timedOut() {
+      this.timeouts += 1;
+    },
   };
 }
 
@@ -63,11 +79,11 @@ describe('crash injection', () => {
     // Prepare: a warm environment, whose next invocation loses its worker 50 ms in, before its effect.
     const chaos = scripted({}, { crashAfterMs: 50 });
     const environment = new ExecutionEnvironment(definition(), {}, openLog(join(dir, 'probe.log')), chaos);
-    const { coldStart: before } = await environment.invoke({ id: 'warm-up' }) as { coldStart: string };
+    const { coldStart: before } = (await environment.invoke({ id: 'warm-up' })) as { coldStart: string };
 
     // Act
     const crashed = await environment.invoke({ id: 'crashed', sleepMs: 1000 }).catch((e: unknown) => e);
-    const { coldStart: after } = await environment.invoke({ id: 'after' }) as { coldStart: string };
+    const { coldStart: after } = (await environment.invoke({ id: 'after' })) as { coldStart: string };
     await environment.discard();
 
     // Assess
@@ -85,7 +101,7 @@ describe('crash injection', () => {
 
     // Act
     const timedOut = await environment.invoke({ id: 'hung' }).catch((e: unknown) => e);
-    const { coldStart } = await environment.invoke({ id: 'next' }) as { coldStart: string };
+    const { coldStart } = (await environment.invoke({ id: 'next' })) as { coldStart: string };
     await environment.discard();
 
     // Assess: the effect happened, the answer never came.
@@ -98,20 +114,35 @@ describe('crash injection', () => {
 
   it('redelivers the message of a crashed invocation after its visibility timeout and processes it once', async () => {
     // Prepare
-    const sqs = new SQSClient({ region: 'us-east-1', endpoint: fauxqs.endpoint, credentials: { accessKeyId: 't', secretAccessKey: 't' } });
-    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'crashing', Attributes: { VisibilityTimeout: '1' } }));
+    const sqs = new SQSClient({
+      region: 'us-east-1',
+      endpoint: fauxqs.endpoint,
+      credentials: { accessKeyId: 't', secretAccessKey: 't' },
+    });
+    const { QueueUrl } = await sqs.send(
+      new CreateQueueCommand({ QueueName: 'crashing', Attributes: { VisibilityTimeout: '1' } }),
+    );
     const chaos = scripted({ crashAfterMs: 50 });
     const environment = new ExecutionEnvironment(definition(), {}, openLog(join(dir, 'probe.log')), chaos);
     const source = new SqsEventSource({
-      functionName: 'probe', queueUrl: QueueUrl!, queueArn: 'arn:aws:sqs:us-east-1:000000000000:crashing', region: 'us-east-1',
-      batchSize: 1, reportBatchItemFailures: true, environments: [environment], sqs,
+      functionName: 'probe',
+      queueUrl: QueueUrl!,
+      queueArn: 'arn:aws:sqs:us-east-1:000000000000:crashing',
+      region: 'us-east-1',
+      batchSize: 1,
+      reportBatchItemFailures: true,
+      environments: [environment],
+      sqs,
     });
-    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify({ id: 'redelivered', sleepMs: 500 }) }));
+    await sqs.send(
+      new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify({ id: 'redelivered', sleepMs: 500 }) }),
+    );
 
     // Act
     source.start();
     const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline && !effects().some((e) => e.id === 'redelivered')) await new Promise((r) => setTimeout(r, 100));
+    while (Date.now() < deadline && !effects().some((e) => e.id === 'redelivered'))
+      await new Promise((r) => setTimeout(r, 100));
     await source.stop();
     await environment.discard();
     const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['All'] }));
@@ -119,26 +150,45 @@ describe('crash injection', () => {
     // Assess
     expect(chaos.crashes).toBe(1);
     expect(effects().filter((e) => e.id === 'redelivered')).toHaveLength(1);
-    expect(Number(Attributes?.ApproximateNumberOfMessages) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible)).toBe(0);
+    expect(
+      Number(Attributes?.ApproximateNumberOfMessages) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible),
+    ).toBe(0);
   });
 
   it('makes a message visible again while its first delivery runs, so two deliveries overlap', async () => {
     // Prepare: two environments polling, every batch redelivered early.
-    const sqs = new SQSClient({ region: 'us-east-1', endpoint: fauxqs.endpoint, credentials: { accessKeyId: 't', secretAccessKey: 't' } });
-    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'early', Attributes: { VisibilityTimeout: '30' } }));
+    const sqs = new SQSClient({
+      region: 'us-east-1',
+      endpoint: fauxqs.endpoint,
+      credentials: { accessKeyId: 't', secretAccessKey: 't' },
+    });
+    const { QueueUrl } = await sqs.send(
+      new CreateQueueCommand({ QueueName: 'early', Attributes: { VisibilityTimeout: '30' } }),
+    );
     const chaos = new Chaos({ rates: { crash: 0, hang: 0, earlyRedelivery: 1 } });
     const log = openLog(join(dir, 'probe.log'));
-    const environments = [new ExecutionEnvironment(definition(), {}, log, chaos), new ExecutionEnvironment(definition(), {}, log, chaos)];
+    const environments = [
+      new ExecutionEnvironment(definition(), {}, log, chaos),
+      new ExecutionEnvironment(definition(), {}, log, chaos),
+    ];
     const source = new SqsEventSource({
-      functionName: 'probe', queueUrl: QueueUrl!, queueArn: 'arn:aws:sqs:us-east-1:000000000000:early', region: 'us-east-1',
-      batchSize: 1, reportBatchItemFailures: true, environments, sqs, chaos,
+      functionName: 'probe',
+      queueUrl: QueueUrl!,
+      queueArn: 'arn:aws:sqs:us-east-1:000000000000:early',
+      region: 'us-east-1',
+      batchSize: 1,
+      reportBatchItemFailures: true,
+      environments,
+      sqs,
+      chaos,
     });
     await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify({ id: 'twice', sleepMs: 1500 }) }));
 
     // Act
     source.start();
     const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline && effects().filter((e) => e.id === 'twice').length < 2) await new Promise((r) => setTimeout(r, 100));
+    while (Date.now() < deadline && effects().filter((e) => e.id === 'twice').length < 2)
+      await new Promise((r) => setTimeout(r, 100));
     chaos.setEnabled(false);
     await source.stop();
     await Promise.all(environments.map((e) => e.discard()));

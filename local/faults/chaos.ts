@@ -83,20 +83,26 @@ export class Chaos implements InvocationChaos, RedeliveryChaos {
     if (!this.enabled || !this.targets(functionName)) return {};
     const draw = this.random();
     const { crash, hang } = this.options.rates;
-    if (draw < crash) return { crashAfterMs: Math.floor(this.random() * 400) };
+    if (draw < crash) return { crashAfterMs: Math.floor(this.random() * 150) };
     if (draw < crash + hang) return { hangPastTimeout: true };
     return {};
   }
 
-  public crashed(functionName: string): void { this.count('crash', functionName); }
+  public crashed(functionName: string): void {
+    this.count('crash', functionName);
+  }
 
-  public timedOut(functionName: string): void { this.count('hang', functionName); }
+  public timedOut(functionName: string): void {
+    this.count('hang', functionName);
+  }
 
   public redeliverEarly(functionName: string): boolean {
     return this.enabled && this.random() < this.options.rates.earlyRedelivery && functionName !== '';
   }
 
-  public redelivered(functionName: string): void { this.count('earlyRedelivery', functionName); }
+  public redelivered(functionName: string): void {
+    this.count('earlyRedelivery', functionName);
+  }
 
   /** What was injected so far. */
   public counts(): ChaosCounts {

@@ -22,9 +22,19 @@ export interface SqsEventSourceOptions {
   readonly environments: readonly ExecutionEnvironment[];
   readonly sqs: SQSClient;
   /** Called after every invocation, for progress and diagnostics. */
-  readonly onInvocation?: (report: { functionName: string; records: number; failed: number; error?: string }) => void;
+  readonly onInvocation?: (report: InvocationReport) => void;
   /** Early redeliveries to inject (the endurance run's); none by default. */
   readonly chaos?: RedeliveryChaos;
+}
+
+/** What the event source tells about each invocation. */
+export interface InvocationReport {
+  readonly functionName: string;
+  readonly records: number;
+  readonly failed: number;
+  readonly error?: string;
+  /** Wall time of the invocation, as Lambda bills it (rounded up to the ms). */
+  readonly durationMs?: number;
 }
 
 /** Turns a received message into the record Lambda passes to the handler. */
@@ -93,6 +103,7 @@ export class SqsEventSource {
     const first = messages[0]!;
     const redelivery = this.options.chaos?.redeliverEarly(functionName) === true
       ? this.makeVisibleSoon(first, functionName) : undefined;
+    const started = performance.now();
     try {
       const result = await environment.invoke(event) as { batchItemFailures?: { itemIdentifier?: string }[] } | null;
       failedIds = this.failuresOf(result, messages);
@@ -101,6 +112,7 @@ export class SqsEventSource {
       failedIds = new Set(messages.map((m) => m.MessageId!));
       error = (invocationError as Error).message;
     }
+    const durationMs = Math.ceil(performance.now() - started);
     await redelivery;
     const done = messages.filter((m) => !failedIds.has(m.MessageId!));
     if (done.length > 0) {
@@ -109,7 +121,9 @@ export class SqsEventSource {
         Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
       }));
     }
-    this.options.onInvocation?.({ functionName, records: messages.length, failed: failedIds.size, ...(error === undefined ? {} : { error }) });
+    this.options.onInvocation?.({
+      functionName, records: messages.length, failed: failedIds.size, durationMs, ...(error === undefined ? {} : { error }),
+    });
   }
 
   /**
