@@ -74,7 +74,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('crash injection', () => {
+// Worker threads cold-start and queues long-poll: slower than a unit test on a busy machine.
+describe('crash injection', { timeout: 30_000 }, () => {
   it('kills an environment mid-invocation and replaces it with a fresh one', async () => {
     // Prepare: a warm environment, whose next invocation loses its worker 50 ms in, before its effect.
     const chaos = scripted({}, { crashAfterMs: 50 });
