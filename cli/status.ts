@@ -13,7 +13,8 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { EntityKinds, type EntityKind, type EntityView } from '#functions/projector/logic.ts';
 import { readViewsOfDay } from '#functions/projector/status-store.ts';
 import type { StackDescription } from '../local/stack-description.ts';
-import { table } from './event-store.ts';
+import { EventTypes } from '#events/registry.ts';
+import { readWindow, table } from './event-store.ts';
 
 /** The stage and lane each queue role feeds. */
 export const QueueStages: Readonly<Record<string, { readonly stage: string; readonly lane: string }>> = {
@@ -58,6 +59,8 @@ export interface StatusReport {
   readonly executions: Readonly<Record<string, number | string>>;
   /** Running and pending tasks per container worker role. */
   readonly containerTasks: Readonly<Record<string, { running: number; pending: number } | string>>;
+  /** The delivery calendar's alerts of the day (`input.missing`, `provider.silent`), oldest first. */
+  readonly alerts: readonly { readonly type: string; readonly subject: string; readonly at: string; readonly detail: string }[];
 }
 
 /** What `readStatus` talks to. */
@@ -144,8 +147,18 @@ export async function readStatus(deps: StatusDeps, day?: string): Promise<Status
       containerTasks[role] = failureText(error);
     }
   }
+  const eventStore = description.tables.eventStore;
+  const stored = eventStore === undefined ? [] : await readWindow(deps.documents, eventStore,
+    { from: `${theDay}T00:00:00.000Z`, to: new Date(Date.parse(`${theDay}T00:00:00.000Z`) + 86_400_000).toISOString() },
+    { types: [EventTypes.inputMissing, EventTypes.providerSilent] });
+  const alerts = stored.map(({ event }) => ({
+    type: event.type.replace(/^cometflow\./, ''), subject: event.subject ?? '', at: event.time,
+    detail: event.type === EventTypes.inputMissing
+      ? `${(event.data as { expectedFiles: number }).expectedFiles} files due by ${(event.data as { dueAt: string }).dueAt}, none came`
+      : `nothing since ${(event.data as { silentSince: string }).silentSince}`,
+  }));
   return {
-    at: now.toISOString(), day: theDay,
+    at: now.toISOString(), day: theDay, alerts,
     queues: queues.sort((a, b) => a.stage.localeCompare(b.stage) || a.lane.localeCompare(b.lane)),
     readModel: countStages(views), executions, containerTasks,
   };
@@ -173,6 +186,9 @@ export function formatStatus(report: StatusReport): string[] {
         s.oldestWaitingSince === undefined ? '-' : `${age(s.oldestWaitingSince, report.at)} (${s.oldestWaitingId})`]),
     ]).map((l) => `  ${l}`));
   }
+  lines.push('', `missing inputs and silent providers, ${report.day} (delivery calendar)`);
+  if (report.alerts.length === 0) lines.push('  none');
+  else lines.push(...table([['type', 'what', 'noticed', 'detail'], ...report.alerts.map((a) => [a.type, a.subject, a.at, a.detail])]).map((l) => `  ${l}`));
   lines.push('', 'running');
   for (const [role, count] of Object.entries(report.executions)) lines.push(`  ${role} saga executions  ${count}`);
   for (const [role, tasks] of Object.entries(report.containerTasks)) {

@@ -22,6 +22,8 @@ export const EventTypes = {
   deliveryCompensated: 'cometflow.delivery.compensated',
   deliveryAvailable: 'cometflow.delivery.available',
   deliveryWithdrawn: 'cometflow.delivery.withdrawn',
+  inputMissing: 'cometflow.input.missing',
+  providerSilent: 'cometflow.provider.silent',
 } as const;
 
 export type EventType = (typeof EventTypes)[keyof typeof EventTypes];
@@ -211,6 +213,29 @@ export const EventDataSchemas = {
     compensations: z.array(z.enum(['unnotify', 'unregister', 'unpublish'])),
     /** The execution name, `product-<productId>`. */
     execution: z.string().min(1),
+  }),
+  /** The delivery calendar expected a repeat cycle whose first file had not come by its nominal end plus a grace. */
+  [EventTypes.inputMissing]: z.object({
+    /** The calendar entry that expects it, for example `fci-cycles`. */
+    expectation: z.string().min(1),
+    provider: ProviderSchema,
+    /** What was expected, for a cycle its id `YYYYMMDD-NNN`. */
+    expected: z.string().min(1),
+    /** Files the entry expects for it (41 for an FCI cycle). */
+    expectedFiles: z.number().int().positive(),
+    windowStart: z.iso.datetime(),
+    windowEnd: z.iso.datetime(),
+    /** The window's end plus the entry's grace: when its first file should have come at the latest. */
+    dueAt: z.iso.datetime(),
+  }),
+  /** The delivery calendar saw no file of a provider for longer than it allows. */
+  [EventTypes.providerSilent]: z.object({
+    provider: ProviderSchema,
+    /** Minutes without a file after which the calendar calls the provider silent. */
+    afterMinutes: z.number().int().positive(),
+    /** Start of the quiet span checked: `checkedAt` minus `afterMinutes`. */
+    silentSince: z.iso.datetime(),
+    checkedAt: z.iso.datetime(),
   }),
   /** To a subscriber: a product of a type it subscribed to is in the distribution bucket. */
   [EventTypes.deliveryAvailable]: z.object({

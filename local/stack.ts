@@ -24,6 +24,7 @@ import { provision } from './runtime/provision.ts';
 import { queueNotificationsOf, S3Notifier } from './runtime/s3-notifications.ts';
 import { SqsEventSource, type InvocationReport } from './runtime/sqs-event-source.ts';
 import { DynamoDbStreamSource } from './runtime/dynamodb-stream-source.ts';
+import { ScheduleRunner, schedulesOf } from './runtime/schedules.ts';
 import { localStateMachines } from './runtime/state-machines.ts';
 import { ACCOUNT, loadTemplate, physicalName, resourcesOfType, Resolver, type Template } from './runtime/template.ts';
 import {
@@ -268,11 +269,25 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }));
     notifier = new S3Notifier(notifications, sqs, REGION, (error) => process.stderr.write(`S3 notification failed: ${error.message}\n`));
 
+    // Schedules (EventBridge Scheduler): a timer per schedule, running its function.
+    const schedules = new ScheduleRunner();
+    for (const schedule of schedulesOf(template.Resources)) {
+      const definition = functions.get(schedule.functionId);
+      if (definition === undefined) throw new Error(`Schedule ${schedule.logicalId} targets ${schedule.functionId}, which is no function of this stack`);
+      const environment = new ExecutionEnvironment(definition, baseEnv, openLog(join(logDir, `${schedule.functionId}.log`)));
+      environments.push(environment);
+      schedules.start(schedule, environment, (error) => {
+        if (error !== undefined) process.stderr.write(`schedule ${schedule.logicalId} failed: ${error.message}\n`);
+      });
+    }
+
     for (const source of sources) source.start();
     stoppers.push(async () => {
       await Promise.all(sources.map((s) => s.stop()));
       await Promise.all(environments.map((e) => e.discard()));
     });
+    // Stoppers run last first: the timers stop before the environments are discarded.
+    stoppers.push(() => schedules.stop());
 
     const outputs = Object.fromEntries(Object.entries(template.Outputs ?? {}).map(([name, output]) => [name, String(resolver.resolve(output.Value))]));
     const description: StackDescription = {

@@ -21,6 +21,10 @@ export const MetricNames = {
   eventsProjected: 'EventsProjected',
   /** A delivery whose compensation ran (`delivery.compensated` projected), per product type. */
   deliveriesCompensated: 'DeliveriesCompensated',
+  /** The calendar raised `input.missing`, per provider. */
+  inputMissing: 'InputMissing',
+  /** The calendar raised `provider.silent`, per provider. */
+  providerSilent: 'ProviderSilent',
 } as const;
 
 /** Dimension names beside Powertools' own `service`. */
@@ -33,3 +37,6 @@ export const MetricDimensions = {
 
 /** The service name (Powertools `serviceName`) the projector emits its metrics under. */
 export const ProjectorService = 'projector';
+
+/** The service name the delivery calendar's check emits its metrics under. */
+export const CalendarService = 'calendar';

@@ -92,6 +92,25 @@ describe('the status projection', () => {
     expect(view.correlationId).toBe('cycle-20261122-061');
   });
 
+  it('marks a cycle the calendar found missing, until a chunk comes', async () => {
+    // Prepare
+    const { checkCalendar } = await import('#functions/calendar/logic.ts');
+    const { loadCalendar } = await import('#functions/calendar/calendar.ts');
+    const missing = (await checkCalendar(loadCalendar(), {
+      now: () => new Date('2026-11-22T10:15:30Z'), hasArrived: async () => false, arrivedBetween: async () => true,
+    })).find((event) => event.subject === '20261122-061');
+
+    // Act
+    const alone = project([missing!]).get('cycle#20261122-061') as CycleView;
+    const later = project([missing!, chunkIngested({ chunk: 1 })]).get('cycle#20261122-061') as CycleView;
+
+    // Assess
+    expect(alone.stage).toBe('missing');
+    expect(alone.lastError).toEqual({ at: missing!.time, code: 'input-missing', reason: 'the calendar expected 41 files by 2026-11-22T10:15:00.000Z; none came' });
+    expect(alone.waitingFor).toEqual(['its 41 files: none came by 2026-11-22T10:15:00.000Z (input.missing)']);
+    expect(later.stage).toBe('collecting');
+  });
+
   it('adds nothing for an event stored with a claim-check reference instead of its data', () => {
     const { data: _, ...stored } = chunkIngested({ chunk: 1 });
     expect(factsOf({ ...stored, dataref: 's3://claims/x' } as unknown as CometEvent)).toEqual([]);

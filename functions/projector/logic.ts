@@ -105,6 +105,11 @@ export function factsOf(event: CometEvent): EntityFact[] {
       add('cycle', data.joinKey, { slot: data.slot, name: data.input.name });
       break;
     }
+    case EventTypes.inputMissing: {
+      const { data } = event as CometEvent<typeof EventTypes.inputMissing>;
+      if (cycle !== undefined) add('cycle', cycle, { files: data.expectedFiles, due: data.dueAt, start: data.windowStart, end: data.windowEnd });
+      break;
+    }
     case EventTypes.deadlineReached: {
       const { data } = event as CometEvent<typeof EventTypes.deadlineReached>;
       add('cycle', data.joinKey, { deadline: data.deadlineAt });
@@ -352,12 +357,16 @@ function cycleView(id: string, facts: FactsById): CycleView {
   }
   const missing: number[] = [];
   for (let slot = 1; slot <= TRAILER_CHUNK; slot += 1) if (!ingested.has(slot)) missing.push(slot);
+  const missingFact = ordered.find(([, fact]) => fact.t === 'input.missing')?.[1];
+  const nothingCame = available.size === 0 && ingested.size === 0;
   const stage = stages['product.delivered'] !== undefined ? 'delivered'
     : stages['product.generated'] !== undefined ? 'generated'
       : fired !== undefined ? (fired.degraded ? 'processing (degraded)' : 'processing')
-        : abandoned !== undefined ? 'abandoned' : 'collecting';
+        : abandoned !== undefined ? 'abandoned' : missingFact !== undefined && nothingCame ? 'missing' : 'collecting';
   const waitingFor: string[] = [];
-  if (stage === 'collecting') {
+  if (stage === 'missing') {
+    waitingFor.push(`its ${num(missingFact!.files) ?? TRAILER_CHUNK} files: none came by ${str(missingFact!.due) ?? '?'} (input.missing)`);
+  } else if (stage === 'collecting') {
     const notAnnounced = missing.filter((slot) => !available.has(slot));
     const notIngested = missing.filter((slot) => available.has(slot));
     if (notAnnounced.length > 0) waitingFor.push(`chunk${notAnnounced.length > 1 ? 's' : ''} ${inWords(notAnnounced)}`);
@@ -366,7 +375,11 @@ function cycleView(id: string, facts: FactsById): CycleView {
     waitingFor.push(FORECAST_WAIT);
   } else if (stage.startsWith('processing')) waitingFor.push('process to generate the product');
   else if (stage === 'generated') waitingFor.push('the delivery saga to deliver the product');
-  const lastError = abandoned === undefined ? undefined : { at: abandoned.at, code: 'cycle-abandoned', reason: abandoned.reason };
+  const lastError = abandoned !== undefined ? { at: abandoned.at, code: 'cycle-abandoned', reason: abandoned.reason }
+    : stage === 'missing' ? {
+      at: missingFact!.at, code: 'input-missing',
+      reason: `the calendar expected ${num(missingFact!.files) ?? '?'} files by ${str(missingFact!.due) ?? '?'}; none came`,
+    } : undefined;
   return {
     kind: 'cycle', id, stage, stages, day: dayOfCycle(id), updatedAt: ordered.at(-1)?.[1].at ?? '', waitingFor,
     ...(lastError === undefined ? {} : { lastError }), events: ordered.length,

@@ -13,7 +13,8 @@ import { main } from '../../cli/cometflow.ts';
 import type { Trace, NotFound } from '../../cli/trace.ts';
 import type { EntityView } from '../../functions/projector/logic.ts';
 import { cycleFiles, uploadAll } from './support/cycles.ts';
-import { clients, stack, uniqueCycle, waitFor } from './support/stack.ts';
+import { clients, eventsOf, stack, uniqueCycle, waitFor } from './support/stack.ts';
+import { EventTypes } from '../../events/registry.ts';
 
 const { s3, documents } = clients();
 const description = stack();
@@ -105,5 +106,31 @@ describe('operations', () => {
     expect(result.code).toBe(1);
     expect(result.out).toContain(`no cycle "${unknown}" in the status read model`);
     expect(result.out).toContain(`did you mean: ${cycleId}`);
+  });
+
+  it('raises input.missing for a cycle of today never sent, at its due time, and traces the cycle as missing', async () => {
+    // Prepare: the latest FCI cycle whose end plus the calendar's grace has passed.
+    const { loadCalendar } = await import('../../functions/calendar/calendar.ts');
+    const { dueWindows } = await import('../../functions/calendar/logic.ts');
+    const calendar = loadCalendar();
+    const fci = calendar.cycles.find((c) => c.name === 'fci-cycles')!;
+    const window = dueWindows(fci, new Date(), calendar.lookbackMinutes).at(-1)!;
+
+    // Act: the check runs every minute.
+    const [missing] = await waitFor('input.missing of the cycle', async () => {
+      const events = await eventsOf(documents, description.tables.eventStore!, `cycle-${window.id}`, EventTypes.inputMissing);
+      return events.length > 0 ? events : undefined;
+    }, 150_000);
+    const trace = await waitFor('the missing cycle in the read model', async () => {
+      const found = await traceOf(window.id);
+      return found.found && found.view.stage === 'missing' ? found : undefined;
+    });
+    const status = await cometflow('status', '--json');
+
+    // Assess
+    expect(missing!.data).toMatchObject({ expectation: 'fci-cycles', expected: window.id, expectedFiles: 41, dueAt: window.dueAt });
+    expect(Date.parse(missing!.time)).toBeGreaterThanOrEqual(Date.parse(window.dueAt));
+    expect(trace.found && trace.why[0]).toBe(`input-missing: the calendar expected 41 files by ${window.dueAt}; none came`);
+    expect(JSON.parse(status.out).alerts).toContainEqual(expect.objectContaining({ type: 'input.missing', subject: window.id }));
   });
 });

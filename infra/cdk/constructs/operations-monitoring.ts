@@ -15,7 +15,7 @@ import { Alias } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { MetricDimensions, MetricNames, MetricsNamespace, ProjectorService } from '#shared/metrics.ts';
+import { CalendarService, MetricDimensions, MetricNames, MetricsNamespace, ProjectorService } from '#shared/metrics.ts';
 import type { DeliverySaga } from './delivery-saga.ts';
 import type { StageQueue } from './stage-queue.ts';
 
@@ -46,6 +46,8 @@ export interface OperationsMonitoringProps {
    * @default 300
    */
   readonly oldestMessageAgeSeconds?: number;
+  /** Providers the delivery calendar watches: an alarm each on `InputMissing` and `ProviderSilent`. */
+  readonly providers: readonly string[];
   /** Alarms made elsewhere whose actions should notify the topic too (each queue's DLQ alarm is added from `lanes`). */
   readonly alarms?: readonly Alarm[];
 }
@@ -100,6 +102,19 @@ export class OperationsMonitoring extends Construct {
         evaluationPeriods: 1,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       });
+    }
+    for (const provider of props.providers) {
+      for (const [name, what] of [[MetricNames.inputMissing, 'an expected input did not come'], [MetricNames.providerSilent, 'sent nothing for too long']] as const) {
+        alarms[`${provider} ${name}`] = new Alarm(this, `${safe(provider)}${name}Alarm`, {
+          alarmDescription: `${provider}: ${what} (the delivery calendar's ${name === MetricNames.inputMissing ? 'input.missing' : 'provider.silent'}; `
+            + '`cometflow status` lists them, `cometflow trace <cycle>` explains one)',
+          metric: calendarMetric(name, provider),
+          threshold: 0,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        });
+      }
     }
     this.alarms = alarms;
     const dlqAlarms = props.lanes.map((lane) => lane.queue.deadLetterAlarm).filter((a): a is Alarm => a !== undefined);
@@ -161,6 +176,11 @@ export class OperationsMonitoring extends Construct {
       }),
     );
     this.dashboard.addWidgets(new GraphWidget({
+      title: 'missing inputs and silent providers (delivery calendar)', width: 24, height: 5,
+      left: props.providers.flatMap((provider) => [MetricNames.inputMissing, MetricNames.providerSilent]
+        .map((name) => calendarMetric(name, provider).with({ label: `${provider} ${name}` }))),
+    }));
+    this.dashboard.addWidgets(new GraphWidget({
       title: 'container tasks', width: 12, height: 5,
       left: [new Metric({
         namespace: 'ECS/ContainerInsights', metricName: 'RunningTaskCount', period: Duration.minutes(1), statistic: 'Maximum', label: 'running',
@@ -174,6 +194,14 @@ export class OperationsMonitoring extends Construct {
       })],
     }));
   }
+}
+
+/** A count the delivery calendar's check emits per provider, summed per minute. */
+function calendarMetric(name: string, provider: string): Metric {
+  return new Metric({
+    namespace: MetricsNamespace, metricName: name, period: Duration.minutes(1), statistic: 'Sum',
+    dimensionsMap: { [MetricDimensions.service]: CalendarService, [MetricDimensions.provider]: provider },
+  });
 }
 
 /** The timeliness of a product type at a percentile, as the projector emits it. */

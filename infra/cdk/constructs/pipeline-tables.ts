@@ -122,6 +122,24 @@ export class PipelineTables extends Construct {
   }
 
   /**
+   * Lets `grantee` read items of the table playing `role` (and query its indexes), and tells it
+   * the table's name: for readers of another service's records, such as the delivery calendar
+   * reading the event store.
+   */
+  public grantReadData(role: TableRole, grantee: ConfigurableGrantee): Grant {
+    const table = this.table(role);
+    grantee.addEnvironment(TableVariables[role], table.tableName);
+    const grant = table.grantReadData(grantee);
+    if (this.indexedTables.has(table)) {
+      const cfnTable = table.node.defaultChild as CfnTable;
+      acknowledgeOnGrantee(grantee, [
+        { rule: `IAM5[Resource::${arnReference(cfnTable)}/index/*]`, reason: `Table.grantReadData: queries on the indexes of the ${role} table only.` },
+      ]);
+    }
+    return grant;
+  }
+
+  /**
    * Lets `grantee` read and write items of the table playing `role` (and query its indexes),
    * and tells it the table's name (`TableVariables[role]`).
    */

@@ -5,12 +5,13 @@
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { Env, OutputPrefix, sourceOf, TargetNames, Targets, type EnvName, type Stage, type Target } from '#shared/config.ts';
+import { Env, OutputPrefix, Providers, sourceOf, TargetNames, Targets, type EnvName, type Stage, type Target } from '#shared/config.ts';
 import { operations, Lanes, projectRoot as defaultProjectRoot, topology as defaultTopology, validateTopology, type Topology } from '../config.ts';
 import { PipelineStage } from '../constructs/pipeline-stage.ts';
 import { IngestContainer } from '../constructs/ingest-container.ts';
 import { DeliverySaga } from '../constructs/delivery-saga.ts';
 import { StatusProjection } from '../constructs/status-projection.ts';
+import { DeliveryCalendar } from '../constructs/delivery-calendar.ts';
 import { OperationsMonitoring, type MonitoredLane } from '../constructs/operations-monitoring.ts';
 import { subscribers as defaultSubscribers, type SubscriberSettings } from '../subscribers.ts';
 import { loadPipelineRules } from '../../../functions/scheduler/rule-set.ts';
@@ -80,6 +81,8 @@ export class PipelineStack extends Stack {
   public readonly deliverySaga: DeliverySaga;
   /** The read side: the event store's stream folded into the status table by the projector. */
   public readonly statusProjection: StatusProjection;
+  /** The delivery calendar's check, every minute: input.missing and provider.silent. */
+  public readonly calendar: DeliveryCalendar;
   /** The dashboard, the alarms and the topic they notify. */
   public readonly monitoring: OperationsMonitoring;
 
@@ -200,6 +203,7 @@ export class PipelineStack extends Stack {
     this.deliverySaga.grantStartExecution(deliver.fn);
 
     this.statusProjection = new StatusProjection(this, 'StatusProjection', { tables, projectRoot });
+    this.calendar = new DeliveryCalendar(this, 'Calendar', { tables, eventBus, projectRoot });
 
     // Operations: a dashboard of every lane, and alarms notifying one topic.
     const laneOf = (role: QueueRole, name: string, fn?: PipelineStage): MonitoredLane => ({
@@ -215,6 +219,7 @@ export class PipelineStack extends Stack {
       deliverySaga: this.deliverySaga,
       containerClusterName: ingestContainer.cluster.clusterName,
       timelinessBudgetSeconds: operations.timelinessBudgetSeconds,
+      providers: Providers,
       oldestMessageAgeSeconds: operations.oldestMessageAgeSeconds,
       alarms: [
         this.deliverySaga.failedAlarm, this.deliverySaga.compensationFailedAlarm,

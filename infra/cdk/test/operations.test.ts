@@ -109,4 +109,20 @@ describe('operations', () => {
     for (const metric of [MetricNames.productTimeliness, MetricNames.arrivalLateness, MetricNames.deliveriesCompensated, 'RunningTaskCount',
       'ExecutionsSucceeded', 'ApproximateAgeOfOldestMessage']) expect(body).toContain(metric);
   });
+
+  it('runs the calendar check every minute, reading the event store and publishing on the event bus, with an alarm per provider', () => {
+    // Prepare
+    const [schedule] = Object.values(resourcesOfType(json, 'AWS::Scheduler::Schedule'));
+    const checkId = referencedId((schedule!.Properties!.Target as { Arn: unknown }).Arn);
+    const variables = (json.Resources[checkId]!.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
+    const alarms = Object.values(resourcesOfType(json, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties!);
+
+    // Assess
+    expect(schedule!.Properties!.ScheduleExpression).toBe('rate(1 minute)');
+    expect(Object.keys(variables)).toEqual(expect.arrayContaining([Env.eventStoreTable, Env.eventBusQueueUrl]));
+    for (const name of [MetricNames.inputMissing, MetricNames.providerSilent]) {
+      expect(alarms.filter((a) => a.MetricName === name).map((a) => (a.Dimensions as { Name: string; Value: string }[])
+        .find((d) => d.Name === 'provider')?.Value).sort()).toEqual(['ecmwf', 'eumetsat']);
+    }
+  });
 });

@@ -94,7 +94,7 @@ describe('PipelineStack', () => {
     );
   });
 
-  it('runs no other Node.js function than the stages, their lanes, the delivery saga and the status projector', () => {
+  it('runs no other Node.js function than the stages, their lanes, the delivery saga, the status projector and the calendar check', () => {
     // Prepare
     const functions = Object.values(resourcesOfType(json, 'AWS::Lambda::Function'));
 
@@ -107,7 +107,7 @@ describe('PipelineStack', () => {
     // Assess
     expect(nodeFunctionPaths).toEqual([
       ...consumers.map((c) => `${StackId}/${c.id}/Function/Resource`), `${StackId}/DeliverySaga/Function/Resource`,
-      `${StackId}/StatusProjection/Function/Resource`,
+      `${StackId}/StatusProjection/Function/Resource`, `${StackId}/Calendar/Function/Resource`,
     ].sort());
   });
 
