@@ -6,6 +6,11 @@
  * Everything it reports is measured in the same run: the app is synthesized into a temporary
  * cloud assembly under `bench/out/`, the bundles are read from there, and the import times come
  * from child processes spawned one at a time, bundled and unbundled alternating (ABAB...).
+ *
+ * The cold-start floor: per function, a bundle of exactly the SDK clients, commands and
+ * paginators its bundle contains, same esbuild options (`cold-start-floor.ts`), imported in
+ * the same alternation (bundled, unbundled, floor); `overFloor` is bundled / floor. Goal: at
+ * most 1.15 for every function.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -15,6 +20,7 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { synthesize } from '../local/synth.ts';
+import { buildFloor, sdkPartsOf, type SdkParts } from './cold-start-floor.ts';
 import { summarize, median, type Summary } from './stats.ts';
 
 /** The project root (the folder holding package.json and `functions/`). */
@@ -83,10 +89,18 @@ export interface FunctionResult {
   readonly importMs: Comparison;
   /** Wall time from spawn to exit (ms). */
   readonly wallMs: Comparison;
+  /** The SDK clients, commands and paginators in the function's bundle: what its floor imports. */
+  readonly sdkParts: SdkParts;
+  /** Size of the floor bundle in bytes. */
+  readonly floorBundleBytes: number;
+  /** Import time of the floor bundle (ms). */
+  readonly floorImportMs: Summary;
+  /** Bundled import over floor import: median / median, and the median of per-run ratios. */
+  readonly overFloor: { readonly ratioOfMedians: number; readonly medianRunRatio: number };
   /** Every measured sample, in run order. */
-  readonly samples: { readonly bundled: readonly Sample[]; readonly unbundled: readonly Sample[] };
+  readonly samples: { readonly bundled: readonly Sample[]; readonly unbundled: readonly Sample[]; readonly floor: readonly Sample[] };
   /** The warm-up samples, not in the statistics. */
-  readonly warmup: { readonly bundled: readonly Sample[]; readonly unbundled: readonly Sample[] };
+  readonly warmup: { readonly bundled: readonly Sample[]; readonly unbundled: readonly Sample[]; readonly floor: readonly Sample[] };
 }
 
 /** The whole report, as written to `bundle-load.json`. */
@@ -147,6 +161,13 @@ function resolveVariable(name: string, value: unknown): { value: string; dummy: 
   if (typeof value === 'number' || typeof value === 'boolean') return { value: String(value), dummy: false };
   // Intrinsics become dummy strings, resolved inside joins and substitutions so that a
   // structured value (a JSON list of subscriber queues) keeps its shape.
+  // A whole value that is a reference gets the form its variable's cold-start schema expects
+  // (shared/environment.ts): a URL for `*_URL`, an ARN for `*_ARN`, a name otherwise.
+  const shaped = (id: string): string => (name.endsWith('_URL') ? `https://sqs.us-east-1.amazonaws.com/000000000000/bench-dummy-${id}`
+    : name.endsWith('_ARN') ? `arn:aws:bench:us-east-1:000000000000:bench-dummy-${id}` : `bench-dummy-ref-${id}`);
+  if (typeof value === 'object' && value !== null && typeof (value as { Ref?: unknown }).Ref === 'string') {
+    return { value: shaped((value as { Ref: string }).Ref), dummy: true };
+  }
   const dummy = (part: unknown): string => {
     if (typeof part === 'string') return part;
     if (typeof part === 'number' || typeof part === 'boolean') return String(part);
@@ -333,14 +354,22 @@ export async function runBundleLoad(options: BundleLoadOptions): Promise<BundleL
       const code = await readFile(fn.bundle);
       const bundleUrl = pathToFileURL(fn.bundle).href;
       const sourceUrl = pathToFileURL(fn.sourceEntry).href;
-      const samples = { bundled: [] as Sample[], unbundled: [] as Sample[] };
-      const warm = { bundled: [] as Sample[], unbundled: [] as Sample[] };
-      process.stderr.write(`bundle-load: ${fn.stage}: ${warmup} warm-up + ${runs} measured pairs (bundled, unbundled) ...\n`);
+      const sdkParts = await sdkPartsOf(fn.sourceEntry, projectRoot);
+      const floorDir = await mkdtemp(join(assemblyDir, `floor-${fn.stage}-`));
+      const floorBundle = await buildFloor(sdkParts, floorDir);
+      const floorUrl = pathToFileURL(floorBundle).href;
+      const samples = { bundled: [] as Sample[], unbundled: [] as Sample[], floor: [] as Sample[] };
+      const warm = { bundled: [] as Sample[], unbundled: [] as Sample[], floor: [] as Sample[] };
+      process.stderr.write(`bundle-load: ${fn.stage}: ${warmup} warm-up + ${runs} measured rounds (bundled, unbundled, floor) ...\n`);
       for (let i = 0; i < warmup + runs; i++) {
         const into = i < warmup ? warm : samples;
         into.bundled.push(await measureOnce(bundleUrl, fn.environment, timeoutMs));
         into.unbundled.push(await measureOnce(sourceUrl, fn.environment, timeoutMs));
+        into.floor.push(await measureOnce(floorUrl, fn.environment, timeoutMs));
       }
+      const bundledImports = samples.bundled.map((s) => s.importMs);
+      const floorImports = samples.floor.map((s) => s.importMs);
+      const floorSummary = summarize(floorImports);
       results.push({
         function: fn.stage,
         logicalId: fn.logicalId,
@@ -354,6 +383,13 @@ export async function runBundleLoad(options: BundleLoadOptions): Promise<BundleL
         dummyVariables: fn.dummyVariables,
         importMs: compare(samples.bundled.map((s) => s.importMs), samples.unbundled.map((s) => s.importMs)),
         wallMs: compare(samples.bundled.map((s) => s.wallMs), samples.unbundled.map((s) => s.wallMs)),
+        sdkParts,
+        floorBundleBytes: (await readFile(floorBundle)).byteLength,
+        floorImportMs: floorSummary,
+        overFloor: {
+          ratioOfMedians: summarize(bundledImports).median / floorSummary.median,
+          medianRunRatio: median(bundledImports.map((value, i) => value / (floorImports[i] as number))),
+        },
         samples,
         warmup: warm,
       });
@@ -372,7 +408,7 @@ export async function runBundleLoad(options: BundleLoadOptions): Promise<BundleL
       loadAverageAtStart,
       runs,
       warmupPairs: warmup,
-      order: 'per function: warm-up pairs, then measured pairs; each pair is bundled then unbundled (ABAB...), one child at a time',
+      order: 'per function: warm-up rounds, then measured rounds; each round is bundled, unbundled, floor (ABCABC...), one child at a time',
       synthMs,
       functions: results,
     };
@@ -394,8 +430,9 @@ export function formatBundleLoad(report: BundleLoadReport, jsonPath: string): st
     `Node ${report.node} · ${report.cpuModel} (${report.cpuCount} CPUs, ${report.platform}/${report.arch}) · ` +
       `${report.runs} runs per variant, ABAB, fresh process each (+ ${report.warmupPairs} warm-up pair(s) per function, not counted) · ${report.date}`,
     '',
-    '| function | bundle (KiB) | gzip (KiB) | import bundled (ms, median) | import unbundled (ms, median) | ratio unbundled/bundled | process wall bundled/unbundled (ms) |',
-    '|---|---:|---:|---:|---:|---:|---:|',
+    '| function | bundle (KiB) | gzip (KiB) | import bundled (ms, median) | import unbundled (ms, median) | ratio unbundled/bundled | ' +
+      'process wall bundled/unbundled (ms) | floor (KiB) | import floor (ms, median) | bundled/floor |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of report.functions) {
     const i = r.importMs;
@@ -404,12 +441,19 @@ export function formatBundleLoad(report: BundleLoadReport, jsonPath: string): st
       `| ${r.function} | ${kib(r.bundleBytes)} | ${kib(r.gzipBytes)} | ` +
         `${ms(i.bundled.median)} (p90 ${ms(i.bundled.p90)}) | ${ms(i.unbundled.median)} (p90 ${ms(i.unbundled.p90)}) | ` +
         `${i.ratioOfMedians.toFixed(2)}× | ${ms(w.bundled.median)} / ${ms(w.unbundled.median)} ` +
-        `(p90 ${ms(w.bundled.p90)} / ${ms(w.unbundled.p90)}; ${w.ratioOfMedians.toFixed(2)}×) |`,
+        `(p90 ${ms(w.bundled.p90)} / ${ms(w.unbundled.p90)}; ${w.ratioOfMedians.toFixed(2)}×) | ` +
+        `${kib(r.floorBundleBytes)} | ${ms(r.floorImportMs.median)} (p90 ${ms(r.floorImportMs.p90)}) | ` +
+        `${r.overFloor.ratioOfMedians.toFixed(2)}× (runs ${r.overFloor.medianRunRatio.toFixed(2)}×) |`,
     );
+  }
+  lines.push('', 'The floor of each function imports exactly these SDK parts (read from its bundle):', '');
+  for (const r of report.functions) {
+    lines.push(`- ${r.function}: ${Object.entries(r.sdkParts).map(([pkg, names]) => `${pkg} (${names.join(', ')})`).join('; ')}`);
   }
   lines.push(
     '',
-    'Medians over the measured runs, p90 in parentheses (nearest rank). Ratios are unbundled median / bundled median. ' +
+    'Medians over the measured runs, p90 in parentheses (nearest rank). Ratios are unbundled median / bundled median; ' +
+      'bundled/floor is the bundled median over the floor median (goal: at most 1.15). ' +
       `Synthesis with esbuild bundling took ${(report.synthMs / 1000).toFixed(1)} s. Every sample: ${jsonPath}.`,
   );
   return lines.join('\n');
