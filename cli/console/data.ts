@@ -193,39 +193,6 @@ export async function readCycles(
   return { stack: summary(stack), generatedAt: now.toISOString(), window, rows };
 }
 
-/** Why a cycle is where it is, in plain words. */
-export function cycleWhy(row: CycleRow): string[] {
-  const { view } = row;
-  const missing = row.cells.flatMap((state, i) => (state === 'pending' || state === 'missing' ? [i + 1] : []));
-  const waiting = row.cells.flatMap((state, i) => (state === 'arrived' ? [i + 1] : []));
-  switch (view.status) {
-    case 'delivered':
-      return [];
-    case 'collecting': {
-      const why = [
-        `waiting for ${missing.length === 0 ? 'no chunk' : `chunk(s) ${missing.join(', ')}`}` +
-          `${row.forecast === 'ingested' ? '' : ' and a forecast'}`,
-      ];
-      if (waiting.length > 0) why.push(`chunk(s) ${waiting.join(', ')} arrived and wait for ingestion`);
-      why.push(
-        view.deadlines.length > 0 ? `its deadline passed at ${view.deadlines[0]}` : 'its deadline has not passed yet',
-      );
-      return why;
-    }
-    case 'fired':
-      return [
-        `processing was requested at ${view.fired!.at}` +
-          `${view.fired!.degraded ? ` (degraded, without ${view.fired!.missing.join(', ')})` : ''}; no product yet`,
-      ];
-    case 'generated':
-      return [`product ${view.productId} was generated; waiting for its delivery`];
-    case 'abandoned':
-      return [`abandoned at ${view.abandoned!.at}: ${view.abandoned!.reason}`];
-    default:
-      return ['no events stored'];
-  }
-}
-
 /**
  * What a query names and where it stands: `trace` as the CLI computes it (`traceOf` over the
  * status read model: the entity, the stages it reached, why it waits, the nearest known ids),
