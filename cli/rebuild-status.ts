@@ -22,7 +22,9 @@ async function deleteAll(db: DynamoDBDocumentClient, table: string): Promise<num
   let deleted = 0;
   let start: Record<string, unknown> | undefined;
   do {
-    const page = await db.send(new ScanCommand({ TableName: table, ProjectionExpression: 'pk', ExclusiveStartKey: start }));
+    const page = await db.send(
+      new ScanCommand({ TableName: table, ProjectionExpression: 'pk', ExclusiveStartKey: start }),
+    );
     const keys = (page.Items ?? []).map((item) => ({ pk: item.pk as string }));
     for (let i = 0; i < keys.length; i += 25) {
       let requests = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
@@ -44,8 +46,12 @@ async function deleteAll(db: DynamoDBDocumentClient, table: string): Promise<num
  * @example
  * const { events, entities } = await rebuildStatus(documents, eventStoreTable, statusTable);
  */
-export async function rebuildStatus(db: DynamoDBDocumentClient, eventStore: string, status: string,
-  progress: (line: string) => void = () => undefined): Promise<RebuildResult> {
+export async function rebuildStatus(
+  db: DynamoDBDocumentClient,
+  eventStore: string,
+  status: string,
+  progress: (line: string) => void = () => undefined,
+): Promise<RebuildResult> {
   const deleted = await deleteAll(db, status);
   progress(`deleted ${deleted} status items`);
   let events = 0;
@@ -61,9 +67,14 @@ export async function rebuildStatus(db: DynamoDBDocumentClient, eventStore: stri
   };
   let start: Record<string, unknown> | undefined;
   do {
-    const page = await db.send(new ScanCommand({
-      TableName: eventStore, FilterExpression: 'attribute_exists(#event)', ExpressionAttributeNames: { '#event': 'event' }, ExclusiveStartKey: start,
-    }));
+    const page = await db.send(
+      new ScanCommand({
+        TableName: eventStore,
+        FilterExpression: 'attribute_exists(#event)',
+        ExpressionAttributeNames: { '#event': 'event' },
+        ExclusiveStartKey: start,
+      }),
+    );
     for (const item of page.Items ?? []) {
       const event = eventOfItem(item);
       if (event !== undefined) batch.push(event);
@@ -77,5 +88,7 @@ export async function rebuildStatus(db: DynamoDBDocumentClient, eventStore: stri
 
 /** The result as text. */
 export function formatRebuild(result: RebuildResult): string[] {
-  return [`status read model rebuilt: ${result.events} events folded into ${result.entities} entity writes (${result.deleted} items deleted first)`];
+  return [
+    `status read model rebuilt: ${result.events} events folded into ${result.entities} entity writes (${result.deleted} items deleted first)`,
+  ];
 }

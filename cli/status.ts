@@ -60,7 +60,12 @@ export interface StatusReport {
   /** Running and pending tasks per container worker role. */
   readonly containerTasks: Readonly<Record<string, { running: number; pending: number } | string>>;
   /** The delivery calendar's alerts of the day (`input.missing`, `provider.silent`), oldest first. */
-  readonly alerts: readonly { readonly type: string; readonly subject: string; readonly at: string; readonly detail: string }[];
+  readonly alerts: readonly {
+    readonly type: string;
+    readonly subject: string;
+    readonly at: string;
+    readonly detail: string;
+  }[];
 }
 
 /** What `readStatus` talks to. */
@@ -73,11 +78,20 @@ export interface StatusDeps {
   readonly now?: () => Date;
 }
 
-async function queueCounts(sqs: SQSClient, url: string): Promise<{ waiting: number; inFlight: number; delayed: number }> {
-  const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({
-    QueueUrl: url,
-    AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
-  }));
+async function queueCounts(
+  sqs: SQSClient,
+  url: string,
+): Promise<{ waiting: number; inFlight: number; delayed: number }> {
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
+    }),
+  );
   return {
     waiting: Number(Attributes.ApproximateNumberOfMessages ?? 0),
     inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
@@ -92,15 +106,20 @@ export function countStages(views: readonly EntityView[]): StageCount[] {
     const key = `${view.kind}#${view.stage}`;
     const entry = counts.get(key) ?? { kind: view.kind, stage: view.stage, count: 0 };
     entry.count += 1;
-    if (view.waitingFor.length > 0 && (entry.oldest === undefined || view.updatedAt < entry.oldest.updatedAt)) entry.oldest = view;
+    if (view.waitingFor.length > 0 && (entry.oldest === undefined || view.updatedAt < entry.oldest.updatedAt))
+      entry.oldest = view;
     counts.set(key, entry);
   }
   return [...counts.values()]
     .sort((a, b) => EntityKinds.indexOf(a.kind) - EntityKinds.indexOf(b.kind) || a.stage.localeCompare(b.stage))
-    .map(({ oldest, ...rest }) => ({ ...rest, ...(oldest === undefined ? {} : { oldestWaitingSince: oldest.updatedAt, oldestWaitingId: oldest.id }) }));
+    .map(({ oldest, ...rest }) => ({
+      ...rest,
+      ...(oldest === undefined ? {} : { oldestWaitingSince: oldest.updatedAt, oldestWaitingId: oldest.id }),
+    }));
 }
 
-const failureText = (error: unknown): string => `unavailable: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
+const failureText = (error: unknown): string =>
+  `unavailable: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
 
 /**
  * The status of a stack now. The read model counts what the day holds (`day`, default today, UTC).
@@ -112,23 +131,43 @@ export async function readStatus(deps: StatusDeps, day?: string): Promise<Status
   const now = (deps.now ?? (() => new Date()))();
   const { description } = deps;
   const theDay = day ?? now.toISOString().slice(0, 10);
-  const queues = await Promise.all(Object.entries(description.queues)
-    .filter(([role]) => !role.endsWith('Dlq'))
-    .map(async ([role, url]): Promise<QueueStatus> => {
-      const where = QueueStages[role] ?? { stage: role.startsWith('subscriber') ? 'subscriber' : role, lane: role.replace(/^subscriber/, '') };
-      const dlq = description.queues[`${role}Dlq`];
-      const [counts, dead] = await Promise.all([queueCounts(deps.sqs, url), dlq === undefined ? undefined : queueCounts(deps.sqs, dlq)]);
-      return { role, ...where, ...counts, ...(dead === undefined ? {} : { deadLetters: dead.waiting + dead.inFlight + dead.delayed }) };
-    }));
+  const queues = await Promise.all(
+    Object.entries(description.queues)
+      .filter(([role]) => !role.endsWith('Dlq'))
+      .map(async ([role, url]): Promise<QueueStatus> => {
+        const where = QueueStages[role] ?? {
+          stage: role.startsWith('subscriber') ? 'subscriber' : role,
+          lane: role.replace(/^subscriber/, ''),
+        };
+        const dlq = description.queues[`${role}Dlq`];
+        const [counts, dead] = await Promise.all([
+          queueCounts(deps.sqs, url),
+          dlq === undefined ? undefined : queueCounts(deps.sqs, dlq),
+        ]);
+        return {
+          role,
+          ...where,
+          ...counts,
+          ...(dead === undefined ? {} : { deadLetters: dead.waiting + dead.inFlight + dead.delayed }),
+        };
+      }),
+  );
   const statusTable = description.tables.status;
-  const views = statusTable === undefined ? [] : (await Promise.all(EntityKinds.map((kind) => readViewsOfDay(deps.documents, statusTable, kind, theDay)))).flat();
+  const views =
+    statusTable === undefined
+      ? []
+      : (
+          await Promise.all(EntityKinds.map((kind) => readViewsOfDay(deps.documents, statusTable, kind, theDay)))
+        ).flat();
   const executions: Record<string, number | string> = {};
   for (const [role, arn] of Object.entries(description.stateMachines ?? {})) {
     try {
       let count = 0;
       let nextToken: string | undefined;
       do {
-        const page = await deps.sfn.send(new ListExecutionsCommand({ stateMachineArn: arn, statusFilter: 'RUNNING', nextToken }));
+        const page = await deps.sfn.send(
+          new ListExecutionsCommand({ stateMachineArn: arn, statusFilter: 'RUNNING', nextToken }),
+        );
         count += page.executions?.length ?? 0;
         nextToken = page.nextToken;
       } while (nextToken !== undefined);
@@ -141,58 +180,102 @@ export async function readStatus(deps: StatusDeps, day?: string): Promise<Status
   for (const [role, worker] of Object.entries(description.workers ?? {})) {
     try {
       const count = async (desiredStatus: 'RUNNING' | 'PENDING'): Promise<number> =>
-        (await deps.ecs.send(new ListTasksCommand({ cluster: worker.cluster, family: worker.family, desiredStatus }))).taskArns?.length ?? 0;
+        (await deps.ecs.send(new ListTasksCommand({ cluster: worker.cluster, family: worker.family, desiredStatus })))
+          .taskArns?.length ?? 0;
       containerTasks[role] = { running: await count('RUNNING'), pending: await count('PENDING') };
     } catch (error) {
       containerTasks[role] = failureText(error);
     }
   }
   const eventStore = description.tables.eventStore;
-  const stored = eventStore === undefined ? [] : await readWindow(deps.documents, eventStore,
-    { from: `${theDay}T00:00:00.000Z`, to: new Date(Date.parse(`${theDay}T00:00:00.000Z`) + 86_400_000).toISOString() },
-    { types: [EventTypes.inputMissing, EventTypes.providerSilent] });
+  const stored =
+    eventStore === undefined
+      ? []
+      : await readWindow(
+          deps.documents,
+          eventStore,
+          {
+            from: `${theDay}T00:00:00.000Z`,
+            to: new Date(Date.parse(`${theDay}T00:00:00.000Z`) + 86_400_000).toISOString(),
+          },
+          { types: [EventTypes.inputMissing, EventTypes.providerSilent] },
+        );
   const alerts = stored.map(({ event }) => ({
-    type: event.type.replace(/^cometflow\./, ''), subject: event.subject ?? '', at: event.time,
-    detail: event.type === EventTypes.inputMissing
-      ? `${(event.data as { expectedFiles: number }).expectedFiles} files due by ${(event.data as { dueAt: string }).dueAt}, none came`
-      : `nothing since ${(event.data as { silentSince: string }).silentSince}`,
+    type: event.type.replace(/^cometflow\./, ''),
+    subject: event.subject ?? '',
+    at: event.time,
+    detail:
+      event.type === EventTypes.inputMissing
+        ? `${(event.data as { expectedFiles: number }).expectedFiles} files due by ${(event.data as { dueAt: string }).dueAt}, none came`
+        : `nothing since ${(event.data as { silentSince: string }).silentSince}`,
   }));
   return {
-    at: now.toISOString(), day: theDay, alerts,
+    at: now.toISOString(),
+    day: theDay,
+    alerts,
     queues: queues.sort((a, b) => a.stage.localeCompare(b.stage) || a.lane.localeCompare(b.lane)),
-    readModel: countStages(views), executions, containerTasks,
+    readModel: countStages(views),
+    executions,
+    containerTasks,
   };
 }
 
 /** Seconds (or minutes, hours) between two instants, in short words. */
 export function age(from: string, to: string): string {
   const seconds = Math.max(0, Math.round((Date.parse(to) - Date.parse(from)) / 1000));
-  return seconds < 120 ? `${seconds} s` : seconds < 7200 ? `${Math.round(seconds / 60)} min` : `${Math.round(seconds / 3600)} h`;
+  return seconds < 120
+    ? `${seconds} s`
+    : seconds < 7200
+      ? `${Math.round(seconds / 60)} min`
+      : `${Math.round(seconds / 3600)} h`;
 }
 
 /** The report as text. */
 export function formatStatus(report: StatusReport): string[] {
   const lines = [`status at ${report.at}`, '', 'queues (SQS)'];
-  lines.push(...table([
-    ['stage', 'lane', 'waiting', 'in flight', 'delayed', 'dead letters'],
-    ...report.queues.map((q) => [q.stage, q.lane, String(q.waiting), String(q.inFlight), String(q.delayed), q.deadLetters === undefined ? '-' : String(q.deadLetters)]),
-  ]).map((l) => `  ${l}`));
+  lines.push(
+    ...table([
+      ['stage', 'lane', 'waiting', 'in flight', 'delayed', 'dead letters'],
+      ...report.queues.map((q) => [
+        q.stage,
+        q.lane,
+        String(q.waiting),
+        String(q.inFlight),
+        String(q.delayed),
+        q.deadLetters === undefined ? '-' : String(q.deadLetters),
+      ]),
+    ]).map((l) => `  ${l}`),
+  );
   lines.push('', `read model, ${report.day} (status table)`);
   if (report.readModel.length === 0) lines.push('  nothing recorded for this day');
   else {
-    lines.push(...table([
-      ['kind', 'stage', 'count', 'oldest waiting'],
-      ...report.readModel.map((s) => [s.kind, s.stage, String(s.count),
-        s.oldestWaitingSince === undefined ? '-' : `${age(s.oldestWaitingSince, report.at)} (${s.oldestWaitingId})`]),
-    ]).map((l) => `  ${l}`));
+    lines.push(
+      ...table([
+        ['kind', 'stage', 'count', 'oldest waiting'],
+        ...report.readModel.map((s) => [
+          s.kind,
+          s.stage,
+          String(s.count),
+          s.oldestWaitingSince === undefined ? '-' : `${age(s.oldestWaitingSince, report.at)} (${s.oldestWaitingId})`,
+        ]),
+      ]).map((l) => `  ${l}`),
+    );
   }
   lines.push('', `missing inputs and silent providers, ${report.day} (delivery calendar)`);
   if (report.alerts.length === 0) lines.push('  none');
-  else lines.push(...table([['type', 'what', 'noticed', 'detail'], ...report.alerts.map((a) => [a.type, a.subject, a.at, a.detail])]).map((l) => `  ${l}`));
+  else
+    lines.push(
+      ...table([
+        ['type', 'what', 'noticed', 'detail'],
+        ...report.alerts.map((a) => [a.type, a.subject, a.at, a.detail]),
+      ]).map((l) => `  ${l}`),
+    );
   lines.push('', 'running');
   for (const [role, count] of Object.entries(report.executions)) lines.push(`  ${role} saga executions  ${count}`);
   for (const [role, tasks] of Object.entries(report.containerTasks)) {
-    lines.push(`  ${role} container tasks  ${typeof tasks === 'string' ? tasks : `${tasks.running} running, ${tasks.pending} pending`}`);
+    lines.push(
+      `  ${role} container tasks  ${typeof tasks === 'string' ? tasks : `${tasks.running} running, ${tasks.pending} pending`}`,
+    );
   }
   return lines;
 }

@@ -7,7 +7,15 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadPipelineRules } from '#functions/scheduler/rule-set.ts';
-import { FORECAST_WAIT, ranges, type CycleView, type EntityKind, type EntityRef, type EntityView, type FileView } from '#functions/projector/logic.ts';
+import {
+  FORECAST_WAIT,
+  ranges,
+  type CycleView,
+  type EntityKind,
+  type EntityRef,
+  type EntityView,
+  type FileView,
+} from '#functions/projector/logic.ts';
 import { readView, readViewsOfDay } from '#functions/projector/status-store.ts';
 
 /** What a trace argument names. */
@@ -53,14 +61,20 @@ export function distance(a: string, b: string): number {
 
 /** The known ids closest to `id`, at most `count`. */
 export function nearest(id: string, known: readonly string[], count = 3): string[] {
-  return [...known].map((k) => [k, distance(id, k)] as const).sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0]))
-    .slice(0, count).map(([k]) => k);
+  return [...known]
+    .map((k) => [k, distance(id, k)] as const)
+    .sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0]))
+    .slice(0, count)
+    .map(([k]) => k);
 }
 
 /** The days to look for neighbours of an id in: the day its name carries, or the last two. */
 export function daysToSearch(entity: EntityRef, now: Date): string[] {
-  const stamp = entity.kind === 'cycle' ? /^(\d{4})(\d{2})(\d{2})/.exec(entity.id)
-    : /_(\d{4})(\d{2})(\d{2})\d{6}_\d{4}_\d{4}\.nc$/.exec(entity.id) ?? /_OPE_(\d{4})(\d{2})(\d{2})/.exec(entity.id);
+  const stamp =
+    entity.kind === 'cycle'
+      ? /^(\d{4})(\d{2})(\d{2})/.exec(entity.id)
+      : (/_(\d{4})(\d{2})(\d{2})\d{6}_\d{4}_\d{4}\.nc$/.exec(entity.id) ??
+        /_OPE_(\d{4})(\d{2})(\d{2})/.exec(entity.id));
   if (stamp !== null) return [`${stamp[1]}-${stamp[2]}-${stamp[3]}`];
   const today = now.toISOString().slice(0, 10);
   return [today, new Date(now.getTime() - 86_400_000).toISOString().slice(0, 10)];
@@ -70,9 +84,11 @@ export function daysToSearch(entity: EntityRef, now: Date): string[] {
 export function whyOf(view: EntityView, cycle?: CycleView): string[] {
   const why: string[] = [];
   if (view.lastError !== undefined) {
-    why.push(view.kind === 'file' && view.stage === 'quarantined'
-      ? `quarantined: ${view.lastError.code}: ${view.lastError.reason}`
-      : `${view.lastError.code}: ${view.lastError.reason}`);
+    why.push(
+      view.kind === 'file' && view.stage === 'quarantined'
+        ? `quarantined: ${view.lastError.code}: ${view.lastError.reason}`
+        : `${view.lastError.code}: ${view.lastError.reason}`,
+    );
   }
   if (view.waitingFor.length > 0) why.push(`waiting for ${view.waitingFor.join('; ')}`);
   if (cycle !== undefined && view.kind === 'file' && view.stage === 'ingested' && cycle.waitingFor.length > 0) {
@@ -89,26 +105,42 @@ export function whyOf(view: EntityView, cycle?: CycleView): string[] {
  * const trace = await traceOf(documents, statusTable, '20261122-061');
  * if (trace.found) console.log(trace.why);
  */
-export async function traceOf(db: DynamoDBDocumentClient, table: string, argument: string, now = new Date()): Promise<Trace | NotFound> {
+export async function traceOf(
+  db: DynamoDBDocumentClient,
+  table: string,
+  argument: string,
+  now = new Date(),
+): Promise<Trace | NotFound> {
   const entity = entityOfArgument(argument);
   const view = await readView(db, table, entity);
   if (view === undefined) {
     const known: string[] = [];
-    for (const day of daysToSearch(entity, now)) known.push(...(await readViewsOfDay(db, table, entity.kind, day)).map((v) => v.id));
+    for (const day of daysToSearch(entity, now))
+      known.push(...(await readViewsOfDay(db, table, entity.kind, day)).map((v) => v.id));
     return { found: false, entity, suggestions: nearest(entity.id, known) };
   }
   let cycle: CycleView | undefined;
   if (view.kind === 'file') {
     const cycleId = /^cycle-(\d{8}-\d{3})$/.exec((view as FileView).correlationId ?? '')?.[1];
-    if (cycleId !== undefined) cycle = await readView(db, table, { kind: 'cycle', id: cycleId }) as CycleView | undefined;
+    if (cycleId !== undefined)
+      cycle = (await readView(db, table, { kind: 'cycle', id: cycleId })) as CycleView | undefined;
   }
   const collecting = view.kind === 'cycle' ? view : cycle;
-  const forecast = collecting?.stage === 'collecting' && collecting.window !== undefined
-    ? await forecastFor(db, table, collecting.window.start, now) : undefined;
-  const resolve = (v: CycleView | undefined): CycleView | undefined => (v === undefined ? undefined : withForecast(v, forecast));
+  const forecast =
+    collecting?.stage === 'collecting' && collecting.window !== undefined
+      ? await forecastFor(db, table, collecting.window.start, now)
+      : undefined;
+  const resolve = (v: CycleView | undefined): CycleView | undefined =>
+    v === undefined ? undefined : withForecast(v, forecast);
   const shown = view.kind === 'cycle' ? resolve(view)! : view;
   const shownCycle = resolve(cycle);
-  return { found: true, entity, view: shown, ...(shownCycle === undefined ? {} : { cycle: shownCycle }), why: whyOf(shown, shownCycle) };
+  return {
+    found: true,
+    entity,
+    view: shown,
+    ...(shownCycle === undefined ? {} : { cycle: shownCycle }),
+    why: whyOf(shown, shownCycle),
+  };
 }
 
 /** The forecast requirement of the join rules: how far a forecast's valid time may be from the cycle's start. */
@@ -122,13 +154,22 @@ function forecastWindow(): { beforeMs: number; afterMs: number } | undefined {
 }
 
 /** An ingested forecast whose valid time the join rule accepts for a cycle starting at `start`. */
-async function forecastFor(db: DynamoDBDocumentClient, table: string, start: string, now: Date): Promise<FileView | undefined> {
+async function forecastFor(
+  db: DynamoDBDocumentClient,
+  table: string,
+  start: string,
+  now: Date,
+): Promise<FileView | undefined> {
   const window = forecastWindow();
   if (window === undefined) return undefined;
   const at = Date.parse(start);
-  const days = new Set([start.slice(0, 10), new Date(at - 86_400_000).toISOString().slice(0, 10), now.toISOString().slice(0, 10)]);
+  const days = new Set([
+    start.slice(0, 10),
+    new Date(at - 86_400_000).toISOString().slice(0, 10),
+    now.toISOString().slice(0, 10),
+  ]);
   for (const day of days) {
-    for (const file of await readViewsOfDay(db, table, 'file', day) as FileView[]) {
+    for (const file of (await readViewsOfDay(db, table, 'file', day)) as FileView[]) {
       if (file.stage !== 'ingested' || file.validTime === undefined) continue;
       const valid = Date.parse(file.validTime);
       if (valid >= at - window.beforeMs && valid <= at + window.afterMs) return file;
@@ -140,7 +181,11 @@ async function forecastFor(db: DynamoDBDocumentClient, table: string, start: str
 /** A collecting cycle with its forecast named when one is in (it then waits only for chunks). */
 function withForecast(cycle: CycleView, forecast: FileView | undefined): CycleView {
   if (forecast === undefined || !cycle.waitingFor.includes(FORECAST_WAIT)) return cycle;
-  return { ...cycle, waitingFor: cycle.waitingFor.filter((w) => w !== FORECAST_WAIT), forecast: forecast.id } as CycleView;
+  return {
+    ...cycle,
+    waitingFor: cycle.waitingFor.filter((w) => w !== FORECAST_WAIT),
+    forecast: forecast.id,
+  } as CycleView;
 }
 
 const kindWords: Record<EntityKind, string> = { file: 'file', cycle: 'cycle', product: 'product' };
@@ -150,7 +195,8 @@ export function formatTrace(trace: Trace | NotFound): string[] {
   if (!trace.found) {
     return [
       `no ${kindWords[trace.entity.kind]} "${trace.entity.id}" in the status read model`,
-      trace.suggestions.length === 0 ? `  no ${trace.entity.kind} of that day is known either`
+      trace.suggestions.length === 0
+        ? `  no ${trace.entity.kind} of that day is known either`
         : `  did you mean: ${trace.suggestions.join('  |  ')}`,
     ];
   }
@@ -162,22 +208,34 @@ export function formatTrace(trace: Trace | NotFound): string[] {
   if (view.kind === 'file') {
     if (view.archiveKey !== undefined) lines.push(`  archive     ${view.archiveKey}`);
     if (view.quarantineKey !== undefined) lines.push(`  quarantine  ${view.quarantineKey}`);
-    if (view.arrivalLatenessSeconds !== undefined) lines.push(`  arrived     ${view.arrivalLatenessSeconds} s after its sensing end (or analysis time)`);
+    if (view.arrivalLatenessSeconds !== undefined)
+      lines.push(`  arrived     ${view.arrivalLatenessSeconds} s after its sensing end (or analysis time)`);
     lines.push(`  uploads     ${view.attempts}`);
   }
   if (view.kind === 'cycle') {
     if (view.window !== undefined) lines.push(`  window      ${view.window.start} .. ${view.window.end}`);
-    lines.push(`  ingested    ${view.ingested.length}/41: ${ranges(view.ingested)}`, `  missing     ${ranges(view.missing)}`);
-    if (view.fired !== undefined) lines.push(`  fired       ${view.fired.inputs} inputs, ${view.fired.degraded ? `DEGRADED, missing ${view.fired.missing.join(',')}` : 'complete'}`);
+    lines.push(
+      `  ingested    ${view.ingested.length}/41: ${ranges(view.ingested)}`,
+      `  missing     ${ranges(view.missing)}`,
+    );
+    if (view.fired !== undefined)
+      lines.push(
+        `  fired       ${view.fired.inputs} inputs, ${view.fired.degraded ? `DEGRADED, missing ${view.fired.missing.join(',')}` : 'complete'}`,
+      );
     if (view.productIds.length > 0) lines.push(`  product     ${view.productIds.join(', ')}`);
     if (view.late.length > 0) lines.push(`  late        slots ${view.late.join(', ')}`);
     if (view.forecast !== undefined) lines.push(`  forecast    ${view.forecast} is in`);
   }
   if (view.kind === 'product') {
     if (view.productType !== undefined) lines.push(`  type        ${view.productType} (${view.correlationId ?? '?'})`);
-    if (view.timelinessSeconds !== undefined) lines.push(`  timeliness  ${view.timelinessSeconds} s from the nominal end to delivery`);
+    if (view.timelinessSeconds !== undefined)
+      lines.push(`  timeliness  ${view.timelinessSeconds} s from the nominal end to delivery`);
   }
   if (trace.cycle !== undefined) lines.push(`  cycle       ${trace.cycle.id}: ${trace.cycle.stage}`);
-  lines.push(trace.why.length === 0 ? '  why         done, nothing is waiting' : `  why         ${trace.why.join('\n              ')}`);
+  lines.push(
+    trace.why.length === 0
+      ? '  why         done, nothing is waiting'
+      : `  why         ${trace.why.join('\n              ')}`,
+  );
   return lines;
 }

@@ -22,24 +22,36 @@ const ProviderSchema = z.enum(['eumetsat', 'ecmwf']);
 export const CalendarSchema = z.strictObject({
   description: z.string().optional(),
   /** How far back each check looks for due windows: checks may be late or skipped without losing one. */
-  lookbackMinutes: z.number().int().positive().max(24 * 60),
-  cycles: z.array(z.strictObject({
-    name: z.string().regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and dashes'),
-    provider: ProviderSchema,
-    description: z.string().optional(),
-    /** The correlation of a window is this prefix and its id `YYYYMMDD-NNN`. */
-    correlationPrefix: z.string().min(1),
-    /** Windows start at midnight UTC and follow each other every this many minutes; it must divide a day. */
-    everyMinutes: z.number().int().positive().refine((m) => 1440 % m === 0, 'must divide 1440 (a day in minutes)'),
-    files: z.number().int().positive(),
-    graceMinutes: z.number().int().nonnegative(),
-  })),
-  silence: z.array(z.strictObject({
-    provider: ProviderSchema,
-    /** Correlations of this provider's files. */
-    correlationPrefixes: z.array(z.string().min(1)).min(1),
-    afterMinutes: z.number().int().positive(),
-  })),
+  lookbackMinutes: z
+    .number()
+    .int()
+    .positive()
+    .max(24 * 60),
+  cycles: z.array(
+    z.strictObject({
+      name: z.string().regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and dashes'),
+      provider: ProviderSchema,
+      description: z.string().optional(),
+      /** The correlation of a window is this prefix and its id `YYYYMMDD-NNN`. */
+      correlationPrefix: z.string().min(1),
+      /** Windows start at midnight UTC and follow each other every this many minutes; it must divide a day. */
+      everyMinutes: z
+        .number()
+        .int()
+        .positive()
+        .refine((m) => 1440 % m === 0, 'must divide 1440 (a day in minutes)'),
+      files: z.number().int().positive(),
+      graceMinutes: z.number().int().nonnegative(),
+    }),
+  ),
+  silence: z.array(
+    z.strictObject({
+      provider: ProviderSchema,
+      /** Correlations of this provider's files. */
+      correlationPrefixes: z.array(z.string().min(1)).min(1),
+      afterMinutes: z.number().int().positive(),
+    }),
+  ),
 });
 export type Calendar = z.infer<typeof CalendarSchema>;
 export type CycleExpectation = Calendar['cycles'][number];
@@ -75,7 +87,9 @@ export function dueWindows(expectation: CycleExpectation, now: Date, lookbackMin
     const index = Math.round((start - midnight) / every) + 1;
     const day = new Date(midnight).toISOString().slice(0, 10).replaceAll('-', '');
     windows.push({
-      id: `${day}-${String(index).padStart(3, '0')}`, start: new Date(start).toISOString(), end: new Date(end).toISOString(),
+      id: `${day}-${String(index).padStart(3, '0')}`,
+      start: new Date(start).toISOString(),
+      end: new Date(end).toISOString(),
       dueAt: new Date(end + grace).toISOString(),
     });
   }
@@ -91,7 +105,8 @@ export interface CalendarDeps {
   readonly arrivedBetween: (prefixes: readonly string[], from: string, to: string) => Promise<boolean>;
 }
 
-const idOf = (...parts: readonly string[]): string => createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 32);
+const idOf = (...parts: readonly string[]): string =>
+  createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 32);
 
 /**
  * The events the calendar raises now.
@@ -106,14 +121,25 @@ export async function checkCalendar(calendar: Calendar, deps: CalendarDeps): Pro
     for (const window of dueWindows(expectation, now, calendar.lookbackMinutes)) {
       const correlationId = `${expectation.correlationPrefix}${window.id}`;
       if (await deps.hasArrived(correlationId)) continue;
-      raised.push(wrap({
-        type: EventTypes.inputMissing, source: CalendarSource, id: idOf('input.missing', expectation.name, window.id),
-        correlationId, time: now, subject: window.id,
-        data: {
-          expectation: expectation.name, provider: expectation.provider, expected: window.id, expectedFiles: expectation.files,
-          windowStart: window.start, windowEnd: window.end, dueAt: window.dueAt,
-        },
-      }));
+      raised.push(
+        wrap({
+          type: EventTypes.inputMissing,
+          source: CalendarSource,
+          id: idOf('input.missing', expectation.name, window.id),
+          correlationId,
+          time: now,
+          subject: window.id,
+          data: {
+            expectation: expectation.name,
+            provider: expectation.provider,
+            expected: window.id,
+            expectedFiles: expectation.files,
+            windowStart: window.start,
+            windowEnd: window.end,
+            dueAt: window.dueAt,
+          },
+        }),
+      );
     }
   }
   for (const quiet of calendar.silence) {
@@ -122,11 +148,22 @@ export async function checkCalendar(calendar: Calendar, deps: CalendarDeps): Pro
     if (await deps.arrivedBetween(quiet.correlationPrefixes, since, now.toISOString())) continue;
     // One event per quiet span: a provider silent for hours is reported once per `afterMinutes`.
     const period = String(Math.floor(now.getTime() / span));
-    raised.push(wrap({
-      type: EventTypes.providerSilent, source: CalendarSource, id: idOf('provider.silent', quiet.provider, period),
-      correlationId: `provider-${quiet.provider}`, time: now, subject: quiet.provider,
-      data: { provider: quiet.provider, afterMinutes: quiet.afterMinutes, silentSince: since, checkedAt: now.toISOString() },
-    }));
+    raised.push(
+      wrap({
+        type: EventTypes.providerSilent,
+        source: CalendarSource,
+        id: idOf('provider.silent', quiet.provider, period),
+        correlationId: `provider-${quiet.provider}`,
+        time: now,
+        subject: quiet.provider,
+        data: {
+          provider: quiet.provider,
+          afterMinutes: quiet.afterMinutes,
+          silentSince: since,
+          checkedAt: now.toISOString(),
+        },
+      }),
+    );
   }
   return raised;
 }

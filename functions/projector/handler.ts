@@ -16,7 +16,10 @@ import { projectStreamRecords } from './project.ts';
 const db = documentClient();
 const { [Env.statusTable]: table } = parseEnvironment({ [Env.statusTable]: Setting.name('a table name') });
 const logger = new Logger({ serviceName: ProjectorService });
-const metrics = new Metrics({ serviceName: ProjectorService, namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? MetricsNamespace });
+const metrics = new Metrics({
+  serviceName: ProjectorService,
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? MetricsNamespace,
+});
 
 export const handler = async (event: DynamoDBStreamEvent): Promise<void> => {
   try {

@@ -39,7 +39,8 @@ export interface EntityFact {
 /** The short name of a type, `file.available` for `cometflow.file.available`. */
 export const shortType = (type: string): string => type.replace(/^cometflow\./, '');
 
-const cycleOfCorrelation = (correlationId: string): string | undefined => /^cycle-(\d{8}-\d{3})$/.exec(correlationId)?.[1];
+const cycleOfCorrelation = (correlationId: string): string | undefined =>
+  /^cycle-(\d{8}-\d{3})$/.exec(correlationId)?.[1];
 
 /**
  * The facts an event adds to the read model: one per entity it concerns (none for a type the
@@ -64,13 +65,22 @@ export function factsOf(event: CometEvent): EntityFact[] {
       const chunk = attributes.convention === 'mtg-fci-l1c' ? attributes.chunk : undefined;
       const due = attributes.kind === 'forecast' ? attributes.analysisTime : attributes.sensingEnd;
       add('file', data.file.key, {
-        provider: data.provider, name: data.name, correlation: event.correlationid, size: data.file.size, due,
+        provider: data.provider,
+        name: data.name,
+        correlation: event.correlationid,
+        size: data.file.size,
+        due,
         ...(chunk === undefined ? {} : { chunk }),
         ...(attributes.kind === 'forecast' ? { valid: attributes.validTime } : {}),
       });
       // Lightning files are products of their own: they belong to no cycle.
       if (event.type === EventTypes.fileAvailable && attributes.convention === 'mtg-fci-l1c') {
-        add('cycle', attributes.cycleId, { slot: attributes.chunk, key: data.file.key, start: attributes.cycleStart, end: attributes.cycleEnd });
+        add('cycle', attributes.cycleId, {
+          slot: attributes.chunk,
+          key: data.file.key,
+          start: attributes.cycleStart,
+          end: attributes.cycleEnd,
+        });
       }
       break;
     }
@@ -79,25 +89,39 @@ export function factsOf(event: CometEvent): EntityFact[] {
       add('file', data.source.key, { archive: data.ingested.key, correlation: event.correlationid });
       if (data.attributes.convention === 'mtg-fci-l1c') {
         add('cycle', data.attributes.cycleId, {
-          slot: data.attributes.chunk, key: data.source.key, start: data.attributes.cycleStart, end: data.attributes.cycleEnd,
+          slot: data.attributes.chunk,
+          key: data.source.key,
+          start: data.attributes.cycleStart,
+          end: data.attributes.cycleEnd,
         });
       }
       break;
     }
     case EventTypes.fileRejected: {
       const { data } = event as CometEvent<typeof EventTypes.fileRejected>;
-      add('file', data.file.key, { code: data.code, reason: data.reason, quarantine: data.quarantine.key, correlation: event.correlationid });
+      add('file', data.file.key, {
+        code: data.code,
+        reason: data.reason,
+        quarantine: data.quarantine.key,
+        correlation: event.correlationid,
+      });
       if (cycle !== undefined) add('cycle', cycle, { key: data.file.key, code: data.code });
       break;
     }
     case EventTypes.processingRequested: {
       const { data } = event as CometEvent<typeof EventTypes.processingRequested>;
-      if (cycle !== undefined) add('cycle', cycle, { inputs: data.inputs.length, degraded: data.degraded, missing: data.missing });
+      if (cycle !== undefined)
+        add('cycle', cycle, { inputs: data.inputs.length, degraded: data.degraded, missing: data.missing });
       break;
     }
     case EventTypes.cycleAbandoned: {
       const { data } = event as CometEvent<typeof EventTypes.cycleAbandoned>;
-      add('cycle', data.joinKey, { reason: data.reason, missing: data.missing, start: data.windowStart, end: data.windowEnd });
+      add('cycle', data.joinKey, {
+        reason: data.reason,
+        missing: data.missing,
+        start: data.windowStart,
+        end: data.windowEnd,
+      });
       break;
     }
     case EventTypes.inputLate: {
@@ -107,7 +131,13 @@ export function factsOf(event: CometEvent): EntityFact[] {
     }
     case EventTypes.inputMissing: {
       const { data } = event as CometEvent<typeof EventTypes.inputMissing>;
-      if (cycle !== undefined) add('cycle', cycle, { files: data.expectedFiles, due: data.dueAt, start: data.windowStart, end: data.windowEnd });
+      if (cycle !== undefined)
+        add('cycle', cycle, {
+          files: data.expectedFiles,
+          due: data.dueAt,
+          start: data.windowStart,
+          end: data.windowEnd,
+        });
       break;
     }
     case EventTypes.deadlineReached: {
@@ -118,7 +148,10 @@ export function factsOf(event: CometEvent): EntityFact[] {
     case EventTypes.productGenerated: {
       const { data } = event as CometEvent<typeof EventTypes.productGenerated>;
       add('product', data.productId, {
-        productType: data.productType, correlation: event.correlationid, inputs: data.inputCount, product: data.product.key,
+        productType: data.productType,
+        correlation: event.correlationid,
+        inputs: data.inputCount,
+        product: data.product.key,
       });
       if (cycle !== undefined) add('cycle', cycle, { productId: data.productId });
       break;
@@ -137,7 +170,11 @@ export function factsOf(event: CometEvent): EntityFact[] {
     case EventTypes.deliveryCompensated: {
       const { data } = event as CometEvent<typeof EventTypes.deliveryCompensated>;
       add('product', data.productId, {
-        productType: data.productType, correlation: event.correlationid, step: data.failedStep, error: data.error, reason: data.reason,
+        productType: data.productType,
+        correlation: event.correlationid,
+        step: data.failedStep,
+        error: data.error,
+        reason: data.reason,
       });
       break;
     }
@@ -209,7 +246,12 @@ export interface CycleView extends ViewBase {
   /** Slots not ingested yet. */
   readonly missing: readonly number[];
   readonly rejected: readonly { readonly key: string; readonly code: string }[];
-  readonly fired?: { readonly at: string; readonly inputs: number; readonly degraded: boolean; readonly missing: readonly string[] };
+  readonly fired?: {
+    readonly at: string;
+    readonly inputs: number;
+    readonly degraded: boolean;
+    readonly missing: readonly string[];
+  };
   readonly abandoned?: { readonly at: string; readonly reason: string };
   readonly late: readonly string[];
   readonly productIds: readonly string[];
@@ -238,7 +280,9 @@ export type EntityView = FileView | CycleView | ProductView;
 export type FactsById = Readonly<Record<string, Fact>>;
 
 const byTime = (facts: FactsById): [string, Fact][] =>
-  Object.entries(facts).sort(([ia, a], [ib, b]) => (a.at < b.at ? -1 : a.at > b.at ? 1 : ia < ib ? -1 : ia > ib ? 1 : 0));
+  Object.entries(facts).sort(([ia, a], [ib, b]) =>
+    a.at < b.at ? -1 : a.at > b.at ? 1 : ia < ib ? -1 : ia > ib ? 1 : 0,
+  );
 
 const firstTimes = (ordered: readonly [string, Fact][]): Record<string, string> => {
   const stages: Record<string, string> = {};
@@ -268,7 +312,8 @@ export function nominalEndOf(correlationId: string): string | undefined {
     return new Date(Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${se}.000Z`) + LI_WINDOW_SECONDS * 1000).toISOString();
   }
   const forecast = /^forecast-(.+)$/.exec(correlationId);
-  if (forecast !== null && !Number.isNaN(Date.parse(forecast[1]!))) return new Date(Date.parse(forecast[1]!)).toISOString();
+  if (forecast !== null && !Number.isNaN(Date.parse(forecast[1]!)))
+    return new Date(Date.parse(forecast[1]!)).toISOString();
   return undefined;
 }
 
@@ -278,35 +323,72 @@ const dayOfCycle = (cycleId: string): string => `${cycleId.slice(0, 4)}-${cycleI
 function fileView(id: string, facts: FactsById): FileView {
   const ordered = byTime(facts);
   const stages = firstTimes(ordered);
-  let provider: string | undefined; let name: string | undefined; let correlationId: string | undefined;
-  let chunk: number | undefined; let size: number | undefined; let due: string | undefined; let validTime: string | undefined;
-  let archiveKey: string | undefined; let quarantineKey: string | undefined; let lastError: LastError | undefined;
+  let provider: string | undefined;
+  let name: string | undefined;
+  let correlationId: string | undefined;
+  let chunk: number | undefined;
+  let size: number | undefined;
+  let due: string | undefined;
+  let validTime: string | undefined;
+  let archiveKey: string | undefined;
+  let quarantineKey: string | undefined;
+  let lastError: LastError | undefined;
   let attempts = 0;
   for (const [, fact] of ordered) {
-    provider ??= str(fact.provider); name ??= str(fact.name); chunk ??= num(fact.chunk); due ??= str(fact.due);
+    provider ??= str(fact.provider);
+    name ??= str(fact.name);
+    chunk ??= num(fact.chunk);
+    due ??= str(fact.due);
     validTime ??= str(fact.valid);
-    if (fact.t === 'file.available') { attempts += 1; size = num(fact.size) ?? size; }
+    if (fact.t === 'file.available') {
+      attempts += 1;
+      size = num(fact.size) ?? size;
+    }
     // A rejection's correlation is `upload-<key>`: the cycle's, when known, says more.
-    if (str(fact.correlation) !== undefined && (correlationId === undefined || correlationId.startsWith('upload-'))) correlationId = str(fact.correlation);
+    if (str(fact.correlation) !== undefined && (correlationId === undefined || correlationId.startsWith('upload-')))
+      correlationId = str(fact.correlation);
     if (fact.t === 'file.ingested') archiveKey = str(fact.archive);
     if (fact.t === 'file.rejected') {
       quarantineKey = str(fact.quarantine);
       lastError = { at: fact.at, code: str(fact.code) ?? 'rejected', reason: str(fact.reason) ?? '' };
     }
   }
-  const stage = archiveKey !== undefined ? 'ingested' : quarantineKey !== undefined ? 'quarantined'
-    : stages['ingest.requested'] !== undefined ? 'ingest requested' : stages['file.available'] !== undefined ? 'available' : 'unknown';
-  const waitingFor = stage === 'available' ? ['the scheduler to request its ingestion']
-    : stage === 'ingest requested' ? ['ingest to archive it'] : [];
+  const stage =
+    archiveKey !== undefined
+      ? 'ingested'
+      : quarantineKey !== undefined
+        ? 'quarantined'
+        : stages['ingest.requested'] !== undefined
+          ? 'ingest requested'
+          : stages['file.available'] !== undefined
+            ? 'available'
+            : 'unknown';
+  const waitingFor =
+    stage === 'available'
+      ? ['the scheduler to request its ingestion']
+      : stage === 'ingest requested'
+        ? ['ingest to archive it']
+        : [];
   const arrival = stages['file.available'];
   const first = ordered[0]?.[1].at ?? '';
   return {
-    kind: 'file', id, stage, stages, day: (arrival ?? first).slice(0, 10), updatedAt: ordered.at(-1)?.[1].at ?? '', waitingFor,
-    ...(lastError === undefined ? {} : { lastError }), events: ordered.length,
-    ...(provider === undefined ? {} : { provider }), ...(name === undefined ? {} : { name }),
-    ...(correlationId === undefined ? {} : { correlationId }), ...(chunk === undefined ? {} : { chunk }),
-    ...(size === undefined ? {} : { size }), attempts,
-    ...(archiveKey === undefined ? {} : { archiveKey }), ...(quarantineKey === undefined ? {} : { quarantineKey }),
+    kind: 'file',
+    id,
+    stage,
+    stages,
+    day: (arrival ?? first).slice(0, 10),
+    updatedAt: ordered.at(-1)?.[1].at ?? '',
+    waitingFor,
+    ...(lastError === undefined ? {} : { lastError }),
+    events: ordered.length,
+    ...(provider === undefined ? {} : { provider }),
+    ...(name === undefined ? {} : { name }),
+    ...(correlationId === undefined ? {} : { correlationId }),
+    ...(chunk === undefined ? {} : { chunk }),
+    ...(size === undefined ? {} : { size }),
+    attempts,
+    ...(archiveKey === undefined ? {} : { archiveKey }),
+    ...(quarantineKey === undefined ? {} : { quarantineKey }),
     ...(arrival === undefined || due === undefined ? {} : { arrivalLatenessSeconds: seconds(due, arrival) }),
     ...(validTime === undefined ? {} : { validTime }),
   };
@@ -339,9 +421,12 @@ function cycleView(id: string, facts: FactsById): CycleView {
   const rejected: { key: string; code: string }[] = [];
   const late: string[] = [];
   const productIds: string[] = [];
-  let window: CycleView['window']; let fired: CycleView['fired']; let abandoned: CycleView['abandoned'];
+  let window: CycleView['window'];
+  let fired: CycleView['fired'];
+  let abandoned: CycleView['abandoned'];
   for (const [, fact] of ordered) {
-    const start = str(fact.start); const end = str(fact.end);
+    const start = str(fact.start);
+    const end = str(fact.end);
     if (window === undefined && start !== undefined && end !== undefined) window = { start, end };
     const slot = num(fact.slot);
     if (fact.t === 'file.available' && slot !== undefined) available.add(slot);
@@ -349,7 +434,12 @@ function cycleView(id: string, facts: FactsById): CycleView {
     if (fact.t === 'file.rejected') rejected.push({ key: str(fact.key) ?? '', code: str(fact.code) ?? '' });
     if (fact.t === 'input.late') late.push(str(fact.slot) ?? '');
     if (fact.t === 'processing.requested') {
-      fired ??= { at: fact.at, inputs: num(fact.inputs) ?? 0, degraded: fact.degraded === true, missing: (fact.missing as readonly string[] | undefined) ?? [] };
+      fired ??= {
+        at: fact.at,
+        inputs: num(fact.inputs) ?? 0,
+        degraded: fact.degraded === true,
+        missing: (fact.missing as readonly string[] | undefined) ?? [],
+      };
     }
     if (fact.t === 'cycle.abandoned') abandoned ??= { at: fact.at, reason: str(fact.reason) ?? '' };
     const productId = str(fact.productId);
@@ -359,62 +449,122 @@ function cycleView(id: string, facts: FactsById): CycleView {
   for (let slot = 1; slot <= TRAILER_CHUNK; slot += 1) if (!ingested.has(slot)) missing.push(slot);
   const missingFact = ordered.find(([, fact]) => fact.t === 'input.missing')?.[1];
   const nothingCame = available.size === 0 && ingested.size === 0;
-  const stage = stages['product.delivered'] !== undefined ? 'delivered'
-    : stages['product.generated'] !== undefined ? 'generated'
-      : fired !== undefined ? (fired.degraded ? 'processing (degraded)' : 'processing')
-        : abandoned !== undefined ? 'abandoned' : missingFact !== undefined && nothingCame ? 'missing' : 'collecting';
+  const stage =
+    stages['product.delivered'] !== undefined
+      ? 'delivered'
+      : stages['product.generated'] !== undefined
+        ? 'generated'
+        : fired !== undefined
+          ? fired.degraded
+            ? 'processing (degraded)'
+            : 'processing'
+          : abandoned !== undefined
+            ? 'abandoned'
+            : missingFact !== undefined && nothingCame
+              ? 'missing'
+              : 'collecting';
   const waitingFor: string[] = [];
   if (stage === 'missing') {
-    waitingFor.push(`its ${num(missingFact!.files) ?? TRAILER_CHUNK} files: none came by ${str(missingFact!.due) ?? '?'} (input.missing)`);
+    waitingFor.push(
+      `its ${num(missingFact!.files) ?? TRAILER_CHUNK} files: none came by ${str(missingFact!.due) ?? '?'} (input.missing)`,
+    );
   } else if (stage === 'collecting') {
     const notAnnounced = missing.filter((slot) => !available.has(slot));
     const notIngested = missing.filter((slot) => available.has(slot));
     if (notAnnounced.length > 0) waitingFor.push(`chunk${notAnnounced.length > 1 ? 's' : ''} ${inWords(notAnnounced)}`);
-    if (notIngested.length > 0) waitingFor.push(`the ingestion of chunk${notIngested.length > 1 ? 's' : ''} ${inWords(notIngested)}`);
+    if (notIngested.length > 0)
+      waitingFor.push(`the ingestion of chunk${notIngested.length > 1 ? 's' : ''} ${inWords(notIngested)}`);
     // The read model holds no join state: `trace` looks for a forecast among the files.
     waitingFor.push(FORECAST_WAIT);
   } else if (stage.startsWith('processing')) waitingFor.push('process to generate the product');
   else if (stage === 'generated') waitingFor.push('the delivery saga to deliver the product');
-  const lastError = abandoned !== undefined ? { at: abandoned.at, code: 'cycle-abandoned', reason: abandoned.reason }
-    : stage === 'missing' ? {
-      at: missingFact!.at, code: 'input-missing',
-      reason: `the calendar expected ${num(missingFact!.files) ?? '?'} files by ${str(missingFact!.due) ?? '?'}; none came`,
-    } : undefined;
+  const lastError =
+    abandoned !== undefined
+      ? { at: abandoned.at, code: 'cycle-abandoned', reason: abandoned.reason }
+      : stage === 'missing'
+        ? {
+            at: missingFact!.at,
+            code: 'input-missing',
+            reason: `the calendar expected ${num(missingFact!.files) ?? '?'} files by ${str(missingFact!.due) ?? '?'}; none came`,
+          }
+        : undefined;
   return {
-    kind: 'cycle', id, stage, stages, day: dayOfCycle(id), updatedAt: ordered.at(-1)?.[1].at ?? '', waitingFor,
-    ...(lastError === undefined ? {} : { lastError }), events: ordered.length,
+    kind: 'cycle',
+    id,
+    stage,
+    stages,
+    day: dayOfCycle(id),
+    updatedAt: ordered.at(-1)?.[1].at ?? '',
+    waitingFor,
+    ...(lastError === undefined ? {} : { lastError }),
+    events: ordered.length,
     ...(window === undefined ? {} : { window }),
-    available: [...available].sort((a, b) => a - b), ingested: [...ingested].sort((a, b) => a - b), missing, rejected,
-    ...(fired === undefined ? {} : { fired }), ...(abandoned === undefined ? {} : { abandoned }), late, productIds,
+    available: [...available].sort((a, b) => a - b),
+    ingested: [...ingested].sort((a, b) => a - b),
+    missing,
+    rejected,
+    ...(fired === undefined ? {} : { fired }),
+    ...(abandoned === undefined ? {} : { abandoned }),
+    late,
+    productIds,
   };
 }
 
 function productView(id: string, facts: FactsById): ProductView {
   const ordered = byTime(facts);
   const stages = firstTimes(ordered);
-  let productType: string | undefined; let correlationId: string | undefined; let lastError: LastError | undefined;
+  let productType: string | undefined;
+  let correlationId: string | undefined;
+  let lastError: LastError | undefined;
   let attempts = 0;
   let latest = '';
   for (const [, fact] of ordered) {
-    productType ??= str(fact.productType); correlationId ??= str(fact.correlation);
+    productType ??= str(fact.productType);
+    correlationId ??= str(fact.correlation);
     if (fact.t === 'delivery.requested') attempts += 1;
     if (fact.t === 'delivery.compensated') {
-      lastError = { at: fact.at, code: str(fact.error) ?? 'compensated', reason: `${str(fact.step) ?? '?'} failed: ${str(fact.reason) ?? ''}` };
+      lastError = {
+        at: fact.at,
+        code: str(fact.error) ?? 'compensated',
+        reason: `${str(fact.step) ?? '?'} failed: ${str(fact.reason) ?? ''}`,
+      };
     }
-    if (['product.generated', 'delivery.requested', 'product.delivered', 'delivery.compensated'].includes(fact.t)) latest = fact.t;
+    if (['product.generated', 'delivery.requested', 'product.delivered', 'delivery.compensated'].includes(fact.t))
+      latest = fact.t;
   }
   const delivered = stages['product.delivered'];
-  const stage = delivered !== undefined ? 'delivered'
-    : latest === 'delivery.compensated' ? 'compensated' : latest === 'delivery.requested' ? 'delivering' : 'generated';
-  const waitingFor = stage === 'generated' ? ['the scheduler to request its delivery']
-    : stage === 'delivering' ? ['the delivery saga to finish'] : [];
+  const stage =
+    delivered !== undefined
+      ? 'delivered'
+      : latest === 'delivery.compensated'
+        ? 'compensated'
+        : latest === 'delivery.requested'
+          ? 'delivering'
+          : 'generated';
+  const waitingFor =
+    stage === 'generated'
+      ? ['the scheduler to request its delivery']
+      : stage === 'delivering'
+        ? ['the delivery saga to finish']
+        : [];
   const nominalEnd = correlationId === undefined ? undefined : nominalEndOf(correlationId);
   const first = ordered[0]?.[1].at ?? '';
   return {
-    kind: 'product', id, stage, stages, day: first.slice(0, 10), updatedAt: ordered.at(-1)?.[1].at ?? '', waitingFor,
-    ...(lastError === undefined || stage === 'delivered' ? {} : { lastError }), events: ordered.length,
-    ...(productType === undefined ? {} : { productType }), ...(correlationId === undefined ? {} : { correlationId }), attempts,
-    ...(delivered === undefined || nominalEnd === undefined ? {} : { timelinessSeconds: seconds(nominalEnd, delivered) }),
+    kind: 'product',
+    id,
+    stage,
+    stages,
+    day: first.slice(0, 10),
+    updatedAt: ordered.at(-1)?.[1].at ?? '',
+    waitingFor,
+    ...(lastError === undefined || stage === 'delivered' ? {} : { lastError }),
+    events: ordered.length,
+    ...(productType === undefined ? {} : { productType }),
+    ...(correlationId === undefined ? {} : { correlationId }),
+    attempts,
+    ...(delivered === undefined || nominalEnd === undefined
+      ? {}
+      : { timelinessSeconds: seconds(nominalEnd, delivered) }),
   };
 }
 
@@ -427,9 +577,12 @@ function productView(id: string, facts: FactsById): ProductView {
  */
 export function viewOf(entity: EntityRef, facts: FactsById): EntityView {
   switch (entity.kind) {
-    case 'file': return fileView(entity.id, facts);
-    case 'cycle': return cycleView(entity.id, facts);
-    case 'product': return productView(entity.id, facts);
+    case 'file':
+      return fileView(entity.id, facts);
+    case 'cycle':
+      return cycleView(entity.id, facts);
+    case 'product':
+      return productView(entity.id, facts);
   }
 }
 
@@ -437,7 +590,9 @@ export function viewOf(entity: EntityRef, facts: FactsById): EntityView {
 export const entityKey = (entity: EntityRef): string => `${entity.kind}#${entity.id}`;
 
 /** Groups facts by entity, each entity's facts by event id: the unit the projector writes. */
-export function groupFacts(facts: readonly EntityFact[]): Map<string, { entity: EntityRef; facts: Record<string, Fact> }> {
+export function groupFacts(
+  facts: readonly EntityFact[],
+): Map<string, { entity: EntityRef; facts: Record<string, Fact> }> {
   const grouped = new Map<string, { entity: EntityRef; facts: Record<string, Fact> }>();
   for (const { entity, eventId, fact } of facts) {
     const key = entityKey(entity);

@@ -30,7 +30,8 @@ export interface ProjectResult {
 
 /** The event an event store item holds; undefined for a guard item or anything else. */
 export function eventOfItem(item: Record<string, unknown> | undefined): CometEvent | undefined {
-  if (item === undefined || typeof item.event !== 'string' || typeof item.pk !== 'string' || item.pk.startsWith('ID#')) return undefined;
+  if (item === undefined || typeof item.event !== 'string' || typeof item.pk !== 'string' || item.pk.startsWith('ID#'))
+    return undefined;
   return JSON.parse(item.event) as CometEvent;
 }
 
@@ -49,9 +50,11 @@ export function eventsOfStreamRecords(records: readonly DynamoDBRecord[]): Comet
 
 async function inPool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
 }
 
 function measure(metrics: NonNullable<ProjectDeps['metrics']>, view: EntityView, newTypes: ReadonlySet<string>): void {

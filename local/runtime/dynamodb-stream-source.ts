@@ -8,7 +8,11 @@
  * factor of 1.
  */
 import {
-  DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, type _Record, type DynamoDBStreamsClient,
+  DescribeStreamCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type _Record,
+  type DynamoDBStreamsClient,
 } from '@aws-sdk/client-dynamodb-streams';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { ExecutionEnvironment } from './lambda-host.ts';
@@ -100,13 +104,17 @@ export class DynamoDbStreamSource {
     const { streams, streamArn, startingPosition } = this.options;
     let exclusiveStartShardId: string | undefined;
     do {
-      const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn, ExclusiveStartShardId: exclusiveStartShardId }));
+      const { StreamDescription } = await streams.send(
+        new DescribeStreamCommand({ StreamArn: streamArn, ExclusiveStartShardId: exclusiveStartShardId }),
+      );
       for (const shard of StreamDescription?.Shards ?? []) {
         const shardId = shard.ShardId!;
         if (this.iterators.has(shardId)) continue;
         // A child shard is read from its start: its parent's records came first, and were read.
         const type = this.iterators.size === 0 ? startingPosition : 'TRIM_HORIZON';
-        const { ShardIterator } = await streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shardId, ShardIteratorType: type }));
+        const { ShardIterator } = await streams.send(
+          new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shardId, ShardIteratorType: type }),
+        );
         this.iterators.set(shardId, ShardIterator ?? null);
       }
       exclusiveStartShardId = StreamDescription?.LastEvaluatedShardId;
@@ -117,17 +125,24 @@ export class DynamoDbStreamSource {
   private async readShard(shardId: string, iterator: string): Promise<number> {
     let page;
     try {
-      page = await this.options.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: this.options.batchSize }));
+      page = await this.options.streams.send(
+        new GetRecordsCommand({ ShardIterator: iterator, Limit: this.options.batchSize }),
+      );
     } catch (error) {
       // DynamoDB Local refuses an iterator taken while its shard was empty, and iterators
       // expire: take a new one after the last record delivered (or from the shard's start).
       const name = (error as Error).name;
       if (name !== 'TrimmedDataAccessException' && name !== 'ExpiredIteratorException') throw error;
       const after = this.lastSequence.get(shardId);
-      const { ShardIterator } = await this.options.streams.send(new GetShardIteratorCommand({
-        StreamArn: this.options.streamArn, ShardId: shardId,
-        ...(after === undefined ? { ShardIteratorType: 'TRIM_HORIZON' } : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after }),
-      }));
+      const { ShardIterator } = await this.options.streams.send(
+        new GetShardIteratorCommand({
+          StreamArn: this.options.streamArn,
+          ShardId: shardId,
+          ...(after === undefined
+            ? { ShardIteratorType: 'TRIM_HORIZON' }
+            : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after }),
+        }),
+      );
       this.iterators.set(shardId, ShardIterator ?? null);
       return 0;
     }
@@ -149,7 +164,10 @@ export class DynamoDbStreamSource {
       const batch = pending.shift()!;
       const error = await this.invoke(batch.records);
       this.options.onInvocation?.({
-        functionName, records: batch.records.length, failed: error === undefined ? 0 : batch.records.length, ...(error === undefined ? {} : { error }),
+        functionName,
+        records: batch.records.length,
+        failed: error === undefined ? 0 : batch.records.length,
+        ...(error === undefined ? {} : { error }),
       });
       if (error === undefined) continue;
       if (!this.running) return;
@@ -161,7 +179,10 @@ export class DynamoDbStreamSource {
       await new Promise((r) => setTimeout(r, Math.min(1000 * 2 ** (attempts - 1), 10_000)));
       if (bisectOnError && batch.records.length > 1) {
         const half = Math.ceil(batch.records.length / 2);
-        pending.unshift({ records: batch.records.slice(0, half), attempts }, { records: batch.records.slice(half), attempts });
+        pending.unshift(
+          { records: batch.records.slice(0, half), attempts },
+          { records: batch.records.slice(half), attempts },
+        );
       } else pending.unshift({ records: batch.records, attempts });
     }
   }
@@ -180,18 +201,27 @@ export class DynamoDbStreamSource {
   private async sendToOnFailure(records: readonly _Record[], error: string, attempts: number): Promise<void> {
     const { onFailureQueueUrl, streamArn, functionName } = this.options;
     if (onFailureQueueUrl === undefined) return;
-    const first = records[0]?.dynamodb; const last = records.at(-1)?.dynamodb;
-    await this.options.sqs.send(new SendMessageCommand({
-      QueueUrl: onFailureQueueUrl,
-      MessageBody: JSON.stringify({
-        requestContext: { functionArn: functionName, condition: 'RetryAttemptsExhausted', approximateInvokeCount: attempts },
-        responseContext: { functionError: 'Unhandled' },
-        errorMessage: error,
-        DDBStreamBatchInfo: {
-          streamArn, batchSize: records.length,
-          startSequenceNumber: first?.SequenceNumber, endSequenceNumber: last?.SequenceNumber,
-        },
+    const first = records[0]?.dynamodb;
+    const last = records.at(-1)?.dynamodb;
+    await this.options.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: onFailureQueueUrl,
+        MessageBody: JSON.stringify({
+          requestContext: {
+            functionArn: functionName,
+            condition: 'RetryAttemptsExhausted',
+            approximateInvokeCount: attempts,
+          },
+          responseContext: { functionError: 'Unhandled' },
+          errorMessage: error,
+          DDBStreamBatchInfo: {
+            streamArn,
+            batchSize: records.length,
+            startSequenceNumber: first?.SequenceNumber,
+            endSequenceNumber: last?.SequenceNumber,
+          },
+        }),
       }),
-    }));
+    );
   }
 }

@@ -60,15 +60,22 @@ export class DeliveryCalendar extends Construct {
       description: 'Role EventBridge Scheduler assumes to run the cometflow delivery calendar check',
     });
     // A missed run is not retried: the next one, a minute later, looks back far enough.
-    const target = new LambdaInvoke(this.fn, { input: ScheduleTargetInput.fromObject({ check: 'delivery-calendar' }), retryAttempts: 0, role });
+    const target = new LambdaInvoke(this.fn, {
+      input: ScheduleTargetInput.fromObject({ check: 'delivery-calendar' }),
+      retryAttempts: 0,
+      role,
+    });
     this.schedule = new Schedule(this, 'Schedule', {
       schedule: ScheduleExpression.rate(Duration.minutes(props.everyMinutes ?? 1)),
       description: 'Runs the delivery calendar check (input.missing, provider.silent)',
       target,
     });
-    acknowledgeFindings(role, [{
-      rule: `IAM5[Resource::${arnReference(this.fn.node.defaultChild as CfnElement)}:*]`,
-      reason: 'LambdaInvoke grants the schedule\'s role lambda:InvokeFunction on the check function and its versions (<arn>:*), nothing else.',
-    }]);
+    acknowledgeFindings(role, [
+      {
+        rule: `IAM5[Resource::${arnReference(this.fn.node.defaultChild as CfnElement)}:*]`,
+        reason:
+          "LambdaInvoke grants the schedule's role lambda:InvokeFunction on the check function and its versions (<arn>:*), nothing else.",
+      },
+    ]);
   }
 }

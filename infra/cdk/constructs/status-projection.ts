@@ -75,16 +75,22 @@ export class StatusProjection extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
-    this.fn.addEventSource(new DynamoEventSource(tables.eventStore, {
-      startingPosition: StartingPosition.TRIM_HORIZON,
-      batchSize: props.batchSize ?? 100,
-      retryAttempts: props.retryAttempts ?? 10,
-      bisectBatchOnError: true,
-      onFailure: new SqsDlq(this.onFailureQueue),
-    }));
+    this.fn.addEventSource(
+      new DynamoEventSource(tables.eventStore, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: props.batchSize ?? 100,
+        retryAttempts: props.retryAttempts ?? 10,
+        bisectBatchOnError: true,
+        onFailure: new SqsDlq(this.onFailureQueue),
+      }),
+    );
 
     acknowledgeFindings(this.onFailureQueue, [
-      { rule: 'SQS3', reason: 'This queue is the on-failure destination of the stream mapping: it holds batch descriptions, no dead-letter queue of its own.' },
+      {
+        rule: 'SQS3',
+        reason:
+          'This queue is the on-failure destination of the stream mapping: it holds batch descriptions, no dead-letter queue of its own.',
+      },
     ]);
   }
 }
