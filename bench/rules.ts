@@ -20,7 +20,7 @@ import type { CometEvent } from '#events/registry.ts';
 import type { Condition } from '#shared/rules/index.ts';
 import { evaluate, loadRuleSet, matchRules, type RuleSet } from '#shared/rules/index.ts';
 import {
-  chunkIngested, fileAvailable, fileRejected, forecastIngested, productGenerated, prng, ReferenceTargets, referenceRuleFile,
+  chunkIngested, fileAvailable, fileRejected, forecastIngested, productGenerated, prng, ReferenceLoad, referenceRuleFile,
 } from '#shared/rules/testing.ts';
 import { summarize, type Summary } from './stats.ts';
 
@@ -185,7 +185,7 @@ export async function benchRules(options: RulesBenchOptions = {}): Promise<Rules
   const runs = options.runs ?? 15;
   const warmup = options.warmup ?? 2;
   const { events, mix } = generateEvents(options.events ?? 20_000, options.seed ?? 1);
-  const ruleSet = loadRuleSet(referenceRuleFile(), { targets: ReferenceTargets });
+  const ruleSet = loadRuleSet(referenceRuleFile(), ReferenceLoad);
 
   const jreJsonPath = jreEngine(jreRules(ruleSet, 'jsonpath'), 'jsonpath');
   const jreDot = jreEngine(jreRules(ruleSet, 'dot'), 'dot');

@@ -24,6 +24,7 @@ export const QueueStages: Readonly<Record<string, { readonly stage: string; read
   ingestContainer: { stage: 'ingest', lane: 'container' },
   process: { stage: 'process', lane: 'realtime' },
   processBulk: { stage: 'process', lane: 'bulk' },
+  ingestBulk: { stage: 'ingest', lane: 'bulk' },
   deliver: { stage: 'deliver', lane: 'saga start' },
 };
 

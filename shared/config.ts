@@ -13,8 +13,9 @@ export const Env = {
   ingestQueueUrl: 'COMETFLOW_INGEST_QUEUE_URL',
   ingestContainerQueueUrl: 'COMETFLOW_INGEST_CONTAINER_QUEUE_URL',
   processQueueUrl: 'COMETFLOW_PROCESS_QUEUE_URL',
-  processBulkQueueUrl: 'COMETFLOW_PROCESS_BULK_QUEUE_URL',
   deliverQueueUrl: 'COMETFLOW_DELIVER_QUEUE_URL',
+  /** JSON: `{ <lane>: { stage, priority, queueUrl } }`, every lane the scheduler may send to. */
+  lanes: 'COMETFLOW_LANES',
   inboxBucket: 'COMETFLOW_INBOX_BUCKET',
   quarantineBucket: 'COMETFLOW_QUARANTINE_BUCKET',
   archiveBucket: 'COMETFLOW_ARCHIVE_BUCKET',
@@ -65,21 +66,84 @@ export type EnvName = (typeof Env)[keyof typeof Env];
 export const Stages = ['intake', 'scheduler', 'ingest', 'process', 'deliver'] as const;
 export type Stage = (typeof Stages)[number];
 
+/** A command's priority: real-time work has capacity of its own that bulk work cannot take. */
+export const Priorities = ['realtime', 'bulk'] as const;
+export type Priority = (typeof Priorities)[number];
+
+/** One lane: a queue and its consumer, running the code of `stage`, for work of `priority`. */
+export interface LaneDefinition {
+  /** The code that consumes the lane: a stage of `Stages`, or `ingest-container` (the Fargate worker). */
+  readonly stage: 'ingest' | 'ingest-container' | 'process' | 'deliver';
+  readonly priority: Priority;
+  /**
+   * PascalCase id of an extra lane: the CDK app gives it its own queue, function and event source
+   * mapping (ids `<Id>`, `<Id>Queue`, outputs `Queue<Id>`), with the grants of its stage.
+   * @default - a stage's own lane: the stage construct consumes it
+   */
+  readonly id?: string;
+}
+
 /**
- * Where the scheduler's rules can send commands, each a queue whose URL the scheduler reads
- * from this variable. `process-realtime` and `process-bulk` are separate queues consumed by
- * separate functions, so bulk work never takes real-time capacity. `ingest-container` is the
- * lane for files too large or slow for Lambda: the container fallback consumes it.
+ * The lanes: where the scheduler's rules send commands. A rule names a lane, or a stage and a
+ * priority that the scheduler resolves to a lane here (`resolveLane`), so priority is data and
+ * a new lane is one entry (plus optional sizing in the topology). Real-time and bulk work of a
+ * stage are separate queues consumed by separate functions; bulk lanes have bounded concurrency.
+ */
+export const Lanes = {
+  ingest: { stage: 'ingest', priority: 'realtime' },
+  'ingest-bulk': { stage: 'ingest', priority: 'bulk', id: 'IngestBulk' },
+  'ingest-container': { stage: 'ingest-container', priority: 'bulk' },
+  'process-realtime': { stage: 'process', priority: 'realtime' },
+  'process-bulk': { stage: 'process', priority: 'bulk', id: 'ProcessBulk' },
+  deliver: { stage: 'deliver', priority: 'realtime' },
+} as const satisfies Record<string, LaneDefinition>;
+/** A lane's name. */
+export type Lane = keyof typeof Lanes;
+/** A table of lanes, as the CDK app and the scheduler receive it. */
+export type LaneTable = Readonly<Record<string, LaneDefinition>>;
+
+/**
+ * Resolves a rule's `target` and `priority` to a lane of `lanes`: a stage with a priority to
+ * the stage's lane of that priority; a lane name to itself (its priority must agree); a stage
+ * without a priority to its real-time lane. Answers a problem, in words, when there is none.
+ *
+ * @example
+ * resolveLane(Lanes, 'process', 'bulk') // { lane: 'process-bulk' }
+ */
+export function resolveLane(lanes: LaneTable, target: string, priority?: Priority): { lane: string } | { problem: string } {
+  const ofStage = Object.entries(lanes).filter(([, lane]) => lane.stage === target);
+  const describe = (entries: [string, LaneDefinition][]): string =>
+    entries.map(([name, lane]) => `${name} (${lane.stage}, ${lane.priority})`).join(', ');
+  if (ofStage.length > 0) {
+    const wanted = priority ?? 'realtime';
+    const found = ofStage.find(([, lane]) => lane.priority === wanted);
+    if (found !== undefined) return { lane: found[0] };
+    if (priority === undefined && ofStage.length === 1) return { lane: ofStage[0]![0] };
+    return { problem: `no lane of stage "${target}" has priority "${wanted}"; the topology's lanes of that stage: ${describe(ofStage)}` };
+  }
+  const named = lanes[target];
+  if (named === undefined) {
+    return { problem: `unknown target ${JSON.stringify(target)}; expected a lane or a stage with a priority; the topology's lanes: ${describe(Object.entries(lanes))}` };
+  }
+  if (priority !== undefined && named.priority !== priority) {
+    return { problem: `lane "${target}" has priority "${named.priority}", not "${priority}"; name its stage "${named.stage}" with the priority instead` };
+  }
+  return { lane: target };
+}
+
+/**
+ * The variables through which a stage's own lane is found by the stages that send to it
+ * (ingest hands large files to `ingest-container`). Extra lanes need none: only the scheduler
+ * sends to them, and it receives every lane's queue in `COMETFLOW_LANES`.
  */
 export const Targets = {
   ingest: Env.ingestQueueUrl,
   'ingest-container': Env.ingestContainerQueueUrl,
   'process-realtime': Env.processQueueUrl,
-  'process-bulk': Env.processBulkQueueUrl,
   deliver: Env.deliverQueueUrl,
-} as const satisfies Record<string, EnvName>;
-export type Target = keyof typeof Targets;
-export const TargetNames = Object.keys(Targets) as Target[];
+} as const satisfies Partial<Record<Lane, EnvName>>;
+export type Target = Lane;
+export const TargetNames = Object.keys(Lanes) as Target[];
 
 /**
  * Targets consumed by a container worker rather than a Lambda: sending to one also wakes a
@@ -87,7 +151,7 @@ export const TargetNames = Object.keys(Targets) as Target[];
  */
 export const ContainerTargets = ['ingest-container'] as const satisfies readonly Target[];
 export type ContainerTarget = (typeof ContainerTargets)[number];
-export const isContainerTarget = (target: Target): target is ContainerTarget => (ContainerTargets as readonly string[]).includes(target);
+export const isContainerTarget = (target: string): target is ContainerTarget => (ContainerTargets as readonly string[]).includes(target);
 
 /** The `source` attribute of the events a stage publishes. */
 export const sourceOf = (stage: Stage): string => `cometflow/${stage}`;

@@ -7,13 +7,14 @@ import { EventTypes, type EventType } from '#events/registry.ts';
 import { documentClient, ecsClient, sqsClient } from '#shared/clients/aws.ts';
 import { sqsSender } from '#shared/clients/bus.ts';
 import { claimStore } from '#shared/clients/claims.ts';
-import { Env, isContainerTarget, TargetNames, Targets, type Target } from '#shared/config.ts';
+import { Env, isContainerTarget } from '#shared/config.ts';
 import { WakeEnvironment, wakeSettingsOf, wakeWorker } from '#shared/containers/wake.ts';
 import { parseEnvironment, Setting } from '#shared/environment.ts';
 import { eventStage } from '#shared/stage/stage-handler.ts';
 import { eventStoreAppender } from './event-store.ts';
 import { DynamoDbSchedulerStore } from './join-store.ts';
 import { schedule, type SchedulerDeps, type SchedulerEvent } from './logic.ts';
+import { LanesSchema } from './lanes.ts';
 import { loadPipelineRules } from './rule-set.ts';
 
 const db = documentClient();
@@ -22,21 +23,22 @@ const env = parseEnvironment({
   [Env.eventStoreTable]: Setting.name('a table name'),
   [Env.schedulerTable]: Setting.name('a table name'),
   [Env.eventBusQueueUrl]: Setting.url(),
-  ...Object.fromEntries(TargetNames.map((target) => [Targets[target], Setting.url()])) as Record<(typeof Targets)[Target], ReturnType<typeof Setting.url>>,
+  // Every lane with its queue; the rules are resolved against the same table at synth and here.
+  [Env.lanes]: Setting.json(LanesSchema, '{ <lane>: { stage, priority, queueUrl } }'),
   // The minimum wait of a join's deadline; the CDK app sets it from the topology.
   [Env.deadlineMinimumWaitSeconds]: Setting.integer({ min: 0, unit: 'seconds' }),
   ...WakeEnvironment,
 });
 const busUrl = env[Env.eventBusQueueUrl];
-const queues = Object.fromEntries(TargetNames.map((target) => [target, env[Targets[target]]])) as Record<Target, string>;
+const lanes = env[Env.lanes];
 const wakeSettings = wakeSettingsOf(env);
 const wakeLogger = new Logger({ serviceName: 'scheduler' });
 
 const deps: SchedulerDeps = {
-  ruleSet: loadPipelineRules(),
+  ruleSet: loadPipelineRules({ lanes }),
   store: new DynamoDbSchedulerStore(db, env[Env.schedulerTable]),
   append: eventStoreAppender(db, env[Env.eventStoreTable], claimStore()),
-  send: (target, command, delaySeconds) => send(queues[target], command, { delaySeconds }),
+  send: (target, command, delaySeconds) => send(lanes[target]!.queueUrl, command, { delaySeconds }),
   sendTimer: (timer, delaySeconds) => send(busUrl, timer, { delaySeconds }),
   // Semantic elasticity: the worker is started when its command is sent, decided from the
   // business event, not after a Lambda timed out or a queue-depth alarm fired.

@@ -173,7 +173,7 @@ describe('schedule', () => {
     expect(processingRequests(fake.sent)).toHaveLength(1);
   });
 
-  it('routes ingestion to the container lane by file size', async () => {
+  it('routes forecast ingestion to the bulk lane, and to the container lane by file size', async () => {
     const fake = fakeScheduler();
     const available = (size: number, key: string) => wrap({
       type: EventTypes.fileAvailable, source: 'test/intake', correlationId: 'c',
@@ -181,7 +181,7 @@ describe('schedule', () => {
     });
     await schedule(available(1000, 'ecmwf/S1D11220000112206001'), fake.deps);
     await schedule(available(1_300_000_000, 'ecmwf/S1D11220000112212001'), fake.deps);
-    expect(fake.sent.map((s) => s.target)).toEqual(['ingest', 'ingest-container']);
+    expect(fake.sent.map((s) => s.target)).toEqual(['ingest-bulk', 'ingest-container']);
   });
 
   it('wakes the target of every command after sending it, and again when a failed wake-up is retried', async () => {

@@ -3,7 +3,7 @@
  * consumes. The CDK app reads it once, validated, at build time; tests build variants of it.
  */
 import { fileURLToPath } from 'node:url';
-import { ContainerTargets, Stages, type ContainerTarget, type Stage } from '#shared/config.ts';
+import { ContainerTargets, Lanes as SharedLanes, Stages, type ContainerTarget, type LaneDefinition, type LaneTable, type Stage } from '#shared/config.ts';
 
 /** Settings of one stage: its function and the event source mapping reading its queue. */
 export interface StageSettings {
@@ -23,15 +23,36 @@ export interface StageSettings {
   readonly maxConcurrency?: number;
 }
 
+/** The extra lanes of a lane table: those with an `id`, which get a queue and function of their own. */
+export const extraLanesOf = (lanes: LaneTable): Record<string, { stage: Stage; id: string; priority: LaneDefinition['priority'] }> =>
+  Object.fromEntries(Object.entries(lanes).flatMap(([name, lane]) => (lane.id === undefined || lane.stage === 'ingest-container'
+    ? [] : [[name, { stage: lane.stage, id: lane.id, priority: lane.priority }]])));
+
 /**
  * Extra lanes: a second queue and function running the code of an existing stage with its own
  * sizing, so that bulk work has its own capacity and cannot starve the stage's main lane.
+ * Declared once, in `Lanes` of shared/config.ts.
  */
-export const Lanes = {
-  /** Bulk processing, isolated from real-time processing (the `process` stage's own queue). */
-  'process-bulk': { stage: 'process', id: 'ProcessBulk' },
-} as const satisfies Record<string, { stage: Stage; id: string }>;
-export type Lane = keyof typeof Lanes;
+export const Lanes = extraLanesOf(SharedLanes) as Record<Lane, { stage: Stage; id: string; priority: LaneDefinition['priority'] }>;
+/** An extra lane of the reference topology. */
+export type Lane = { [K in keyof typeof SharedLanes]: (typeof SharedLanes)[K] extends { id: string } ? K : never }[keyof typeof SharedLanes];
+
+/**
+ * How many concurrent invocations a bulk lane gets when the topology does not size it: few, so
+ * that the account's capacity stays with real-time work.
+ */
+export const DefaultBulkConcurrency = 2;
+
+/**
+ * The settings of an extra lane: the topology's, else its stage's (bulk lanes capped at
+ * `DefaultBulkConcurrency`), so that adding a lane to the table is enough to deploy it.
+ */
+export function laneSettingsOf(topology: Topology, name: string, lane: { stage: Stage; priority: LaneDefinition['priority'] }): StageSettings {
+  const own = (topology.lanes as Readonly<Record<string, StageSettings>>)[name];
+  if (own !== undefined) return own;
+  const base = topology.stages[lane.stage];
+  return lane.priority === 'bulk' ? { ...base, maxConcurrency: Math.min(base.maxConcurrency ?? DefaultBulkConcurrency, DefaultBulkConcurrency) } : base;
+}
 
 /**
  * Settings of a container worker: the ECS Fargate task consuming a container target's queue
@@ -83,6 +104,9 @@ export const topology: Topology = {
     deliver: { timeoutSeconds: 60, memoryMiB: 256, batchSize: 5, maxReceiveCount: 3 },
   },
   lanes: {
+    // Bulk ingestion of files under the container threshold (forecasts, reprocessing, replays):
+    // two at a time, so that real-time files never wait behind them.
+    'ingest-bulk': { timeoutSeconds: 300, memoryMiB: 1024, batchSize: 1, maxReceiveCount: 3, maxConcurrency: 2 },
     'process-bulk': { timeoutSeconds: 300, memoryMiB: 1024, batchSize: 1, maxReceiveCount: 3, maxConcurrency: 2 },
   },
   containers: {

@@ -8,18 +8,18 @@ import {
 import { RuleEvaluationError } from './errors.ts';
 import { loadRuleSet } from './loader.ts';
 import {
-  chunkIngested, fileAvailable, fileRejected, forecastIngested, productGenerated, ReferenceTargets, referenceRuleFile,
+  chunkIngested, fileAvailable, fileRejected, forecastIngested, productGenerated, ReferenceLoad, referenceRuleFile,
 } from './testing.ts';
 
 const GiB = 1_073_741_824;
-const ruleSet = loadRuleSet(referenceRuleFile(), { targets: ReferenceTargets });
+const ruleSet = loadRuleSet(referenceRuleFile(), ReferenceLoad);
 const JOIN = 'join-fci-cycle';
 
 /** The reference rules with `edit` applied to a copy of the file (a JSON document, hence `any`). */
 const rulesWith = (edit: (file: any) => void) => {
   const file = structuredClone(referenceRuleFile());
   edit(file);
-  return loadRuleSet(file, { targets: ReferenceTargets });
+  return loadRuleSet(file, ReferenceLoad);
 };
 
 const inputOf = (event: CometEvent<typeof EventTypes.fileIngested>): JoinInput => ({ ...event.data.ingested, name: event.data.name });
@@ -40,7 +40,7 @@ const joinState = (chunks: readonly number[], withForecast = true): JoinState =>
 const deadlineCause = { id: 'deadline-1', correlationid: 'timer', time: '2026-11-22T10:15:00.000Z' };
 
 describe('evaluate: forward rules', () => {
-  it('routes a small upload to the ingest Lambda', () => {
+  it('routes a small imager upload to the real-time ingest lane, resolved from stage and priority', () => {
     // Prepare
     const event = fileAvailable({ size: 17_336_788 });
 
@@ -49,8 +49,7 @@ describe('evaluate: forward rules', () => {
 
     // Assess
     expect(effects).toHaveLength(1);
-    expect(effects[0]).toMatchObject({ kind: 'fire', rule: 'ingest-available-file', target: 'ingest', delaySeconds: 0 });
-    expect(effects[0]).not.toHaveProperty('priority');
+    expect(effects[0]).toMatchObject({ kind: 'fire', rule: 'ingest-available-file', target: 'ingest', priority: 'realtime', delaySeconds: 0 });
   });
 
   it('routes an upload above 1 GiB to the ingest container, and one of exactly 1 GiB to Lambda', () => {
@@ -77,7 +76,7 @@ describe('evaluate: forward rules', () => {
 
     // Assess
     expect(effect).toEqual({
-      kind: 'fire', rule: 'ingest-available-file', triggerKey, target: 'ingest', delaySeconds: 0,
+      kind: 'fire', rule: 'ingest-available-file', triggerKey, target: 'ingest', priority: 'realtime', delaySeconds: 0,
       command: {
         specversion: '1.0',
         id: commandId('ingest-available-file', triggerKey),
@@ -256,7 +255,7 @@ describe('matchRules', () => {
     // Assess
     expect(matches).toEqual([
       [{ kind: 'forward', rule: 'ingest-available-file', route: 0, target: 'ingest-container' }],
-      [{ kind: 'forward', rule: 'ingest-available-file', route: 1, target: 'ingest' }],
+      [{ kind: 'forward', rule: 'ingest-available-file', route: 2, target: 'ingest' }],
       [{ kind: 'collect', rule: JOIN }],
       [{ kind: 'reference', rule: JOIN, requirement: 'forecast' }],
       [{ kind: 'forward', rule: 'deliver-product', route: 0, target: 'deliver' }],

@@ -13,6 +13,7 @@ import { pathSyntaxProblem, valueTypesAt, type ValueType } from './paths.ts';
 import { compileRuleSet, type RuleSet } from './compile.ts';
 import { evaluateRule } from './engine.ts';
 import { checkTemplate } from './template.ts';
+import { resolveLane, type LaneTable, type Priority } from '../config.ts';
 import {
   ForwardRuleSchema, JoinRuleSchema, MaxJoinSlots, RuleSetSchema, type InputPaths, type RuleDefinition, type RuleSetDefinition,
 } from './schema.ts';
@@ -21,6 +22,12 @@ import {
 export interface LoadOptions {
   /** The targets the deployment declares (queue names the scheduler can send to). */
   readonly targets: readonly string[];
+  /**
+   * The topology's lanes: with them a rule's target may be a stage with a priority, resolved
+   * here to its lane (`resolveLane`); the compiled rules name the lane. Their names are targets.
+   * @default - targets are lane names only
+   */
+  readonly lanes?: LaneTable;
   /**
    * Sample events (for example the catalog's `events/<type>/samples`): every rule is evaluated
    * on the samples of its types, and any failure (a template that builds a command its schema
@@ -47,7 +54,7 @@ const labelOf = (raw: unknown, index: number): string => {
 };
 
 /** Checks one parsed rule against the catalog and the targets; returns its problems. */
-function semanticProblems(rule: RuleDefinition, targets: readonly string[]): string[] {
+function semanticProblems(rule: RuleDefinition, targets: readonly string[], lanes?: LaneTable): string[] {
   const problems: string[] = [];
   const report = (message: string): void => { problems.push(`Rule "${rule.name}": ${message}`); };
 
@@ -103,7 +110,12 @@ function semanticProblems(rule: RuleDefinition, targets: readonly string[]): str
     report(`${where}: unknown command type ${JSON.stringify(type)}; expected one of ${[...knownTypes].join(', ')}`);
     return undefined;
   };
-  const target = (name: string, where: string): void => {
+  const target = (name: string, where: string, priority?: Priority): void => {
+    if (lanes !== undefined) {
+      const resolved = resolveLane(lanes, name, priority);
+      if ('problem' in resolved) report(`${where}: ${resolved.problem}`);
+      return;
+    }
     if (!targets.includes(name)) {
       report(`${where}: unknown target ${JSON.stringify(name)}; expected one of ${targets.length === 0 ? '(no targets declared)' : targets.join(', ')}`);
     }
@@ -127,7 +139,7 @@ function semanticProblems(rule: RuleDefinition, targets: readonly string[]): str
       }
       conditionPaths(route.when, ['routes', index, 'when']);
       const type = command(route.emit.command, `${where}.emit.command`);
-      target(route.emit.target, `${where}.emit.target`);
+      target(route.emit.target, `${where}.emit.target`, route.emit.priority);
       if (route.emit.subject !== undefined) valuePath(route.emit.subject, `${where}.emit.subject`, scalarTypes);
       const { placeholders } = checkTemplate(route.emit.data);
       for (const placeholder of placeholders) {
@@ -163,7 +175,7 @@ function semanticProblems(rule: RuleDefinition, targets: readonly string[]): str
     inputPaths(requirement.input, `${where}.input`);
   });
   const type = command(rule.emit.command, 'emit.command');
-  target(rule.emit.target, 'emit.target');
+  target(rule.emit.target, 'emit.target', rule.emit.priority);
   const { placeholders } = checkTemplate(rule.emit.data);
   for (const placeholder of placeholders) {
     report(`${formatAt(['emit', 'data', ...placeholder.at])}: a join's command is built from all its inputs, not from one event, so { "$path" } is not available here`);
@@ -216,14 +228,27 @@ export function loadRuleSet(json: unknown, options: LoadOptions): RuleSet {
   for (const [name, at] of positions) {
     if (at.length > 1) problems.push(`Rule "${name}": the name is used by ${at.length} rules (${at.map((index) => `rules[${index}]`).join(', ')}); names must be unique, they identify triggers`);
   }
-  for (const rule of rules) problems.push(...semanticProblems(rule, options.targets));
+  for (const rule of rules) problems.push(...semanticProblems(rule, options.targets, options.lanes));
   if (problems.length > 0) throw new RuleSetError(problems);
 
-  const definition: RuleSetDefinition = { version: 1, ...(top.data.description === undefined ? {} : { description: top.data.description }), rules };
-  const ruleSet = compileRuleSet(definition, options.targets);
+  const resolved = options.lanes === undefined ? rules : rules.map((rule) => withLanes(rule, options.lanes!));
+  const definition: RuleSetDefinition = { version: 1, ...(top.data.description === undefined ? {} : { description: top.data.description }), rules: resolved };
+  const targets = options.lanes === undefined ? options.targets : Object.keys(options.lanes);
+  const ruleSet = compileRuleSet(definition, targets);
   problems.push(...sampleProblems(ruleSet, options.samples ?? []));
   if (problems.length > 0) throw new RuleSetError(problems);
   return ruleSet;
+}
+
+/** The rule with every `emit.target` replaced by the lane it resolves to (validated before). */
+function withLanes(rule: RuleDefinition, lanes: LaneTable): RuleDefinition {
+  const laneOf = (target: string, priority?: Priority): string => {
+    const resolved = resolveLane(lanes, target, priority);
+    if ('problem' in resolved) throw new Error(`unreachable: ${resolved.problem}`);
+    return resolved.lane;
+  };
+  if (rule.kind === 'join') return { ...rule, emit: { ...rule.emit, target: laneOf(rule.emit.target, rule.emit.priority) } };
+  return { ...rule, routes: rule.routes.map((route) => ({ ...route, emit: { ...route.emit, target: laneOf(route.emit.target, route.emit.priority) } })) };
 }
 
 /** Evaluates every rule on the samples of its types; any failure is a problem of that rule. */

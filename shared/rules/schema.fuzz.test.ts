@@ -10,7 +10,7 @@ import { completeJoin, evaluate } from './engine.ts';
 import { RuleEvaluationError, RuleSetError } from './errors.ts';
 import { loadRuleSet } from './loader.ts';
 import {
-  chunkIngested, fileAvailable, fileRejected, forecastIngested, productGenerated, prng, ReferenceTargets, referenceRuleFile,
+  chunkIngested, fileAvailable, fileRejected, forecastIngested, productGenerated, prng, ReferenceLoad, referenceRuleFile,
 } from './testing.ts';
 
 const CASES = 2000;
@@ -84,7 +84,7 @@ describe('loadRuleSet (fuzz)', () => {
       // Act
       let ruleSet;
       try {
-        ruleSet = loadRuleSet(mutant(seed), { targets: ReferenceTargets, samples });
+        ruleSet = loadRuleSet(mutant(seed), { ...ReferenceLoad, samples });
         verdicts.loaded += 1;
       } catch (error) {
         // Assess

@@ -4,7 +4,7 @@ import { EventTypes } from '#events/registry.ts';
 import { RuleSetError } from './errors.ts';
 import { loadRuleSet, type LoadOptions } from './loader.ts';
 import { RuleSetSchema } from './schema.ts';
-import { ReferenceTargets, referenceRuleFile } from './testing.ts';
+import { ReferenceLoad, referenceRuleFile } from './testing.ts';
 
 // The tests edit the rule file freely, as a JSON document: any is the honest type here.
 type Json = Record<string, any>;
@@ -16,7 +16,7 @@ const ruleFileWith = (edit: (file: Json) => void): Json => {
   return file;
 };
 
-const options: LoadOptions = { targets: ReferenceTargets };
+const options: LoadOptions = ReferenceLoad;
 
 /** Loads `json` and returns the RuleSetError it throws, failing the test on anything else. */
 const loadError = (json: unknown, loadOptions = options): RuleSetError => {
@@ -119,7 +119,44 @@ describe('loadRuleSet', () => {
     const error = loadError(file);
 
     // Assess
-    expect(error.message).toBe('Rule "ingest-available-file": routes[0].emit.target: unknown target "ingest-fargate"; expected one of ingest, ingest-container, process-realtime, process-bulk, deliver');
+    expect(error.message).toBe('Rule "ingest-available-file": routes[0].emit.target: unknown target "ingest-fargate"; expected a lane or a stage with a priority; '
+      + 'the topology\'s lanes: ingest (ingest, realtime), ingest-bulk (ingest, bulk), ingest-container (ingest-container, bulk), '
+      + 'process-realtime (process, realtime), process-bulk (process, bulk), deliver (deliver, realtime)');
+  });
+
+  it('resolves a stage and priority to the stage\'s lane of that priority', () => {
+    // Act
+    const ruleSet = loadRuleSet(referenceRuleFile(), options);
+
+    // Assess
+    const join = ruleSet.definition.rules.find((rule) => rule.name === 'join-fci-cycle');
+    const lightning = ruleSet.definition.rules.find((rule) => rule.name === 'process-lightning-file');
+    expect(join?.kind === 'join' && join.emit.target).toBe('process-bulk');
+    expect(lightning?.kind === 'forward' && lightning.routes[0]!.emit.target).toBe('process-realtime');
+  });
+
+  it('refuses a stage and priority the topology has no lane for, naming the rule', () => {
+    // Prepare
+    const { 'process-bulk': _bulk, ...withoutBulk } = options.lanes!;
+
+    // Act
+    const error = loadError(referenceRuleFile(), { targets: Object.keys(withoutBulk), lanes: withoutBulk });
+
+    // Assess
+    expect(error.message).toBe('Rule "join-fci-cycle": emit.target: no lane of stage "process" has priority "bulk"; '
+      + 'the topology\'s lanes of that stage: process-realtime (process, realtime)');
+  });
+
+  it('refuses a lane named with a priority it does not have', () => {
+    // Prepare
+    const file = ruleFileWith((f) => { f.rules[1].emit.target = 'process-bulk'; f.rules[1].emit.priority = 'realtime'; });
+
+    // Act
+    const error = loadError(file);
+
+    // Assess
+    expect(error.message).toBe('Rule "join-fci-cycle": emit.target: lane "process-bulk" has priority "bulk", not "realtime"; '
+      + 'name its stage "process" with the priority instead');
   });
 
   it('refuses two rules with the same name', () => {
@@ -273,7 +310,9 @@ describe('loadRuleSet', () => {
     const error = loadError(file);
 
     // Assess
-    expect(error.message).toBe('Rule "ingest-available-file": routes[1] can never match: routes[0] has no "when" and takes every event before it');
+    expect(error.message).toBe('2 problems in the rule set:\n'
+      + '- Rule "ingest-available-file": routes[1] can never match: routes[0] has no "when" and takes every event before it\n'
+      + '- Rule "ingest-available-file": routes[2] can never match: routes[0] has no "when" and takes every event before it');
   });
 
   it('refuses a comparison that can never hold for the type at its path', () => {

@@ -5,7 +5,7 @@
  */
 // The namespace import lets esbuild drop zod's unused parts (its locales alone are 258 KiB).
 import * as z from 'zod';
-import { SqsMaxDelaySeconds } from '../config.ts';
+import { Priorities, SqsMaxDelaySeconds, type Priority } from '../config.ts';
 import { checkCondition, type Condition } from './conditions.ts';
 import { parseDuration } from './durations.ts';
 import { pathSyntaxProblem } from './paths.ts';
@@ -49,9 +49,9 @@ export const TemplateSchema = z.custom<Template>(() => true).superRefine((value,
   for (const problem of checkTemplate(value).problems) custom(ctx, problem.message, [...problem.at]);
 });
 
-const PrioritySchema = z.enum(['realtime', 'bulk']);
-/** The priority class of a command; carried with the command to the scheduler, which may tag or meter by it. */
-export type Priority = z.infer<typeof PrioritySchema>;
+const PrioritySchema = z.enum(Priorities);
+/** The priority of a command: with a stage as target, it chooses the stage's lane. */
+export type { Priority };
 
 const DelaySchema = z.number().superRefine((delay, ctx) => {
   if (!Number.isInteger(delay) || delay < 0 || delay > MaxDelaySeconds) {

@@ -3,14 +3,17 @@
  * a repeat cycle, forecasts, uploads, products and rejections, all valid against the catalog.
  * Test tooling: no Lambda bundle imports it.
  */
+import { Lanes } from '../config.ts';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { EventTypes, type CometEvent } from '#events/registry.ts';
 import { wrap } from '#shared/envelope/envelope.ts';
 import { fciChunkName } from '#shared/samples/provider-files.ts';
 
-/** The targets the reference pipeline's deployment declares. */
-export const ReferenceTargets = ['ingest', 'ingest-container', 'process-realtime', 'process-bulk', 'deliver'] as const;
+/** The targets the reference pipeline's deployment declares: its lanes. */
+export const ReferenceTargets = Object.keys(Lanes);
+/** What the reference rules load with: the reference lanes, against which stages and priorities resolve. */
+export const ReferenceLoad = { targets: ReferenceTargets, lanes: Lanes } as const;
 
 /** The reference rule file, parsed, not validated. */
 export const referenceRuleFile = (): unknown =>

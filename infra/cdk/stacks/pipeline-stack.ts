@@ -5,8 +5,10 @@
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { Env, OutputPrefix, Providers, sourceOf, TargetNames, Targets, type EnvName, type Stage, type Target } from '#shared/config.ts';
-import { operations, Lanes, projectRoot as defaultProjectRoot, topology as defaultTopology, validateTopology, type Topology } from '../config.ts';
+import { Env, Lanes as LaneTableDefault, OutputPrefix, Providers, sourceOf, Targets, type EnvName, type LaneTable, type Stage } from '#shared/config.ts';
+import {
+  extraLanesOf, laneSettingsOf, operations, projectRoot as defaultProjectRoot, topology as defaultTopology, validateTopology, type Topology,
+} from '../config.ts';
 import { PipelineStage } from '../constructs/pipeline-stage.ts';
 import { IngestContainer } from '../constructs/ingest-container.ts';
 import { DeliverySaga } from '../constructs/delivery-saga.ts';
@@ -29,7 +31,8 @@ export const BucketRoles = ['Inbox', 'Quarantine', 'Archive', 'Products', 'Distr
 export type BucketRole = (typeof BucketRoles)[number];
 
 /** Roles of the queues; each is the suffix of a `Queue<Role>` and a `Queue<Role>Dlq` output. */
-export const QueueRoles = ['Intake', 'EventBus', 'Ingest', 'IngestContainer', 'Process', 'ProcessBulk', 'Deliver'] as const;
+export const QueueRoles = ['Intake', 'EventBus', 'Ingest', 'IngestContainer', 'Process', 'Deliver', 'IngestBulk', 'ProcessBulk'] as const;
+/** A queue role; an extra lane given in `lanes` adds its id. */
 export type QueueRole = (typeof QueueRoles)[number];
 
 /** Properties of the `PipelineStack`. */
@@ -49,6 +52,14 @@ export interface PipelineStackProps extends StackProps {
    * @default - the `subscribers` of infra/cdk/subscribers.ts
    */
   readonly subscribers?: readonly SubscriberSettings[];
+  /**
+   * The lanes the rules may send to: a stage's own lane, or an extra lane (with an `id`) that
+   * gets its queue, function and event source mapping here, sized by `topology.lanes` or, when
+   * absent there, like its stage (bulk lanes with bounded concurrency). The rules are resolved
+   * against it: a rule whose stage and priority name no lane fails the synth, naming the rule.
+   * @default - `Lanes` of shared/config.ts
+   */
+  readonly lanes?: LaneTable;
 }
 
 /**
@@ -62,7 +73,7 @@ export class PipelineStack extends Stack {
   /** The bucket receiving the other buckets' access logs. */
   public readonly accessLogs: AccessLogsBucket;
   /** Queues by role (the event bus is the scheduler's queue). */
-  public readonly queues: Readonly<Record<QueueRole, StageQueue>>;
+  public readonly queues: Readonly<Record<QueueRole, StageQueue>> & Readonly<Record<string, StageQueue>>;
   /** The tables. */
   public readonly tables: PipelineTables;
   /** The stages, by stage name. */
@@ -73,8 +84,8 @@ export class PipelineStack extends Stack {
     process: PipelineStage;
     deliver: PipelineStage;
   }>;
-  /** The extra lanes: same code as a stage, own queue, function and capacity. */
-  public readonly lanes: Readonly<{ processBulk: PipelineStage }>;
+  /** The extra lanes, by lane name: same code as a stage, own queue, function and capacity. */
+  public readonly lanes: Readonly<Record<string, PipelineStage>>;
   /** The container fallback of ingest: an ECS Fargate worker on its own queue, woken by RunTask. */
   public readonly ingestContainer: IngestContainer;
   /** The delivery saga the deliver stage starts: state machine, saga function, subscriber queues. */
@@ -94,7 +105,8 @@ export class PipelineStack extends Stack {
     const topology = validateTopology(props.topology ?? defaultTopology);
     // The scheduler's rules are bundled with it; a bad rule file fails here, at synth, naming
     // the rule and the problem, instead of in the deployed function.
-    loadPipelineRules({ samples: Object.values(EventTypes).flatMap((type) => samplesOf(type).map((sample) => sample.event)) });
+    const laneTable: LaneTable = props.lanes ?? LaneTableDefault;
+    loadPipelineRules({ lanes: laneTable, samples: Object.values(EventTypes).flatMap((type) => samplesOf(type).map((sample) => sample.event)) });
     const projectRoot = props.projectRoot ?? defaultProjectRoot;
     const settings = topology.stages;
 
@@ -132,25 +144,28 @@ export class PipelineStack extends Stack {
     const ingest = stage('Ingest', 'ingest', Targets.ingest);
     const processStage = stage('Process', 'process', Targets['process-realtime']);
     const deliver = stage('Deliver', 'deliver', Targets.deliver);
-    const processBulk = new PipelineStage(this, Lanes['process-bulk'].id, {
-      stage: Lanes['process-bulk'].stage, settings: topology.lanes['process-bulk'], projectRoot, queueUrlVariable: Targets['process-bulk'],
-    });
+    // Extra lanes: only the scheduler sends to them, finding their queues in COMETFLOW_LANES.
+    const extraLanes = Object.fromEntries(Object.entries(extraLanesOf(laneTable)).map(([name, lane]) => [name, new PipelineStage(this, lane.id, {
+      stage: lane.stage, settings: laneSettingsOf(topology, name, lane), projectRoot,
+    })]));
+    const lanesOf = (code: Stage): PipelineStage[] => Object.entries(extraLanes).filter(([name]) => laneTable[name]!.stage === code).map(([, lane]) => lane);
     const ingestContainer = new IngestContainer(this, 'IngestContainer', { settings: topology.containers['ingest-container'], projectRoot });
     this.stages = { intake, scheduler, ingest, process: processStage, deliver };
-    this.lanes = { processBulk };
+    this.lanes = extraLanes;
     this.ingestContainer = ingestContainer;
     const eventBus = scheduler.queue;
     this.queues = {
       Intake: intake.queue, EventBus: eventBus, Ingest: ingest.queue, IngestContainer: ingestContainer.queue,
-      Process: processStage.queue, ProcessBulk: processBulk.queue, Deliver: deliver.queue,
-    };
+      Process: processStage.queue, Deliver: deliver.queue,
+      ...Object.fromEntries(Object.entries(extraLanes).map(([name, lane]) => [extraLanesOf(laneTable)[name]!.id, lane.queue])),
+    } as Record<QueueRole, StageQueue>;
 
     // Intake rejects unknown provider prefixes itself, so every created object is announced.
     inbox.notifyOnObjectCreated(intake.queue.queue);
 
     // Every stage runs each message once (idempotency records) and publishes its state on the
     // event bus; the scheduler sends to it too: deadline timers are delayed messages on it.
-    for (const { fn } of [intake, scheduler, ingest, processStage, processBulk, deliver]) {
+    for (const { fn } of [intake, scheduler, ingest, processStage, deliver, ...Object.values(extraLanes)]) {
       tables.grantReadWriteData('Idempotency', fn);
       eventBus.grantSend(fn);
     }
@@ -165,17 +180,27 @@ export class PipelineStack extends Stack {
     // also wakes a worker (ECS RunTask under the cap).
     tables.grantReadWriteData('Scheduler', scheduler.fn);
     tables.grantReadWriteData('EventStore', scheduler.fn);
-    const targets: Record<Target, StageQueue> = {
-      ingest: ingest.queue, 'ingest-container': ingestContainer.queue,
-      'process-realtime': processStage.queue, 'process-bulk': processBulk.queue, deliver: deliver.queue,
+    // Every lane's queue, by lane: the stages' own lanes, then the extra ones.
+    const ownLanes: Readonly<Record<string, StageQueue>> = {
+      ingest: ingest.queue, 'ingest-container': ingestContainer.queue, 'process-realtime': processStage.queue, deliver: deliver.queue,
     };
-    for (const target of TargetNames) targets[target].grantSend(scheduler.fn);
+    const laneQueues = Object.fromEntries(Object.keys(laneTable).map((name) => {
+      const queue = ownLanes[name] ?? extraLanes[name]?.queue;
+      if (queue === undefined) {
+        throw new Error(`Lane "${name}" (stage ${laneTable[name]!.stage}) has no queue: give it a PascalCase id to make it an extra lane, or use one of the stages' own lanes ${Object.keys(ownLanes).join(', ')}`);
+      }
+      return [name, queue];
+    }));
+    for (const queue of Object.values(laneQueues)) queue.grantSendMessages(scheduler.fn);
+    scheduler.fn.addEnvironment(Env.lanes, this.toJsonString(Object.fromEntries(Object.entries(laneQueues).map(([name, queue]) => [
+      name, { stage: laneTable[name]!.stage, priority: laneTable[name]!.priority, queueUrl: queue.queueUrl },
+    ]))));
     ingestContainer.grantWake(scheduler.fn);
 
     // ingest (the Lambda and the container worker): archives accepted files, moves corrupt ones
     // to quarantine, once per command id, and publishes what it did. It writes no catalog: the
     // catalog is intake's, and what ingest did is in its file.ingested event.
-    for (const runtime of [ingest.fn, ingestContainer]) {
+    for (const runtime of [ingest.fn, ...lanesOf('ingest').map((lane) => lane.fn), ingestContainer]) {
       inbox.grantReadObjects(runtime);
       inbox.grantDeleteObjects(runtime);
       archive.grantPutObjects(runtime);
@@ -185,11 +210,13 @@ export class PipelineStack extends Stack {
     tables.grantReadWriteData('Idempotency', ingestContainer);
     eventBus.grantSend(ingestContainer);
     // The ingest Lambda hands a file its time would not cover over to the worker.
-    ingestContainer.queue.grantSend(ingest.fn);
-    ingestContainer.grantWake(ingest.fn);
+    for (const { fn } of [ingest, ...lanesOf('ingest')]) {
+      ingestContainer.queue.grantSend(fn);
+      ingestContainer.grantWake(fn);
+    }
 
-    // process (both lanes): turns archived files into products.
-    for (const { fn } of [processStage, processBulk]) {
+    // process (every lane): turns archived files into products.
+    for (const { fn } of [processStage, ...lanesOf('process')]) {
       archive.grantReadObjects(fn);
       products.grantReadObjects(fn);
       products.grantPutObjects(fn);
@@ -200,7 +227,7 @@ export class PipelineStack extends Stack {
     this.deliverySaga = new DeliverySaga(this, 'DeliverySaga', {
       projectRoot, products, distribution, tables, eventBus, subscribers: props.subscribers ?? defaultSubscribers,
     });
-    this.deliverySaga.grantStartExecution(deliver.fn);
+    for (const { fn } of [deliver, ...lanesOf('deliver')]) this.deliverySaga.grantStartExecution(fn);
 
     this.statusProjection = new StatusProjection(this, 'StatusProjection', { tables, projectRoot });
     this.calendar = new DeliveryCalendar(this, 'Calendar', { tables, eventBus, projectRoot });
@@ -214,7 +241,9 @@ export class PipelineStack extends Stack {
       lanes: [
         laneOf('Intake', 'intake', intake), laneOf('EventBus', 'scheduler', scheduler), laneOf('Ingest', 'ingest', ingest),
         laneOf('IngestContainer', 'ingest (container)'), laneOf('Process', 'process (realtime)', processStage),
-        laneOf('ProcessBulk', 'process (bulk)', processBulk), laneOf('Deliver', 'deliver', deliver),
+        laneOf('Deliver', 'deliver', deliver),
+        ...Object.entries(extraLanes).map(([name, lane]) =>
+          laneOf(extraLanesOf(laneTable)[name]!.id as QueueRole, `${laneTable[name]!.stage} (${laneTable[name]!.priority}: ${name})`, lane)),
       ],
       deliverySaga: this.deliverySaga,
       containerClusterName: ingestContainer.cluster.clusterName,
@@ -232,7 +261,9 @@ export class PipelineStack extends Stack {
     // queue may load any of it back.
     const claimWriters: readonly [Stage, ConfigurableGrantee][] = [
       ['intake', intake.fn], ['scheduler', scheduler.fn], ['ingest', ingest.fn], ['ingest', ingestContainer],
-      ['process', processStage.fn], ['process', processBulk.fn], ['deliver', deliver.fn], ['deliver', this.deliverySaga.fn],
+      ['process', processStage.fn], ['deliver', deliver.fn], ['deliver', this.deliverySaga.fn],
+      // An extra lane runs its stage's code: it writes that stage's claims.
+      ...Object.entries(extraLanes).map(([name, lane]): [Stage, ConfigurableGrantee] => [laneTable[name]!.stage as Stage, lane.fn]),
     ];
     for (const [source, runtime] of claimWriters) {
       claims.grantPutObjects(runtime, claimPrefixOf(sourceOf(source)));
@@ -255,8 +286,7 @@ export class PipelineStack extends Stack {
     for (const role of BucketRoles) {
       new CfnOutput(this, `${OutputPrefix.bucket}${role}`, { value: bucketNames[role], description: `Name of the ${role} bucket` });
     }
-    for (const role of QueueRoles) {
-      const queue = this.queues[role];
+    for (const [role, queue] of Object.entries(this.queues)) {
       new CfnOutput(this, `${OutputPrefix.queue}${role}`, { value: queue.queueUrl, description: `URL of the ${role} queue` });
       new CfnOutput(this, `${OutputPrefix.queue}${role}Dlq`, {
         value: queue.deadLetterQueue.queueUrl,

@@ -7,6 +7,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, StackId } from '../app.ts';
+import { Lanes } from '../config.ts';
 import { cdkPath, referencedId, resourcesOfType, tempOutdir, type TemplateJson } from './template-helpers.ts';
 
 /** The service of a role, by the top-level construct the role belongs to. */
@@ -16,8 +17,9 @@ const ServiceOfConstruct: Readonly<Record<string, string>> = {
   Ingest: 'ingest',
   IngestContainer: 'ingest',
   Process: 'process',
-  ProcessBulk: 'process',
   Deliver: 'deliver',
+  // An extra lane runs its stage's code: it is that stage's service.
+  ...Object.fromEntries(Object.values(Lanes).map((lane) => [lane.id, lane.stage])),
   DeliverySaga: 'deliver',
   StatusProjection: 'projector',
 };

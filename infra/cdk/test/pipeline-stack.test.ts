@@ -9,6 +9,7 @@ import { Lanes, topology, validateTopology, TopologyError, type Lane, type Stage
 import { TableRoles } from '../constructs/pipeline-tables.ts';
 import { BucketRoles, PipelineStack, QueueRoles } from '../stacks/pipeline-stack.ts';
 import { subscribers } from '../subscribers.ts';
+import { Resolver } from '../../../local/runtime/template.ts';
 import {
   cdkPath,
   logicalIdAt,
@@ -337,11 +338,7 @@ describe('PipelineStack', () => {
       scheduler: [
         Env.eventBusQueueUrl,
         Env.deadlineMinimumWaitSeconds,
-        Env.ingestQueueUrl,
-        Env.ingestContainerQueueUrl,
-        Env.processQueueUrl,
-        Env.processBulkQueueUrl,
-        Env.deliverQueueUrl,
+        Env.lanes,
         Env.schedulerTable,
         Env.eventStoreTable,
         Env.idempotencyTable,
@@ -372,28 +369,30 @@ describe('PipelineStack', () => {
     ]).toBe(String(5 * 1024 ** 3));
   });
 
-  it('points each queue-URL variable at the queue of that role', () => {
+  it('gives the scheduler every lane with its stage, priority and queue, and the event bus to every stage', () => {
     // Prepare
     const schedulerEnv = (wiringOf(json, 'scheduler').fn.Properties?.['Environment'] as { Variables: Record<string, unknown> })
       .Variables;
     const intakeEnv = (wiringOf(json, 'intake').fn.Properties?.['Environment'] as { Variables: Record<string, unknown> })
       .Variables;
+    const resolver = new Resolver({ region: 'us-east-1', stackName: StackId });
+    for (const id of Object.keys(resourcesOfType(json, 'AWS::SQS::Queue'))) resolver.define(id, { ref: `queue:${id}`, attributes: { QueueUrl: `queue:${id}` } });
 
     // Act
-    const targets = {
-      ingest: referencedId(schedulerEnv[Env.ingestQueueUrl]),
-      process: referencedId(schedulerEnv[Env.processQueueUrl]),
-      deliver: referencedId(schedulerEnv[Env.deliverQueueUrl]),
-      eventBus: referencedId(intakeEnv[Env.eventBusQueueUrl]),
-    };
+    const lanes = JSON.parse(String(resolver.resolve(schedulerEnv[Env.lanes]))) as Record<string, { stage: string; priority: string; queueUrl: string }>;
 
     // Assess
-    expect(targets).toEqual({
-      ingest: wiringOf(json, 'ingest').queueId,
-      process: wiringOf(json, 'process').queueId,
-      deliver: wiringOf(json, 'deliver').queueId,
-      eventBus: wiringOf(json, 'scheduler').queueId,
+    const queueOf = (role: string): string => `queue:${referencedId(json.Outputs?.[`${OutputPrefix.queue}${role}`]?.Value)}`;
+    expect(lanes).toEqual({
+      ingest: { stage: 'ingest', priority: 'realtime', queueUrl: queueOf('Ingest') },
+      'ingest-bulk': { stage: 'ingest', priority: 'bulk', queueUrl: queueOf('IngestBulk') },
+      'ingest-container': { stage: 'ingest-container', priority: 'bulk', queueUrl: queueOf('IngestContainer') },
+      'process-realtime': { stage: 'process', priority: 'realtime', queueUrl: queueOf('Process') },
+      'process-bulk': { stage: 'process', priority: 'bulk', queueUrl: queueOf('ProcessBulk') },
+      deliver: { stage: 'deliver', priority: 'realtime', queueUrl: queueOf('Deliver') },
     });
+    expect(queueOf('Ingest')).toBe(`queue:${wiringOf(json, 'ingest').queueId}`);
+    expect(referencedId(intakeEnv[Env.eventBusQueueUrl])).toBe(wiringOf(json, 'scheduler').queueId);
   });
 
   it('bundles every stage as one ESM file that defines require and exports handler', () => {
