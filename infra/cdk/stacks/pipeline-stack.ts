@@ -243,7 +243,7 @@ export class PipelineStack extends Stack {
         laneOf('IngestContainer', 'ingest (container)'), laneOf('Process', 'process (realtime)', processStage),
         laneOf('Deliver', 'deliver', deliver),
         ...Object.entries(extraLanes).map(([name, lane]) =>
-          laneOf(extraLanesOf(laneTable)[name]!.id as QueueRole, `${laneTable[name]!.stage} (${laneTable[name]!.priority}: ${name})`, lane)),
+          laneOf(extraLanesOf(laneTable)[name]!.id as QueueRole, `${laneTable[name]!.stage} (${laneTable[name]!.priority})`, lane)),
       ],
       deliverySaga: this.deliverySaga,
       containerClusterName: ingestContainer.cluster.clusterName,

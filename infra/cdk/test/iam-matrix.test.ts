@@ -45,11 +45,16 @@ const Expected: Readonly<Record<string, Readonly<Record<string, readonly Access[
   'Scheduler/FunctionRole': {
     ...stage('Scheduler/EventBus', 'scheduler'),
     'Scheduler/EventBus': ['consume', 'send'],
-    'Ingest/Queue': ['send'], 'IngestContainer/Queue': ['send'], 'Process/Queue': ['send'], 'ProcessBulk/Queue': ['send'],
-    'Deliver/Queue': ['send'], 'Tables/Scheduler': ['read', 'write'], 'Tables/EventStore': ['read', 'write'],
+    'Ingest/Queue': ['send'], 'IngestBulk/Queue': ['send'], 'IngestContainer/Queue': ['send'], 'Process/Queue': ['send'],
+    'ProcessBulk/Queue': ['send'], 'Deliver/Queue': ['send'], 'Tables/Scheduler': ['read', 'write'], 'Tables/EventStore': ['read', 'write'],
   },
   'Ingest/FunctionRole': {
     ...stage('Ingest/Queue', 'ingest'),
+    'IngestContainer/Queue': ['send'], Inbox: ['read', 'delete'], Archive: ['put'], Quarantine: ['put'],
+  },
+  // The bulk ingest lane runs the ingest code with the same access, from its own queue.
+  'IngestBulk/FunctionRole': {
+    ...stage('IngestBulk/Queue', 'ingest'),
     'IngestContainer/Queue': ['send'], Inbox: ['read', 'delete'], Archive: ['put'], Quarantine: ['put'],
   },
   'IngestContainer/TaskRole': {
