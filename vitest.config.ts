@@ -11,7 +11,11 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: [
-            'functions/**/*.test.ts', 'shared/**/*.test.ts', 'events/**/*.test.ts', 'local/**/*.test.ts', 'cli/**/*.test.ts',
+            'functions/**/*.test.ts',
+            'shared/**/*.test.ts',
+            'events/**/*.test.ts',
+            'local/**/*.test.ts',
+            'cli/**/*.test.ts',
             'endurance/**/*.test.ts',
           ],
         },

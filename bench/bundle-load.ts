@@ -98,9 +98,17 @@ export interface FunctionResult {
   /** Bundled import over floor import: median / median, and the median of per-run ratios. */
   readonly overFloor: { readonly ratioOfMedians: number; readonly medianRunRatio: number };
   /** Every measured sample, in run order. */
-  readonly samples: { readonly bundled: readonly Sample[]; readonly unbundled: readonly Sample[]; readonly floor: readonly Sample[] };
+  readonly samples: {
+    readonly bundled: readonly Sample[];
+    readonly unbundled: readonly Sample[];
+    readonly floor: readonly Sample[];
+  };
   /** The warm-up samples, not in the statistics. */
-  readonly warmup: { readonly bundled: readonly Sample[]; readonly unbundled: readonly Sample[]; readonly floor: readonly Sample[] };
+  readonly warmup: {
+    readonly bundled: readonly Sample[];
+    readonly unbundled: readonly Sample[];
+    readonly floor: readonly Sample[];
+  };
 }
 
 /** The whole report, as written to `bundle-load.json`. */
@@ -163,8 +171,12 @@ function resolveVariable(name: string, value: unknown): { value: string; dummy: 
   // structured value (a JSON list of subscriber queues) keeps its shape.
   // A whole value that is a reference gets the form its variable's cold-start schema expects
   // (shared/environment.ts): a URL for `*_URL`, an ARN for `*_ARN`, a name otherwise.
-  const shaped = (id: string): string => (name.endsWith('_URL') ? `https://sqs.us-east-1.amazonaws.com/000000000000/bench-dummy-${id}`
-    : name.endsWith('_ARN') ? `arn:aws:bench:us-east-1:000000000000:bench-dummy-${id}` : `bench-dummy-ref-${id}`);
+  const shaped = (id: string): string =>
+    name.endsWith('_URL')
+      ? `https://sqs.us-east-1.amazonaws.com/000000000000/bench-dummy-${id}`
+      : name.endsWith('_ARN')
+        ? `arn:aws:bench:us-east-1:000000000000:bench-dummy-${id}`
+        : `bench-dummy-ref-${id}`;
   if (typeof value === 'object' && value !== null && typeof (value as { Ref?: unknown }).Ref === 'string') {
     return { value: shaped((value as { Ref: string }).Ref), dummy: true };
   }
@@ -176,10 +188,13 @@ function resolveVariable(name: string, value: unknown): { value: string; dummy: 
     const getAtt = intrinsic['Fn::GetAtt'];
     if (Array.isArray(getAtt)) return `bench-dummy-getatt-${getAtt.map(String).join('-')}`;
     const join = intrinsic['Fn::Join'];
-    if (Array.isArray(join) && typeof join[0] === 'string' && Array.isArray(join[1])) return (join[1] as unknown[]).map(dummy).join(join[0]);
+    if (Array.isArray(join) && typeof join[0] === 'string' && Array.isArray(join[1]))
+      return (join[1] as unknown[]).map(dummy).join(join[0]);
     const sub = intrinsic['Fn::Sub'];
     if (typeof sub === 'string') return sub.replace(/\$\{([^}]+)\}/g, (_, v: string) => `bench-dummy-sub-${v}`);
-    throw new Error(`Environment variable ${name} has a template value the benchmark cannot turn into a string: ${JSON.stringify(value)}`);
+    throw new Error(
+      `Environment variable ${name} has a template value the benchmark cannot turn into a string: ${JSON.stringify(value)}`,
+    );
   };
   return { value: dummy(value), dummy: true };
 }
@@ -192,7 +207,9 @@ async function readTemplate(assemblyDir: string, stackName: string): Promise<Rec
   const artifact = manifest.artifacts?.[stackName];
   const templateFile = artifact?.type === 'aws:cloudformation:stack' ? artifact.properties?.templateFile : undefined;
   if (templateFile === undefined) throw new Error(`The cloud assembly ${assemblyDir} holds no stack ${stackName}`);
-  const template = JSON.parse(await readFile(join(assemblyDir, templateFile), 'utf8')) as { Resources?: Record<string, TemplateResource> };
+  const template = JSON.parse(await readFile(join(assemblyDir, templateFile), 'utf8')) as {
+    Resources?: Record<string, TemplateResource>;
+  };
   return template.Resources ?? {};
 }
 
@@ -200,7 +217,9 @@ async function readTemplate(assemblyDir: string, stackName: string): Promise<Rec
  * named `<stage>-<part>` (the delivery saga's `deliver-saga`), `functions/<stage>/<part>.ts`. */
 const sourceEntryOf = (service: string): string => {
   const dash = service.indexOf('-');
-  return dash < 0 ? join(projectRoot, 'functions', service, 'handler.ts') : join(projectRoot, 'functions', service.slice(0, dash), `${service.slice(dash + 1)}.ts`);
+  return dash < 0
+    ? join(projectRoot, 'functions', service, 'handler.ts')
+    : join(projectRoot, 'functions', service.slice(0, dash), `${service.slice(dash + 1)}.ts`);
 };
 
 /** Every `AWS::Lambda::Function` with an asset path: its bundle, stage and environment. */
@@ -244,7 +263,8 @@ async function findStageFunctions(assemblyDir: string, stackName: string): Promi
     const bundle = join(assemblyDir, assetPath, 'index.mjs');
     if (!existsSync(bundle)) throw new Error(`Function ${logicalId}: its asset ${assetPath} holds no index.mjs`);
     const handler = resource.Properties?.Handler;
-    if (handler !== 'index.handler') throw new Error(`Function ${logicalId}: handler ${JSON.stringify(handler)}, expected index.handler`);
+    if (handler !== 'index.handler')
+      throw new Error(`Function ${logicalId}: handler ${JSON.stringify(handler)}, expected index.handler`);
 
     found.push({
       logicalId,
@@ -305,7 +325,10 @@ function measureOnce(moduleUrl: string, env: Record<string, string>, timeoutMs: 
       clearTimeout(timer);
       const wallMs = (Number.isNaN(exitAt) ? performance.now() : exitAt) - start;
       if (code !== 0) {
-        const why = signal === null ? `exit code ${String(code)}` : `signal ${signal}${signal === 'SIGKILL' ? ` (timeout ${timeoutMs} ms?)` : ''}`;
+        const why =
+          signal === null
+            ? `exit code ${String(code)}`
+            : `signal ${signal}${signal === 'SIGKILL' ? ` (timeout ${timeoutMs} ms?)` : ''}`;
         reject(new Error(`Importing ${moduleUrl} failed (${why}):\n${stderr}${stdout}`));
         return;
       }
@@ -315,7 +338,9 @@ function measureOnce(moduleUrl: string, env: Record<string, string>, timeoutMs: 
         if (!Number.isFinite(parsed.importMs) || !Number.isFinite(parsed.bootMs)) throw new Error('missing timings');
         resolvePromise({ seq, importMs: parsed.importMs, bootMs: parsed.bootMs, wallMs });
       } catch (error) {
-        reject(new Error(`Importing ${moduleUrl}: the child printed no timings (${String(error)}):\n${stdout}\n${stderr}`));
+        reject(
+          new Error(`Importing ${moduleUrl}: the child printed no timings (${String(error)}):\n${stdout}\n${stderr}`),
+        );
       }
     });
   });
@@ -336,7 +361,8 @@ function compare(bundled: readonly number[], unbundled: readonly number[]): Comp
 export async function runBundleLoad(options: BundleLoadOptions): Promise<BundleLoadReport> {
   const { runs, warmup, outDir } = options;
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`runs must be a positive integer, got ${String(runs)}`);
-  if (!Number.isInteger(warmup) || warmup < 0) throw new Error(`warmup must be a non-negative integer, got ${String(warmup)}`);
+  if (!Number.isInteger(warmup) || warmup < 0)
+    throw new Error(`warmup must be a non-negative integer, got ${String(warmup)}`);
   const timeoutMs = options.childTimeoutMs ?? 120_000;
 
   await mkdir(outDir, { recursive: true });
@@ -360,7 +386,9 @@ export async function runBundleLoad(options: BundleLoadOptions): Promise<BundleL
       const floorUrl = pathToFileURL(floorBundle).href;
       const samples = { bundled: [] as Sample[], unbundled: [] as Sample[], floor: [] as Sample[] };
       const warm = { bundled: [] as Sample[], unbundled: [] as Sample[], floor: [] as Sample[] };
-      process.stderr.write(`bundle-load: ${fn.stage}: ${warmup} warm-up + ${runs} measured rounds (bundled, unbundled, floor) ...\n`);
+      process.stderr.write(
+        `bundle-load: ${fn.stage}: ${warmup} warm-up + ${runs} measured rounds (bundled, unbundled, floor) ...\n`,
+      );
       for (let i = 0; i < warmup + runs; i++) {
         const into = i < warmup ? warm : samples;
         into.bundled.push(await measureOnce(bundleUrl, fn.environment, timeoutMs));
@@ -381,8 +409,14 @@ export async function runBundleLoad(options: BundleLoadOptions): Promise<BundleL
         sourceEntry: relative(projectRoot, fn.sourceEntry),
         environment: fn.environment,
         dummyVariables: fn.dummyVariables,
-        importMs: compare(samples.bundled.map((s) => s.importMs), samples.unbundled.map((s) => s.importMs)),
-        wallMs: compare(samples.bundled.map((s) => s.wallMs), samples.unbundled.map((s) => s.wallMs)),
+        importMs: compare(
+          samples.bundled.map((s) => s.importMs),
+          samples.unbundled.map((s) => s.importMs),
+        ),
+        wallMs: compare(
+          samples.bundled.map((s) => s.wallMs),
+          samples.unbundled.map((s) => s.wallMs),
+        ),
         sdkParts,
         floorBundleBytes: (await readFile(floorBundle)).byteLength,
         floorImportMs: floorSummary,
@@ -408,7 +442,8 @@ export async function runBundleLoad(options: BundleLoadOptions): Promise<BundleL
       loadAverageAtStart,
       runs,
       warmupPairs: warmup,
-      order: 'per function: warm-up rounds, then measured rounds; each round is bundled, unbundled, floor (ABCABC...), one child at a time',
+      order:
+        'per function: warm-up rounds, then measured rounds; each round is bundled, unbundled, floor (ABCABC...), one child at a time',
       synthMs,
       functions: results,
     };
@@ -448,7 +483,11 @@ export function formatBundleLoad(report: BundleLoadReport, jsonPath: string): st
   }
   lines.push('', 'The floor of each function imports exactly these SDK parts (read from its bundle):', '');
   for (const r of report.functions) {
-    lines.push(`- ${r.function}: ${Object.entries(r.sdkParts).map(([pkg, names]) => `${pkg} (${names.join(', ')})`).join('; ')}`);
+    lines.push(
+      `- ${r.function}: ${Object.entries(r.sdkParts)
+        .map(([pkg, names]) => `${pkg} (${names.join(', ')})`)
+        .join('; ')}`,
+    );
   }
   lines.push(
     '',

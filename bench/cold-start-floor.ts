@@ -29,11 +29,18 @@ export const FunctionBuildOptions: BuildOptions = {
   logLevel: 'silent',
 };
 
-const SdkFile = /node_modules\/(@aws-sdk\/(?:client-[^/]+|lib-dynamodb))\/dist-es\/(?:([A-Z]\w*Client)|commands\/(\w+Command)|pagination\/(\w+)Paginator)\.js$/;
+const SdkFile =
+  /node_modules\/(@aws-sdk\/(?:client-[^/]+|lib-dynamodb))\/dist-es\/(?:([A-Z]\w*Client)|commands\/(\w+Command)|pagination\/(\w+)Paginator)\.js$/;
 
 /** The SDK clients, commands and paginators that put bytes into the bundle of `entry`. */
 export async function sdkPartsOf(entry: string, projectRoot: string): Promise<SdkParts> {
-  const result = await build({ ...FunctionBuildOptions, entryPoints: [entry], write: false, metafile: true, outdir: join(projectRoot, 'bench', 'out', 'unused') });
+  const result = await build({
+    ...FunctionBuildOptions,
+    entryPoints: [entry],
+    write: false,
+    metafile: true,
+    outdir: join(projectRoot, 'bench', 'out', 'unused'),
+  });
   const parts = new Map<string, Set<string>>();
   for (const output of Object.values(result.metafile.outputs)) {
     for (const [file, { bytesInOutput }] of Object.entries(output.inputs)) {
@@ -46,7 +53,9 @@ export async function sdkPartsOf(entry: string, projectRoot: string): Promise<Sd
       parts.set(pkg, (parts.get(pkg) ?? new Set()).add(name));
     }
   }
-  return Object.fromEntries([...parts].sort(([a], [b]) => a.localeCompare(b)).map(([pkg, names]) => [pkg, [...names].sort()]));
+  return Object.fromEntries(
+    [...parts].sort(([a], [b]) => a.localeCompare(b)).map(([pkg, names]) => [pkg, [...names].sort()]),
+  );
 }
 
 /**
@@ -81,7 +90,9 @@ export async function buildFloor(parts: SdkParts, dir: string): Promise<string> 
       lines.push('const floor_dynamodb = new floor_DynamoDBClient({});');
       base = 'floor_dynamodb';
     }
-    lines.push(`const ${document.local}_instance = ${document.local}.from(${base}, { marshallOptions: { removeUndefinedValues: true } });`);
+    lines.push(
+      `const ${document.local}_instance = ${document.local}.from(${base}, { marshallOptions: { removeUndefinedValues: true } });`,
+    );
     instances.push(`${document.local}_instance`);
   }
   lines.push(`export const handler = async () => [${[...instances, ...kept].join(', ')}].length;`);

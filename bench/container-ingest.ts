@@ -40,7 +40,6 @@ import { median, summarize, type Summary } from './stats.ts';
 const File = { messages: 155, messageBytes: 8 * 1024 * 1024 } as const;
 /** A quarter of it, to show that memory does not follow the file's size. */
 const SmallFile = { messages: 39, messageBytes: 8 * 1024 * 1024 } as const;
-const MiB = 1024 * 1024;
 
 export interface ContainerIngestOptions {
   /** Measured pairs (ingest, copy). */
@@ -49,8 +48,17 @@ export interface ContainerIngestOptions {
   readonly projectRoot: string;
 }
 
-interface IngestSample { readonly ms: number; readonly baselineKiB: number; readonly peakKiB: number; readonly sampledPeakKiB: number }
-interface CopySample { readonly ms: number; readonly baselineKiB: number; readonly peakKiB: number }
+interface IngestSample {
+  readonly ms: number;
+  readonly baselineKiB: number;
+  readonly peakKiB: number;
+  readonly sampledPeakKiB: number;
+}
+interface CopySample {
+  readonly ms: number;
+  readonly baselineKiB: number;
+  readonly peakKiB: number;
+}
 
 export interface ContainerIngestReport {
   readonly bytes: number;
@@ -59,14 +67,27 @@ export interface ContainerIngestReport {
   readonly small: IngestSample & { readonly bytes: number };
   readonly copy: readonly CopySample[];
   readonly ratios: readonly number[];
-  readonly wake: { availableToRunTaskMs: number; runTaskToRunningMs: number; runningToReadyMs: number; availableToReadyMs: number; ingestMs: number };
+  readonly wake: {
+    availableToRunTaskMs: number;
+    runTaskToRunningMs: number;
+    runningToReadyMs: number;
+    availableToReadyMs: number;
+    ingestMs: number;
+  };
   readonly markdown: string;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const progress = (line: string): void => { process.stderr.write(`container-ingest: ${line}\n`); };
+const progress = (line: string): void => {
+  process.stderr.write(`container-ingest: ${line}\n`);
+};
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, everyMs = 100): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs: number,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const value = await probe();
@@ -79,8 +100,10 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
 /** JSON log lines of a task (the worker logs with Powertools, one JSON object per line). */
 function taskLog(logDir: string, family: string, taskArn: string): Record<string, unknown>[] {
   try {
-    return readFileSync(join(logDir, `${family}-${taskArn.slice(taskArn.lastIndexOf('/') + 1)}.log`), 'utf8').split('\n')
-      .filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    return readFileSync(join(logDir, `${family}-${taskArn.slice(taskArn.lastIndexOf('/') + 1)}.log`), 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
   } catch {
     return [];
   }
@@ -96,7 +119,14 @@ export async function benchContainerIngest(options: ContainerIngestOptions): Pro
   try {
     progress('synthesizing and starting the local stack');
     const { stackName, outdir } = await synthesize(assembly);
-    stack = await startLocalStack({ cdkOut: outdir, stackName, projectRoot: options.projectRoot, describe: false, stateDir, onTaskEvent: (e) => taskEvents.push(e) });
+    stack = await startLocalStack({
+      cdkOut: outdir,
+      stackName,
+      projectRoot: options.projectRoot,
+      describe: false,
+      stateDir,
+      onTaskEvent: (e) => taskEvents.push(e),
+    });
     const d = stack.description;
     const worker = d.workers?.ingest;
     if (worker === undefined) throw new Error('The stack describes no ingest worker (WorkerIngest output)');
@@ -109,7 +139,11 @@ export async function benchContainerIngest(options: ContainerIngestOptions): Pro
 
     const stopTask = async (taskArn: string): Promise<void> => {
       await ecs.send(new StopTaskCommand({ cluster: worker.cluster, task: taskArn, reason: 'bench: done' }));
-      await until(`task ${taskArn} stopped`, () => (taskEvents.some((e) => e.taskArn === taskArn && e.status === 'STOPPED') ? true : undefined), 120_000);
+      await until(
+        `task ${taskArn} stopped`,
+        () => (taskEvents.some((e) => e.taskArn === taskArn && e.status === 'STOPPED') ? true : undefined),
+        120_000,
+      );
     };
 
     // The measured file, outside the inbox.
@@ -117,12 +151,23 @@ export async function benchContainerIngest(options: ContainerIngestOptions): Pro
     const sourceKey = 'bench/container-ingest/forecast.grib2';
     const file = grib2Stream({ ...File, seed: 13 });
     progress(`uploading a ${(file.size / 1e9).toFixed(2)} GB GRIB2-shaped file`);
-    await new Upload({ client: s3, params: { Bucket: sourceBucket, Key: sourceKey, Body: file.stream }, partSize: StreamedWritePartBytes, queueSize: StreamedWriteQueueSize }).done();
-    const etagOf = async (key: string): Promise<string> => ((await s3.send(new HeadObjectCommand({ Bucket: sourceBucket, Key: key }))).ETag ?? '').replaceAll('"', '');
+    await new Upload({
+      client: s3,
+      params: { Bucket: sourceBucket, Key: sourceKey, Body: file.stream },
+      partSize: StreamedWritePartBytes,
+      queueSize: StreamedWriteQueueSize,
+    }).done();
+    const etagOf = async (key: string): Promise<string> =>
+      ((await s3.send(new HeadObjectCommand({ Bucket: sourceBucket, Key: key }))).ETag ?? '').replaceAll('"', '');
     const etag = await etagOf(sourceKey);
     const smallKey = 'bench/container-ingest/forecast-small.grib2';
     const small = grib2Stream({ ...SmallFile, seed: 14 });
-    await new Upload({ client: s3, params: { Bucket: sourceBucket, Key: smallKey, Body: small.stream }, partSize: StreamedWritePartBytes, queueSize: StreamedWriteQueueSize }).done();
+    await new Upload({
+      client: s3,
+      params: { Bucket: sourceBucket, Key: smallKey, Body: small.stream },
+      partSize: StreamedWritePartBytes,
+      queueSize: StreamedWriteQueueSize,
+    }).done();
     const smallEtag = await etagOf(smallKey);
 
     // Wake-up, through the pipeline: the file lands in the inbox (a server-side copy, as a
@@ -131,13 +176,37 @@ export async function benchContainerIngest(options: ContainerIngestOptions): Pro
     const analysis = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
     const name = ecmwfName(analysis, 6);
     progress('wake-up: the file arrives in the inbox');
-    await s3.send(new CopyObjectCommand({ Bucket: d.buckets.inbox, Key: `ecmwf/${name}`, CopySource: `${sourceBucket}/${sourceKey}` }));
+    await s3.send(
+      new CopyObjectCommand({
+        Bucket: d.buckets.inbox,
+        Key: `ecmwf/${name}`,
+        CopySource: `${sourceBucket}/${sourceKey}`,
+      }),
+    );
     const correlationId = `forecast-${analysis.toISOString()}`;
     const eventsOf = async (type: string): Promise<CometEvent[]> => {
-      const page = await documents.send(new QueryCommand({ TableName: d.tables.eventStore, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': correlationId }, ConsistentRead: true }));
-      return (page.Items ?? []).filter((i) => typeof i.event === 'string').map((i) => JSON.parse(i.event as string) as CometEvent).filter((e) => e.type === type);
+      const page = await documents.send(
+        new QueryCommand({
+          TableName: d.tables.eventStore,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': correlationId },
+          ConsistentRead: true,
+        }),
+      );
+      return (page.Items ?? [])
+        .filter((i) => typeof i.event === 'string')
+        .map((i) => JSON.parse(i.event as string) as CometEvent)
+        .filter((e) => e.type === type);
     };
-    const [ingested] = await until('file.ingested of the woken worker', async () => { const e = await eventsOf(EventTypes.fileIngested); return e.length > 0 ? e : undefined; }, 300_000, 500);
+    const [ingested] = await until(
+      'file.ingested of the woken worker',
+      async () => {
+        const e = await eventsOf(EventTypes.fileIngested);
+        return e.length > 0 ? e : undefined;
+      },
+      300_000,
+      500,
+    );
     const [available] = await eventsOf(EventTypes.fileAvailable);
     const [command] = await eventsOf(EventTypes.ingestRequested);
     const provisioning = taskEvents.find((e) => e.status === 'PROVISIONING')!;
@@ -147,38 +216,90 @@ export async function benchContainerIngest(options: ContainerIngestOptions): Pro
     const processed = wokenLog.find((l) => l.message === 'message processed');
     const availableAt = Date.parse(available!.time);
     const wake = {
-      availableToRunTaskMs: provisioning.at - availableAt, runTaskToRunningMs: running.at - provisioning.at,
-      runningToReadyMs: ready - running.at, availableToReadyMs: ready - availableAt, ingestMs: Number(processed?.ms ?? Number.NaN),
+      availableToRunTaskMs: provisioning.at - availableAt,
+      runTaskToRunningMs: running.at - provisioning.at,
+      runningToReadyMs: ready - running.at,
+      availableToReadyMs: ready - availableAt,
+      ingestMs: Number(processed?.ms ?? Number.NaN),
     };
-    if ((ingested as CometEvent<typeof EventTypes.fileIngested>).data.ingested.sha256 !== await file.sha256) throw new Error('container-ingest: the woken worker archived other bytes than the file');
-    if (!wokenLog.some((l) => l.message === 'worker started' && l.wokenBy === command!.id)) throw new Error('container-ingest: the woken worker does not name the command that woke it');
+    if ((ingested as CometEvent<typeof EventTypes.fileIngested>).data.ingested.sha256 !== (await file.sha256))
+      throw new Error('container-ingest: the woken worker archived other bytes than the file');
+    if (!wokenLog.some((l) => l.message === 'worker started' && l.wokenBy === command!.id))
+      throw new Error('container-ingest: the woken worker does not name the command that woke it');
     await stopTask(provisioning.taskArn);
 
-    const ingestOnce = async (run: number, source = { key: sourceKey, size: file.size, etag }): Promise<IngestSample> => {
-      const started = await ecs.send(new RunTaskCommand({
-        cluster: worker.cluster, taskDefinition: worker.taskDefinition, launchType: 'FARGATE', count: 1, startedBy: 'cometflow-bench',
-        networkConfiguration: { awsvpcConfiguration: { subnets: [...worker.subnets], securityGroups: [...worker.securityGroups], assignPublicIp: worker.assignPublicIp } },
-        overrides: { containerOverrides: [{ name: worker.container, environment: [{ name: Env.workerIdleSeconds, value: '600' }] }] },
-      }));
+    const ingestOnce = async (
+      run: number,
+      source = { key: sourceKey, size: file.size, etag },
+    ): Promise<IngestSample> => {
+      const started = await ecs.send(
+        new RunTaskCommand({
+          cluster: worker.cluster,
+          taskDefinition: worker.taskDefinition,
+          launchType: 'FARGATE',
+          count: 1,
+          startedBy: 'cometflow-bench',
+          networkConfiguration: {
+            awsvpcConfiguration: {
+              subnets: [...worker.subnets],
+              securityGroups: [...worker.securityGroups],
+              assignPublicIp: worker.assignPublicIp,
+            },
+          },
+          overrides: {
+            containerOverrides: [
+              { name: worker.container, environment: [{ name: Env.workerIdleSeconds, value: '600' }] },
+            ],
+          },
+        }),
+      );
       const taskArn = started.tasks![0]!.taskArn!;
-      const pid = Number(/pid (\d+)/.exec((await until('the worker running', () => taskEvents.find((e) => e.taskArn === taskArn && e.status === 'RUNNING'), 30_000))!.detail ?? '')![1]);
-      await until('the worker ready', () => (taskLog(logDir, worker.family, taskArn).some((l) => l.message === 'worker started') ? true : undefined), 30_000);
+      const pid = Number(
+        /pid (\d+)/.exec(
+          (await until(
+            'the worker running',
+            () => taskEvents.find((e) => e.taskArn === taskArn && e.status === 'RUNNING'),
+            30_000,
+          ))!.detail ?? '',
+        )![1],
+      );
+      await until(
+        'the worker ready',
+        () => (taskLog(logDir, worker.family, taskArn).some((l) => l.message === 'worker started') ? true : undefined),
+        30_000,
+      );
       // Settled: SDK clients built, the first long poll waiting.
       await sleep(1500);
       const baselineKiB = procStatusKiB(pid, 'VmRSS');
       const attributes = parseEcmwfName(name, new Date());
       const benchCommand = wrap({
-        type: EventTypes.ingestRequested, source: 'bench/container-ingest', correlationId: `bench-container-ingest-${run}`,
-        id: `bench-container-ingest-${Date.now()}-${run}`, subject: source.key,
-        data: { file: { bucket: sourceBucket, key: source.key, size: source.size, etag: source.etag }, provider: 'ecmwf', name, attributes },
+        type: EventTypes.ingestRequested,
+        source: 'bench/container-ingest',
+        correlationId: `bench-container-ingest-${run}`,
+        id: `bench-container-ingest-${Date.now()}-${run}`,
+        subject: source.key,
+        data: {
+          file: { bucket: sourceBucket, key: source.key, size: source.size, etag: source.etag },
+          provider: 'ecmwf',
+          name,
+          attributes,
+        },
       });
-      await sqs.send(new SendMessageCommand({ QueueUrl: d.queues.ingestContainer, MessageBody: JSON.stringify(benchCommand) }));
+      await sqs.send(
+        new SendMessageCommand({ QueueUrl: d.queues.ingestContainer, MessageBody: JSON.stringify(benchCommand) }),
+      );
       let sampledPeakKiB = baselineKiB;
-      const line = await until('the file processed', () => {
-        sampledPeakKiB = Math.max(sampledPeakKiB, procStatusKiB(pid, 'VmRSS'));
-        return taskLog(logDir, worker.family, taskArn).find((l) => l.message === 'message processed');
-      }, 600_000, 50);
-      if (line.outcome !== 'ingested') throw new Error(`container-ingest: the worker's outcome was ${String(line.outcome)}; expected ingested`);
+      const line = await until(
+        'the file processed',
+        () => {
+          sampledPeakKiB = Math.max(sampledPeakKiB, procStatusKiB(pid, 'VmRSS'));
+          return taskLog(logDir, worker.family, taskArn).find((l) => l.message === 'message processed');
+        },
+        600_000,
+        50,
+      );
+      if (line.outcome !== 'ingested')
+        throw new Error(`container-ingest: the worker's outcome was ${String(line.outcome)}; expected ingested`);
       const peakKiB = procStatusKiB(pid, 'VmHWM');
       await stopTask(taskArn);
       return { ms: Number(line.ms), baselineKiB, peakKiB, sampledPeakKiB };
@@ -186,19 +307,33 @@ export async function benchContainerIngest(options: ContainerIngestOptions): Pro
 
     const copyOnce = async (): Promise<CopySample> => {
       const request = {
-        endpoint: d.endpoints.s3, region: d.region, credentials: d.credentials,
-        bucket: sourceBucket, key: sourceKey, toBucket: d.buckets.archive, toKey: 'bench/container-ingest/copy.grib2',
+        endpoint: d.endpoints.s3,
+        region: d.region,
+        credentials: d.credentials,
+        bucket: sourceBucket,
+        key: sourceKey,
+        toBucket: d.buckets.archive,
+        toKey: 'bench/container-ingest/copy.grib2',
       };
-      const child = spawn(process.execPath, [join(options.projectRoot, 'bench', 'multipart-copy.ts'), JSON.stringify(request)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(
+        process.execPath,
+        [join(options.projectRoot, 'bench', 'multipart-copy.ts'), JSON.stringify(request)],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
       let output = '';
-      child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+      });
       const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
       if (code !== 0) throw new Error(`container-ingest: the multipart copy exited with ${code}`);
       return JSON.parse(output.trim()) as CopySample;
     };
 
     progress(`memory at a quarter of the size: ingest of ${(small.size / 1e9).toFixed(2)} GB`);
-    const smallSample = { ...await ingestOnce(-1, { key: smallKey, size: small.size, etag: smallEtag }), bytes: small.size };
+    const smallSample = {
+      ...(await ingestOnce(-1, { key: smallKey, size: small.size, etag: smallEtag })),
+      bytes: small.size,
+    };
     const ingest: IngestSample[] = [];
     const copy: CopySample[] = [];
     for (let pair = 0; pair < options.pairs; pair += 1) {
@@ -229,7 +364,12 @@ function format(report: Omit<ContainerIngestReport, 'markdown'>): string {
   const copyGrowth = report.copy.map((s) => (s.peakKiB - s.baselineKiB) / 1024);
   const ratio = median(report.ratios);
   const worstGrowth = Math.max(...growth);
-  const row = (name: string, rate: Summary, samples: readonly { baselineKiB: number; peakKiB: number }[], grown: number[]): string =>
+  const row = (
+    name: string,
+    rate: Summary,
+    samples: readonly { baselineKiB: number; peakKiB: number }[],
+    grown: number[],
+  ): string =>
     `| ${name} | ${rate.median.toFixed(1)} (${rate.min.toFixed(1)}–${rate.max.toFixed(1)}) | ${mib(median(samples.map((s) => s.baselineKiB)))} | ${mib(Math.max(...samples.map((s) => s.peakKiB)))} | ${Math.max(...grown).toFixed(1)} |`;
   const s = (ms: number): string => (ms / 1000).toFixed(2);
   return [
@@ -239,7 +379,7 @@ function format(report: Omit<ContainerIngestReport, 'markdown'>): string {
     'bundle the image holds: SHA-256, GRIB2 structure, streamed multipart upload of 8 MiB parts, 4 in flight, catalog,',
     'file.ingested) and a plain lib-storage multipart copy of the same object with the same part size and queue size',
     '(its own process), both against the same S3 emulator. Memory from /proc/<pid>/status: VmRSS before the file,',
-    'VmHWM (the process\'s peak) after it.',
+    "VmHWM (the process's peak) after it.",
     '',
     '| variant | MB/s, median (min–max) | RSS before (MiB) | peak RSS (MiB) | growth (MiB), worst |',
     '|---|---:|---:|---:|---:|',

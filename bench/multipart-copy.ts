@@ -24,15 +24,27 @@ interface CopyRequest {
 }
 
 const request = JSON.parse(process.argv[2] ?? '{}') as CopyRequest;
-const s3 = new S3Client({ endpoint: request.endpoint, region: request.region, credentials: request.credentials, forcePathStyle: true });
+const s3 = new S3Client({
+  endpoint: request.endpoint,
+  region: request.region,
+  credentials: request.credentials,
+  forcePathStyle: true,
+});
 // Loads and warms the SDK before measuring, as the worker has done by the time it receives.
-await s3.send(new GetObjectCommand({ Bucket: request.bucket, Key: request.key, Range: 'bytes=0-0' })).then((r) => r.Body?.transformToByteArray());
+await s3
+  .send(new GetObjectCommand({ Bucket: request.bucket, Key: request.key, Range: 'bytes=0-0' }))
+  .then((r) => r.Body?.transformToByteArray());
 const baselineKiB = procStatusKiB('self', 'VmRSS');
 const started = performance.now();
 const source = await s3.send(new GetObjectCommand({ Bucket: request.bucket, Key: request.key }));
 await new Upload({
-  client: s3, params: { Bucket: request.toBucket, Key: request.toKey, Body: source.Body as Readable },
-  partSize: StreamedWritePartBytes, queueSize: StreamedWriteQueueSize, leavePartsOnError: false,
+  client: s3,
+  params: { Bucket: request.toBucket, Key: request.toKey, Body: source.Body as Readable },
+  partSize: StreamedWritePartBytes,
+  queueSize: StreamedWriteQueueSize,
+  leavePartsOnError: false,
 }).done();
 const ms = performance.now() - started;
-process.stdout.write(`${JSON.stringify({ ms, bytes: Number(source.ContentLength ?? 0), baselineKiB, peakKiB: procStatusKiB('self', 'VmHWM') })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ ms, bytes: Number(source.ContentLength ?? 0), baselineKiB, peakKiB: procStatusKiB('self', 'VmHWM') })}\n`,
+);

@@ -20,7 +20,14 @@ import type { CometEvent } from '#events/registry.ts';
 import type { Condition } from '#shared/rules/index.ts';
 import { evaluate, loadRuleSet, matchRules, type RuleSet } from '#shared/rules/index.ts';
 import {
-  chunkIngested, fileAvailable, fileRejected, forecastIngested, productGenerated, prng, ReferenceLoad, referenceRuleFile,
+  chunkIngested,
+  fileAvailable,
+  fileRejected,
+  forecastIngested,
+  productGenerated,
+  prng,
+  ReferenceLoad,
+  referenceRuleFile,
 } from '#shared/rules/testing.ts';
 import { summarize, type Summary } from './stats.ts';
 
@@ -77,11 +84,31 @@ function generateEvents(count: number, seed: number): { events: CometEvent[]; mi
   for (let index = 0; index < count; index += 1) {
     const draw = random();
     const cycle = 1 + (index % 144);
-    if (draw < 0.6) add('FCI chunk ingested', chunkIngested({ cycle, chunk: 1 + Math.floor(random() * 41), id: `chunk-${index}` }));
-    else if (draw < 0.65) add('forecast ingested', forecastIngested({ validTime: new Date(Date.UTC(2026, 10, 22, index % 24)).toISOString(), id: `forecast-${index}` }));
-    else if (draw < 0.78) add('small file available', fileAvailable({ size: 1 + Math.floor(random() * 50_000_000), key: `chunk-${index}.nc`, id: `small-${index}` }));
-    else if (draw < 0.8) add('large file available', fileAvailable({ size: GiB + 1 + Math.floor(random() * GiB), key: `forecast-${index}`, id: `large-${index}` }));
-    else if (draw < 0.9) add('product generated', productGenerated({ productId: index.toString(16).padStart(32, '0'), id: `product-${index}` }));
+    if (draw < 0.6)
+      add('FCI chunk ingested', chunkIngested({ cycle, chunk: 1 + Math.floor(random() * 41), id: `chunk-${index}` }));
+    else if (draw < 0.65)
+      add(
+        'forecast ingested',
+        forecastIngested({
+          validTime: new Date(Date.UTC(2026, 10, 22, index % 24)).toISOString(),
+          id: `forecast-${index}`,
+        }),
+      );
+    else if (draw < 0.78)
+      add(
+        'small file available',
+        fileAvailable({ size: 1 + Math.floor(random() * 50_000_000), key: `chunk-${index}.nc`, id: `small-${index}` }),
+      );
+    else if (draw < 0.8)
+      add(
+        'large file available',
+        fileAvailable({ size: GiB + 1 + Math.floor(random() * GiB), key: `forecast-${index}`, id: `large-${index}` }),
+      );
+    else if (draw < 0.9)
+      add(
+        'product generated',
+        productGenerated({ productId: index.toString(16).padStart(32, '0'), id: `product-${index}` }),
+      );
     else add('bad file rejected', fileRejected({ key: `eumetsat/bad-${index}.nc`, id: `rejected-${index}` }));
   }
   return { events, mix };
@@ -97,8 +124,15 @@ function toJre(condition: Condition, style: PathStyle): NestedCondition {
   if ('any' in condition) return { any: condition.any.map((child) => toJre(child, style)) };
   if ('not' in condition) return { not: toJre(condition.not, style) };
   const operator = {
-    eq: 'equal', ne: 'notEqual', gt: 'greaterThan', gte: 'greaterThanInclusive', lt: 'lessThan', lte: 'lessThanInclusive',
-    in: 'in', exists: 'exists', matches: 'matches',
+    eq: 'equal',
+    ne: 'notEqual',
+    gt: 'greaterThan',
+    gte: 'greaterThanInclusive',
+    lt: 'lessThan',
+    lte: 'lessThanInclusive',
+    in: 'in',
+    exists: 'exists',
+    matches: 'matches',
   }[condition.op];
   const value = condition.op === 'exists' ? (condition.value ?? true) : condition.value;
   return { ...factOf(condition.path, style), operator, value: value as never };
@@ -111,21 +145,44 @@ function toJre(condition: Condition, style: PathStyle): NestedCondition {
  */
 function jreRules(ruleSet: RuleSet, style: PathStyle, types?: readonly string[]): RuleProperties[] {
   const rules: RuleProperties[] = [];
-  const typeIs = (on: readonly string[]): NestedCondition => ({ ...factOf('type', style), operator: 'in', value: [...on] });
+  const typeIs = (on: readonly string[]): NestedCondition => ({
+    ...factOf('type', style),
+    operator: 'in',
+    value: [...on],
+  });
   for (const rule of ruleSet.definition.rules) {
     const on = types === undefined ? rule.on : rule.on.filter((type) => types.includes(type));
     if (on.length === 0) continue;
     if (rule.kind === 'forward') {
       rule.routes.forEach((route, index) => {
-        const earlier = rule.routes.slice(0, index).flatMap((before) => (before.when === undefined ? [] : [{ not: toJre(before.when, style) }]));
-        const all: NestedCondition[] = [typeIs(on), ...(rule.when === undefined ? [] : [toJre(rule.when, style)]), ...earlier, ...(route.when === undefined ? [] : [toJre(route.when, style)])];
-        rules.push({ name: `${rule.name}#${index}`, conditions: { all } as TopLevelCondition, event: { type: 'match', params: { match: `forward:${rule.name}:${index}:${route.emit.target}` } } });
+        const earlier = rule.routes
+          .slice(0, index)
+          .flatMap((before) => (before.when === undefined ? [] : [{ not: toJre(before.when, style) }]));
+        const all: NestedCondition[] = [
+          typeIs(on),
+          ...(rule.when === undefined ? [] : [toJre(rule.when, style)]),
+          ...earlier,
+          ...(route.when === undefined ? [] : [toJre(route.when, style)]),
+        ];
+        rules.push({
+          name: `${rule.name}#${index}`,
+          conditions: { all } as TopLevelCondition,
+          event: { type: 'match', params: { match: `forward:${rule.name}:${index}:${route.emit.target}` } },
+        });
       });
       continue;
     }
-    rules.push({ name: `${rule.name}#collect`, conditions: { all: [typeIs(on), toJre(rule.collect.when, style)] }, event: { type: 'match', params: { match: `collect:${rule.name}` } } });
+    rules.push({
+      name: `${rule.name}#collect`,
+      conditions: { all: [typeIs(on), toJre(rule.collect.when, style)] },
+      event: { type: 'match', params: { match: `collect:${rule.name}` } },
+    });
     for (const requirement of rule.require ?? []) {
-      rules.push({ name: `${rule.name}#${requirement.name}`, conditions: { all: [typeIs(on), toJre(requirement.when, style)] }, event: { type: 'match', params: { match: `reference:${rule.name}:${requirement.name}` } } });
+      rules.push({
+        name: `${rule.name}#${requirement.name}`,
+        conditions: { all: [typeIs(on), toJre(requirement.when, style)] },
+        event: { type: 'match', params: { match: `reference:${rule.name}:${requirement.name}` } },
+      });
     }
   }
   return rules;
@@ -136,21 +193,28 @@ function jreEngine(rules: RuleProperties[], style: PathStyle): Engine {
   const getters = new Map<string, string[]>();
   const engine = new Engine(rules, {
     allowUndefinedFacts: true,
-    ...(style === 'dot' ? {
-      pathResolver: (value: object, path: string): unknown => {
-        let segments = getters.get(path);
-        if (segments === undefined) {
-          segments = path.split('.');
-          getters.set(path, segments);
+    ...(style === 'dot'
+      ? {
+          pathResolver: (value: object, path: string): unknown => {
+            let segments = getters.get(path);
+            if (segments === undefined) {
+              segments = path.split('.');
+              getters.set(path, segments);
+            }
+            let current: unknown = value;
+            for (const key of segments)
+              current =
+                current !== null && typeof current === 'object' ? (current as Record<string, unknown>)[key] : undefined;
+            return current;
+          },
         }
-        let current: unknown = value;
-        for (const key of segments) current = current !== null && typeof current === 'object' ? (current as Record<string, unknown>)[key] : undefined;
-        return current;
-      },
-    } : {}),
+      : {}),
   });
   const patterns = new Map<string, RegExp>();
-  engine.addOperator('exists', (value: unknown, expected: boolean) => (value !== undefined && value !== null) === expected);
+  engine.addOperator(
+    'exists',
+    (value: unknown, expected: boolean) => (value !== undefined && value !== null) === expected,
+  );
   engine.addOperator('matches', (value: unknown, pattern: string) => {
     let compiled = patterns.get(pattern);
     if (compiled === undefined) {
@@ -171,8 +235,15 @@ interface Variant {
 }
 
 const ourMatches = (ruleSet: RuleSet, event: CometEvent): string[] =>
-  matchRules(ruleSet, event).map((match) => (match.kind === 'forward' ? `forward:${match.rule}:${match.route}:${match.target}`
-    : match.kind === 'collect' ? `collect:${match.rule}` : `reference:${match.rule}:${match.requirement}`)).sort();
+  matchRules(ruleSet, event)
+    .map((match) =>
+      match.kind === 'forward'
+        ? `forward:${match.rule}:${match.route}:${match.target}`
+        : match.kind === 'collect'
+          ? `collect:${match.rule}`
+          : `reference:${match.rule}:${match.requirement}`,
+    )
+    .sort();
 
 const jreMatches = async (engine: Engine, event: CometEvent): Promise<string[]> =>
   (await engine.run({ event })).events.map((found) => String(found.params?.match)).sort();
@@ -189,21 +260,31 @@ export async function benchRules(options: RulesBenchOptions = {}): Promise<Rules
 
   const jreJsonPath = jreEngine(jreRules(ruleSet, 'jsonpath'), 'jsonpath');
   const jreDot = jreEngine(jreRules(ruleSet, 'dot'), 'dot');
-  const jreByType = new Map([...ruleSet.byType.keys()].map((type) => [type, jreEngine(jreRules(ruleSet, 'dot', [type]), 'dot')]));
+  const jreByType = new Map(
+    [...ruleSet.byType.keys()].map((type) => [type, jreEngine(jreRules(ruleSet, 'dot', [type]), 'dot')]),
+  );
 
   // Both engines must agree on every event, or the comparison means nothing.
   let agreement = 0;
   for (const event of events) {
     const ours = ourMatches(ruleSet, event).join(',');
-    const theirs = [(await jreMatches(jreJsonPath, event)).join(','), (await jreMatches(jreDot, event)).join(','),
-      (jreByType.has(event.type) ? await jreMatches(jreByType.get(event.type)!, event) : []).join(',')];
+    const theirs = [
+      (await jreMatches(jreJsonPath, event)).join(','),
+      (await jreMatches(jreDot, event)).join(','),
+      (jreByType.has(event.type) ? await jreMatches(jreByType.get(event.type)!, event) : []).join(','),
+    ];
     if (theirs.every((matches) => matches === ours)) agreement += 1;
-    else throw new Error(`Engines disagree on ${event.type} event ${event.id}: cometflow ${ours || '(none)'}, json-rules-engine ${theirs.join(' | ') || '(none)'}`);
+    else
+      throw new Error(
+        `Engines disagree on ${event.type} event ${event.id}: cometflow ${ours || '(none)'}, json-rules-engine ${theirs.join(' | ') || '(none)'}`,
+      );
   }
 
   const variants: Variant[] = [
     {
-      name: 'cometflow `matchRules`', measures: 'matching and routing', compared: true,
+      name: 'cometflow `matchRules`',
+      measures: 'matching and routing',
+      compared: true,
       round: async (batch) => {
         let sum = 0;
         for (const event of batch) sum += matchRules(ruleSet, event).length;
@@ -211,7 +292,9 @@ export async function benchRules(options: RulesBenchOptions = {}): Promise<Rules
       },
     },
     {
-      name: 'json-rules-engine 7.3.1, JSONPath facts (default)', measures: 'matching and routing', compared: true,
+      name: 'json-rules-engine 7.3.1, JSONPath facts (default)',
+      measures: 'matching and routing',
+      compared: true,
       round: async (batch) => {
         let sum = 0;
         for (const event of batch) sum += (await jreJsonPath.run({ event })).events.length;
@@ -219,7 +302,9 @@ export async function benchRules(options: RulesBenchOptions = {}): Promise<Rules
       },
     },
     {
-      name: 'json-rules-engine 7.3.1, dot-path resolver', measures: 'matching and routing', compared: true,
+      name: 'json-rules-engine 7.3.1, dot-path resolver',
+      measures: 'matching and routing',
+      compared: true,
       round: async (batch) => {
         let sum = 0;
         for (const event of batch) sum += (await jreDot.run({ event })).events.length;
@@ -227,7 +312,9 @@ export async function benchRules(options: RulesBenchOptions = {}): Promise<Rules
       },
     },
     {
-      name: 'json-rules-engine 7.3.1, dot-path resolver, one engine per event type', measures: 'matching and routing', compared: true,
+      name: 'json-rules-engine 7.3.1, dot-path resolver, one engine per event type',
+      measures: 'matching and routing',
+      compared: true,
       round: async (batch) => {
         let sum = 0;
         for (const event of batch) {
@@ -238,7 +325,9 @@ export async function benchRules(options: RulesBenchOptions = {}): Promise<Rules
       },
     },
     {
-      name: 'cometflow `evaluate`', measures: 'matching, routing, value extraction, commands built and validated (zod), SHA-256 ids', compared: false,
+      name: 'cometflow `evaluate`',
+      measures: 'matching, routing, value extraction, commands built and validated (zod), SHA-256 ids',
+      compared: false,
       round: async (batch) => {
         let sum = 0;
         for (const event of batch) sum += evaluate(ruleSet, event).length;
@@ -272,21 +361,43 @@ export async function benchRules(options: RulesBenchOptions = {}): Promise<Rules
   const summaries = samples.map((series) => summarize(series));
   const ours = summaries[0]!.median;
   const rows: RulesBenchRow[] = variants.map((variant, index) => ({
-    variant: variant.name, measures: variant.measures, compared: variant.compared,
-    eventsPerSecond: summaries[index]!, cometflowRatio: ours / summaries[index]!.median, passesPerRound: passes[index]!,
+    variant: variant.name,
+    measures: variant.measures,
+    compared: variant.compared,
+    eventsPerSecond: summaries[index]!,
+    cometflowRatio: ours / summaries[index]!.median,
+    passesPerRound: passes[index]!,
   }));
-  return { rows, events: events.length, mix, agreement, markdown: formatRules(rows, { runs, warmup, events: events.length, mix, agreement, rules: ruleSet.rules.length }) };
+  return {
+    rows,
+    events: events.length,
+    mix,
+    agreement,
+    markdown: formatRules(rows, { runs, warmup, events: events.length, mix, agreement, rules: ruleSet.rules.length }),
+  };
 }
 
 const rate = (value: number): string => Math.round(value).toLocaleString('en-US');
 
-function formatRules(rows: readonly RulesBenchRow[], context: { runs: number; warmup: number; events: number; mix: Record<string, number>; agreement: number; rules: number }): string {
+function formatRules(
+  rows: readonly RulesBenchRow[],
+  context: {
+    runs: number;
+    warmup: number;
+    events: number;
+    mix: Record<string, number>;
+    agreement: number;
+    rules: number;
+  },
+): string {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const lines = [
     '## Rule evaluation throughput: cometflow vs json-rules-engine',
     '',
     `Node ${process.version} · ${cpu} · ${context.events.toLocaleString('en-US')} events per round ` +
-      `(${Object.entries(context.mix).map(([label, count]) => `${count.toLocaleString('en-US')} ${label}`).join(', ')}) · ` +
+      `(${Object.entries(context.mix)
+        .map(([label, count]) => `${count.toLocaleString('en-US')} ${label}`)
+        .join(', ')}) · ` +
       `rules/reference-pipeline.json (${context.rules} rules) · ${context.runs} measured rounds per variant after ${context.warmup} warm-up round(s), interleaved · ${new Date().toISOString()}`,
     '',
     '| variant | measures | events/s (median) | p90 / min / max | passes per round | cometflow `matchRules` ÷ this |',
@@ -294,7 +405,9 @@ function formatRules(rows: readonly RulesBenchRow[], context: { runs: number; wa
   ];
   for (const row of rows) {
     const s = row.eventsPerSecond;
-    lines.push(`| ${row.variant} | ${row.measures}${row.compared ? '' : ' (not compared)'} | ${rate(s.median)} | ${rate(s.p90)} / ${rate(s.min)} / ${rate(s.max)} | ${row.passesPerRound} | ${row.cometflowRatio.toFixed(1)}× |`);
+    lines.push(
+      `| ${row.variant} | ${row.measures}${row.compared ? '' : ' (not compared)'} | ${rate(s.median)} | ${rate(s.p90)} / ${rate(s.min)} / ${rate(s.max)} | ${row.passesPerRound} | ${row.cometflowRatio.toFixed(1)}× |`,
+    );
   }
   lines.push(
     '',
@@ -314,17 +427,23 @@ function formatRules(rows: readonly RulesBenchRow[], context: { runs: number; wa
 const count = (flag: string, raw: string | undefined, min: number): number | undefined => {
   if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new Error(`--${flag} expects an integer of at least ${min}, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(value) || value < min)
+    throw new Error(`--${flag} expects an integer of at least ${min}, got ${JSON.stringify(raw)}`);
   return value;
 };
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { runs: { type: 'string' }, warmup: { type: 'string' }, events: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    options: { runs: { type: 'string' }, warmup: { type: 'string' }, events: { type: 'string' } },
+    strict: true,
+  });
   const runs = count('runs', values.runs, 1);
   const warmup = count('warmup', values.warmup, 0);
   const events = count('events', values.events, 1);
   const report = await benchRules({
-    ...(runs === undefined ? {} : { runs }), ...(warmup === undefined ? {} : { warmup }), ...(events === undefined ? {} : { events }),
+    ...(runs === undefined ? {} : { runs }),
+    ...(warmup === undefined ? {} : { warmup }),
+    ...(events === undefined ? {} : { events }),
   });
   process.stdout.write(`${report.markdown}\n`);
 }

@@ -52,8 +52,14 @@ process.stderr.write('rules: our engine vs json-rules-engine on the same rules a
 sections.push((await benchRules({ runs, warmup: Math.max(warmup, 1) })).markdown);
 process.stderr.write('scheduler-requests: DynamoDB requests per event of a 41-input join ...\n');
 sections.push((await benchSchedulerRequests()).markdown);
-process.stderr.write(`container-ingest: a 1.3 GB file through the container worker, ${containerPairs} pairs against a plain multipart copy ...\n`);
-const containerIngest = await benchContainerIngest({ pairs: containerPairs, outDir, projectRoot: fileURLToPath(new URL('../', import.meta.url)) });
+process.stderr.write(
+  `container-ingest: a 1.3 GB file through the container worker, ${containerPairs} pairs against a plain multipart copy ...\n`,
+);
+const containerIngest = await benchContainerIngest({
+  pairs: containerPairs,
+  outDir,
+  projectRoot: fileURLToPath(new URL('../', import.meta.url)),
+});
 const { markdown: containerMarkdown, ...containerData } = containerIngest;
 writeFileSync(join(outDir, 'container-ingest.json'), `${JSON.stringify(containerData, null, 2)}\n`);
 sections.push(containerMarkdown);

@@ -30,40 +30,96 @@ export interface SchedulerRequestsReport {
 }
 
 /** A DynamoDB client that counts requests and bytes. */
-function countingClient(endpoint: string): { client: DynamoDBClient; documents: DynamoDBDocumentClient; meter: { requests: number; bytes: number } } {
+function countingClient(endpoint: string): {
+  client: DynamoDBClient;
+  documents: DynamoDBDocumentClient;
+  meter: { requests: number; bytes: number };
+} {
   const meter = { requests: 0, bytes: 0 };
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
-  client.middlewareStack.add((next) => async (args) => {
-    meter.requests += 1;
-    const body = (args.request as { body?: unknown }).body;
-    if (typeof body === 'string') meter.bytes += Buffer.byteLength(body);
-    else if (body instanceof Uint8Array) meter.bytes += body.byteLength;
-    else if (body !== undefined) throw new Error(`Cannot measure a request body of type ${typeof body}`);
-    const result = await next(args);
-    meter.bytes += Buffer.byteLength(JSON.stringify(result.output ?? {}));
-    return result;
-  }, { step: 'finalizeRequest', name: 'benchMeter' });
-  return { client, documents: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }), meter };
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+  });
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      meter.requests += 1;
+      const body = (args.request as { body?: unknown }).body;
+      if (typeof body === 'string') meter.bytes += Buffer.byteLength(body);
+      else if (body instanceof Uint8Array) meter.bytes += body.byteLength;
+      else if (body !== undefined) throw new Error(`Cannot measure a request body of type ${typeof body}`);
+      const result = await next(args);
+      meter.bytes += Buffer.byteLength(JSON.stringify(result.output ?? {}));
+      return result;
+    },
+    { step: 'finalizeRequest', name: 'benchMeter' },
+  );
+  return {
+    client,
+    documents: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
+    meter,
+  };
 }
 
-async function createTables(client: DynamoDBClient, names: { scheduler: string; eventStore: string; baseline: string; baselineEvents: string }): Promise<void> {
-  const keys = { KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' as const }, { AttributeName: 'sk', KeyType: 'RANGE' as const }] };
-  const attributes = [{ AttributeName: 'pk', AttributeType: 'S' as const }, { AttributeName: 'sk', AttributeType: 'S' as const }];
-  await client.send(new CreateTableCommand({ TableName: names.scheduler, ...keys, AttributeDefinitions: attributes, BillingMode: 'PAY_PER_REQUEST' }));
+async function createTables(
+  client: DynamoDBClient,
+  names: { scheduler: string; eventStore: string; baseline: string; baselineEvents: string },
+): Promise<void> {
+  const keys = {
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' as const },
+      { AttributeName: 'sk', KeyType: 'RANGE' as const },
+    ],
+  };
+  const attributes = [
+    { AttributeName: 'pk', AttributeType: 'S' as const },
+    { AttributeName: 'sk', AttributeType: 'S' as const },
+  ];
+  await client.send(
+    new CreateTableCommand({
+      TableName: names.scheduler,
+      ...keys,
+      AttributeDefinitions: attributes,
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
   for (const table of [names.eventStore, names.baselineEvents]) {
-    await client.send(new CreateTableCommand({
-      TableName: table, ...keys, BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [...attributes, { AttributeName: 'day', AttributeType: 'S' }],
-      GlobalSecondaryIndexes: [{ IndexName: 'byDay', KeySchema: [{ AttributeName: 'day', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } }],
-    }));
+    await client.send(
+      new CreateTableCommand({
+        TableName: table,
+        ...keys,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [...attributes, { AttributeName: 'day', AttributeType: 'S' }],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'byDay',
+            KeySchema: [
+              { AttributeName: 'day', KeyType: 'HASH' },
+              { AttributeName: 'sk', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+      }),
+    );
   }
-  await client.send(new CreateTableCommand({ TableName: names.baseline, KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }));
+  await client.send(
+    new CreateTableCommand({
+      TableName: names.baseline,
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
 }
 
 /** The cycle's events: the forecast, then the 41 chunks in a shuffled order. */
 function cycleEvents(): { label: string; event: CometEvent }[] {
   const day = '20261122';
-  const chunks = Array.from({ length: 41 }, (_, i) => ({ label: `chunk ${i + 1}`, event: chunkIngestedEvent(day, 61, i + 1) as CometEvent }));
+  const chunks = Array.from({ length: 41 }, (_, i) => ({
+    label: `chunk ${i + 1}`,
+    event: chunkIngestedEvent(day, 61, i + 1) as CometEvent,
+  }));
   let state = 42;
   for (let i = chunks.length - 1; i > 0; i -= 1) {
     state = (state * 1103515245 + 12345) % 2 ** 31;
@@ -85,11 +141,18 @@ async function baselineCollect(documents: DynamoDBDocumentClient, table: string,
     const inputs = (Item?.inputs ?? []) as unknown[];
     const version = (Item?.version ?? 0) as number;
     try {
-      await documents.send(new PutCommand({
-        TableName: table, Item: { pk, version: version + 1, inputs: [...inputs, { slot: data.attributes.chunk, input: data.ingested, name: data.name }] },
-        ConditionExpression: version === 0 ? 'attribute_not_exists(pk)' : 'version = :v',
-        ...(version === 0 ? {} : { ExpressionAttributeValues: { ':v': version } }),
-      }));
+      await documents.send(
+        new PutCommand({
+          TableName: table,
+          Item: {
+            pk,
+            version: version + 1,
+            inputs: [...inputs, { slot: data.attributes.chunk, input: data.ingested, name: data.name }],
+          },
+          ConditionExpression: version === 0 ? 'attribute_not_exists(pk)' : 'version = :v',
+          ...(version === 0 ? {} : { ExpressionAttributeValues: { ':v': version } }),
+        }),
+      );
       return;
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
@@ -107,7 +170,12 @@ export async function benchSchedulerRequests(): Promise<SchedulerRequestsReport>
   const dynamodb = await startDynamoDb();
   try {
     const { client, documents, meter } = countingClient(dynamodb.endpoint);
-    const tables = { scheduler: 'bench-scheduler', eventStore: 'bench-event-store', baseline: 'bench-baseline', baselineEvents: 'bench-baseline-events' };
+    const tables = {
+      scheduler: 'bench-scheduler',
+      eventStore: 'bench-event-store',
+      baseline: 'bench-baseline',
+      baselineEvents: 'bench-baseline-events',
+    };
     // Both variants record every event in an event store, so only the join bookkeeping differs.
     const appendBaseline = eventStoreAppender(documents, tables.baselineEvents);
     await createTables(client, tables);
@@ -129,7 +197,11 @@ export async function benchSchedulerRequests(): Promise<SchedulerRequestsReport>
       const beforeBaseline = { ...meter };
       await appendBaseline(event);
       await baselineCollect(documents, tables.baseline, event);
-      baseline.push({ label, requests: meter.requests - beforeBaseline.requests, bytes: meter.bytes - beforeBaseline.bytes });
+      baseline.push({
+        label,
+        requests: meter.requests - beforeBaseline.requests,
+        bytes: meter.bytes - beforeBaseline.bytes,
+      });
     }
     return { ours, baseline, markdown: format(ours, baseline) };
   } finally {

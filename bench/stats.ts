@@ -32,7 +32,9 @@ export function percentile(samples: readonly number[], p: number): number {
 export function median(samples: readonly number[]): number {
   const values = sorted(samples);
   const middle = Math.floor(values.length / 2);
-  return values.length % 2 === 1 ? (values[middle] as number) : ((values[middle - 1] as number) + (values[middle] as number)) / 2;
+  return values.length % 2 === 1
+    ? (values[middle] as number)
+    : ((values[middle - 1] as number) + (values[middle] as number)) / 2;
 }
 
 /** Median, p90, extremes and mean of the samples. */

@@ -4,10 +4,22 @@ import { UsageError } from './errors.ts';
 
 const commands: CommandSpec[] = [
   {
-    name: 'replay', summary: 'replay events', positionals: [], example: 'replay --correlation c',
-    flags: { correlation: { kind: 'value', value: '<id>', description: 'a correlation' }, 'dry-run': { kind: 'switch', description: 'send nothing' } },
+    name: 'replay',
+    summary: 'replay events',
+    positionals: [],
+    example: 'replay --correlation c',
+    flags: {
+      correlation: { kind: 'value', value: '<id>', description: 'a correlation' },
+      'dry-run': { kind: 'switch', description: 'send nothing' },
+    },
   },
-  { name: 'cycle', summary: 'a cycle', positionals: [{ name: 'cycleId', description: 'the id' }], flags: { json: { kind: 'switch', description: 'JSON' } }, example: 'cycle 20261122-061' },
+  {
+    name: 'cycle',
+    summary: 'a cycle',
+    positionals: [{ name: 'cycleId', description: 'the id' }],
+    flags: { json: { kind: 'switch', description: 'JSON' } },
+    example: 'cycle 20261122-061',
+  },
 ];
 
 const usageErrorOf = (argv: string[]): UsageError => {
@@ -22,10 +34,16 @@ const usageErrorOf = (argv: string[]): UsageError => {
 
 describe('parseCommandLine', () => {
   it('reads flags with a value, switches and positionals', () => {
-    expect(parseCommandLine(['replay', '--correlation', 'cycle-1', '--dry-run'], commands))
-      .toEqual({ command: 'replay', positionals: [], flags: { correlation: 'cycle-1', 'dry-run': true } });
-    expect(parseCommandLine(['cycle', '20261122-061', '--json', '--stack=/tmp/s.json'], commands))
-      .toEqual({ command: 'cycle', positionals: ['20261122-061'], flags: { json: true, stack: '/tmp/s.json' } });
+    expect(parseCommandLine(['replay', '--correlation', 'cycle-1', '--dry-run'], commands)).toEqual({
+      command: 'replay',
+      positionals: [],
+      flags: { correlation: 'cycle-1', 'dry-run': true },
+    });
+    expect(parseCommandLine(['cycle', '20261122-061', '--json', '--stack=/tmp/s.json'], commands)).toEqual({
+      command: 'cycle',
+      positionals: ['20261122-061'],
+      flags: { json: true, stack: '/tmp/s.json' },
+    });
   });
 
   it('names an unknown command and lists the valid ones, with exit code 2', () => {
@@ -35,8 +53,9 @@ describe('parseCommandLine', () => {
   });
 
   it('names an unknown flag and lists the valid ones of the command', () => {
-    expect(usageErrorOf(['replay', '--dryrun']).message)
-      .toBe('Unknown flag --dryrun for replay; valid flags: --correlation, --dry-run, --stack, --outputs, --help');
+    expect(usageErrorOf(['replay', '--dryrun']).message).toBe(
+      'Unknown flag --dryrun for replay; valid flags: --correlation, --dry-run, --stack, --outputs, --help',
+    );
   });
 
   it('refuses a flag without its value, a switch with one, a flag given twice and a stray argument', () => {

@@ -33,13 +33,24 @@ export interface ParsedCommand {
 
 /** Flags every command takes: which stack to talk to. */
 export const GlobalFlags: Readonly<Record<string, FlagSpec>> = {
-  stack: { kind: 'value', value: '<file>', description: 'stack description (default .cometflow/local-stack.json, written by `npm start -- --serve`)' },
-  outputs: { kind: 'value', value: '<file>', description: 'outputs file of `cdk deploy --outputs-file`; endpoints and credentials from the SDK environment settings' },
-  help: { kind: 'switch', description: 'show this command\'s usage' },
+  stack: {
+    kind: 'value',
+    value: '<file>',
+    description: 'stack description (default .cometflow/local-stack.json, written by `npm start -- --serve`)',
+  },
+  outputs: {
+    kind: 'value',
+    value: '<file>',
+    description:
+      'outputs file of `cdk deploy --outputs-file`; endpoints and credentials from the SDK environment settings',
+  },
+  help: { kind: 'switch', description: "show this command's usage" },
 };
 
 const flagList = (flags: Readonly<Record<string, FlagSpec>>): string =>
-  Object.keys(flags).map((name) => `--${name}`).join(', ');
+  Object.keys(flags)
+    .map((name) => `--${name}`)
+    .join(', ');
 
 /**
  * Parses `argv` (without `node` and the script) against `commands`.
@@ -58,8 +69,13 @@ export function parseCommandLine(argv: readonly string[], commands: readonly Com
   // node:util parseArgs does the tokenizing (`--flag value`, `--flag=value`, `--` ending the
   // flags); strict mode is off so that each mistake gets our message, naming the valid flags.
   const { tokens } = parseArgs({
-    args: rest as string[], strict: false, allowPositionals: true, tokens: true,
-    options: Object.fromEntries(Object.entries(allowed).map(([flag, f]) => [flag, { type: f.kind === 'switch' ? 'boolean' : 'string' } as const])),
+    args: rest as string[],
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+    options: Object.fromEntries(
+      Object.entries(allowed).map(([flag, f]) => [flag, { type: f.kind === 'switch' ? 'boolean' : 'string' } as const]),
+    ),
   });
   const flags: Record<string, string | true> = {};
   const positionals: string[] = [];
@@ -71,7 +87,8 @@ export function parseCommandLine(argv: readonly string[], commands: readonly Com
     if (token.kind !== 'option') continue;
     const flag = token.name;
     const flagSpec = allowed[flag];
-    if (flagSpec === undefined) throw new UsageError(`Unknown flag --${flag} for ${spec.name}; valid flags: ${flagList(allowed)}`);
+    if (flagSpec === undefined)
+      throw new UsageError(`Unknown flag --${flag} for ${spec.name}; valid flags: ${flagList(allowed)}`);
     if (flags[flag] !== undefined) throw new UsageError(`--${flag} is given twice; give it once`);
     if (flagSpec.kind === 'switch') {
       if (token.inlineValue === true) throw new UsageError(`--${flag} takes no value; got "${token.value ?? ''}"`);
@@ -87,7 +104,9 @@ export function parseCommandLine(argv: readonly string[], commands: readonly Com
   }
   if (flags.help === undefined && positionals.length > spec.positionals.length) {
     const expected = spec.positionals.length === 0 ? 'none' : spec.positionals.map((p) => `<${p.name}>`).join(' ');
-    throw new UsageError(`Unexpected argument "${positionals[spec.positionals.length]}" for ${spec.name}; expected ${expected}`);
+    throw new UsageError(
+      `Unexpected argument "${positionals[spec.positionals.length]}" for ${spec.name}; expected ${expected}`,
+    );
   }
   return { command: spec.name, positionals, flags };
 }
@@ -101,10 +120,12 @@ export function usage(commands: readonly CommandSpec[], only?: string): string {
     const positionals = spec.positionals.map((p) => ` <${p.name}>`).join('');
     lines.push(`${spec.name}${positionals}: ${spec.summary}`);
     for (const p of spec.positionals) lines.push(`  <${p.name}>  ${p.description}`);
-    for (const [flag, f] of Object.entries(spec.flags)) lines.push(`  --${flag}${f.value === undefined ? '' : ` ${f.value}`}  ${f.description}`);
+    for (const [flag, f] of Object.entries(spec.flags))
+      lines.push(`  --${flag}${f.value === undefined ? '' : ` ${f.value}`}  ${f.description}`);
     lines.push(`  example: ${spec.example}`, '');
   }
   lines.push('every command:');
-  for (const [flag, f] of Object.entries(GlobalFlags)) lines.push(`  --${flag}${f.value === undefined ? '' : ` ${f.value}`}  ${f.description}`);
+  for (const [flag, f] of Object.entries(GlobalFlags))
+    lines.push(`  --${flag}${f.value === undefined ? '' : ` ${f.value}`}  ${f.description}`);
   return lines.join('\n');
 }

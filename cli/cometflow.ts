@@ -28,7 +28,12 @@ const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
  * @example
  * process.exitCode = await main(['cycle', '20261122-061'], { print: console.log, error: console.error });
  */
-export async function main(argv: readonly string[], output: Output, env: SdkEnvironment = process.env, root = projectRoot): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  output: Output,
+  env: SdkEnvironment = process.env,
+  root = projectRoot,
+): Promise<number> {
   if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
     (argv.length === 0 ? output.error : output.print)(usage(Commands));
     return argv.length === 0 ? 2 : 0;
@@ -42,7 +47,8 @@ export async function main(argv: readonly string[], output: Output, env: SdkEnvi
       output.print(usage(Commands, parsed.command));
       return 0;
     }
-    if (flags.stack !== undefined && flags.outputs !== undefined) throw new UsageError('Give either --stack or --outputs, not both');
+    if (flags.stack !== undefined && flags.outputs !== undefined)
+      throw new UsageError('Give either --stack or --outputs, not both');
     const command = Commands.find((c) => c.name === parsed.command)!;
     if (command.serve !== undefined) {
       const serve = command.serve(parsed);
@@ -58,10 +64,14 @@ export async function main(argv: readonly string[], output: Output, env: SdkEnvi
   }
   let from = 'the stack description';
   try {
-    const stack = selectStack({
-      ...(typeof flags.stack === 'string' ? { stack: flags.stack } : {}),
-      ...(typeof flags.outputs === 'string' ? { outputs: flags.outputs } : {}),
-    }, root, env);
+    const stack = selectStack(
+      {
+        ...(typeof flags.stack === 'string' ? { stack: flags.stack } : {}),
+        ...(typeof flags.outputs === 'string' ? { outputs: flags.outputs } : {}),
+      },
+      root,
+      env,
+    );
     from = stack.from;
     const clients = clientsFor(stack);
     try {
@@ -89,7 +99,11 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
     throw error;
   });
   process.exitCode = await main(process.argv.slice(2), {
-    print: (line) => { process.stdout.write(`${line}\n`); },
-    error: (line) => { process.stderr.write(`${line}\n`); },
+    print: (line) => {
+      process.stdout.write(`${line}\n`);
+    },
+    error: (line) => {
+      process.stderr.write(`${line}\n`);
+    },
   });
 }

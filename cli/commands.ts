@@ -48,7 +48,11 @@ const text = (parsed: ParsedCommand, flag: string): string | undefined => {
 };
 
 const selectionFlags = {
-  correlation: { kind: 'value', value: '<id>', description: 'a correlation id: cycle-<YYYYMMDD-NNN>, forecast-<analysis time>, upload-<key>' },
+  correlation: {
+    kind: 'value',
+    value: '<id>',
+    description: 'a correlation id: cycle-<YYYYMMDD-NNN>, forecast-<analysis time>, upload-<key>',
+  },
   from: { kind: 'value', value: '<ISO>', description: 'start of a time window (inclusive), with --to' },
   to: { kind: 'value', value: '<ISO>', description: 'end of the time window (exclusive)' },
 } as const;
@@ -80,11 +84,26 @@ const replayCommand: Command<ReplayOptions> = {
   positionals: [],
   flags: {
     ...selectionFlags,
-    'dry-run': { kind: 'switch', description: 'send nothing: run the scheduler\'s rules in memory and print their decisions' },
-    rate: { kind: 'value', value: '<events per second>', description: `at most this many sends per second (default ${DEFAULT_RATE})` },
+    'dry-run': {
+      kind: 'switch',
+      description: "send nothing: run the scheduler's rules in memory and print their decisions",
+    },
+    rate: {
+      kind: 'value',
+      value: '<events per second>',
+      description: `at most this many sends per second (default ${DEFAULT_RATE})`,
+    },
     types: { kind: 'value', value: '<a,b>', description: 'replay only these types (short or full names)' },
-    'minimum-wait': { kind: 'value', value: '<seconds>', description: 'dry run: the scheduler\'s least wait before a deadline (default: the deployed topology\'s)' },
-    'context-hours': { kind: 'value', value: '<hours>', description: `dry run: hours around the selection to look for references such as forecasts (default ${DEFAULT_CONTEXT_HOURS})` },
+    'minimum-wait': {
+      kind: 'value',
+      value: '<seconds>',
+      description: "dry run: the scheduler's least wait before a deadline (default: the deployed topology's)",
+    },
+    'context-hours': {
+      kind: 'value',
+      value: '<hours>',
+      description: `dry run: hours around the selection to look for references such as forecasts (default ${DEFAULT_CONTEXT_HOURS})`,
+    },
     verbose: { kind: 'switch', description: 'dry run: print what the scheduler did with every event' },
   },
   example: 'npm run cometflow -- replay --correlation cycle-20261122-061 --dry-run',
@@ -100,12 +119,15 @@ const replayCommand: Command<ReplayOptions> = {
       verbose: parsed.flags.verbose === true,
     };
   },
-  run: async (options, context) => { await runReplay(options, context); },
+  run: async (options, context) => {
+    await runReplay(options, context);
+  },
 };
 
 const cycleCommand: Command<{ readonly joinKey: string; readonly json: boolean }> = {
   name: 'cycle',
-  summary: 'the read model of a repeat cycle, folded from its stored events each time (arrived, missing, duplicates, fired, degraded, abandoned, late, product, delivered)',
+  summary:
+    'the read model of a repeat cycle, folded from its stored events each time (arrived, missing, duplicates, fired, degraded, abandoned, late, product, delivered)',
   positionals: [{ name: 'cycleId', description: 'the cycle id, YYYYMMDD-NNN (correlation cycle-<id>)' }],
   flags: { json: { kind: 'switch', description: 'print the read model as JSON' } },
   example: 'npm run cometflow -- cycle 20261122-061',
@@ -116,8 +138,15 @@ const cycleCommand: Command<{ readonly joinKey: string; readonly json: boolean }
     return { joinKey, json: parsed.flags.json === true };
   },
   run: async ({ joinKey, json }, { description, clients, print }) => {
-    const stored = await readCorrelation(clients.documents, resourceOf('tables', description, 'eventStore'), cycleCorrelation(joinKey));
-    const view = projectCycle(stored.map((s) => s.event), joinKey);
+    const stored = await readCorrelation(
+      clients.documents,
+      resourceOf('tables', description, 'eventStore'),
+      cycleCorrelation(joinKey),
+    );
+    const view = projectCycle(
+      stored.map((s) => s.event),
+      joinKey,
+    );
     if (json) print(JSON.stringify(view, null, 2));
     else for (const line of formatCycle(view)) print(line);
   },
@@ -125,21 +154,30 @@ const cycleCommand: Command<{ readonly joinKey: string; readonly json: boolean }
 
 const dlqCommand: Command<{ readonly queue?: string; readonly redrive: boolean }> = {
   name: 'dlq',
-  summary: 'message counts of every dead-letter queue; --redrive --queue <role> moves one DLQ\'s messages back to its source queue',
+  summary:
+    "message counts of every dead-letter queue; --redrive --queue <role> moves one DLQ's messages back to its source queue",
   positionals: [],
   flags: {
-    queue: { kind: 'value', value: '<role>', description: 'one dead-letter queue, by role (eventBusDlq) or by its source\'s (eventBus)' },
+    queue: {
+      kind: 'value',
+      value: '<role>',
+      description: "one dead-letter queue, by role (eventBusDlq) or by its source's (eventBus)",
+    },
     redrive: { kind: 'switch', description: 'move the messages of --queue back to its source queue' },
   },
   example: 'npm run cometflow -- dlq --redrive --queue eventBusDlq',
   prepare: (parsed) => {
     const queue = text(parsed, 'queue');
     const wantsRedrive = parsed.flags.redrive === true;
-    if (wantsRedrive && queue === undefined) throw new UsageError('--redrive needs --queue <role>, the dead-letter queue to move back (see `dlq` for the list)');
+    if (wantsRedrive && queue === undefined)
+      throw new UsageError(
+        '--redrive needs --queue <role>, the dead-letter queue to move back (see `dlq` for the list)',
+      );
     return { ...(queue === undefined ? {} : { queue }), redrive: wantsRedrive };
   },
   run: async ({ queue, redrive: move }, { description, clients, print }) => {
-    const pairs = queue === undefined ? deadLetterQueues(description.queues) : [findDeadLetterQueue(description.queues, queue)];
+    const pairs =
+      queue === undefined ? deadLetterQueues(description.queues) : [findDeadLetterQueue(description.queues, queue)];
     if (pairs.length === 0) {
       print(`the stack ${description.stackName} describes no dead-letter queue (*Dlq)`);
       return;
@@ -155,14 +193,19 @@ const dayPattern = /^\d{4}-\d{2}-\d{2}$/;
 
 const statusCommand: Command<{ readonly json: boolean; readonly day?: string }> = {
   name: 'status',
-  summary: 'what is in flight now: per stage and lane the queue depth, in flight, delayed and dead letters; the read model\'s '
-    + 'files, cycles and products of the day per stage with the oldest waiting; running sagas and container tasks',
+  summary:
+    "what is in flight now: per stage and lane the queue depth, in flight, delayed and dead letters; the read model's " +
+    'files, cycles and products of the day per stage with the oldest waiting; running sagas and container tasks',
   positionals: [],
-  flags: { ...jsonFlag, day: { kind: 'value', value: '<YYYY-MM-DD>', description: 'the day the read model counts (default today, UTC)' } },
+  flags: {
+    ...jsonFlag,
+    day: { kind: 'value', value: '<YYYY-MM-DD>', description: 'the day the read model counts (default today, UTC)' },
+  },
   example: 'npm run cometflow -- status',
   prepare: (parsed) => {
     const day = text(parsed, 'day');
-    if (day !== undefined && !dayPattern.test(day)) throw new UsageError(`--day "${day}" is not a day; expected YYYY-MM-DD, for example 2026-11-22`);
+    if (day !== undefined && !dayPattern.test(day))
+      throw new UsageError(`--day "${day}" is not a day; expected YYYY-MM-DD, for example 2026-11-22`);
     return { json: parsed.flags.json === true, ...(day === undefined ? {} : { day }) };
   },
   run: async ({ json, day }, { description, clients, print }) => {
@@ -174,13 +217,21 @@ const statusCommand: Command<{ readonly json: boolean; readonly day?: string }> 
 
 const traceCommand: Command<{ readonly argument: string; readonly json: boolean }> = {
   name: 'trace',
-  summary: 'where a file, cycle or product is: every stage it reached with times, its state, and why it is stuck (from the status read model)',
-  positionals: [{ name: 'what', description: 'an inbox key (eumetsat/W_XX-...nc), a cycle id (20261122-061 or cycle-20261122-061) or a product id' }],
+  summary:
+    'where a file, cycle or product is: every stage it reached with times, its state, and why it is stuck (from the status read model)',
+  positionals: [
+    {
+      name: 'what',
+      description:
+        'an inbox key (eumetsat/W_XX-...nc), a cycle id (20261122-061 or cycle-20261122-061) or a product id',
+    },
+  ],
   flags: jsonFlag,
   example: 'npm run cometflow -- trace 20261122-061',
   prepare: (parsed) => {
     const [argument] = parsed.positionals;
-    if (argument === undefined) throw new UsageError('trace needs what to trace: an inbox key, a cycle id (20261122-061) or a product id');
+    if (argument === undefined)
+      throw new UsageError('trace needs what to trace: an inbox key, a cycle id (20261122-061) or a product id');
     return { argument, json: parsed.flags.json === true };
   },
   run: async ({ argument, json }, { description, clients, print }) => {
@@ -194,14 +245,19 @@ const traceCommand: Command<{ readonly argument: string; readonly json: boolean 
 
 const rebuildStatusCommand: Command<{ readonly json: boolean }> = {
   name: 'rebuild-status',
-  summary: 'rebuild the status read model from the event store: delete every status item, fold every stored event again',
+  summary:
+    'rebuild the status read model from the event store: delete every status item, fold every stored event again',
   positionals: [],
   flags: jsonFlag,
   example: 'npm run cometflow -- rebuild-status',
   prepare: (parsed) => ({ json: parsed.flags.json === true }),
   run: async ({ json }, { description, clients, print }) => {
-    const result = await rebuildStatus(clients.documents, resourceOf('tables', description, 'eventStore'),
-      resourceOf('tables', description, 'status'), json ? undefined : print);
+    const result = await rebuildStatus(
+      clients.documents,
+      resourceOf('tables', description, 'eventStore'),
+      resourceOf('tables', description, 'status'),
+      json ? undefined : print,
+    );
     if (json) print(JSON.stringify(result, null, 2));
     else for (const line of formatRebuild(result)) print(line);
   },
@@ -209,17 +265,26 @@ const rebuildStatusCommand: Command<{ readonly json: boolean }> = {
 
 const consoleCommand: PreparedCommand = {
   name: 'console',
-  summary: 'the operator console in the browser, on 127.0.0.1: overview, cycles, trace, failures, live; '
-    + 'redrive after a confirmation',
+  summary:
+    'the operator console in the browser, on 127.0.0.1: overview, cycles, trace, failures, live; ' +
+    'redrive after a confirmation',
   positionals: [],
   flags: ConsoleFlags,
   example: 'npm run cometflow -- console --port 8080',
-  prepare: () => { throw new UsageError('console is served, not run against a stack'); },
+  prepare: () => {
+    throw new UsageError('console is served, not run against a stack');
+  },
   serve: prepareConsole,
 };
 
 /** Every command, in the order the usage lists them. */
 export const Commands: readonly PreparedCommand[] = [
-  define(statusCommand), define(traceCommand), define(eventsCommand), define(replayCommand), define(cycleCommand),
-  define(dlqCommand), define(rebuildStatusCommand), consoleCommand,
+  define(statusCommand),
+  define(traceCommand),
+  define(eventsCommand),
+  define(replayCommand),
+  define(cycleCommand),
+  define(dlqCommand),
+  define(rebuildStatusCommand),
+  consoleCommand,
 ];

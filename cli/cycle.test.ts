@@ -9,26 +9,50 @@ import { cycleCorrelation, formatCycle, projectCycle, ranges } from './cycle.ts'
 
 const ruleSet = loadPipelineRules();
 const forecast = forecastIngested({ validTime: '2026-11-22T12:00:00.000Z' });
-const chunks = (slots: readonly number[]): CometEvent<typeof EventTypes.fileIngested>[] => slots.map((chunk) => chunkIngested({ chunk }));
+const chunks = (slots: readonly number[]): CometEvent<typeof EventTypes.fileIngested>[] =>
+  slots.map((chunk) => chunkIngested({ chunk }));
 const all = Array.from({ length: 41 }, (_, i) => i + 1);
 
 /** The processing request the join rule builds for these chunks (and the forecast). */
-function processingFor(ingested: readonly CometEvent<typeof EventTypes.fileIngested>[], mode: 'complete' | 'deadline'): CometEvent {
+function processingFor(
+  ingested: readonly CometEvent<typeof EventTypes.fileIngested>[],
+  mode: 'complete' | 'deadline',
+): CometEvent {
   const collected: CollectedInput[] = ingested.map((e) => ({
-    slot: String('chunk' in e.data.attributes ? e.data.attributes.chunk : 0), name: e.data.name, ...e.data.ingested,
+    slot: String('chunk' in e.data.attributes ? e.data.attributes.chunk : 0),
+    name: e.data.name,
+    ...e.data.ingested,
   }));
-  const decision = completeJoin(ruleSet, 'join-fci-cycle', {
-    joinKey: '20261122-061', windowStart: '2026-11-22T10:00:00.000Z', windowEnd: '2026-11-22T10:10:00.000Z', correlationId: 'cycle-20261122-061',
-    collected, references: { forecast: { ...forecast.data.ingested, name: forecast.data.name } },
-  }, { id: 'cause', correlationid: 'cycle-20261122-061', time: '2026-11-22T10:15:00.000Z' }, mode);
+  const decision = completeJoin(
+    ruleSet,
+    'join-fci-cycle',
+    {
+      joinKey: '20261122-061',
+      windowStart: '2026-11-22T10:00:00.000Z',
+      windowEnd: '2026-11-22T10:10:00.000Z',
+      correlationId: 'cycle-20261122-061',
+      collected,
+      references: { forecast: { ...forecast.data.ingested, name: forecast.data.name } },
+    },
+    { id: 'cause', correlationid: 'cycle-20261122-061', time: '2026-11-22T10:15:00.000Z' },
+    mode,
+  );
   if (decision.kind !== 'fire') throw new Error(`expected the join to fire; it decided ${decision.kind}`);
   return decision.command;
 }
 
-const delivered = (productId: string): CometEvent => wrap({
-  type: EventTypes.productDelivered, source: 'cometflow/deliver', correlationId: 'cycle-20261122-061', time: new Date('2026-11-22T10:16:30.000Z'),
-  data: { productId, productType: 'fci-cycle-statistics', distributed: [{ bucket: 'cometflow-distribution', key: `fci-cycle-statistics/${productId}.json` }] },
-});
+const delivered = (productId: string): CometEvent =>
+  wrap({
+    type: EventTypes.productDelivered,
+    source: 'cometflow/deliver',
+    correlationId: 'cycle-20261122-061',
+    time: new Date('2026-11-22T10:16:30.000Z'),
+    data: {
+      productId,
+      productType: 'fci-cycle-statistics',
+      distributed: [{ bucket: 'cometflow-distribution', key: `fci-cycle-statistics/${productId}.json` }],
+    },
+  });
 
 describe('projectCycle', () => {
   it('tells a complete cycle: 41 chunks, none missing, fired in full with the forecast, its product delivered', () => {
@@ -41,18 +65,23 @@ describe('projectCycle', () => {
 
     // Assess
     expect(view).toMatchObject({
-      joinKey: '20261122-061', correlationId: 'cycle-20261122-061', status: 'delivered',
+      joinKey: '20261122-061',
+      correlationId: 'cycle-20261122-061',
+      status: 'delivered',
       window: { start: '2026-11-22T10:00:00.000Z', end: '2026-11-22T10:10:00.000Z' },
-      missing: [], duplicates: [], late: [],
+      missing: [],
+      duplicates: [],
+      late: [],
       fired: { inputs: 42, degraded: false, missing: [] },
       forecast: { name: forecast.data.name, key: forecast.data.ingested.key },
-      productId: product.data.productId, deliveredAt: '2026-11-22T10:16:30.000Z',
+      productId: product.data.productId,
+      deliveredAt: '2026-11-22T10:16:30.000Z',
     });
     expect(view.arrived).toEqual(all);
     expect(view.abandoned).toBeUndefined();
   });
 
-  it('tells a degraded cycle: the missing chunks, the fired request\'s missing list, a late chunk and a duplicate', () => {
+  it("tells a degraded cycle: the missing chunks, the fired request's missing list, a late chunk and a duplicate", () => {
     // Prepare
     const present = chunks(all.filter((slot) => ![7, 21].includes(slot)));
     const processing = processingFor(present, 'deadline');
@@ -72,7 +101,9 @@ describe('projectCycle', () => {
 
   it('tells an abandoned cycle with its reason', () => {
     // Prepare
-    const [abandoned] = samplesOf(EventTypes.cycleAbandoned).map((s) => s.event as CometEvent<typeof EventTypes.cycleAbandoned>);
+    const [abandoned] = samplesOf(EventTypes.cycleAbandoned).map(
+      (s) => s.event as CometEvent<typeof EventTypes.cycleAbandoned>,
+    );
 
     // Act
     const view = projectCycle([...chunks([1, 2, 3]), abandoned!], '20261122-061');

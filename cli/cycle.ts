@@ -33,11 +33,25 @@ export interface CycleView {
   readonly forecast?: { readonly name: string; readonly key: string; readonly sha256: string };
   /** The processing request the join sent. */
   readonly fired?: {
-    readonly id: string; readonly at: string; readonly inputs: number; readonly degraded: boolean; readonly missing: readonly string[];
+    readonly id: string;
+    readonly at: string;
+    readonly inputs: number;
+    readonly degraded: boolean;
+    readonly missing: readonly string[];
   };
-  readonly abandoned?: { readonly id: string; readonly at: string; readonly reason: string; readonly missing: readonly string[] };
+  readonly abandoned?: {
+    readonly id: string;
+    readonly at: string;
+    readonly reason: string;
+    readonly missing: readonly string[];
+  };
   /** Inputs that came after the join closed. */
-  readonly late: readonly { readonly slot: string; readonly name: string; readonly at: string; readonly closedBy: string }[];
+  readonly late: readonly {
+    readonly slot: string;
+    readonly name: string;
+    readonly at: string;
+    readonly closedBy: string;
+  }[];
   /** Deadlines whose timer the scheduler handled (a timer's `time` is the deadline it stands for). */
   readonly deadlines: readonly string[];
   /** Products generated for the cycle: one, unless something went wrong. */
@@ -52,12 +66,14 @@ const JOIN_KEY = /^\d{8}-\d{3}$/;
 
 /** The correlation of a cycle id; throws `UsageError` for anything but `YYYYMMDD-NNN`. */
 export function cycleCorrelation(joinKey: string): string {
-  if (!JOIN_KEY.test(joinKey)) throw new UsageError(`"${joinKey}" is not a cycle id; expected YYYYMMDD-NNN, for example 20261122-061`);
+  if (!JOIN_KEY.test(joinKey))
+    throw new UsageError(`"${joinKey}" is not a cycle id; expected YYYYMMDD-NNN, for example 20261122-061`);
   return `cycle-${joinKey}`;
 }
 
 /** The cycle id of events of correlation `cycle-<id>`; `unknown` when there are none. */
-const joinKeyOf = (events: readonly CometEvent[]): string => events[0]?.correlationid.replace(/^cycle-/, '') ?? 'unknown';
+const joinKeyOf = (events: readonly CometEvent[]): string =>
+  events[0]?.correlationid.replace(/^cycle-/, '') ?? 'unknown';
 
 /**
  * Folds a cycle's events, in any order, into its read model.
@@ -107,7 +123,13 @@ export function projectCycle(events: readonly CometEvent[], joinKey = joinKeyOf(
       }
       case EventTypes.processingRequested: {
         const { data } = event as CometEvent<typeof EventTypes.processingRequested>;
-        fired ??= { id: event.id, at: event.time, inputs: data.inputs.length, degraded: data.degraded, missing: data.missing };
+        fired ??= {
+          id: event.id,
+          at: event.time,
+          inputs: data.inputs.length,
+          degraded: data.degraded,
+          missing: data.missing,
+        };
         break;
       }
       case EventTypes.cycleAbandoned: {
@@ -125,7 +147,8 @@ export function projectCycle(events: readonly CometEvent[], joinKey = joinKeyOf(
         break;
       case EventTypes.productGenerated: {
         const { data } = event as CometEvent<typeof EventTypes.productGenerated>;
-        if (!products.some((p) => p.productId === data.productId)) products.push({ productId: data.productId, at: event.time, manifest: data.manifest.key });
+        if (!products.some((p) => p.productId === data.productId))
+          products.push({ productId: data.productId, at: event.time, manifest: data.manifest.key });
         break;
       }
       case EventTypes.productDelivered:
@@ -136,29 +159,47 @@ export function projectCycle(events: readonly CometEvent[], joinKey = joinKeyOf(
     }
   }
   // The forecast is the input of the processing request that is not one of the cycle's chunks.
-  const processing = sorted.find((e) => e.type === EventTypes.processingRequested) as CometEvent<typeof EventTypes.processingRequested> | undefined;
+  const processing = sorted.find((e) => e.type === EventTypes.processingRequested) as
+    | CometEvent<typeof EventTypes.processingRequested>
+    | undefined;
   const reference = processing?.data.inputs.find((input) => !chunkNames.has(input.name));
   if (reference !== undefined) forecast = { name: reference.name, key: reference.key, sha256: reference.sha256 };
 
   const arrived = [...ingestedBySlot.keys()].sort((a, b) => a - b);
   const missing: number[] = [];
   for (let slot = 1; slot <= CYCLE_SLOTS; slot += 1) if (!ingestedBySlot.has(slot)) missing.push(slot);
-  const duplicates = [...ingestedBySlot.entries()].filter(([, ids]) => ids.size > 1)
-    .map(([slot, ids]) => ({ slot, count: ids.size })).sort((a, b) => a.slot - b.slot);
-  const status: CycleStatus = deliveredAt !== undefined ? 'delivered'
-    : products.length > 0 ? 'generated'
-      : fired !== undefined ? 'fired'
-        : abandoned !== undefined ? 'abandoned'
-          : sorted.length > 0 ? 'collecting' : 'no events';
+  const duplicates = [...ingestedBySlot.entries()]
+    .filter(([, ids]) => ids.size > 1)
+    .map(([slot, ids]) => ({ slot, count: ids.size }))
+    .sort((a, b) => a.slot - b.slot);
+  const status: CycleStatus =
+    deliveredAt !== undefined
+      ? 'delivered'
+      : products.length > 0
+        ? 'generated'
+        : fired !== undefined
+          ? 'fired'
+          : abandoned !== undefined
+            ? 'abandoned'
+            : sorted.length > 0
+              ? 'collecting'
+              : 'no events';
 
   return {
-    joinKey, correlationId: `cycle-${joinKey}`, status,
+    joinKey,
+    correlationId: `cycle-${joinKey}`,
+    status,
     ...(window === undefined ? {} : { window }),
-    arrived, missing, duplicates, rejected,
+    arrived,
+    missing,
+    duplicates,
+    rejected,
     ...(forecast === undefined ? {} : { forecast }),
     ...(fired === undefined ? {} : { fired }),
     ...(abandoned === undefined ? {} : { abandoned }),
-    late, deadlines, products,
+    late,
+    deadlines,
+    products,
     ...(products[0] === undefined ? {} : { productId: products[0].productId }),
     ...(deliveredAt === undefined ? {} : { deliveredAt }),
     events: sorted.length,
@@ -186,14 +227,19 @@ export function formatCycle(view: CycleView): string[] {
     `  missing      ${ranges(view.missing)}`,
     `  duplicates   ${view.duplicates.length === 0 ? 'none' : view.duplicates.map((d) => `slot ${d.slot} x${d.count}`).join(', ')}`,
     `  forecast     ${view.forecast === undefined ? 'none used' : `${view.forecast.name} (${view.forecast.key})`}`,
-    `  fired        ${view.fired === undefined ? 'no' : `${view.fired.at} processing.requested ${view.fired.id}, ${view.fired.inputs} inputs, `
-      + `${view.fired.degraded ? `DEGRADED, missing ${view.fired.missing.join(',')}` : 'complete'}`}`,
+    `  fired        ${
+      view.fired === undefined
+        ? 'no'
+        : `${view.fired.at} processing.requested ${view.fired.id}, ${view.fired.inputs} inputs, ` +
+          `${view.fired.degraded ? `DEGRADED, missing ${view.fired.missing.join(',')}` : 'complete'}`
+    }`,
     `  abandoned    ${view.abandoned === undefined ? 'no' : `${view.abandoned.at}: ${view.abandoned.reason}`}`,
     `  late inputs  ${view.late.length === 0 ? 'none' : view.late.map((l) => `slot ${l.slot} at ${l.at}`).join(', ')}`,
     `  deadline     ${view.deadlines.length === 0 ? 'no timer handled yet' : `${view.deadlines.join(', ')} (its timer was handled)`}`,
     `  product      ${view.products.length === 0 ? 'none' : view.products.map((p) => `${p.productId} at ${p.at} (${p.manifest})`).join('; ')}`,
     `  delivered    ${view.deliveredAt ?? 'no'}`,
   ];
-  if (view.rejected.length > 0) lines.push(`  rejected     ${view.rejected.map((r) => `${r.key} (${r.code})`).join(', ')}`);
+  if (view.rejected.length > 0)
+    lines.push(`  rejected     ${view.rejected.map((r) => `${r.key} (${r.code})`).join(', ')}`);
   return lines;
 }

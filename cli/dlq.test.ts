@@ -2,8 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { deadLetterQueues, findDeadLetterQueue, forwardAttributes } from './dlq.ts';
 
 const queues = {
-  eventBus: 'http://sqs/bus', eventBusDlq: 'http://sqs/bus-dlq', processBulk: 'http://sqs/bulk', processBulkDlq: 'http://sqs/bulk-dlq',
-  orphanDlq: 'http://sqs/orphan-dlq', intake: 'http://sqs/intake',
+  eventBus: 'http://sqs/bus',
+  eventBusDlq: 'http://sqs/bus-dlq',
+  processBulk: 'http://sqs/bulk',
+  processBulkDlq: 'http://sqs/bulk-dlq',
+  orphanDlq: 'http://sqs/orphan-dlq',
+  intake: 'http://sqs/intake',
 };
 
 describe('deadLetterQueues', () => {
@@ -17,19 +21,28 @@ describe('deadLetterQueues', () => {
 });
 
 describe('findDeadLetterQueue', () => {
-  it('finds a DLQ by its role or its source\'s, and lists the valid ones otherwise', () => {
+  it("finds a DLQ by its role or its source's, and lists the valid ones otherwise", () => {
     expect(findDeadLetterQueue(queues, 'eventBusDlq').sourceRole).toBe('eventBus');
     expect(findDeadLetterQueue(queues, 'processBulk').role).toBe('processBulkDlq');
-    expect(() => findDeadLetterQueue(queues, 'intake')).toThrow('--queue "intake" is not a dead-letter queue of this stack; valid: eventBusDlq, orphanDlq, processBulkDlq');
+    expect(() => findDeadLetterQueue(queues, 'intake')).toThrow(
+      '--queue "intake" is not a dead-letter queue of this stack; valid: eventBusDlq, orphanDlq, processBulkDlq',
+    );
   });
 });
 
 describe('forwardAttributes', () => {
   it('keeps type and value, dropping the list fields SendMessage refuses', () => {
-    expect(forwardAttributes({
-      type: { DataType: 'String', StringValue: 'cometflow.file.ingested', StringListValues: [], BinaryListValues: [] },
-      blob: { DataType: 'Binary', BinaryValue: new Uint8Array([1]) },
-    })).toEqual({
+    expect(
+      forwardAttributes({
+        type: {
+          DataType: 'String',
+          StringValue: 'cometflow.file.ingested',
+          StringListValues: [],
+          BinaryListValues: [],
+        },
+        blob: { DataType: 'Binary', BinaryValue: new Uint8Array([1]) },
+      }),
+    ).toEqual({
       type: { DataType: 'String', StringValue: 'cometflow.file.ingested' },
       blob: { DataType: 'Binary', BinaryValue: new Uint8Array([1]) },
     });

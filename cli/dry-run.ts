@@ -22,21 +22,36 @@ type Timer = Parameters<SchedulerDeps['sendTimer']>[0];
 /** One decision the rules took, at simulated time `at`. */
 export type Decision =
   | {
-    readonly kind: 'command';
-    readonly at: string;
-    readonly type: string;
-    readonly target: string;
-    readonly id: string;
-    readonly subject?: string;
-    readonly correlationId: string;
-    readonly delaySeconds: number;
-    /** For a processing request: how many inputs, whether degraded, the missing slots and requirements. */
-    readonly inputs?: number;
-    readonly degraded?: boolean;
-    readonly missing?: readonly string[];
-  }
-  | { readonly kind: 'abandoned'; readonly at: string; readonly id: string; readonly joinKey: string; readonly reason: string; readonly missing: readonly string[] }
-  | { readonly kind: 'late'; readonly at: string; readonly id: string; readonly joinKey: string; readonly slot: string; readonly name: string; readonly closedBy: string };
+      readonly kind: 'command';
+      readonly at: string;
+      readonly type: string;
+      readonly target: string;
+      readonly id: string;
+      readonly subject?: string;
+      readonly correlationId: string;
+      readonly delaySeconds: number;
+      /** For a processing request: how many inputs, whether degraded, the missing slots and requirements. */
+      readonly inputs?: number;
+      readonly degraded?: boolean;
+      readonly missing?: readonly string[];
+    }
+  | {
+      readonly kind: 'abandoned';
+      readonly at: string;
+      readonly id: string;
+      readonly joinKey: string;
+      readonly reason: string;
+      readonly missing: readonly string[];
+    }
+  | {
+      readonly kind: 'late';
+      readonly at: string;
+      readonly id: string;
+      readonly joinKey: string;
+      readonly slot: string;
+      readonly name: string;
+      readonly closedBy: string;
+    };
 
 /** What the dry run saw and decided. */
 export interface DryRunResult {
@@ -90,20 +105,45 @@ export async function dryRun(events: readonly CometEvent[], options: DryRunOptio
       appended.add(event.id);
       if (event.type === EventTypes.cycleAbandoned) {
         const { data } = event as CometEvent<typeof EventTypes.cycleAbandoned>;
-        decisions.push({ kind: 'abandoned', at: at(), id: event.id, joinKey: data.joinKey, reason: data.reason, missing: data.missing });
+        decisions.push({
+          kind: 'abandoned',
+          at: at(),
+          id: event.id,
+          joinKey: data.joinKey,
+          reason: data.reason,
+          missing: data.missing,
+        });
       } else if (event.type === EventTypes.inputLate) {
         const { data } = event as CometEvent<typeof EventTypes.inputLate>;
-        decisions.push({ kind: 'late', at: at(), id: event.id, joinKey: data.joinKey, slot: data.slot, name: data.input.name, closedBy: data.closedBy });
+        decisions.push({
+          kind: 'late',
+          at: at(),
+          id: event.id,
+          joinKey: data.joinKey,
+          slot: data.slot,
+          name: data.input.name,
+          closedBy: data.closedBy,
+        });
       }
       return true;
     },
     send: async (target, command, delaySeconds) => {
-      const processing = command.type === EventTypes.processingRequested
-        ? (command as CometEvent<typeof EventTypes.processingRequested>).data : undefined;
+      const processing =
+        command.type === EventTypes.processingRequested
+          ? (command as CometEvent<typeof EventTypes.processingRequested>).data
+          : undefined;
       decisions.push({
-        kind: 'command', at: at(), type: command.type, target, id: command.id, correlationId: command.correlationid, delaySeconds,
+        kind: 'command',
+        at: at(),
+        type: command.type,
+        target,
+        id: command.id,
+        correlationId: command.correlationid,
+        delaySeconds,
         ...(command.subject === undefined ? {} : { subject: command.subject }),
-        ...(processing === undefined ? {} : { inputs: processing.inputs.length, degraded: processing.degraded, missing: processing.missing }),
+        ...(processing === undefined
+          ? {}
+          : { inputs: processing.inputs.length, degraded: processing.degraded, missing: processing.missing }),
       });
     },
     sendTimer: async (timer, delaySeconds) => {
@@ -141,8 +181,13 @@ export async function dryRun(events: readonly CometEvent[], options: DryRunOptio
   await fireTimersDueBy((options.until ?? new Date()).getTime());
 
   return {
-    decisions, firedTimers, trace, references,
-    pendingTimers: timers.sort((a, b) => a.due - b.due).map(({ due, timer }) => ({ joinKey: timer.data.joinKey, dueAt: new Date(due).toISOString() })),
+    decisions,
+    firedTimers,
+    trace,
+    references,
+    pendingTimers: timers
+      .sort((a, b) => a.due - b.due)
+      .map(({ due, timer }) => ({ joinKey: timer.data.joinKey, dueAt: new Date(due).toISOString() })),
   };
 }
 
@@ -153,13 +198,20 @@ export const needsReferences = (ruleSet: RuleSet, events: readonly CometEvent[])
 /** The event types that can carry a reference for some join rule. */
 export function referenceTypes(ruleSet: RuleSet): string[] {
   const types = new Set<string>();
-  for (const rule of ruleSet.byName.values()) if (rule.kind === 'join' && rule.requirements.length > 0) for (const type of rule.on) types.add(type);
+  for (const rule of ruleSet.byName.values())
+    if (rule.kind === 'join' && rule.requirements.length > 0) for (const type of rule.on) types.add(type);
   return [...types];
 }
 
 /** Of `candidates`, those carrying a reference, minus the ids already in the selection. */
-export function referenceEvents(ruleSet: RuleSet, candidates: readonly CometEvent[], selected: ReadonlySet<string>): CometEvent[] {
-  return candidates.filter((event) => !selected.has(event.id) && evaluateSafely(ruleSet, event).some((effect) => effect.kind === 'reference'));
+export function referenceEvents(
+  ruleSet: RuleSet,
+  candidates: readonly CometEvent[],
+  selected: ReadonlySet<string>,
+): CometEvent[] {
+  return candidates.filter(
+    (event) => !selected.has(event.id) && evaluateSafely(ruleSet, event).some((effect) => effect.kind === 'reference'),
+  );
 }
 
 // A stored event the current rules cannot evaluate (an older shape) is no reference; the dry run
@@ -181,8 +233,10 @@ export function formatDecision(decision: Decision, known: ReadonlySet<string> = 
   if (decision.kind === 'late') {
     return `${decision.at}  late     ${decision.joinKey} slot ${decision.slot} (${decision.name}) after the join closed by ${decision.closedBy}  id ${decision.id}${seen}`;
   }
-  const processing = decision.inputs === undefined ? ''
-    : `  inputs ${decision.inputs}  ${decision.degraded === true ? `DEGRADED missing ${decision.missing?.join(',') ?? ''}` : 'complete'}`;
+  const processing =
+    decision.inputs === undefined
+      ? ''
+      : `  inputs ${decision.inputs}  ${decision.degraded === true ? `DEGRADED missing ${decision.missing?.join(',') ?? ''}` : 'complete'}`;
   const delay = decision.delaySeconds > 0 ? `  delay ${decision.delaySeconds}s` : '';
   return `${decision.at}  command  ${decision.type} -> ${decision.target}  subject ${decision.subject ?? '-'}${processing}${delay}  id ${decision.id}${seen}`;
 }
@@ -191,7 +245,12 @@ export function formatDecision(decision: Decision, known: ReadonlySet<string> = 
 export function summarize(decisions: readonly Decision[]): string {
   const counts = new Map<string, number>();
   for (const decision of decisions) {
-    const key = decision.kind === 'command' ? decision.type.replace(/^cometflow\./, '') : decision.kind === 'abandoned' ? 'cycle.abandoned' : 'input.late';
+    const key =
+      decision.kind === 'command'
+        ? decision.type.replace(/^cometflow\./, '')
+        : decision.kind === 'abandoned'
+          ? 'cycle.abandoned'
+          : 'input.late';
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   return counts.size === 0 ? 'no decision' : [...counts.entries()].map(([key, count]) => `${count} ${key}`).join(', ');

@@ -43,19 +43,32 @@ export class StackNotFoundError extends CliError {
  */
 export function stackProblemOf(error: unknown, from: string): StackNotFoundError | undefined {
   if (!(error instanceof Error)) return undefined;
-  const code = (error as { code?: string }).code ?? ((error.cause as { code?: string } | undefined)?.code);
+  const code = (error as { code?: string }).code ?? (error.cause as { code?: string } | undefined)?.code;
   const start = 'start it with `npm start -- --serve`, or point at a deployed stack with --outputs <file>';
   if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(error.message)) {
-    return new StackNotFoundError(`The stack described in ${from} does not answer (${error.message}): it is not running; ${start}`, { cause: error });
+    return new StackNotFoundError(
+      `The stack described in ${from} does not answer (${error.message}): it is not running; ${start}`,
+      { cause: error },
+    );
   }
   if (error.name === 'CredentialsProviderError' || /Could not load credentials/.test(error.message)) {
-    return new StackNotFoundError(`No AWS credentials for the stack in ${from} (${error.message}): set AWS_ACCESS_KEY_ID and `
-      + 'AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or log in with `aws sso login`', { cause: error });
+    return new StackNotFoundError(
+      `No AWS credentials for the stack in ${from} (${error.message}): set AWS_ACCESS_KEY_ID and ` +
+        'AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or log in with `aws sso login`',
+      { cause: error },
+    );
   }
-  if (error.name === 'ResourceNotFoundException' || error.name === 'QueueDoesNotExist' || error.name === 'AWS.SimpleQueueService.NonExistentQueue'
-    || error.name === 'NoSuchBucket') {
-    return new StackNotFoundError(`A resource named in ${from} does not exist (${error.name}: ${error.message}): the file describes another `
-      + 'or a deleted stack; write it again with `cdk deploy --outputs-file`, or restart the local stack', { cause: error });
+  if (
+    error.name === 'ResourceNotFoundException' ||
+    error.name === 'QueueDoesNotExist' ||
+    error.name === 'AWS.SimpleQueueService.NonExistentQueue' ||
+    error.name === 'NoSuchBucket'
+  ) {
+    return new StackNotFoundError(
+      `A resource named in ${from} does not exist (${error.name}: ${error.message}): the file describes another ` +
+        'or a deleted stack; write it again with `cdk deploy --outputs-file`, or restart the local stack',
+      { cause: error },
+    );
   }
   return undefined;
 }

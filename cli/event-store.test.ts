@@ -4,12 +4,20 @@ import { byTime, daysOf, formatEvents, parseWindow, selectionOf, storedEventOf, 
 
 describe('parseWindow', () => {
   it('normalizes both ends to UTC instants with milliseconds, a day alone meaning its midnight', () => {
-    expect(parseWindow('2026-11-22T10:00:00Z', '2026-11-22T14:30:00+02:00')).toEqual({ from: '2026-11-22T10:00:00.000Z', to: '2026-11-22T12:30:00.000Z' });
-    expect(parseWindow('2026-11-22', '2026-11-23')).toEqual({ from: '2026-11-22T00:00:00.000Z', to: '2026-11-23T00:00:00.000Z' });
+    expect(parseWindow('2026-11-22T10:00:00Z', '2026-11-22T14:30:00+02:00')).toEqual({
+      from: '2026-11-22T10:00:00.000Z',
+      to: '2026-11-22T12:30:00.000Z',
+    });
+    expect(parseWindow('2026-11-22', '2026-11-23')).toEqual({
+      from: '2026-11-22T00:00:00.000Z',
+      to: '2026-11-23T00:00:00.000Z',
+    });
   });
 
   it('refuses a time without a zone, an empty window and one longer than a month', () => {
-    expect(() => parseWindow('2026-11-22T10:00:00', '2026-11-23')).toThrow('--from "2026-11-22T10:00:00" is not an ISO-8601 time with a zone');
+    expect(() => parseWindow('2026-11-22T10:00:00', '2026-11-23')).toThrow(
+      '--from "2026-11-22T10:00:00" is not an ISO-8601 time with a zone',
+    );
     expect(() => parseWindow('2026-11-22T10:00:00Z', '2026-11-22T10:00:00Z')).toThrow(/is not before --to/);
     expect(() => parseWindow('2026-01-01', '2026-03-01')).toThrow('The window spans 59 days; at most 31 at once');
   });
@@ -17,14 +25,20 @@ describe('parseWindow', () => {
 
 describe('daysOf', () => {
   it('lists the days a half-open window touches', () => {
-    expect(daysOf({ from: '2026-11-22T23:00:00.000Z', to: '2026-11-24T00:00:00.000Z' })).toEqual(['2026-11-22', '2026-11-23']);
+    expect(daysOf({ from: '2026-11-22T23:00:00.000Z', to: '2026-11-24T00:00:00.000Z' })).toEqual([
+      '2026-11-22',
+      '2026-11-23',
+    ]);
     expect(daysOf({ from: '2026-11-22T10:00:00.000Z', to: '2026-11-22T10:00:01.000Z' })).toEqual(['2026-11-22']);
   });
 });
 
 describe('selectionOf', () => {
   it('selects a correlation or a window', () => {
-    expect(selectionOf({ correlation: 'cycle-20261122-061' })).toEqual({ kind: 'correlation', correlationId: 'cycle-20261122-061' });
+    expect(selectionOf({ correlation: 'cycle-20261122-061' })).toEqual({
+      kind: 'correlation',
+      correlationId: 'cycle-20261122-061',
+    });
     expect(selectionOf({ from: '2026-11-22', to: '2026-11-23' }).kind).toBe('window');
   });
 
@@ -39,21 +53,41 @@ describe('storedEventOf', () => {
   it('reads an event item and skips guard items', () => {
     // Prepare
     const event = chunkIngested({ chunk: 4 });
-    const item = { pk: event.correlationid, sk: `${event.time}#${event.id}`, day: event.time.slice(0, 10), id: event.id, type: event.type, source: event.source, event: JSON.stringify(event) };
+    const item = {
+      pk: event.correlationid,
+      sk: `${event.time}#${event.id}`,
+      day: event.time.slice(0, 10),
+      id: event.id,
+      type: event.type,
+      source: event.source,
+      event: JSON.stringify(event),
+    };
 
     // Act
     const stored = storedEventOf(item);
 
     // Assess
-    expect(stored).toEqual({ correlationId: 'cycle-20261122-061', time: event.time, id: event.id, type: event.type, source: 'cometflow/ingest', subject: event.subject, event });
-    expect(storedEventOf({ pk: `ID#${event.id}`, sk: 'ID', at: item.sk, correlationid: event.correlationid })).toBeUndefined();
+    expect(stored).toEqual({
+      correlationId: 'cycle-20261122-061',
+      time: event.time,
+      id: event.id,
+      type: event.type,
+      source: 'cometflow/ingest',
+      subject: event.subject,
+      event,
+    });
+    expect(
+      storedEventOf({ pk: `ID#${event.id}`, sk: 'ID', at: item.sk, correlationid: event.correlationid }),
+    ).toBeUndefined();
   });
 });
 
 describe('formatting', () => {
   it('lists events oldest first in aligned columns', () => {
     // Prepare
-    const events = [chunkIngested({ chunk: 2 }), chunkIngested({ chunk: 1 })].map((e) => storedEventOf({ pk: e.correlationid, event: JSON.stringify(e) })!);
+    const events = [chunkIngested({ chunk: 2 }), chunkIngested({ chunk: 1 })].map(
+      (e) => storedEventOf({ pk: e.correlationid, event: JSON.stringify(e) })!,
+    );
 
     // Act
     const lines = formatEvents(events.sort(byTime));
@@ -65,6 +99,11 @@ describe('formatting', () => {
   });
 
   it('pads every column but the last', () => {
-    expect(table([['a', 'bb', 'c'], ['ccc', 'd', 'e']])).toEqual(['a    bb  c', 'ccc  d   e']);
+    expect(
+      table([
+        ['a', 'bb', 'c'],
+        ['ccc', 'd', 'e'],
+      ]),
+    ).toEqual(['a    bb  c', 'ccc  d   e']);
   });
 });

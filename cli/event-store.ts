@@ -40,11 +40,15 @@ export const MAX_WINDOW_DAYS = 31;
 export function parseWindow(from: string, to: string): TimeWindow {
   const parse = (flag: string, value: string): string => {
     const ms = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2}))?$/i.test(value) ? Date.parse(value) : Number.NaN;
-    if (Number.isNaN(ms)) throw new UsageError(`--${flag} "${value}" is not an ISO-8601 time with a zone; expected for example 2026-11-22T10:00:00Z or 2026-11-22`);
+    if (Number.isNaN(ms))
+      throw new UsageError(
+        `--${flag} "${value}" is not an ISO-8601 time with a zone; expected for example 2026-11-22T10:00:00Z or 2026-11-22`,
+      );
     return new Date(ms).toISOString();
   };
   const window = { from: parse('from', from), to: parse('to', to) };
-  if (window.from >= window.to) throw new UsageError(`--from ${window.from} is not before --to ${window.to}; the window is [from, to)`);
+  if (window.from >= window.to)
+    throw new UsageError(`--from ${window.from} is not before --to ${window.to}; the window is [from, to)`);
   const days = daysOf(window).length;
   if (days > MAX_WINDOW_DAYS) throw new UsageError(`The window spans ${days} days; at most ${MAX_WINDOW_DAYS} at once`);
   return window;
@@ -61,9 +65,11 @@ export function selectionOf(flags: Readonly<Record<string, string | true>>): Sel
   }
   if (correlation !== undefined) return { kind: 'correlation', correlationId: correlation };
   if (from === undefined || to === undefined) {
-    throw new UsageError(from === undefined && to === undefined
-      ? 'Select events with --correlation <id> (for example cycle-20261122-061) or with --from <ISO> --to <ISO>'
-      : `--${from === undefined ? 'from' : 'to'} is missing; a window needs both --from and --to`);
+    throw new UsageError(
+      from === undefined && to === undefined
+        ? 'Select events with --correlation <id> (for example cycle-20261122-061) or with --from <ISO> --to <ISO>'
+        : `--${from === undefined ? 'from' : 'to'} is missing; a window needs both --from and --to`,
+    );
   }
   return { kind: 'window', window: parseWindow(from, to) };
 }
@@ -83,8 +89,13 @@ export function storedEventOf(item: Record<string, unknown>): StoredEvent | unde
   if (typeof item.event !== 'string' || typeof item.pk !== 'string' || item.pk.startsWith('ID#')) return undefined;
   const event = JSON.parse(item.event) as CometEvent;
   return {
-    correlationId: item.pk, time: event.time, id: event.id, type: event.type, source: event.source,
-    ...(event.subject === undefined ? {} : { subject: event.subject }), event,
+    correlationId: item.pk,
+    time: event.time,
+    id: event.id,
+    type: event.type,
+    source: event.source,
+    ...(event.subject === undefined ? {} : { subject: event.subject }),
+    event,
   };
 }
 
@@ -104,9 +115,16 @@ async function queryAll(documents: DynamoDBDocumentClient, input: QueryCommandIn
 }
 
 /** Every event of a correlation, oldest first. */
-export async function readCorrelation(documents: DynamoDBDocumentClient, table: string, correlationId: string): Promise<StoredEvent[]> {
+export async function readCorrelation(
+  documents: DynamoDBDocumentClient,
+  table: string,
+  correlationId: string,
+): Promise<StoredEvent[]> {
   const events = await queryAll(documents, {
-    TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': correlationId }, ConsistentRead: true,
+    TableName: table,
+    KeyConditionExpression: 'pk = :pk',
+    ExpressionAttributeValues: { ':pk': correlationId },
+    ConsistentRead: true,
   });
   return events.sort(byTime);
 }
@@ -115,45 +133,71 @@ export async function readCorrelation(documents: DynamoDBDocumentClient, table: 
  * Every event whose time is in the window, oldest first: one Query on `byDay` per day, on the
  * sort key range; `types` narrows them with a filter (read capacity is still spent on all).
  */
-export async function readWindow(documents: DynamoDBDocumentClient, table: string, window: TimeWindow,
-  options: { readonly types?: readonly string[] } = {}): Promise<StoredEvent[]> {
+export async function readWindow(
+  documents: DynamoDBDocumentClient,
+  table: string,
+  window: TimeWindow,
+  options: { readonly types?: readonly string[] } = {},
+): Promise<StoredEvent[]> {
   const types = options.types ?? [];
-  const filter = types.length === 0 ? {} : {
-    FilterExpression: `#type IN (${types.map((_, i) => `:t${i}`).join(', ')})`,
-    ExpressionAttributeNames: { '#type': 'type' },
-  };
+  const filter =
+    types.length === 0
+      ? {}
+      : {
+          FilterExpression: `#type IN (${types.map((_, i) => `:t${i}`).join(', ')})`,
+          ExpressionAttributeNames: { '#type': 'type' },
+        };
   const typeValues = Object.fromEntries(types.map((type, i) => [`:t${i}`, type]));
   const events: StoredEvent[] = [];
   for (const day of daysOf(window)) {
-    events.push(...await queryAll(documents, {
-      TableName: table, IndexName: BY_DAY_INDEX,
-      // sk is `<time>#<id>`: every sk of an instant before `to` sorts below `to` itself.
-      KeyConditionExpression: '#day = :day AND sk BETWEEN :from AND :to',
-      ...filter,
-      ExpressionAttributeNames: { '#day': 'day', ...filter.ExpressionAttributeNames },
-      ExpressionAttributeValues: { ':day': day, ':from': window.from, ':to': window.to, ...typeValues },
-    }));
+    events.push(
+      ...(await queryAll(documents, {
+        TableName: table,
+        IndexName: BY_DAY_INDEX,
+        // sk is `<time>#<id>`: every sk of an instant before `to` sorts below `to` itself.
+        KeyConditionExpression: '#day = :day AND sk BETWEEN :from AND :to',
+        ...filter,
+        ExpressionAttributeNames: { '#day': 'day', ...filter.ExpressionAttributeNames },
+        ExpressionAttributeValues: { ':day': day, ':from': window.from, ':to': window.to, ...typeValues },
+      })),
+    );
   }
   return events.filter((e) => e.time >= window.from && e.time < window.to).sort(byTime);
 }
 
 /** The events a selection names, oldest first. */
-export function readSelection(documents: DynamoDBDocumentClient, table: string, selection: Selection): Promise<StoredEvent[]> {
+export function readSelection(
+  documents: DynamoDBDocumentClient,
+  table: string,
+  selection: Selection,
+): Promise<StoredEvent[]> {
   return selection.kind === 'correlation'
     ? readCorrelation(documents, table, selection.correlationId)
     : readWindow(documents, table, selection.window);
 }
 
 /** One line per event: time, type, subject, id (and correlation for a window). */
-export function formatEvents(events: readonly StoredEvent[], options: { readonly withCorrelation?: boolean } = {}): string[] {
+export function formatEvents(
+  events: readonly StoredEvent[],
+  options: { readonly withCorrelation?: boolean } = {},
+): string[] {
   const header = ['time', 'type', ...(options.withCorrelation === true ? ['correlation'] : []), 'subject', 'id'];
-  const rows = events.map((e) => [e.time, e.type, ...(options.withCorrelation === true ? [e.correlationId] : []), e.subject ?? '-', e.id]);
+  const rows = events.map((e) => [
+    e.time,
+    e.type,
+    ...(options.withCorrelation === true ? [e.correlationId] : []),
+    e.subject ?? '-',
+    e.id,
+  ]);
   return table([header, ...rows]);
 }
 
 /** Left-aligned columns, two spaces apart; the last column is not padded. */
 export function table(rows: readonly (readonly string[])[]): string[] {
   const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => { widths[i] = Math.max(widths[i] ?? 0, cell.length); });
+  for (const row of rows)
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, cell.length);
+    });
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
 }

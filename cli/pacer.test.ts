@@ -8,8 +8,13 @@ function fakeClock(): Clock & { readonly slept: number[]; advance: (ms: number) 
   return {
     slept,
     now: () => now,
-    sleep: async (ms) => { slept.push(ms); now += ms; },
-    advance: (ms) => { now += ms; },
+    sleep: async (ms) => {
+      slept.push(ms);
+      now += ms;
+    },
+    advance: (ms) => {
+      now += ms;
+    },
   };
 }
 

@@ -24,7 +24,8 @@ export const DEFAULT_RATE = 20;
 export function parseRate(value: string | undefined): number {
   if (value === undefined) return DEFAULT_RATE;
   const rate = Number(value);
-  if (!Number.isFinite(rate) || rate <= 0) throw new UsageError(`--rate "${value}" is not a positive number of events per second`);
+  if (!Number.isFinite(rate) || rate <= 0)
+    throw new UsageError(`--rate "${value}" is not a positive number of events per second`);
   return rate;
 }
 

@@ -17,10 +17,20 @@ import { EventTypes, type EventType } from '#events/registry.ts';
 import { sourceOf } from '#shared/config.ts';
 import { UsageError } from './errors.ts';
 
-interface Reference { readonly $ref: string }
+interface Reference {
+  readonly $ref: string;
+}
 interface AsyncApiSubset {
   readonly channels: Record<string, { readonly messages?: Record<string, Reference> }>;
-  readonly operations: Record<string, { readonly action: string; readonly channel: Reference; readonly tags?: readonly { readonly name: string }[]; readonly messages?: readonly Reference[] }>;
+  readonly operations: Record<
+    string,
+    {
+      readonly action: string;
+      readonly channel: Reference;
+      readonly tags?: readonly { readonly name: string }[];
+      readonly messages?: readonly Reference[];
+    }
+  >;
   readonly components: { readonly messages: Record<string, { readonly name?: string }> };
 }
 
@@ -55,8 +65,10 @@ export const ReplayableTypes: readonly EventType[] = replayableTypesOf(asyncapi 
 const schedulerSource = sourceOf('scheduler');
 
 /** Whether a stored event is one a replay sends back (see the rule above). */
-export const isReplayable = (event: { readonly type: string; readonly source: string }, types: readonly string[] = ReplayableTypes): boolean =>
-  types.includes(event.type) && event.source !== schedulerSource;
+export const isReplayable = (
+  event: { readonly type: string; readonly source: string },
+  types: readonly string[] = ReplayableTypes,
+): boolean => types.includes(event.type) && event.source !== schedulerSource;
 
 /**
  * Parses `--types a,b`: full names (`cometflow.file.ingested`) or short ones (`file.ingested`),
@@ -65,8 +77,12 @@ export const isReplayable = (event: { readonly type: string; readonly source: st
 export function parseTypes(list: string | undefined): readonly EventType[] {
   if (list === undefined) return ReplayableTypes;
   const short = (type: string): string => type.replace(/^cometflow\./, '');
-  const names = list.split(',').map((name) => name.trim()).filter((name) => name !== '');
-  if (names.length === 0) throw new UsageError(`--types is empty; expected some of ${ReplayableTypes.map(short).join(', ')}`);
+  const names = list
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  if (names.length === 0)
+    throw new UsageError(`--types is empty; expected some of ${ReplayableTypes.map(short).join(', ')}`);
   return names.map((name) => {
     const found = ReplayableTypes.find((type) => type === name || short(type) === name);
     if (found !== undefined) return found;

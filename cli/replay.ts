@@ -9,7 +9,15 @@ import { sqsSender } from '#shared/clients/bus.ts';
 import { loadPipelineRules } from '#functions/scheduler/rule-set.ts';
 import { topology } from '../infra/cdk/config.ts';
 import type { StackDescription } from '../local/stack-description.ts';
-import { dryRun, formatDecision, needsReferences, referenceEvents, referenceTypes, summarize, type DryRunResult } from './dry-run.ts';
+import {
+  dryRun,
+  formatDecision,
+  needsReferences,
+  referenceEvents,
+  referenceTypes,
+  summarize,
+  type DryRunResult,
+} from './dry-run.ts';
 import { readSelection, readWindow, type Selection, type StoredEvent } from './event-store.ts';
 import { pacer, systemClock, type Clock } from './pacer.ts';
 import { isReplayable, ReplayableTypes } from './replay-policy.ts';
@@ -54,7 +62,9 @@ export const DEFAULT_CONTEXT_HOURS = 12;
 
 /** A selection in words, for messages. */
 export const describeSelection = (selection: Selection): string =>
-  selection.kind === 'correlation' ? `correlation ${selection.correlationId}` : `window [${selection.window.from}, ${selection.window.to})`;
+  selection.kind === 'correlation'
+    ? `correlation ${selection.correlationId}`
+    : `window [${selection.window.from}, ${selection.window.to})`;
 
 /**
  * Replays a selection of the event store.
@@ -68,9 +78,11 @@ export async function runReplay(options: ReplayOptions, context: CliContext): Pr
   const types = options.types ?? ReplayableTypes;
   const stored = await readSelection(clients.documents, table, options.selection);
   const selected = stored.filter((event) => isReplayable(event, types));
-  print(`${stored.length} events stored in ${describeSelection(options.selection)}; ${selected.length} to replay `
-    + `(${types.map((t) => t.replace(/^cometflow\./, '')).join(', ')}); the other ${stored.length - selected.length} are not replayed `
-    + '(made by the scheduler, or of types not selected)');
+  print(
+    `${stored.length} events stored in ${describeSelection(options.selection)}; ${selected.length} to replay ` +
+      `(${types.map((t) => t.replace(/^cometflow\./, '')).join(', ')}); the other ${stored.length - selected.length} are not replayed ` +
+      '(made by the scheduler, or of types not selected)',
+  );
   if (selected.length === 0) {
     print(options.dryRun ? 'DRY RUN: nothing to replay, nothing was sent' : 'nothing to replay, nothing was sent');
     return { selected, sent: 0 };
@@ -78,9 +90,14 @@ export async function runReplay(options: ReplayOptions, context: CliContext): Pr
   return options.dryRun ? dryRunReplay(options, context, stored, selected) : sendReplay(options, context, selected);
 }
 
-async function dryRunReplay(options: ReplayOptions, context: CliContext, stored: readonly StoredEvent[], selected: readonly StoredEvent[]): Promise<ReplaySummary> {
+async function dryRunReplay(
+  options: ReplayOptions,
+  context: CliContext,
+  stored: readonly StoredEvent[],
+  selected: readonly StoredEvent[],
+): Promise<ReplaySummary> {
   const { description, clients, print } = context;
-  print('DRY RUN: nothing will be sent; the scheduler\'s rules run in memory (schedule() on a MemorySchedulerStore)');
+  print("DRY RUN: nothing will be sent; the scheduler's rules run in memory (schedule() on a MemorySchedulerStore)");
   const ruleSet = loadPipelineRules();
   const events = selected.map((s) => s.event);
   let contextEvents: StoredEvent[] = [];
@@ -91,15 +108,26 @@ async function dryRunReplay(options: ReplayOptions, context: CliContext, stored:
       from: new Date(Date.parse(selected[0]!.time) - margin).toISOString(),
       to: new Date(Date.parse(selected.at(-1)!.time) + margin + 1).toISOString(),
     };
-    const candidates = await readWindow(clients.documents, resourceOf('tables', description, 'eventStore'), window, { types: referenceTypes(ruleSet) });
+    const candidates = await readWindow(clients.documents, resourceOf('tables', description, 'eventStore'), window, {
+      types: referenceTypes(ruleSet),
+    });
     const ids = new Set(selected.map((s) => s.id));
-    const references = new Set(referenceEvents(ruleSet, candidates.map((c) => c.event), ids).map((e) => e.id));
+    const references = new Set(
+      referenceEvents(
+        ruleSet,
+        candidates.map((c) => c.event),
+        ids,
+      ).map((e) => e.id),
+    );
     contextEvents = candidates.filter((c) => references.has(c.id));
-    print(`context: ${contextEvents.length} reference event(s) (forecasts) stored within ${hours} h of the selection seed the in-memory store; they are not replayed`);
+    print(
+      `context: ${contextEvents.length} reference event(s) (forecasts) stored within ${hours} h of the selection seed the in-memory store; they are not replayed`,
+    );
     for (const c of contextEvents) print(`  ${c.time}  ${c.type}  ${c.subject ?? '-'}  (${c.correlationId})`);
   }
   const result = await dryRun(events, {
-    ruleSet, context: contextEvents.map((c) => c.event),
+    ruleSet,
+    context: contextEvents.map((c) => c.event),
     minimumWaitSeconds: options.minimumWaitSeconds ?? topology.deadlineMinimumWaitSeconds,
     until: new Date(),
   });
@@ -110,15 +138,22 @@ async function dryRunReplay(options: ReplayOptions, context: CliContext, stored:
   print(`decisions the rules would take (${result.decisions.length}):`);
   for (const decision of result.decisions) print(`  ${formatDecision(decision, known)}`);
   for (const timer of result.firedTimers) print(`  ${timer.at}  deadline of ${timer.joinKey} reached`);
-  for (const timer of result.pendingTimers) print(`  deadline of ${timer.joinKey} not due yet: at ${timer.dueAt}, its decision is still open`);
+  for (const timer of result.pendingTimers)
+    print(`  deadline of ${timer.joinKey} not due yet: at ${timer.dueAt}, its decision is still open`);
   const fresh = result.decisions.filter((d) => !known.has(d.id)).length;
-  print(`summary: ${selected.length} events, ${summarize(result.decisions)}; ${result.decisions.length - fresh} already in the store `
-    + `(a real replay finds their triggers claimed and sends nothing for them), ${fresh} new`);
+  print(
+    `summary: ${selected.length} events, ${summarize(result.decisions)}; ${result.decisions.length - fresh} already in the store ` +
+      `(a real replay finds their triggers claimed and sends nothing for them), ${fresh} new`,
+  );
   print('DRY RUN: nothing was sent');
   return { selected, sent: 0, dryRun: result };
 }
 
-async function sendReplay(options: ReplayOptions, context: CliContext, selected: readonly StoredEvent[]): Promise<ReplaySummary> {
+async function sendReplay(
+  options: ReplayOptions,
+  context: CliContext,
+  selected: readonly StoredEvent[],
+): Promise<ReplaySummary> {
   const { description, clients, print } = context;
   const clock = context.clock ?? systemClock;
   const busUrl = resourceOf('queues', description, 'eventBus');
@@ -133,10 +168,14 @@ async function sendReplay(options: ReplayOptions, context: CliContext, selected:
     await send(busUrl, stored.event);
     sent += 1;
     if (sent % every === 0 || sent === selected.length) {
-      print(`  sent ${sent}/${selected.length} in ${((clock.now() - started) / 1000).toFixed(1)} s  (last: ${stored.time} ${stored.type} ${stored.id})`);
+      print(
+        `  sent ${sent}/${selected.length} in ${((clock.now() - started) / 1000).toFixed(1)} s  (last: ${stored.time} ${stored.type} ${stored.id})`,
+      );
     }
   }
-  print(`replayed ${sent} events in ${((clock.now() - started) / 1000).toFixed(1)} s; the scheduler processes each event id once, `
-    + 'claims every trigger with a conditional write, and the stages are idempotent per event id: effects already taken are not taken again');
+  print(
+    `replayed ${sent} events in ${((clock.now() - started) / 1000).toFixed(1)} s; the scheduler processes each event id once, ` +
+      'claims every trigger with a conditional write, and the stages are idempotent per event id: effects already taken are not taken again',
+  );
   return { selected, sent };
 }

@@ -14,7 +14,12 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
-  descriptionFromOutputs as describeOutputs, descriptionPath, isServing, readDescription, type SdkEnvironment, type StackDescription,
+  descriptionFromOutputs as describeOutputs,
+  descriptionPath,
+  isServing,
+  readDescription,
+  type SdkEnvironment,
+  type StackDescription,
 } from '../local/stack-description.ts';
 import { StackNotFoundError } from './errors.ts';
 
@@ -46,12 +51,15 @@ export interface SelectedStack {
   readonly sdkCredentials: boolean;
 }
 
-
 /**
  * The stack described by a `cdk deploy --outputs-file` file (see `descriptionFromOutputs` in
  * local/stack-description.ts), failing with `StackNotFoundError`.
  */
-export function descriptionFromOutputs(file: unknown, env: SdkEnvironment, path = 'the outputs file'): StackDescription {
+export function descriptionFromOutputs(
+  file: unknown,
+  env: SdkEnvironment,
+  path = 'the outputs file',
+): StackDescription {
   try {
     return describeOutputs(file, env, path);
   } catch (error) {
@@ -59,15 +67,19 @@ export function descriptionFromOutputs(file: unknown, env: SdkEnvironment, path 
   }
 }
 
-
-const howToStart = 'Start a local stack with `npm start -- --serve` (it stays up until Ctrl-C and writes .cometflow/local-stack.json), '
-  + 'or point at a deployed stack with --outputs <file written by cdk deploy --outputs-file>.';
+const howToStart =
+  'Start a local stack with `npm start -- --serve` (it stays up until Ctrl-C and writes .cometflow/local-stack.json), ' +
+  'or point at a deployed stack with --outputs <file written by cdk deploy --outputs-file>.';
 
 /**
  * The stack the flags select: `--outputs <file>`, `--stack <file>`, or the local stack's
  * description under `projectRoot`.
  */
-export function selectStack(flags: { readonly stack?: string; readonly outputs?: string }, projectRoot: string, env: SdkEnvironment): SelectedStack {
+export function selectStack(
+  flags: { readonly stack?: string; readonly outputs?: string },
+  projectRoot: string,
+  env: SdkEnvironment,
+): SelectedStack {
   if (flags.outputs !== undefined) {
     const path = resolve(flags.outputs);
     let file: unknown;
@@ -89,7 +101,9 @@ export function selectStack(flags: { readonly stack?: string; readonly outputs?:
   }
   if (description === undefined) throw new StackNotFoundError(`No stack is described at ${path}. ${howToStart}`);
   if (!isServing(description)) {
-    throw new StackNotFoundError(`The stack described at ${path} is not running (its process ${description.pid} is gone). ${howToStart}`);
+    throw new StackNotFoundError(
+      `The stack described at ${path} is not running (its process ${description.pid} is gone). ${howToStart}`,
+    );
   }
   return { description, from: path, sdkCredentials: false };
 }
@@ -104,14 +118,30 @@ export function clientsFor(stack: Pick<SelectedStack, 'description' | 'sdkCreden
     region: description.region,
     ...(stack.sdkCredentials ? {} : { credentials: description.credentials }),
   };
-  const dynamodb = new DynamoDBClient({ ...common, ...(description.endpoints.dynamodb === undefined ? {} : { endpoint: description.endpoints.dynamodb }) });
+  const dynamodb = new DynamoDBClient({
+    ...common,
+    ...(description.endpoints.dynamodb === undefined ? {} : { endpoint: description.endpoints.dynamodb }),
+  });
   return {
-    s3: new S3Client({ ...common, forcePathStyle: true, ...(description.endpoints.s3 === undefined ? {} : { endpoint: description.endpoints.s3 }) }),
-    sqs: new SQSClient({ ...common, ...(description.endpoints.sqs === undefined ? {} : { endpoint: description.endpoints.sqs }) }),
+    s3: new S3Client({
+      ...common,
+      forcePathStyle: true,
+      ...(description.endpoints.s3 === undefined ? {} : { endpoint: description.endpoints.s3 }),
+    }),
+    sqs: new SQSClient({
+      ...common,
+      ...(description.endpoints.sqs === undefined ? {} : { endpoint: description.endpoints.sqs }),
+    }),
     documents: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
     dynamodb,
-    sfn: new SFNClient({ ...common, ...(description.endpoints.stepfunctions === undefined ? {} : { endpoint: description.endpoints.stepfunctions }) }),
-    ecs: new ECSClient({ ...common, ...(description.endpoints.ecs === undefined ? {} : { endpoint: description.endpoints.ecs }) }),
+    sfn: new SFNClient({
+      ...common,
+      ...(description.endpoints.stepfunctions === undefined ? {} : { endpoint: description.endpoints.stepfunctions }),
+    }),
+    ecs: new ECSClient({
+      ...common,
+      ...(description.endpoints.ecs === undefined ? {} : { endpoint: description.endpoints.ecs }),
+    }),
   };
 }
 
@@ -128,7 +158,9 @@ export function destroyClients(clients: StackClients): void {
 export function resourceOf(kind: 'queues' | 'tables' | 'buckets', description: StackDescription, role: string): string {
   const value = description[kind][role];
   if (value === undefined) {
-    throw new StackNotFoundError(`The stack ${description.stackName} has no ${kind.slice(0, -1)} "${role}"; it has ${Object.keys(description[kind]).join(', ') || 'none'}`);
+    throw new StackNotFoundError(
+      `The stack ${description.stackName} has no ${kind.slice(0, -1)} "${role}"; it has ${Object.keys(description[kind]).join(', ') || 'none'}`,
+    );
   }
   return value;
 }

@@ -256,7 +256,8 @@ export async function takeAccount(
       // was lost if every chunk it missed was ingested after all (checked above) and reported late.
       abandonedByDelay += 1;
       const missing = ((dataOf(closedAbandoned[0]!).missing as string[] | undefined) ?? []).filter((slot) =>
-        cycle.chunks.includes(Number(slot)));
+        cycle.chunks.includes(Number(slot)),
+      );
       for (const slot of missing) {
         if (!lateSlots.has(slot)) problems.push(`${cycle.id}: chunk ${slot} missed the deadline, not reported late`);
       }

@@ -43,8 +43,10 @@ export function formatReport(report: EnduranceReport): string[] {
   const products = account.rows.find((r) => r.type === 'fci-cycle-statistics');
   if (products !== undefined && products.expected > 0) {
     const share = (n: number): string => `${((100 * n) / products.expected).toFixed(1)} %`;
-    lines.push(`products delivered: ${share(products.delivered)} of expected, in time: ${share(products.inTime)} ` +
-      '(the facility\'s target: 99.8 % delivered)');
+    lines.push(
+      `products delivered: ${share(products.delivered)} of expected, in time: ${share(products.inTime)} ` +
+        "(the facility's target: 99.8 % delivered)",
+    );
   }
   lines.push(
     'cycles delivered degraded because faults held chunks past the deadline: ' +

@@ -25,7 +25,7 @@ export const OptionHelp: Readonly<
     default: '0.02',
     description:
       'share of AWS API calls throttled; server errors at r/2, resets before and after the emulator ' +
-        'at r/4 each, 1.5 s latency at r',
+      'at r/4 each, 1.5 s latency at r',
   },
   'crash-rate': {
     value: '<r>',
@@ -47,7 +47,7 @@ export const OptionHelp: Readonly<
     default: 'Intake,Scheduler',
     description:
       'functions (parts of their names) that crash and hang; a crashed batch returns after the ' +
-        'visibility timeout, 6 x the function timeout',
+      'visibility timeout, 6 x the function timeout',
   },
   'outage-every': {
     value: '<s>',
@@ -91,7 +91,7 @@ export function usage(): string {
   const rows = Object.entries(OptionHelp).map(
     ([name, o]) =>
       `  --${`${name} ${o.value}`.trim().padEnd(24)} ${o.description}` +
-        (o.default === '' ? '' : ` (default ${o.default})`),
+      (o.default === '' ? '' : ` (default ${o.default})`),
   );
   return [
     'usage: npm run endurance -- [options]',

@@ -17,8 +17,14 @@ const asyncApi = readJson('./asyncapi.json') as Json;
 /** Resolves a `$ref` of asyncapi.json: a JSON pointer into it, or a file relative to it. */
 function resolveRef(ref: string): unknown {
   if (!ref.startsWith('#/')) return existsSync(catalogPath(ref)) ? readJson(ref) : undefined;
-  return ref.slice(2).split('/').map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'))
-    .reduce<unknown>((node, key) => (node !== null && typeof node === 'object' ? (node as Json)[key] : undefined), asyncApi);
+  return ref
+    .slice(2)
+    .split('/')
+    .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'))
+    .reduce<unknown>(
+      (node, key) => (node !== null && typeof node === 'object' ? (node as Json)[key] : undefined),
+      asyncApi,
+    );
 }
 
 const refOf = (value: unknown): string => (value as { $ref: string }).$ref;
@@ -43,7 +49,10 @@ describe('generated schemas', () => {
     const onDisk = existsSync(schemaFileOf(type)) ? readFileSync(schemaFileOf(type), 'utf8') : '(missing)';
 
     // Assess
-    expect(onDisk, `events/${folderOf(type)}/schema.json is not what registry.ts generates: run \`npm run events:generate\` and commit the result`).toBe(expected);
+    expect(
+      onDisk,
+      `events/${folderOf(type)}/schema.json is not what registry.ts generates: run \`npm run events:generate\` and commit the result`,
+    ).toBe(expected);
   });
 
   it('has a schema folder only for the types of the registry', () => {
@@ -53,7 +62,8 @@ describe('generated schemas', () => {
     // Act
     const folders = readdirSync(catalogPath('./'), { withFileTypes: true })
       .filter((entry) => entry.isDirectory() && existsSync(catalogPath(`./${entry.name}/schema.json`)))
-      .map((entry) => entry.name).sort();
+      .map((entry) => entry.name)
+      .sort();
 
     // Assess
     expect(folders, 'a folder with a schema.json whose type left registry.ts: delete the folder').toEqual(expected);
@@ -73,16 +83,19 @@ describe('samples', () => {
     expect(parsed.data).toEqual(event);
   });
 
-  it.each(readdirSync(catalogPath(`./${notificationFolder}/samples/`)))('validates S3 notification sample %s against its schema', (file) => {
-    // Prepare
-    const validate = createAjv().compile(readJson(`./${notificationFolder}/schema.json`) as Json);
+  it.each(readdirSync(catalogPath(`./${notificationFolder}/samples/`)))(
+    'validates S3 notification sample %s against its schema',
+    (file) => {
+      // Prepare
+      const validate = createAjv().compile(readJson(`./${notificationFolder}/schema.json`) as Json);
 
-    // Act
-    const valid = validate(readJson(`./${notificationFolder}/samples/${file}`));
+      // Act
+      const valid = validate(readJson(`./${notificationFolder}/samples/${file}`));
 
-    // Assess
-    expect(valid, describeErrors(validate.errors ?? [])).toBe(true);
-  });
+      // Assess
+      expect(valid, describeErrors(validate.errors ?? [])).toBe(true);
+    },
+  );
 
   it.each(types)('rejects a %s sample without its correlationid', (type) => {
     // Prepare
@@ -159,7 +172,9 @@ describe('catalog coverage', () => {
     const readme = readFileSync(catalogPath(`./${folderOf(type)}/README.md`), 'utf8');
 
     // Act
-    const examples = [...readme.matchAll(/```json\n([\s\S]*?)\n```/g)].map(([, json]) => JSON.parse(json ?? '') as Json);
+    const examples = [...readme.matchAll(/```json\n([\s\S]*?)\n```/g)].map(
+      ([, json]) => JSON.parse(json ?? '') as Json,
+    );
 
     // Assess
     expect(examples.length).toBeGreaterThan(0);
@@ -185,8 +200,9 @@ describe('catalog coverage', () => {
 
     // Act
     const [key, message] = messages.find(([, candidate]) => candidate.name === type) ?? ['', { payload: {} }];
-    const carrying = operations.filter(([, operation]) => (operation.messages as unknown[])
-      .some((ref) => refOf(ref).endsWith(`/messages/${key}`)));
+    const carrying = operations.filter(([, operation]) =>
+      (operation.messages as unknown[]).some((ref) => refOf(ref).endsWith(`/messages/${key}`)),
+    );
 
     // Assess
     expect(key, `no message named ${type} in components.messages`).not.toBe('');
@@ -204,7 +220,9 @@ describe('asyncapi.json', () => {
   it.each(entriesOf(asyncApi.channels))('references only existing messages and schemas in channel %s', (_, channel) => {
     // Act
     const messages = entriesOf(channel.messages).map(([, ref]) => resolveRef(refOf(ref)) as Json | undefined);
-    const payloads = messages.map((message) => (message === undefined ? undefined : resolveRef(refOf(message.payload))));
+    const payloads = messages.map((message) =>
+      message === undefined ? undefined : resolveRef(refOf(message.payload)),
+    );
 
     // Assess
     expect(messages.length).toBeGreaterThan(0);
@@ -212,22 +230,25 @@ describe('asyncapi.json', () => {
     expect(payloads).not.toContain(undefined);
   });
 
-  it.each(entriesOf(asyncApi.operations))('binds operation %s to its channel and messages of that channel', (_, operation) => {
-    // Prepare
-    const channelRef = refOf(operation.channel);
+  it.each(entriesOf(asyncApi.operations))(
+    'binds operation %s to its channel and messages of that channel',
+    (_, operation) => {
+      // Prepare
+      const channelRef = refOf(operation.channel);
 
-    // Act
-    const channel = resolveRef(channelRef);
-    const messageRefs = (operation.messages as unknown[]).map(refOf);
+      // Act
+      const channel = resolveRef(channelRef);
+      const messageRefs = (operation.messages as unknown[]).map(refOf);
 
-    // Assess
-    expect(channel, `${channelRef} does not exist`).toBeDefined();
-    expect(['send', 'receive']).toContain(operation.action);
-    for (const ref of messageRefs) {
-      expect(ref.startsWith(`${channelRef}/messages/`), `${ref} is not a message of ${channelRef}`).toBe(true);
-      expect(resolveRef(ref), `${ref} does not exist`).toBeDefined();
-    }
-  });
+      // Assess
+      expect(channel, `${channelRef} does not exist`).toBeDefined();
+      expect(['send', 'receive']).toContain(operation.action);
+      for (const ref of messageRefs) {
+        expect(ref.startsWith(`${channelRef}/messages/`), `${ref} is not a message of ${channelRef}`).toBe(true);
+        expect(resolveRef(ref), `${ref} does not exist`).toBeDefined();
+      }
+    },
+  );
 
   it.each(entriesOf(asyncApi.channels))('names only declared servers for channel %s', (_, channel) => {
     // Act
@@ -243,14 +264,19 @@ describe('asyncapi.json', () => {
     const channels = asyncApi.channels as Record<string, { messages: Json; servers?: unknown[] }>;
     const onSqs = (id: string): boolean => {
       const servers = channels[id]?.servers;
-      return servers === undefined || servers.some((ref) => (resolveRef(refOf(ref)) as Json | undefined)?.protocol === 'sqs');
+      return (
+        servers === undefined || servers.some((ref) => (resolveRef(refOf(ref)) as Json | undefined)?.protocol === 'sqs')
+      );
     };
     const queues = Object.keys(channels).filter((id) => !id.endsWith('DeadLetterQueue') && onSqs(id));
 
     // Act
     const mismatched = queues.filter((id) => {
       const dlq = channels[`${id.replace(/Queue$/, '')}DeadLetterQueue`];
-      return dlq === undefined || JSON.stringify(Object.keys(dlq.messages)) !== JSON.stringify(Object.keys(channels[id]?.messages ?? {}));
+      return (
+        dlq === undefined ||
+        JSON.stringify(Object.keys(dlq.messages)) !== JSON.stringify(Object.keys(channels[id]?.messages ?? {}))
+      );
     });
 
     // Assess
@@ -328,6 +354,9 @@ describe('validateAgainstCatalog', () => {
     const verdict = validateAgainstCatalog(event);
 
     // Assess
-    expect(verdict).toEqual({ ok: false, errors: '/dataschema must be equal to constant ("urn:cometflow:schema:cometflow.ingest.requested:1")' });
+    expect(verdict).toEqual({
+      ok: false,
+      errors: '/dataschema must be equal to constant ("urn:cometflow:schema:cometflow.ingest.requested:1")',
+    });
   });
 });

@@ -37,12 +37,17 @@ export function samplesOf(type: EventType): CatalogSample[] {
   const folder = `./${folderOf(type)}/samples/`;
   let files: string[];
   try {
-    files = readdirSync(catalogUrl(folder)).filter((file) => file.endsWith('.json')).sort();
+    files = readdirSync(catalogUrl(folder))
+      .filter((file) => file.endsWith('.json'))
+      .sort();
   } catch {
     // No samples folder yet: the catalog test reports the type as uncovered.
     return [];
   }
-  return files.map((file) => ({ file, event: JSON.parse(readFileSync(catalogUrl(`${folder}${file}`), 'utf8')) as unknown }));
+  return files.map((file) => ({
+    file,
+    event: JSON.parse(readFileSync(catalogUrl(`${folder}${file}`), 'utf8')) as unknown,
+  }));
 }
 
 // RFC 3339 date-time, as `format: date-time` means in JSON Schema. Ajv ships no formats of its
@@ -53,7 +58,10 @@ const rfc3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d
 /** A new ajv instance that knows the formats the generated schemas use. */
 export function createAjv(): Ajv2020 {
   const ajv = new Ajv2020({ allErrors: true, strict: true });
-  ajv.addFormat('date-time', { type: 'string', validate: (value: string) => rfc3339.test(value) && !Number.isNaN(Date.parse(value)) });
+  ajv.addFormat('date-time', {
+    type: 'string',
+    validate: (value: string) => rfc3339.test(value) && !Number.isNaN(Date.parse(value)),
+  });
   return ajv;
 }
 
@@ -73,15 +81,21 @@ function validatorOf(type: EventType): ValidateFunction {
 
 /** One line per ajv error: where, what, and the offending key or allowed values when ajv has them. */
 export function describeErrors(errors: readonly ErrorObject[]): string {
-  return errors.map((error) => {
-    const where = error.instancePath === '' ? '(event)' : error.instancePath;
-    const params = error.params as Record<string, unknown>;
-    const detail = 'additionalProperty' in params ? ` (${String(params.additionalProperty)})`
-      : 'allowedValue' in params ? ` (${JSON.stringify(params.allowedValue)})`
-      : 'allowedValues' in params ? ` (${JSON.stringify(params.allowedValues)})`
-      : '';
-    return `${where} ${error.message ?? error.keyword}${detail}`;
-  }).join('\n');
+  return errors
+    .map((error) => {
+      const where = error.instancePath === '' ? '(event)' : error.instancePath;
+      const params = error.params as Record<string, unknown>;
+      const detail =
+        'additionalProperty' in params
+          ? ` (${String(params.additionalProperty)})`
+          : 'allowedValue' in params
+            ? ` (${JSON.stringify(params.allowedValue)})`
+            : 'allowedValues' in params
+              ? ` (${JSON.stringify(params.allowedValues)})`
+              : '';
+      return `${where} ${error.message ?? error.keyword}${detail}`;
+    })
+    .join('\n');
 }
 
 /**
@@ -94,11 +108,17 @@ export function describeErrors(errors: readonly ErrorObject[]): string {
  */
 export function validateAgainstCatalog(event: unknown): CatalogVerdict {
   if (event === null || typeof event !== 'object' || Array.isArray(event)) {
-    return { ok: false, errors: `expected a CloudEvent (a JSON object); got ${Array.isArray(event) ? 'an array' : String(event === null ? 'null' : typeof event)}` };
+    return {
+      ok: false,
+      errors: `expected a CloudEvent (a JSON object); got ${Array.isArray(event) ? 'an array' : String(event === null ? 'null' : typeof event)}`,
+    };
   }
   const { type } = event as { type?: unknown };
   if (!isEventType(type)) {
-    return { ok: false, errors: `/type ${JSON.stringify(type)} is not a type of the catalog; expected one of ${[...knownTypes].join(', ')}` };
+    return {
+      ok: false,
+      errors: `/type ${JSON.stringify(type)} is not a type of the catalog; expected one of ${[...knownTypes].join(', ')}`,
+    };
   }
   const validate = validatorOf(type);
   if (validate(event)) return { ok: true };

@@ -16,10 +16,31 @@ import { EventTypes, dataSchemaOf, eventSchemaOf, folderOf, type EventType } fro
  * reorders keys does not churn the generated files. Keywords not listed follow, alphabetically.
  */
 const keywordOrder = [
-  '$schema', '$id', '$comment', 'title', 'description',
-  'type', 'const', 'enum', 'format', 'pattern', 'minLength', 'maxLength', 'minimum', 'maximum',
-  'minItems', 'maxItems', 'items', 'properties', 'required', 'additionalProperties',
-  'oneOf', 'anyOf', 'allOf', 'default', '$defs',
+  '$schema',
+  '$id',
+  '$comment',
+  'title',
+  'description',
+  'type',
+  'const',
+  'enum',
+  'format',
+  'pattern',
+  'minLength',
+  'maxLength',
+  'minimum',
+  'maximum',
+  'minItems',
+  'maxItems',
+  'items',
+  'properties',
+  'required',
+  'additionalProperties',
+  'oneOf',
+  'anyOf',
+  'allOf',
+  'default',
+  '$defs',
 ];
 
 /** Maps whose keys are names chosen by the registry, not keywords: their order is the registry's. */

@@ -284,7 +284,10 @@ export const EnvelopeSchema = z.object({
   correlationid: z.string().min(1),
   causationid: z.string().min(1),
   /** CloudEvents Dataref extension: where `data` was moved to (claim check), `s3://<bucket>/<key>`. */
-  dataref: z.string().regex(/^s3:\/\/[^/]+\/.+/).optional(),
+  dataref: z
+    .string()
+    .regex(/^s3:\/\/[^/]+\/.+/)
+    .optional(),
   // Absent only beside `dataref`; `unwrap` and `readEvent` say so when it is missing.
   data: z.unknown().optional(),
 });
@@ -297,4 +300,8 @@ export type CometEvent<T extends EventType = EventType> = Omit<z.infer<typeof En
 
 /** The full schema of one event type: envelope plus typed data. */
 export const eventSchemaOf = (type: EventType) =>
-  EnvelopeSchema.extend({ type: z.literal(type), dataschema: z.literal(dataSchemaOf(type)), data: EventDataSchemas[type] });
+  EnvelopeSchema.extend({
+    type: z.literal(type),
+    dataschema: z.literal(dataSchemaOf(type)),
+    data: EventDataSchemas[type],
+  });

@@ -4,7 +4,13 @@
  * the integration suite checks retries with them. Works against AWS, LocalStack or the local
  * endpoint alike.
  */
-import { paginateGetExecutionHistory, paginateListExecutions, type ExecutionListItem, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
+import {
+  paginateGetExecutionHistory,
+  paginateListExecutions,
+  type ExecutionListItem,
+  type HistoryEvent,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
 
 /** One Task state of an execution. */
 export interface SagaStep {
@@ -22,19 +28,33 @@ export interface SagaStep {
 /** Every history event of an execution, oldest first. */
 export async function historyOf(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
   const events: HistoryEvent[] = [];
-  for await (const page of paginateGetExecutionHistory({ client: sfn, pageSize: 1000 }, { executionArn })) events.push(...(page.events ?? []));
+  for await (const page of paginateGetExecutionHistory({ client: sfn, pageSize: 1000 }, { executionArn }))
+    events.push(...(page.events ?? []));
   return events;
 }
 
 /** The Task states of a history, in the order they were entered. */
 export function sagaStepsOf(history: readonly HistoryEvent[]): SagaStep[] {
-  const steps: { name: string; outcome: SagaStep['outcome']; attempts: number; errors: string[]; startedAt: Date; endedAt?: Date }[] = [];
+  const steps: {
+    name: string;
+    outcome: SagaStep['outcome'];
+    attempts: number;
+    errors: string[];
+    startedAt: Date;
+    endedAt?: Date;
+  }[] = [];
   let current: (typeof steps)[number] | undefined;
   for (const event of history) {
     const at = event.timestamp ?? new Date(0);
     switch (event.type) {
       case 'TaskStateEntered':
-        current = { name: event.stateEnteredEventDetails?.name ?? '?', outcome: 'running', attempts: 0, errors: [], startedAt: at };
+        current = {
+          name: event.stateEnteredEventDetails?.name ?? '?',
+          outcome: 'running',
+          attempts: 0,
+          errors: [],
+          startedAt: at,
+        };
         steps.push(current);
         break;
       case 'LambdaFunctionScheduled':
@@ -43,7 +63,11 @@ export function sagaStepsOf(history: readonly HistoryEvent[]): SagaStep[] {
       case 'LambdaFunctionFailed':
       case 'LambdaFunctionTimedOut':
         if (current !== undefined) {
-          current.errors.push(event.lambdaFunctionFailedEventDetails?.error ?? event.lambdaFunctionTimedOutEventDetails?.error ?? 'States.Timeout');
+          current.errors.push(
+            event.lambdaFunctionFailedEventDetails?.error ??
+              event.lambdaFunctionTimedOutEventDetails?.error ??
+              'States.Timeout',
+          );
           current.outcome = 'failed';
           current.endedAt = at;
         }
@@ -60,7 +84,11 @@ export function sagaStepsOf(history: readonly HistoryEvent[]): SagaStep[] {
     }
   }
   return steps.map((s) => ({
-    name: s.name, outcome: s.outcome, attempts: s.attempts, errors: s.errors, startedAt: s.startedAt,
+    name: s.name,
+    outcome: s.outcome,
+    attempts: s.attempts,
+    errors: s.errors,
+    startedAt: s.startedAt,
     ms: s.endedAt === undefined ? Number.NaN : s.endedAt.getTime() - s.startedAt.getTime(),
   }));
 }
@@ -74,7 +102,8 @@ export function describeSteps(steps: readonly SagaStep[]): string[] {
   return steps.map((s) => {
     const retries = s.attempts - 1;
     const retried = retries > 0 ? ` ${retries} retr${retries === 1 ? 'y' : 'ies'} (${s.errors.join(', ')})` : '';
-    const outcome = s.outcome === 'succeeded' ? 'ok' : s.outcome === 'failed' ? `FAILED ${s.errors.at(-1) ?? ''}` : 'running';
+    const outcome =
+      s.outcome === 'succeeded' ? 'ok' : s.outcome === 'failed' ? `FAILED ${s.errors.at(-1) ?? ''}` : 'running';
     return `${s.name.padEnd(19)} ${outcome}${retried} ${Number.isNaN(s.ms) ? '' : `${s.ms} ms`}`.trimEnd();
   });
 }
@@ -82,7 +111,8 @@ export function describeSteps(steps: readonly SagaStep[]): string[] {
 /** Every execution of a state machine, newest first. */
 export async function executionsOf(sfn: SFNClient, stateMachineArn: string): Promise<ExecutionListItem[]> {
   const executions: ExecutionListItem[] = [];
-  for await (const page of paginateListExecutions({ client: sfn }, { stateMachineArn })) executions.push(...(page.executions ?? []));
+  for await (const page of paginateListExecutions({ client: sfn }, { stateMachineArn }))
+    executions.push(...(page.executions ?? []));
   return executions;
 }
 
@@ -95,7 +125,10 @@ export async function executionsOf(sfn: SFNClient, stateMachineArn: string): Pro
 export async function describeDeliveries(sfn: SFNClient, stateMachineArn: string): Promise<string[]> {
   const lines: string[] = [];
   for (const execution of (await executionsOf(sfn, stateMachineArn)).reverse()) {
-    const ms = execution.stopDate === undefined || execution.startDate === undefined ? Number.NaN : execution.stopDate.getTime() - execution.startDate.getTime();
+    const ms =
+      execution.stopDate === undefined || execution.startDate === undefined
+        ? Number.NaN
+        : execution.stopDate.getTime() - execution.startDate.getTime();
     lines.push(`${execution.name} ${execution.status}${Number.isNaN(ms) ? '' : ` in ${ms} ms`}`);
     const steps = sagaStepsOf(await historyOf(sfn, execution.executionArn!));
     for (const line of describeSteps(steps)) lines.push(`  ${line}`);

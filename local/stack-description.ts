@@ -13,7 +13,13 @@ export interface StackDescription {
   readonly region: string;
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** Endpoint per service; absent on real AWS, where the SDK's defaults apply. */
-  readonly endpoints: { readonly s3?: string; readonly sqs?: string; readonly dynamodb?: string; readonly stepfunctions?: string; readonly ecs?: string };
+  readonly endpoints: {
+    readonly s3?: string;
+    readonly sqs?: string;
+    readonly dynamodb?: string;
+    readonly stepfunctions?: string;
+    readonly ecs?: string;
+  };
   readonly buckets: Record<string, string>;
   readonly queues: Record<string, string>;
   readonly tables: Record<string, string>;
@@ -60,15 +66,24 @@ export const descriptionPath = (projectRoot: string): string => join(projectRoot
 const lowerFirst = (text: string): string => text.charAt(0).toLowerCase() + text.slice(1);
 
 /** Sorts stack outputs (`BucketInbox`, `QueueIntakeDlq`, `TableCatalog`, `StateMachineDelivery`) into roles. */
-export function resourcesFromOutputs(outputs: Record<string, string>): Pick<StackDescription, 'buckets' | 'queues' | 'tables' | 'stateMachines' | 'workers'> {
-  const pick = (prefix: string): Record<string, string> => Object.fromEntries(Object.entries(outputs)
-    .filter(([name]) => name.startsWith(prefix) && name.length > prefix.length)
-    .map(([name, value]): [string, string] => [lowerFirst(name.slice(prefix.length)), value])
-    .sort(([a], [b]) => a.localeCompare(b)));
+export function resourcesFromOutputs(
+  outputs: Record<string, string>,
+): Pick<StackDescription, 'buckets' | 'queues' | 'tables' | 'stateMachines' | 'workers'> {
+  const pick = (prefix: string): Record<string, string> =>
+    Object.fromEntries(
+      Object.entries(outputs)
+        .filter(([name]) => name.startsWith(prefix) && name.length > prefix.length)
+        .map(([name, value]): [string, string] => [lowerFirst(name.slice(prefix.length)), value])
+        .sort(([a], [b]) => a.localeCompare(b)),
+    );
   return {
-    buckets: pick(OutputPrefix.bucket), queues: pick(OutputPrefix.queue), tables: pick(OutputPrefix.table),
+    buckets: pick(OutputPrefix.bucket),
+    queues: pick(OutputPrefix.queue),
+    tables: pick(OutputPrefix.table),
     stateMachines: pick(OutputPrefix.stateMachine),
-    workers: Object.fromEntries(Object.entries(pick(OutputPrefix.worker)).map(([role, json]) => [role, JSON.parse(json) as WorkerDescription])),
+    workers: Object.fromEntries(
+      Object.entries(pick(OutputPrefix.worker)).map(([role, json]) => [role, JSON.parse(json) as WorkerDescription]),
+    ),
   };
 }
 
@@ -100,8 +115,12 @@ export function sdkEnvironmentOf(description: StackDescription): Record<string, 
     AWS_SECRET_ACCESS_KEY: description.credentials.secretAccessKey,
     ...(description.endpoints.s3 === undefined ? {} : { AWS_ENDPOINT_URL_S3: description.endpoints.s3 }),
     ...(description.endpoints.sqs === undefined ? {} : { AWS_ENDPOINT_URL_SQS: description.endpoints.sqs }),
-    ...(description.endpoints.dynamodb === undefined ? {} : { AWS_ENDPOINT_URL_DYNAMODB: description.endpoints.dynamodb }),
-    ...(description.endpoints.stepfunctions === undefined ? {} : { AWS_ENDPOINT_URL_SFN: description.endpoints.stepfunctions }),
+    ...(description.endpoints.dynamodb === undefined
+      ? {}
+      : { AWS_ENDPOINT_URL_DYNAMODB: description.endpoints.dynamodb }),
+    ...(description.endpoints.stepfunctions === undefined
+      ? {}
+      : { AWS_ENDPOINT_URL_SFN: description.endpoints.stepfunctions }),
     ...(description.endpoints.ecs === undefined ? {} : { AWS_ENDPOINT_URL_ECS: description.endpoints.ecs }),
   };
 }
@@ -119,18 +138,33 @@ export type SdkEnvironment = Readonly<Record<string, string | undefined>>;
  * @example
  * descriptionFromOutputs(JSON.parse(readFileSync('outputs.json', 'utf8')), process.env, 'outputs.json');
  */
-export function descriptionFromOutputs(file: unknown, env: SdkEnvironment, path = 'the outputs file'): StackDescription {
+export function descriptionFromOutputs(
+  file: unknown,
+  env: SdkEnvironment,
+  path = 'the outputs file',
+): StackDescription {
   const entries = file !== null && typeof file === 'object' && !Array.isArray(file) ? Object.entries(file) : [];
   const [stackName, outputs] = entries[0] ?? [];
   if (stackName === undefined || outputs === null || typeof outputs !== 'object') {
-    throw new Error(`${path} holds no stack outputs; expected the file written by cdk deploy --outputs-file ({ "<stack>": { "BucketInbox": ..., "QueueEventBus": ... } })`);
+    throw new Error(
+      `${path} holds no stack outputs; expected the file written by cdk deploy --outputs-file ({ "<stack>": { "BucketInbox": ..., "QueueEventBus": ... } })`,
+    );
   }
   const endpoint = (service: string): string | undefined => env[`AWS_ENDPOINT_URL_${service}`] ?? env.AWS_ENDPOINT_URL;
-  const endpoints = Object.fromEntries([['s3', endpoint('S3')], ['sqs', endpoint('SQS')], ['dynamodb', endpoint('DYNAMODB')], ['stepfunctions', endpoint('SFN')], ['ecs', endpoint('ECS')]]
-    .filter(([, value]) => value !== undefined && value !== '')) as StackDescription['endpoints'];
+  const endpoints = Object.fromEntries(
+    [
+      ['s3', endpoint('S3')],
+      ['sqs', endpoint('SQS')],
+      ['dynamodb', endpoint('DYNAMODB')],
+      ['stepfunctions', endpoint('SFN')],
+      ['ecs', endpoint('ECS')],
+    ].filter(([, value]) => value !== undefined && value !== ''),
+  ) as StackDescription['endpoints'];
   return {
-    stackName, region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    stackName,
+    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
     credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID ?? 'test', secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? 'test' },
-    endpoints, ...resourcesFromOutputs(outputs as Record<string, string>),
+    endpoints,
+    ...resourcesFromOutputs(outputs as Record<string, string>),
   };
 }

@@ -28,7 +28,11 @@ import { ScheduleRunner, schedulesOf } from './runtime/schedules.ts';
 import { localStateMachines } from './runtime/state-machines.ts';
 import { ACCOUNT, loadTemplate, physicalName, resourcesOfType, Resolver, type Template } from './runtime/template.ts';
 import {
-  descriptionPath, removeDescription, resourcesFromOutputs, writeDescription, type StackDescription,
+  descriptionPath,
+  removeDescription,
+  resourcesFromOutputs,
+  writeDescription,
+  type StackDescription,
 } from './stack-description.ts';
 
 export interface LocalStackOptions {
@@ -96,7 +100,9 @@ const isBundledFunction = (metadata: Record<string, unknown> | undefined): metad
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const t0 = performance.now();
   const timings: Record<string, number> = {};
-  const mark = (phase: string, since: number): void => { timings[phase] = Math.round(performance.now() - since) / 1000; };
+  const mark = (phase: string, since: number): void => {
+    timings[phase] = Math.round(performance.now() - since) / 1000;
+  };
   const template = loadTemplate(join(options.cdkOut, `${options.stackName}.template.json`));
   const stateDir = options.stateDir ?? join(options.projectRoot, '.cometflow');
   mkdirSync(stateDir, { recursive: true });
@@ -115,27 +121,41 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   try {
     const tEmulators = performance.now();
     const [s3sqs, dynamodb, stepFunctions] = await Promise.all([
-      startFauxqs({ storageDir: join(runDir, 's3'), onObjectWritten: (object: WrittenObject) => notifier?.objectWritten(object) }),
+      startFauxqs({
+        storageDir: join(runDir, 's3'),
+        onObjectWritten: (object: WrittenObject) => notifier?.objectWritten(object),
+      }),
       startDynamoDb(),
       startStepFunctions({ region: REGION }),
     ]);
-    stoppers.push(() => s3sqs.stop(), () => dynamodb.stop(), () => stepFunctions.stop());
+    stoppers.push(
+      () => s3sqs.stop(),
+      () => dynamodb.stop(),
+      () => stepFunctions.stop(),
+    );
     mark('emulators', tEmulators);
 
     let proxies: Record<ProxiedService, FaultProxy> | undefined;
     if (options.faults !== undefined) {
       const seed = options.faults.seed ?? 1;
       const upstreams: [ProxiedService, string][] = [
-        ['s3', s3sqs.endpoint], ['sqs', s3sqs.endpoint], ['dynamodb', dynamodb.endpoint], ['sfn', stepFunctions.endpoint],
+        ['s3', s3sqs.endpoint],
+        ['sqs', s3sqs.endpoint],
+        ['dynamodb', dynamodb.endpoint],
+        ['sfn', stepFunctions.endpoint],
       ];
-      const started = await Promise.all(upstreams.map(([service, upstream], i) => startFaultProxy({ service, upstream, seed: seed + i })));
+      const started = await Promise.all(
+        upstreams.map(([service, upstream], i) => startFaultProxy({ service, upstream, seed: seed + i })),
+      );
       for (const proxy of started) stoppers.push(() => proxy.stop());
       proxies = Object.fromEntries(started.map((p) => [p.service, p])) as Record<ProxiedService, FaultProxy>;
     }
     // Queue URLs in environments carry the host the SDK sends to (it prefers a queue URL's host
     // over the endpoint setting), so through a proxy they must name the proxy.
     const viaProxy = (value: string): string =>
-      proxies === undefined || !value.startsWith(`${s3sqs.endpoint}/`) ? value : `${proxies.sqs.endpoint}${value.slice(s3sqs.endpoint.length)}`;
+      proxies === undefined || !value.startsWith(`${s3sqs.endpoint}/`)
+        ? value
+        : `${proxies.sqs.endpoint}${value.slice(s3sqs.endpoint.length)}`;
     const environmentViaProxy = (env: Readonly<Record<string, string>>): Record<string, string> =>
       Object.fromEntries(Object.entries(env).map(([k, v]) => [k, viaProxy(v)]));
 
@@ -148,7 +168,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const tProvision = performance.now();
     const resolver = new Resolver({ region: REGION, stackName: options.stackName });
     defineContainerResources(template, resolver, { region: REGION, stackName: options.stackName });
-    const provisioned = await provision(template, resolver, { s3, sqs, dynamodb: ddb }, { region: REGION, stackName: options.stackName });
+    const provisioned = await provision(
+      template,
+      resolver,
+      { s3, sqs, dynamodb: ddb },
+      { region: REGION, stackName: options.stackName },
+    );
     mark('provision', tProvision);
 
     // Container workers: ECS RunTask runs the container's command on its image's bundle as a
@@ -157,7 +182,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     let launch: ((request: LaunchRequest) => LaunchedContainer) | undefined;
     const running = new Map<string, RunningContainer>();
     const ecs = await startEcs({
-      region: REGION, account: ACCOUNT, clusters: containers.clusters, taskDefinitions: containers.taskDefinitions,
+      region: REGION,
+      account: ACCOUNT,
+      clusters: containers.clusters,
+      taskDefinitions: containers.taskDefinitions,
       launch: (request) => {
         const launched = launch!({ ...request, environment: environmentViaProxy(request.environment) });
         running.set(request.taskArn, { taskArn: request.taskArn, pid: launched.pid, kill: launched.kill });
@@ -168,13 +196,23 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     stoppers.push(() => ecs.stop());
 
-    const endpoints = { s3: s3sqs.endpoint, sqs: s3sqs.endpoint, dynamodb: dynamodb.endpoint, stepfunctions: stepFunctions.endpoint, ecs: ecs.endpoint };
+    const endpoints = {
+      s3: s3sqs.endpoint,
+      sqs: s3sqs.endpoint,
+      dynamodb: dynamodb.endpoint,
+      stepfunctions: stepFunctions.endpoint,
+      ecs: ecs.endpoint,
+    };
     const baseEnv: Record<string, string> = {
-      AWS_REGION: REGION, AWS_DEFAULT_REGION: REGION,
-      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-      AWS_ENDPOINT_URL_S3: proxies?.s3.endpoint ?? endpoints.s3, AWS_ENDPOINT_URL_SQS: proxies?.sqs.endpoint ?? endpoints.sqs,
+      AWS_REGION: REGION,
+      AWS_DEFAULT_REGION: REGION,
+      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_S3: proxies?.s3.endpoint ?? endpoints.s3,
+      AWS_ENDPOINT_URL_SQS: proxies?.sqs.endpoint ?? endpoints.sqs,
       AWS_ENDPOINT_URL_DYNAMODB: proxies?.dynamodb.endpoint ?? endpoints.dynamodb,
-      AWS_ENDPOINT_URL_SFN: proxies?.sfn.endpoint ?? endpoints.stepfunctions, AWS_ENDPOINT_URL_ECS: endpoints.ecs,
+      AWS_ENDPOINT_URL_SFN: proxies?.sfn.endpoint ?? endpoints.stepfunctions,
+      AWS_ENDPOINT_URL_ECS: endpoints.ecs,
       TZ: 'UTC',
     };
     launch = containerLauncher({ resources: containers, baseEnv, logDir });
@@ -185,7 +223,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       if (!isBundledFunction(resource.Metadata)) continue;
       const props = resource.Properties ?? {};
       const [file, exportName] = String(props.Handler ?? 'index.handler').split('.') as [string, string];
-      const variables = (resolver.resolve((props.Environment as { Variables?: unknown } | undefined)?.Variables ?? {}) as Record<string, unknown>);
+      const variables = resolver.resolve(
+        (props.Environment as { Variables?: unknown } | undefined)?.Variables ?? {},
+      ) as Record<string, unknown>;
       functions.set(id, {
         logicalId: id,
         name: physicalName(options.stackName, id, { maxLength: 64 }),
@@ -212,52 +252,77 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     for (const [, resource] of resourcesOfType(template, 'AWS::Lambda::EventSourceMapping')) {
       const props = resource.Properties ?? {};
       const functionId = (props.FunctionName as { Ref?: string }).Ref;
-      const [sourceId, sourceAttribute] = (props.EventSourceArn as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'] ?? [];
+      const [sourceId, sourceAttribute] =
+        (props.EventSourceArn as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'] ?? [];
       const streamFunction = functionId === undefined ? undefined : functions.get(functionId);
       if (sourceAttribute === 'StreamArn' && streamFunction !== undefined && sourceId !== undefined) {
         // A table's stream: one environment, as one shard is read by one invocation at a time.
-        const environment = new ExecutionEnvironment(streamFunction, baseEnv, openLog(join(logDir, `${functionId}.log`)));
+        const environment = new ExecutionEnvironment(
+          streamFunction,
+          baseEnv,
+          openLog(join(logDir, `${functionId}.log`)),
+        );
         environments.push(environment);
-        const onFailure = (props.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined)?.OnFailure?.Destination;
+        const onFailure = (props.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined)?.OnFailure
+          ?.Destination;
         const onFailureArn = onFailure === undefined ? undefined : String(resolver.resolve(onFailure));
         const onFailureQueue = Object.values(provisioned.queues).find((q) => q.arn === onFailureArn);
-        sources.push(new DynamoDbStreamSource({
-          functionName: streamFunction.name, streamArn: resolver.getAtt(sourceId, 'StreamArn'), region: REGION,
-          batchSize: Number(props.BatchSize ?? 100),
-          startingPosition: props.StartingPosition === 'LATEST' ? 'LATEST' : 'TRIM_HORIZON',
-          maximumRetryAttempts: Number(props.MaximumRetryAttempts ?? -1),
-          bisectOnError: props.BisectBatchOnFunctionError === true,
-          ...(onFailureQueue === undefined ? {} : { onFailureQueueUrl: onFailureQueue.url }),
-          environment, streams, sqs,
-          onReadError: (error) => {
-            // Said once per distinct error: the source retries every poll interval.
-            const message = `reading the stream of ${sourceId} failed: ${error.name}: ${error.message}`;
-            if (message !== lastReadError) process.stderr.write(`${message}\n`);
-            lastReadError = message;
-          },
-          ...(options.onInvocation === undefined ? {} : { onInvocation: options.onInvocation }),
-        }));
+        sources.push(
+          new DynamoDbStreamSource({
+            functionName: streamFunction.name,
+            streamArn: resolver.getAtt(sourceId, 'StreamArn'),
+            region: REGION,
+            batchSize: Number(props.BatchSize ?? 100),
+            startingPosition: props.StartingPosition === 'LATEST' ? 'LATEST' : 'TRIM_HORIZON',
+            maximumRetryAttempts: Number(props.MaximumRetryAttempts ?? -1),
+            bisectOnError: props.BisectBatchOnFunctionError === true,
+            ...(onFailureQueue === undefined ? {} : { onFailureQueueUrl: onFailureQueue.url }),
+            environment,
+            streams,
+            sqs,
+            onReadError: (error) => {
+              // Said once per distinct error: the source retries every poll interval.
+              const message = `reading the stream of ${sourceId} failed: ${error.name}: ${error.message}`;
+              if (message !== lastReadError) process.stderr.write(`${message}\n`);
+              lastReadError = message;
+            },
+            ...(options.onInvocation === undefined ? {} : { onInvocation: options.onInvocation }),
+          }),
+        );
         continue;
       }
       const queueId = sourceId;
       const definition = functionId === undefined ? undefined : functions.get(functionId);
       const queue = queueId === undefined ? undefined : provisioned.queues[queueId];
       if (definition === undefined || queue === undefined) {
-        throw new Error(`Event source mapping ${JSON.stringify(props)} names a function or queue the local runtime cannot run`);
+        throw new Error(
+          `Event source mapping ${JSON.stringify(props)} names a function or queue the local runtime cannot run`,
+        );
       }
-      const maximum = Number((props.ScalingConfig as { MaximumConcurrency?: number } | undefined)?.MaximumConcurrency ?? Infinity);
+      const maximum = Number(
+        (props.ScalingConfig as { MaximumConcurrency?: number } | undefined)?.MaximumConcurrency ?? Infinity,
+      );
       const concurrency = Math.max(1, Math.min(maximum, options.maxConcurrency ?? 2));
       const log = openLog(join(logDir, `${functionId}.log`));
       const chaos = options.faults?.chaos;
       const envs = Array.from({ length: concurrency }, () => new ExecutionEnvironment(definition, baseEnv, log, chaos));
       environments.push(...envs);
-      sources.push(new SqsEventSource({
-        functionName: definition.name, queueUrl: queue.url, queueArn: queue.arn, region: REGION,
-        batchSize: Number(props.BatchSize ?? 10),
-        reportBatchItemFailures: ((props.FunctionResponseTypes as string[] | undefined) ?? []).includes('ReportBatchItemFailures'),
-        environments: envs, sqs, ...(chaos === undefined ? {} : { chaos }),
-        ...(options.onInvocation === undefined ? {} : { onInvocation: options.onInvocation }),
-      }));
+      sources.push(
+        new SqsEventSource({
+          functionName: definition.name,
+          queueUrl: queue.url,
+          queueArn: queue.arn,
+          region: REGION,
+          batchSize: Number(props.BatchSize ?? 10),
+          reportBatchItemFailures: ((props.FunctionResponseTypes as string[] | undefined) ?? []).includes(
+            'ReportBatchItemFailures',
+          ),
+          environments: envs,
+          sqs,
+          ...(chaos === undefined ? {} : { chaos }),
+          ...(options.onInvocation === undefined ? {} : { onInvocation: options.onInvocation }),
+        }),
+      );
     }
 
     const arnToUrl = new Map(Object.values(provisioned.queues).map((q) => [q.arn, q.url]));
@@ -266,15 +331,25 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         const url = arnToUrl.get(arn);
         if (url === undefined) throw new Error(`S3 notification targets ${arn}, which is not a queue of this stack`);
         return url;
-      }));
-    notifier = new S3Notifier(notifications, sqs, REGION, (error) => process.stderr.write(`S3 notification failed: ${error.message}\n`));
+      }),
+    );
+    notifier = new S3Notifier(notifications, sqs, REGION, (error) =>
+      process.stderr.write(`S3 notification failed: ${error.message}\n`),
+    );
 
     // Schedules (EventBridge Scheduler): a timer per schedule, running its function.
     const schedules = new ScheduleRunner();
     for (const schedule of schedulesOf(template.Resources)) {
       const definition = functions.get(schedule.functionId);
-      if (definition === undefined) throw new Error(`Schedule ${schedule.logicalId} targets ${schedule.functionId}, which is no function of this stack`);
-      const environment = new ExecutionEnvironment(definition, baseEnv, openLog(join(logDir, `${schedule.functionId}.log`)));
+      if (definition === undefined)
+        throw new Error(
+          `Schedule ${schedule.logicalId} targets ${schedule.functionId}, which is no function of this stack`,
+        );
+      const environment = new ExecutionEnvironment(
+        definition,
+        baseEnv,
+        openLog(join(logDir, `${schedule.functionId}.log`)),
+      );
       environments.push(environment);
       schedules.start(schedule, environment, (error) => {
         if (error !== undefined) process.stderr.write(`schedule ${schedule.logicalId} failed: ${error.message}\n`);
@@ -289,10 +364,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // Stoppers run last first: the timers stop before the environments are discarded.
     stoppers.push(() => schedules.stop());
 
-    const outputs = Object.fromEntries(Object.entries(template.Outputs ?? {}).map(([name, output]) => [name, String(resolver.resolve(output.Value))]));
+    const outputs = Object.fromEntries(
+      Object.entries(template.Outputs ?? {}).map(([name, output]) => [name, String(resolver.resolve(output.Value))]),
+    );
     const description: StackDescription = {
-      stackName: options.stackName, region: REGION, credentials: { ...CREDENTIALS }, endpoints,
-      ...resourcesFromOutputs(outputs), pid: process.pid, startedAt: new Date().toISOString(),
+      stackName: options.stackName,
+      region: REGION,
+      credentials: { ...CREDENTIALS },
+      endpoints,
+      ...resourcesFromOutputs(outputs),
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
     };
     const path = descriptionPath(options.projectRoot);
     if (options.describe ?? true) {
@@ -302,7 +384,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     mark('total', t0);
     let stopped: Promise<void> | undefined;
     const faults = proxies === undefined ? undefined : { proxies, runningContainers: () => [...running.values()] };
-    return { description, template, timings, logDir, ...(faults === undefined ? {} : { faults }), stop: () => (stopped ??= stopAll()) };
+    return {
+      description,
+      template,
+      timings,
+      logDir,
+      ...(faults === undefined ? {} : { faults }),
+      stop: () => (stopped ??= stopAll()),
+    };
   } catch (error) {
     await stopAll();
     throw error;

@@ -13,7 +13,9 @@ import { synthesize } from './synth.ts';
 
 const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const serve = process.argv.includes('--serve');
-const print = (line: string): void => { process.stdout.write(`${line}\n`); };
+const print = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
 
 const t0 = performance.now();
 print('synthesizing the CDK app (bundling every function with esbuild)');
@@ -21,10 +23,16 @@ const { stackName, outdir } = await synthesize(join(projectRoot, 'cdk.out'));
 const synthSeconds = (performance.now() - t0) / 1000;
 print(`starting the local stack from ${outdir}/${stackName}.template.json`);
 const stack = await startLocalStack({
-  cdkOut: outdir, stackName, projectRoot,
-  onInvocation: (r) => { if (r.error !== undefined) print(`  ! ${r.functionName}: invocation failed: ${r.error}`); },
+  cdkOut: outdir,
+  stackName,
+  projectRoot,
+  onInvocation: (r) => {
+    if (r.error !== undefined) print(`  ! ${r.functionName}: invocation failed: ${r.error}`);
+  },
 });
-print(`local stack up in ${stack.timings.total} s (emulators ${stack.timings.emulators} s, resources ${stack.timings.provision} s; synth took ${synthSeconds.toFixed(1)} s)`);
+print(
+  `local stack up in ${stack.timings.total} s (emulators ${stack.timings.emulators} s, resources ${stack.timings.provision} s; synth took ${synthSeconds.toFixed(1)} s)`,
+);
 print(`  S3 + SQS  ${stack.description.endpoints.s3}`);
 print(`  DynamoDB  ${stack.description.endpoints.dynamodb}`);
 print(`  described in ${descriptionPath(projectRoot)}; function logs in ${stack.logDir}`);
@@ -41,7 +49,9 @@ process.on('SIGINT', () => void stop(130));
 process.on('SIGTERM', () => void stop(143));
 
 if (serve) {
-  print(`serving; upload with: aws --endpoint-url ${stack.description.endpoints.s3} s3 cp FILE s3://${stack.description.buckets.inbox}/eumetsat/NAME`);
+  print(
+    `serving; upload with: aws --endpoint-url ${stack.description.endpoints.s3} s3 cp FILE s3://${stack.description.buckets.inbox}/eumetsat/NAME`,
+  );
   print('Ctrl-C or SIGTERM stops the stack');
 } else {
   try {

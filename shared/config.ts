@@ -110,7 +110,11 @@ export type LaneTable = Readonly<Record<string, LaneDefinition>>;
  * @example
  * resolveLane(Lanes, 'process', 'bulk') // { lane: 'process-bulk' }
  */
-export function resolveLane(lanes: LaneTable, target: string, priority?: Priority): { lane: string } | { problem: string } {
+export function resolveLane(
+  lanes: LaneTable,
+  target: string,
+  priority?: Priority,
+): { lane: string } | { problem: string } {
   const ofStage = Object.entries(lanes).filter(([, lane]) => lane.stage === target);
   const describe = (entries: [string, LaneDefinition][]): string =>
     entries.map(([name, lane]) => `${name} (${lane.stage}, ${lane.priority})`).join(', ');
@@ -119,14 +123,20 @@ export function resolveLane(lanes: LaneTable, target: string, priority?: Priorit
     const found = ofStage.find(([, lane]) => lane.priority === wanted);
     if (found !== undefined) return { lane: found[0] };
     if (priority === undefined && ofStage.length === 1) return { lane: ofStage[0]![0] };
-    return { problem: `no lane of stage "${target}" has priority "${wanted}"; the topology's lanes of that stage: ${describe(ofStage)}` };
+    return {
+      problem: `no lane of stage "${target}" has priority "${wanted}"; the topology's lanes of that stage: ${describe(ofStage)}`,
+    };
   }
   const named = lanes[target];
   if (named === undefined) {
-    return { problem: `unknown target ${JSON.stringify(target)}; expected a lane or a stage with a priority; the topology's lanes: ${describe(Object.entries(lanes))}` };
+    return {
+      problem: `unknown target ${JSON.stringify(target)}; expected a lane or a stage with a priority; the topology's lanes: ${describe(Object.entries(lanes))}`,
+    };
   }
   if (priority !== undefined && named.priority !== priority) {
-    return { problem: `lane "${target}" has priority "${named.priority}", not "${priority}"; name its stage "${named.stage}" with the priority instead` };
+    return {
+      problem: `lane "${target}" has priority "${named.priority}", not "${priority}"; name its stage "${named.stage}" with the priority instead`,
+    };
   }
   return { lane: target };
 }
@@ -151,7 +161,8 @@ export const TargetNames = Object.keys(Lanes) as Target[];
  */
 export const ContainerTargets = ['ingest-container'] as const satisfies readonly Target[];
 export type ContainerTarget = (typeof ContainerTargets)[number];
-export const isContainerTarget = (target: string): target is ContainerTarget => (ContainerTargets as readonly string[]).includes(target);
+export const isContainerTarget = (target: string): target is ContainerTarget =>
+  (ContainerTargets as readonly string[]).includes(target);
 
 /** The `source` attribute of the events a stage publishes. */
 export const sourceOf = (stage: Stage): string => `cometflow/${stage}`;
@@ -162,7 +173,13 @@ export const sourceOf = (stage: Stage): string => `cometflow/${stage}`;
  * worker, `WorkerDescription` in local/stack-description.ts). The local runtime and `cdk deploy --outputs-file`
  * both produce them, and the stack description (`.cometflow/local-stack.json`) is derived from them.
  */
-export const OutputPrefix = { bucket: 'Bucket', queue: 'Queue', table: 'Table', stateMachine: 'StateMachine', worker: 'Worker' } as const;
+export const OutputPrefix = {
+  bucket: 'Bucket',
+  queue: 'Queue',
+  table: 'Table',
+  stateMachine: 'StateMachine',
+  worker: 'Worker',
+} as const;
 
 /** SQS caps a message delay at 15 minutes: delayed commands and timers never wait longer per message. */
 export const SqsMaxDelaySeconds = 900;

@@ -37,7 +37,9 @@ describe('parseEnvironment', () => {
     const act = (): unknown => parseEnvironment(intakeShape, { [Env.eventBusQueueUrl]: 'bus', [Env.catalogTable]: '' });
 
     // Assess
-    expect(act).toThrow(/COMETFLOW_EVENT_BUS_QUEUE_URL is "bus"; expected an http\(s\) URL.*COMETFLOW_CATALOG_TABLE is not set; expected a table name.*COMETFLOW_MAX_FILE_BYTES is not set/);
+    expect(act).toThrow(
+      /COMETFLOW_EVENT_BUS_QUEUE_URL is "bus"; expected an http\(s\) URL.*COMETFLOW_CATALOG_TABLE is not set; expected a table name.*COMETFLOW_MAX_FILE_BYTES is not set/,
+    );
   });
 
   it('refuses fractions, signs and values out of range for whole numbers', () => {
@@ -46,7 +48,9 @@ describe('parseEnvironment', () => {
 
     // Assess
     for (const bad of ['1.5', '-1', '0', '11', ' ', '1e3', '0x2']) {
-      expect(() => parseEnvironment(shape, { [Env.workerMaxTasks]: bad }), bad).toThrow('expected a whole number from 1 to 10');
+      expect(() => parseEnvironment(shape, { [Env.workerMaxTasks]: bad }), bad).toThrow(
+        'expected a whole number from 1 to 10',
+      );
     }
     expect(parseEnvironment(shape, { [Env.workerMaxTasks]: '10' })[Env.workerMaxTasks]).toBe(10);
   });
@@ -62,9 +66,11 @@ describe('parseEnvironment', () => {
     };
 
     const raw = {
-      [Env.workerSubnets]: 'subnet-1, subnet-2,', [Env.workerAssignPublicIp]: 'DISABLED',
+      [Env.workerSubnets]: 'subnet-1, subnet-2,',
+      [Env.workerAssignPublicIp]: 'DISABLED',
       [Env.deliveryStateMachineArn]: 'arn:aws:states:us-east-1:000000000000:stateMachine:delivery',
-      [Env.breakerCoolDownSeconds]: '0.5', [Env.subscribers]: '[{"name":"Nowcasting"}]',
+      [Env.breakerCoolDownSeconds]: '0.5',
+      [Env.subscribers]: '[{"name":"Nowcasting"}]',
     };
 
     // Act
@@ -72,14 +78,20 @@ describe('parseEnvironment', () => {
 
     // Assess
     expect(env).toEqual({
-      [Env.workerSubnets]: ['subnet-1', 'subnet-2'], [Env.workerAssignPublicIp]: 'DISABLED',
+      [Env.workerSubnets]: ['subnet-1', 'subnet-2'],
+      [Env.workerAssignPublicIp]: 'DISABLED',
       [Env.deliveryStateMachineArn]: 'arn:aws:states:us-east-1:000000000000:stateMachine:delivery',
-      [Env.breakerCoolDownSeconds]: 0.5, [Env.subscribers]: [{ name: 'Nowcasting' }],
+      [Env.breakerCoolDownSeconds]: 0.5,
+      [Env.subscribers]: [{ name: 'Nowcasting' }],
     });
-    expect(() => parseEnvironment(shape, { ...raw, [Env.workerSubnets]: ',', [Env.workerAssignPublicIp]: 'yes' }))
-      .toThrow(/COMETFLOW_WORKER_SUBNETS is ","; expected a comma-separated list.*COMETFLOW_WORKER_ASSIGN_PUBLIC_IP is "yes"; expected one of ENABLED, DISABLED/);
-    expect(() => parseEnvironment({ [Env.subscribers]: shape[Env.subscribers] }, { [Env.subscribers]: '[{"nom":1}]' }))
-      .toThrow('COMETFLOW_SUBSCRIBERS is "[{\\"nom\\":1}]"; expected JSON: [{ name }]');
+    expect(() =>
+      parseEnvironment(shape, { ...raw, [Env.workerSubnets]: ',', [Env.workerAssignPublicIp]: 'yes' }),
+    ).toThrow(
+      /COMETFLOW_WORKER_SUBNETS is ","; expected a comma-separated list.*COMETFLOW_WORKER_ASSIGN_PUBLIC_IP is "yes"; expected one of ENABLED, DISABLED/,
+    );
+    expect(() =>
+      parseEnvironment({ [Env.subscribers]: shape[Env.subscribers] }, { [Env.subscribers]: '[{"nom":1}]' }),
+    ).toThrow('COMETFLOW_SUBSCRIBERS is "[{\\"nom\\":1}]"; expected JSON: [{ name }]');
   });
 
   it('takes the fallback of an optional setting when unset, and still checks a set one', () => {
@@ -90,7 +102,8 @@ describe('parseEnvironment', () => {
     expect(parseEnvironment(shape, {})[Env.workerIdleSeconds]).toBe(60);
     expect(parseEnvironment(shape, { [Env.workerIdleSeconds]: '' })[Env.workerIdleSeconds]).toBe(60);
     expect(parseEnvironment(shape, { [Env.workerIdleSeconds]: '5' })[Env.workerIdleSeconds]).toBe(5);
-    expect(() => parseEnvironment(shape, { [Env.workerIdleSeconds]: 'soon' }))
-      .toThrow('COMETFLOW_WORKER_IDLE_SECONDS is "soon"; expected a whole number of at least 0 (seconds), or unset for 60');
+    expect(() => parseEnvironment(shape, { [Env.workerIdleSeconds]: 'soon' })).toThrow(
+      'COMETFLOW_WORKER_IDLE_SECONDS is "soon"; expected a whole number of at least 0 (seconds), or unset for 60',
+    );
   });
 });

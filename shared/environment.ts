@@ -16,7 +16,9 @@ export type SettingSchema<T = unknown> = z.ZodType<T, string | undefined>;
 export type EnvironmentShape = Partial<Record<EnvName, SettingSchema>>;
 
 /** The parsed settings, by variable name. */
-export type EnvironmentOf<S extends EnvironmentShape> = { readonly [K in keyof S]: S[K] extends SettingSchema<infer T> ? T : never };
+export type EnvironmentOf<S extends EnvironmentShape> = {
+  readonly [K in keyof S]: S[K] extends SettingSchema<infer T> ? T : never;
+};
 
 /** Settings that are missing or malformed: a deployment error, never retried. */
 export class EnvironmentError extends PipelineError {
@@ -28,10 +30,15 @@ export class EnvironmentError extends PipelineError {
 
 /** A schema of a required text setting, refused when absent, checked by `check`. */
 function required<T>(expected: string, check: (text: string, fail: () => never) => T): SettingSchema<T> {
-  return z.string().transform((text, context) => check(text, () => {
-    context.addIssue({ code: 'custom', message: expected });
-    return z.NEVER as never;
-  })).describe(expected) as unknown as SettingSchema<T>;
+  return z
+    .string()
+    .transform((text, context) =>
+      check(text, () => {
+        context.addIssue({ code: 'custom', message: expected });
+        return z.NEVER as never;
+      }),
+    )
+    .describe(expected) as unknown as SettingSchema<T>;
 }
 
 /** Builders of the settings' schemas; each says in its description what it expects. */
@@ -59,7 +66,9 @@ export const Setting = {
     return required(expected, (text, fail) => {
       if (!/^\d+$/.test(text.trim())) return fail();
       const value = Number(text);
-      return Number.isSafeInteger(value) && value >= options.min && (options.max === undefined || value <= options.max) ? value : fail();
+      return Number.isSafeInteger(value) && value >= options.min && (options.max === undefined || value <= options.max)
+        ? value
+        : fail();
     });
   },
   /** A positive number (a fraction allowed), such as a duration in seconds. */
@@ -77,12 +86,17 @@ export const Setting = {
   /** A comma-separated list of at least one non-empty item. */
   list: (what = 'a comma-separated list of at least one item'): SettingSchema<string[]> =>
     required(what, (text, fail) => {
-      const items = text.split(',').map((item) => item.trim()).filter((item) => item !== '');
+      const items = text
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
       return items.length === 0 ? fail() : items;
     }),
   /** One of `values`. */
   oneOf: <const V extends string>(values: readonly V[]): SettingSchema<V> =>
-    required(`one of ${values.join(', ')}`, (text, fail) => ((values as readonly string[]).includes(text) ? (text as V) : fail())),
+    required(`one of ${values.join(', ')}`, (text, fail) =>
+      (values as readonly string[]).includes(text) ? (text as V) : fail(),
+    ),
   /** JSON matching `schema`, described as `what`. */
   json: <T>(schema: z.ZodType<T>, what: string): SettingSchema<T> =>
     required(`JSON: ${what}`, (text, fail) => {
@@ -97,8 +111,11 @@ export const Setting = {
     }),
   /** `setting`, or `fallback` when the variable is unset or empty. */
   optional: <T>(setting: SettingSchema<T>, fallback: T): SettingSchema<T> =>
-    z.union([z.undefined().transform(() => fallback), setting])
-      .describe(`${setting.description ?? 'a value'}, or unset for ${JSON.stringify(fallback)}`) as unknown as SettingSchema<T>,
+    z
+      .union([z.undefined().transform(() => fallback), setting])
+      .describe(
+        `${setting.description ?? 'a value'}, or unset for ${JSON.stringify(fallback)}`,
+      ) as unknown as SettingSchema<T>,
 } as const;
 
 /**
@@ -109,7 +126,10 @@ export const Setting = {
  * const env = parseEnvironment({ [Env.eventBusQueueUrl]: Setting.url(), [Env.maxFileBytes]: Setting.integer({ min: 1, unit: 'bytes' }) });
  * env[Env.maxFileBytes]; // a number
  */
-export function parseEnvironment<const S extends EnvironmentShape>(shape: S, env: NodeJS.ProcessEnv = process.env): EnvironmentOf<S> {
+export function parseEnvironment<const S extends EnvironmentShape>(
+  shape: S,
+  env: NodeJS.ProcessEnv = process.env,
+): EnvironmentOf<S> {
   const names = Object.keys(shape) as EnvName[];
   const values: Record<string, unknown> = {};
   const problems: string[] = [];
@@ -122,10 +142,14 @@ export function parseEnvironment<const S extends EnvironmentShape>(shape: S, env
       continue;
     }
     const expected = schema.description ?? parsed.error.issues[0]?.message ?? 'a value';
-    problems.push(`${name} ${raw === undefined ? 'is not set' : `is ${JSON.stringify(raw.slice(0, 200))}`}; expected ${expected}`);
+    problems.push(
+      `${name} ${raw === undefined ? 'is not set' : `is ${JSON.stringify(raw.slice(0, 200))}`}; expected ${expected}`,
+    );
   }
   if (problems.length > 0) {
-    throw new EnvironmentError(`${problems.join('. ')}. The CDK app sets these on the function or container that reads them.`);
+    throw new EnvironmentError(
+      `${problems.join('. ')}. The CDK app sets these on the function or container that reads them.`,
+    );
   }
   return values as EnvironmentOf<S>;
 }

@@ -44,8 +44,15 @@ export class NotReadyError extends PipelineError {
  * succeed. One list for every caller, so retries by name see the same contract everywhere.
  */
 const throttlingNames: ReadonlySet<string> = new Set([
-  'ThrottlingException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded', 'RequestThrottled',
-  'SlowDown', 'ServiceUnavailable', 'InternalServerError', 'TimeoutError', 'KMSThrottlingException',
+  'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'SlowDown',
+  'ServiceUnavailable',
+  'InternalServerError',
+  'TimeoutError',
+  'KMSThrottlingException',
 ]);
 
 /**

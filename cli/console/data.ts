@@ -7,7 +7,7 @@
  * page (`views.ts`).
  */
 import { EventTypes, type CometEvent } from '#events/registry.ts';
-import { CYCLE_SLOTS, cycleCorrelation, projectCycle } from '../cycle.ts';
+import { CYCLE_SLOTS, projectCycle } from '../cycle.ts';
 import { deadLetterQueues, findDeadLetterQueue, queueDepth, redrive } from '../dlq.ts';
 import { readCorrelation, readWindow, type StoredEvent } from '../event-store.ts';
 import { readStatus } from '../status.ts';
@@ -62,9 +62,6 @@ export function lastHours(hours: number, now = new Date()): { from: string; to: 
     to: new Date(now.getTime() + 1000).toISOString(),
   };
 }
-
-const errorText = (error: unknown): string =>
-  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 
 /**
  * The overview: `status` as the CLI computes it (`readStatus`: queues and dead letters per stage

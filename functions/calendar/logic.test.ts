@@ -15,12 +15,18 @@ describe('the delivery calendar', () => {
     // Assess
     expect(windows.map((w) => w.id)).toEqual(['20261122-060', '20261122-061', '20261122-062']);
     expect(windows[1]).toEqual({
-      id: '20261122-061', start: '2026-11-22T10:00:00.000Z', end: '2026-11-22T10:10:00.000Z', dueAt: '2026-11-22T10:15:00.000Z',
+      id: '20261122-061',
+      start: '2026-11-22T10:00:00.000Z',
+      end: '2026-11-22T10:10:00.000Z',
+      dueAt: '2026-11-22T10:15:00.000Z',
     });
   });
 
   it('numbers the first cycle after midnight 001, and the last of the day 144', () => {
-    expect(dueWindows(fci, new Date('2026-11-23T00:15:00Z'), 11).map((w) => w.id)).toEqual(['20261122-144', '20261123-001']);
+    expect(dueWindows(fci, new Date('2026-11-23T00:15:00Z'), 11).map((w) => w.id)).toEqual([
+      '20261122-144',
+      '20261123-001',
+    ]);
   });
 
   it('raises input.missing once per cycle nothing came for, and provider.silent for a quiet provider, each valid', async () => {
@@ -44,11 +50,16 @@ describe('the delivery calendar', () => {
     ]);
     expect(again.map((e) => e.id)).toEqual(raised.map((e) => e.id));
     for (const event of raised) expect(eventSchemaOf(event.type).safeParse(event).success).toBe(true);
-    expect(raised[1]!.data).toMatchObject({ expectedFiles: 41, dueAt: '2026-11-22T10:25:00.000Z', provider: 'eumetsat' });
+    expect(raised[1]!.data).toMatchObject({
+      expectedFiles: 41,
+      dueAt: '2026-11-22T10:25:00.000Z',
+      provider: 'eumetsat',
+    });
   });
 
   it('refuses a calendar whose cycle length does not divide a day, naming the field', () => {
-    expect(() => parseCalendar({ ...calendar, cycles: [{ ...fci, everyMinutes: 7 }] }, 'x.json'))
-      .toThrow(/x.json is not a valid delivery calendar:[\s\S]*must divide 1440/);
+    expect(() => parseCalendar({ ...calendar, cycles: [{ ...fci, everyMinutes: 7 }] }, 'x.json')).toThrow(
+      /x.json is not a valid delivery calendar:[\s\S]*must divide 1440/,
+    );
   });
 });

@@ -33,32 +33,63 @@ const conditional = (what: string, call: () => Promise<unknown>): Promise<boolea
 function deliveryRecords(table: string): DeliveryRecords {
   const db = documentClient();
   return {
-    register: async (record, at) => (await conditional(`Registering product ${record.productId}`, () => db.send(new PutCommand({
-      TableName: table,
-      Item: { pk: recordKeyOf(record.productId), status: 'registered', ...record, registeredAt: at.toISOString() },
-      // Only this execution may overwrite its record (a retried register), or a new one a
-      // withdrawn record (a redelivery after compensation).
-      ConditionExpression: Clauses.any(Clauses.absent(), '#execution = :execution', '#status = :withdrawn'),
-      ExpressionAttributeNames: { '#execution': 'execution', '#status': 'status' },
-      ExpressionAttributeValues: { ':execution': record.execution, ':withdrawn': 'withdrawn' },
-    })))) ? 'registered' : 'conflict',
+    register: async (record, at) =>
+      (await conditional(`Registering product ${record.productId}`, () =>
+        db.send(
+          new PutCommand({
+            TableName: table,
+            Item: {
+              pk: recordKeyOf(record.productId),
+              status: 'registered',
+              ...record,
+              registeredAt: at.toISOString(),
+            },
+            // Only this execution may overwrite its record (a retried register), or a new one a
+            // withdrawn record (a redelivery after compensation).
+            ConditionExpression: Clauses.any(Clauses.absent(), '#execution = :execution', '#status = :withdrawn'),
+            ExpressionAttributeNames: { '#execution': 'execution', '#status': 'status' },
+            ExpressionAttributeValues: { ':execution': record.execution, ':withdrawn': 'withdrawn' },
+          }),
+        ),
+      ))
+        ? 'registered'
+        : 'conflict',
     confirm: async (productId, execution, at) => {
-      const done = await conditional(`Confirming product ${productId}`, () => db.send(new UpdateCommand({
-        TableName: table, Key: { pk: recordKeyOf(productId) },
-        UpdateExpression: 'SET #status = :delivered, deliveredAt = :at, #timings.deliveredAt = :at',
-        ConditionExpression: '#execution = :execution',
-        ExpressionAttributeNames: { '#status': 'status', '#execution': 'execution', '#timings': 'timings' },
-        ExpressionAttributeValues: { ':delivered': 'delivered', ':at': at.toISOString(), ':execution': execution },
-      })));
-      if (!done) throw new Error(`Product ${productId} has no delivery record of execution ${execution} to confirm; expected the one its register step wrote`);
+      const done = await conditional(`Confirming product ${productId}`, () =>
+        db.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: { pk: recordKeyOf(productId) },
+            UpdateExpression: 'SET #status = :delivered, deliveredAt = :at, #timings.deliveredAt = :at',
+            ConditionExpression: '#execution = :execution',
+            ExpressionAttributeNames: { '#status': 'status', '#execution': 'execution', '#timings': 'timings' },
+            ExpressionAttributeValues: { ':delivered': 'delivered', ':at': at.toISOString(), ':execution': execution },
+          }),
+        ),
+      );
+      if (!done)
+        throw new Error(
+          `Product ${productId} has no delivery record of execution ${execution} to confirm; expected the one its register step wrote`,
+        );
     },
-    withdraw: (productId, execution, reason, at) => conditional(`Withdrawing product ${productId}`, () => db.send(new UpdateCommand({
-      TableName: table, Key: { pk: recordKeyOf(productId) },
-      UpdateExpression: 'SET #status = :withdrawn, withdrawnAt = :at, withdrawnReason = :reason',
-      ConditionExpression: Clauses.all(Clauses.present(), '#execution = :execution'),
-      ExpressionAttributeNames: { '#status': 'status', '#execution': 'execution' },
-      ExpressionAttributeValues: { ':withdrawn': 'withdrawn', ':at': at.toISOString(), ':reason': reason, ':execution': execution },
-    }))),
+    withdraw: (productId, execution, reason, at) =>
+      conditional(`Withdrawing product ${productId}`, () =>
+        db.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: { pk: recordKeyOf(productId) },
+            UpdateExpression: 'SET #status = :withdrawn, withdrawnAt = :at, withdrawnReason = :reason',
+            ConditionExpression: Clauses.all(Clauses.present(), '#execution = :execution'),
+            ExpressionAttributeNames: { '#status': 'status', '#execution': 'execution' },
+            ExpressionAttributeValues: {
+              ':withdrawn': 'withdrawn',
+              ':at': at.toISOString(),
+              ':reason': reason,
+              ':execution': execution,
+            },
+          }),
+        ),
+      ),
   };
 }
 
@@ -66,9 +97,13 @@ function faultSource(table: string, logger: Logger): FaultSource {
   const db = documentClient();
   return {
     read: async (keys) => {
-      const response = await translateThrottling('Reading fault configuration', () => db.send(new BatchGetCommand({
-        RequestItems: { [table]: { Keys: keys.map((pk) => ({ pk })), ConsistentRead: true } },
-      })));
+      const response = await translateThrottling('Reading fault configuration', () =>
+        db.send(
+          new BatchGetCommand({
+            RequestItems: { [table]: { Keys: keys.map((pk) => ({ pk })), ConsistentRead: true } },
+          }),
+        ),
+      );
       const items = response.Responses?.[table] ?? [];
       return items.flatMap((item): Fault[] => {
         const parsed = FaultSchema.safeParse(item);
@@ -77,8 +112,10 @@ function faultSource(table: string, logger: Logger): FaultSource {
         return [];
       });
     },
-    claimOnce: async (key) => await translateThrottling(`Recording fault ${key}`, () =>
-      putIfAbsent(db, { table, item: { pk: key, firedAt: new Date().toISOString() } })) === 'created',
+    claimOnce: async (key) =>
+      (await translateThrottling(`Recording fault ${key}`, () =>
+        putIfAbsent(db, { table, item: { pk: key, firedAt: new Date().toISOString() } }),
+      )) === 'created',
   };
 }
 
@@ -86,9 +123,15 @@ function breakerStore(table: string): BreakerStore {
   const db = documentClient();
   return {
     read: async (subscriber) => {
-      const { Item } = await translateThrottling(`Reading the breaker of ${subscriber}`, () => db.send(new GetCommand({
-        TableName: table, Key: { pk: breakerKeyOf(subscriber) }, ConsistentRead: true,
-      })));
+      const { Item } = await translateThrottling(`Reading the breaker of ${subscriber}`, () =>
+        db.send(
+          new GetCommand({
+            TableName: table,
+            Key: { pk: breakerKeyOf(subscriber) },
+            ConsistentRead: true,
+          }),
+        ),
+      );
       if (Item === undefined) return undefined;
       return {
         state: Item.state === 'open' ? 'open' : 'closed',
@@ -96,38 +139,63 @@ function breakerStore(table: string): BreakerStore {
         ...(typeof Item.openUntil === 'string' ? { openUntil: Item.openUntil } : {}),
       };
     },
-    claimTrial: (subscriber, now, openUntil) => conditional(`Claiming the trial of ${subscriber}`, () => db.send(new UpdateCommand({
-      TableName: table, Key: { pk: breakerKeyOf(subscriber) },
-      UpdateExpression: 'SET openUntil = :next, trialAt = :now',
-      // ISO 8601 UTC timestamps of one format compare as strings.
-      ConditionExpression: '#state = :open AND openUntil <= :now',
-      ExpressionAttributeNames: { '#state': 'state' },
-      ExpressionAttributeValues: { ':open': 'open', ':now': now.toISOString(), ':next': openUntil.toISOString() },
-    }))),
+    claimTrial: (subscriber, now, openUntil) =>
+      conditional(`Claiming the trial of ${subscriber}`, () =>
+        db.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: { pk: breakerKeyOf(subscriber) },
+            UpdateExpression: 'SET openUntil = :next, trialAt = :now',
+            // ISO 8601 UTC timestamps of one format compare as strings.
+            ConditionExpression: '#state = :open AND openUntil <= :now',
+            ExpressionAttributeNames: { '#state': 'state' },
+            ExpressionAttributeValues: { ':open': 'open', ':now': now.toISOString(), ':next': openUntil.toISOString() },
+          }),
+        ),
+      ),
     countFailure: async (subscriber) => {
-      const { Attributes } = await translateThrottling(`Counting a failure of ${subscriber}`, () => db.send(new UpdateCommand({
-        TableName: table, Key: { pk: breakerKeyOf(subscriber) },
-        UpdateExpression: 'ADD failures :one SET lastFailureAt = :now',
-        ExpressionAttributeValues: { ':one': 1, ':now': new Date().toISOString() },
-        ReturnValues: 'UPDATED_NEW',
-      })));
+      const { Attributes } = await translateThrottling(`Counting a failure of ${subscriber}`, () =>
+        db.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: { pk: breakerKeyOf(subscriber) },
+            UpdateExpression: 'ADD failures :one SET lastFailureAt = :now',
+            ExpressionAttributeValues: { ':one': 1, ':now': new Date().toISOString() },
+            ReturnValues: 'UPDATED_NEW',
+          }),
+        ),
+      );
       return Number(Attributes?.failures ?? 1);
     },
     open: async (subscriber, openUntil) => {
-      await translateThrottling(`Opening the breaker of ${subscriber}`, () => db.send(new UpdateCommand({
-        TableName: table, Key: { pk: breakerKeyOf(subscriber) },
-        UpdateExpression: 'SET #state = :open, openUntil = :until, openedAt = :now',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':open': 'open', ':until': openUntil.toISOString(), ':now': new Date().toISOString() },
-      })));
+      await translateThrottling(`Opening the breaker of ${subscriber}`, () =>
+        db.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: { pk: breakerKeyOf(subscriber) },
+            UpdateExpression: 'SET #state = :open, openUntil = :until, openedAt = :now',
+            ExpressionAttributeNames: { '#state': 'state' },
+            ExpressionAttributeValues: {
+              ':open': 'open',
+              ':until': openUntil.toISOString(),
+              ':now': new Date().toISOString(),
+            },
+          }),
+        ),
+      );
     },
     close: async (subscriber) => {
-      await translateThrottling(`Closing the breaker of ${subscriber}`, () => db.send(new UpdateCommand({
-        TableName: table, Key: { pk: breakerKeyOf(subscriber) },
-        UpdateExpression: 'SET #state = :closed, failures = :zero, closedAt = :now REMOVE openUntil',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':closed': 'closed', ':zero': 0, ':now': new Date().toISOString() },
-      })));
+      await translateThrottling(`Closing the breaker of ${subscriber}`, () =>
+        db.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: { pk: breakerKeyOf(subscriber) },
+            UpdateExpression: 'SET #state = :closed, failures = :zero, closedAt = :now REMOVE openUntil',
+            ExpressionAttributeNames: { '#state': 'state' },
+            ExpressionAttributeValues: { ':closed': 'closed', ':zero': 0, ':now': new Date().toISOString() },
+          }),
+        ),
+      );
     },
   };
 }
@@ -136,19 +204,34 @@ function streamHeads(table: string): StreamHeads {
   const db = documentClient();
   return {
     read: async (subscriber, stream) => {
-      const { Item } = await translateThrottling(`Reading the head of stream ${stream} for ${subscriber}`, () => db.send(new GetCommand({
-        TableName: table, Key: { pk: streamHeadKeyOf(subscriber, stream) }, ConsistentRead: true,
-      })));
+      const { Item } = await translateThrottling(`Reading the head of stream ${stream} for ${subscriber}`, () =>
+        db.send(
+          new GetCommand({
+            TableName: table,
+            Key: { pk: streamHeadKeyOf(subscriber, stream) },
+            ConsistentRead: true,
+          }),
+        ),
+      );
       if (Item === undefined) return undefined;
-      return { productId: String(Item.productId), sensingStart: String(Item.sensingStart), sensingEnd: String(Item.sensingEnd) };
+      return {
+        productId: String(Item.productId),
+        sensingStart: String(Item.sensingStart),
+        sensingEnd: String(Item.sensingEnd),
+      };
     },
-    advance: (subscriber, stream, head) => conditional(`Advancing stream ${stream} for ${subscriber}`, () => db.send(new PutCommand({
-      TableName: table,
-      Item: { pk: streamHeadKeyOf(subscriber, stream), ...head, notifiedAt: new Date().toISOString() },
-      // ISO 8601 UTC timestamps of one format compare as strings.
-      ConditionExpression: 'attribute_not_exists(pk) OR sensingStart < :start OR productId = :product',
-      ExpressionAttributeValues: { ':start': head.sensingStart, ':product': head.productId },
-    }))),
+    advance: (subscriber, stream, head) =>
+      conditional(`Advancing stream ${stream} for ${subscriber}`, () =>
+        db.send(
+          new PutCommand({
+            TableName: table,
+            Item: { pk: streamHeadKeyOf(subscriber, stream), ...head, notifiedAt: new Date().toISOString() },
+            // ISO 8601 UTC timestamps of one format compare as strings.
+            ConditionExpression: 'attribute_not_exists(pk) OR sensingStart < :start OR productId = :product',
+            ExpressionAttributeValues: { ':start': head.sensingStart, ':product': head.productId },
+          }),
+        ),
+      ),
   };
 }
 
@@ -173,15 +256,25 @@ export function sagaDeps(logger: Logger): SagaDeps {
     subscribers: parseSubscribers(env[Env.subscribers]),
     breaker: { failureThreshold: env[Env.breakerFailureThreshold], coolDownSeconds: env[Env.breakerCoolDownSeconds] },
     copy: async (from, to) => {
-      await translateThrottling(`Copying s3://${from.bucket}/${from.key}`, () => s3.send(new CopyObjectCommand({
-        Bucket: to.bucket, Key: to.key, CopySource: `${from.bucket}/${from.key.split('/').map(encodeURIComponent).join('/')}`,
-      })));
+      await translateThrottling(`Copying s3://${from.bucket}/${from.key}`, () =>
+        s3.send(
+          new CopyObjectCommand({
+            Bucket: to.bucket,
+            Key: to.key,
+            CopySource: `${from.bucket}/${from.key.split('/').map(encodeURIComponent).join('/')}`,
+          }),
+        ),
+      );
     },
     remove: async (location) => {
-      await translateThrottling(`Deleting s3://${location.bucket}/${location.key}`, () => s3.send(new DeleteObjectCommand({ Bucket: location.bucket, Key: location.key })));
+      await translateThrottling(`Deleting s3://${location.bucket}/${location.key}`, () =>
+        s3.send(new DeleteObjectCommand({ Bucket: location.bucket, Key: location.key })),
+      );
     },
     read: async (location) => {
-      const response = await translateThrottling(`Reading s3://${location.bucket}/${location.key}`, () => s3.send(new GetObjectCommand({ Bucket: location.bucket, Key: location.key })));
+      const response = await translateThrottling(`Reading s3://${location.bucket}/${location.key}`, () =>
+        s3.send(new GetObjectCommand({ Bucket: location.bucket, Key: location.key })),
+      );
       return Buffer.from(await response.Body!.transformToByteArray());
     },
     records: deliveryRecords(table),

@@ -61,8 +61,11 @@ export const SagaErrorNames = {
   retryable: ['DownstreamThrottledError', 'NotReadyError'],
   /** Errors Lambda itself raises around an invocation (throttling, service faults, timeouts). */
   lambdaService: [
-    'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException',
-    'Lambda.TooManyRequestsException', 'Lambda.ClientExecutionTimeoutException',
+    'Lambda.ServiceException',
+    'Lambda.AWSLambdaException',
+    'Lambda.SdkClientException',
+    'Lambda.TooManyRequestsException',
+    'Lambda.ClientExecutionTimeoutException',
   ],
   /** No retry can help: compensate at once. */
   terminal: ['InvalidInputError', 'SubscriberUnavailableError', 'InjectedFaultError'],

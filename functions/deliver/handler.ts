@@ -9,17 +9,21 @@ import { eventStage } from '#shared/stage/stage-handler.ts';
 import { startDelivery, type StartDeliveryDeps } from './logic.ts';
 
 const sfn = sfnClient();
-const { [Env.deliveryStateMachineArn]: stateMachineArn } = parseEnvironment({ [Env.deliveryStateMachineArn]: Setting.arn() });
+const { [Env.deliveryStateMachineArn]: stateMachineArn } = parseEnvironment({
+  [Env.deliveryStateMachineArn]: Setting.arn(),
+});
 
 const deps: StartDeliveryDeps = {
   start: async (name, input) => {
     try {
-      const { executionArn } = await translateThrottling(`Starting execution ${name}`,
-        () => sfn.send(new StartExecutionCommand({ stateMachineArn, name, input })));
+      const { executionArn } = await translateThrottling(`Starting execution ${name}`, () =>
+        sfn.send(new StartExecutionCommand({ stateMachineArn, name, input })),
+      );
       return { outcome: 'started', ...(executionArn === undefined ? {} : { executionArn }) };
     } catch (error) {
       // The product's delivery was started before: Step Functions keeps the name 90 days.
-      if (error instanceof ExecutionAlreadyExists || (error as Error).name === 'ExecutionAlreadyExists') return { outcome: 'already-started' };
+      if (error instanceof ExecutionAlreadyExists || (error as Error).name === 'ExecutionAlreadyExists')
+        return { outcome: 'already-started' };
       throw error;
     }
   },
@@ -30,7 +34,10 @@ export const handler = eventStage({
   accepts: [EventTypes.deliveryRequested],
   handle: async (command, { logger }) => {
     const result = await startDelivery(command, deps);
-    logger.info(result.started ? 'delivery saga started' : 'delivery saga was started before', { productId: command.data.productId, execution: result.execution });
+    logger.info(result.started ? 'delivery saga started' : 'delivery saga was started before', {
+      productId: command.data.productId,
+      execution: result.execution,
+    });
     return result;
   },
 });

@@ -25,7 +25,11 @@ describe('startDelivery', () => {
     const result = await startDelivery(command, fake.deps);
 
     // Assess
-    expect(result).toEqual({ execution: `product-${PRODUCT_ID}`, started: true, executionArn: `arn:aws:states:us-east-1:000000000000:execution:Delivery:product-${PRODUCT_ID}` });
+    expect(result).toEqual({
+      execution: `product-${PRODUCT_ID}`,
+      started: true,
+      executionArn: `arn:aws:states:us-east-1:000000000000:execution:Delivery:product-${PRODUCT_ID}`,
+    });
     expect(fake.started).toEqual([{ name: `product-${PRODUCT_ID}`, input: JSON.stringify(command) }]);
   });
 

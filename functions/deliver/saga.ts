@@ -16,7 +16,12 @@ const deps = sagaDeps(logger);
 
 export const handler = middy(async (event: unknown): Promise<unknown> => {
   const task = parseSagaTask(event);
-  logger.appendKeys({ step: task.step, productId: task.saga.command.data.productId, execution: task.saga.execution.name, correlationId: task.saga.command.correlationid });
+  logger.appendKeys({
+    step: task.step,
+    productId: task.saga.command.data.productId,
+    execution: task.saga.execution.name,
+    correlationId: task.saga.command.correlationid,
+  });
   const t0 = performance.now();
   try {
     const result = await runSagaTask(task, deps);
@@ -24,7 +29,12 @@ export const handler = middy(async (event: unknown): Promise<unknown> => {
     return result;
   } catch (error) {
     const e = error instanceof Error ? error : new Error(String(error));
-    logger.error('task failed', { ms: Math.round(performance.now() - t0), errorName: e.name, retryable: e instanceof PipelineError ? e.retryable : true, reason: e.message });
+    logger.error('task failed', {
+      ms: Math.round(performance.now() - t0),
+      errorName: e.name,
+      retryable: e instanceof PipelineError ? e.retryable : true,
+      reason: e.message,
+    });
     throw error;
   } finally {
     logger.removeKeys(['step', 'productId', 'execution', 'correlationId']);

@@ -45,11 +45,13 @@ const deps = awsIngestDeps();
 
 /** What the idempotency record keeps of an outcome (not the whole event). */
 const summarize = (result: IngestOutcome): { outcome: string; key: string } => ({
-  outcome: result.outcome, key: result.outcome === 'ingested' || result.outcome === 'rejected' ? result.event.subject ?? '' : result.key,
+  outcome: result.outcome,
+  key: result.outcome === 'ingested' || result.outcome === 'rejected' ? (result.event.subject ?? '') : result.key,
 });
 
 const once = onceByEventId(
-  async (command: IngestCommand, signal: AbortSignal, onProgress: (p: IngestProgress) => void) => summarize(await ingestFile(command, deps, { signal, onProgress })),
+  async (command: IngestCommand, signal: AbortSignal, onProgress: (p: IngestProgress) => void) =>
+    summarize(await ingestFile(command, deps, { signal, onProgress })),
   { stage: 'ingest', keyPrefix: ContainerIdempotencyPrefix },
 );
 // An in-progress record outlives a crashed run by one lease: then the message is back and the
@@ -59,20 +61,35 @@ once.registerDeadline({ getRemainingTimeInMillis: () => leaseSeconds * 1000 });
 
 const queue: WorkerQueue = {
   receive: async (waitSeconds) => {
-    const response = await sqs.send(new ReceiveMessageCommand({
-      QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: waitSeconds, VisibilityTimeout: leaseSeconds,
-      MessageSystemAttributeNames: ['ApproximateReceiveCount'],
-    }));
+    const response = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 1,
+        WaitTimeSeconds: waitSeconds,
+        VisibilityTimeout: leaseSeconds,
+        MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+      }),
+    );
     const message = response.Messages?.[0];
     if (message === undefined) return undefined;
     return {
-      messageId: message.MessageId ?? '', receiptHandle: message.ReceiptHandle ?? '', body: message.Body ?? '',
+      messageId: message.MessageId ?? '',
+      receiptHandle: message.ReceiptHandle ?? '',
+      body: message.Body ?? '',
       receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? '1'),
     };
   },
-  remove: async (message) => { await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.receiptHandle })); },
+  remove: async (message) => {
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.receiptHandle }));
+  },
   setVisibility: async (message, visibility) => {
-    await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: message.receiptHandle, VisibilityTimeout: visibility }));
+    await sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: queueUrl,
+        ReceiptHandle: message.receiptHandle,
+        VisibilityTimeout: visibility,
+      }),
+    );
   },
 };
 
@@ -85,23 +102,34 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 }
 
 logger.info('worker started', {
-  pid: process.pid, wokenBy: process.env[Env.workerWokenBy], uptimeMs: Math.round(process.uptime() * 1000),
-  idleSeconds, graceSeconds, leaseSeconds,
+  pid: process.pid,
+  wokenBy: process.env[Env.workerWokenBy],
+  uptimeMs: Math.round(process.uptime() * 1000),
+  idleSeconds,
+  graceSeconds,
+  leaseSeconds,
 });
-const summary = await runWorker(queue, async (message, signal, progress) => {
-  const command = await readEvent(message.body, [EventTypes.ingestRequested], claimStore());
-  logger.appendKeys({ correlationId: command.correlationid, eventId: command.id });
-  try {
-    const result = await once.handle(command, signal, progress);
-    return result.outcome;
-  } finally {
-    logger.removeKeys(['correlationId', 'eventId']);
-  }
-}, {
-  idleMs: idleSeconds * 1000, graceMs: graceSeconds * 1000, leaseSeconds, stop: stop.signal,
-  // A worker holding the event in progress holds it for its lease at most.
-  backoffSeconds: (receiveCount, error) => retryDelaySeconds(error, receiveCount, leaseSeconds),
-  log: (level, message, fields) => logger[level](message, fields ?? {}),
-});
+const summary = await runWorker(
+  queue,
+  async (message, signal, progress) => {
+    const command = await readEvent(message.body, [EventTypes.ingestRequested], claimStore());
+    logger.appendKeys({ correlationId: command.correlationid, eventId: command.id });
+    try {
+      const result = await once.handle(command, signal, progress);
+      return result.outcome;
+    } finally {
+      logger.removeKeys(['correlationId', 'eventId']);
+    }
+  },
+  {
+    idleMs: idleSeconds * 1000,
+    graceMs: graceSeconds * 1000,
+    leaseSeconds,
+    stop: stop.signal,
+    // A worker holding the event in progress holds it for its lease at most.
+    backoffSeconds: (receiveCount, error) => retryDelaySeconds(error, receiveCount, leaseSeconds),
+    log: (level, message, fields) => logger[level](message, fields ?? {}),
+  },
+);
 logger.info('worker exits', { ...summary });
 process.exit(0);

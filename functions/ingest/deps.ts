@@ -43,7 +43,8 @@ export function awsIngestDeps(): IngestDeps {
       };
     },
     write: (bucket, key, metadata) => streamedWrite(s3, bucket, key, metadata),
-    quarantine: (bucket, key, rejection) => quarantineObject(s3, { bucket, key }, quarantineBucket, rejection, 'ingest'),
+    quarantine: (bucket, key, rejection) =>
+      quarantineObject(s3, { bucket, key }, quarantineBucket, rejection, 'ingest'),
     discard: (bucket, key) => deleteObject(s3, bucket, key),
     publish: (event) => send(busUrl, event),
   };

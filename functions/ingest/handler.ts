@@ -15,7 +15,11 @@ import { awsIngestDeps, IngestEnvironment } from './deps.ts';
 import { ingestFile, type IngestCommand } from './logic.ts';
 
 // Every variable the function reads, checked at once before anything else runs.
-const env = parseEnvironment({ ...IngestEnvironment, [Env.ingestContainerQueueUrl]: Setting.url(), ...WakeEnvironment });
+const env = parseEnvironment({
+  ...IngestEnvironment,
+  [Env.ingestContainerQueueUrl]: Setting.url(),
+  ...WakeEnvironment,
+});
 const deps = awsIngestDeps();
 const send = sqsSender(sqsClient(), { claims: claimStore() });
 const containerQueueUrl = env[Env.ingestContainerQueueUrl];
@@ -38,18 +42,28 @@ export const handler = eventStage({
     const handOver = async (same: IngestCommand): Promise<void> => {
       await send(containerQueueUrl, same);
       const woken = await wakeWorker(ecsClient(), wakeSettings, { wokenBy: same.id });
-      logger.info('file handed over to the container worker', { key: same.data.file.key, wake: woken.outcome, tasks: woken.tasks });
+      logger.info('file handed over to the container worker', {
+        key: same.data.file.key,
+        wake: woken.outcome,
+        tasks: woken.tasks,
+      });
     };
     const result = await ingestFile(command, deps, {
       budget: {
-        remainingMs: () => lambdaContext.getRemainingTimeInMillis(), reserveMs: ReserveMs, handOver,
+        remainingMs: () => lambdaContext.getRemainingTimeInMillis(),
+        reserveMs: ReserveMs,
+        handOver,
         ...(expectedBytesPerSecond === undefined ? {} : { expectedBytesPerSecond }),
       },
     });
-    if (result.outcome === 'ingested' && result.event.data.ingested.size >= MinEstimateBytes) expectedBytesPerSecond = result.bytesPerSecond;
+    if (result.outcome === 'ingested' && result.event.data.ingested.size >= MinEstimateBytes)
+      expectedBytesPerSecond = result.bytesPerSecond;
     logger.info('file ingested', {
-      key: command.data.file.key, outcome: result.outcome,
-      ...(result.outcome === 'ingested' ? { checksum: result.checksum, bytesPerSecond: Math.round(result.bytesPerSecond) } : {}),
+      key: command.data.file.key,
+      outcome: result.outcome,
+      ...(result.outcome === 'ingested'
+        ? { checksum: result.checksum, bytesPerSecond: Math.round(result.bytesPerSecond) }
+        : {}),
       ...(result.outcome === 'handed-over' ? { reason: result.reason } : {}),
     });
     return { outcome: result.outcome };

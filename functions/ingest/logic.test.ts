@@ -24,16 +24,28 @@ function ingestRequested(provider: 'ecmwf' | 'eumetsat', size: number): CometEve
   const name = provider === 'ecmwf' ? ECMWF_NAME : FCI_NAME;
   const attributes = provider === 'ecmwf' ? parseEcmwfName(name, new Date('2026-11-22T13:00:00Z')) : parseFciName(name);
   const data: EventData<typeof EventTypes.ingestRequested> = {
-    file: { bucket: INBOX, key: `${provider}/${name}`, size, etag: 'etag-1' }, provider, name, attributes,
+    file: { bucket: INBOX, key: `${provider}/${name}`, size, etag: 'etag-1' },
+    provider,
+    name,
+    attributes,
   };
-  return wrap({ type: EventTypes.ingestRequested, source: 'cometflow/scheduler', data, id: 'command-1', correlationId: `run-${provider}` });
+  return wrap({
+    type: EventTypes.ingestRequested,
+    source: 'cometflow/scheduler',
+    data,
+    id: 'command-1',
+    correlationId: `run-${provider}`,
+  });
 }
 
 /**
  * In-memory ingest effects: the inbox and the archive are maps of key to bytes. A write collects
  * its body and lands in the archive only when `done()` sees the body finish; `abort` is recorded.
  */
-function fakeIngest(inbox: Record<string, Buffer>, options: { chunkSize?: number; checksum?: (body: Buffer) => string } = {}) {
+function fakeIngest(
+  inbox: Record<string, Buffer>,
+  options: { chunkSize?: number; checksum?: (body: Buffer) => string } = {},
+) {
   const objects = new Map(Object.entries(inbox));
   const archive = new Map<string, { body: Buffer; metadata: Record<string, string> }>();
   const aborted: string[] = [];
@@ -46,35 +58,64 @@ function fakeIngest(inbox: Record<string, Buffer>, options: { chunkSize?: number
       if (body === undefined) return undefined;
       const size = options.chunkSize ?? 100;
       return {
-        body: Readable.from(Array.from({ length: Math.ceil(body.length / size) }, (_, i) => body.subarray(i * size, (i + 1) * size))),
+        body: Readable.from(
+          Array.from({ length: Math.ceil(body.length / size) }, (_, i) => body.subarray(i * size, (i + 1) * size)),
+        ),
         ...(options.checksum === undefined ? {} : { checksumSha256: options.checksum(body) }),
       };
     },
     write: (_bucket, key, metadata): ArchiveWrite => {
       const parts: Buffer[] = [];
-      const body = new Writable({ write(chunk: Buffer, _encoding, callback) { parts.push(chunk); callback(); } });
+      const body = new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          parts.push(chunk);
+          callback();
+        },
+      });
       return {
         body,
         done: async () => {
           await finished(body);
           archive.set(key, { body: Buffer.concat(parts), metadata });
         },
-        abort: async () => { aborted.push(key); },
+        abort: async () => {
+          aborted.push(key);
+        },
       };
     },
     quarantine: async (bucket, key, rejection) => {
       quarantined.push({ bucket, key, code: rejection.code, message: rejection.message });
       return { bucket: QUARANTINE, key };
     },
-    discard: async (_bucket, key) => { objects.delete(key); },
-    publish: async (event) => { published.push(event); },
+    discard: async (_bucket, key) => {
+      objects.delete(key);
+    },
+    publish: async (event) => {
+      published.push(event);
+    },
   };
   // What a reader of the events learns of each ingested file (ingest writes no catalog: the
   // record of an ingest is its file.ingested event).
-  const learned = (): unknown[][] => published
-    .filter((event): event is CometEvent<typeof EventTypes.fileIngested> => event.type === EventTypes.fileIngested)
-    .map(({ data }) => [data.source.key, data.source.etag, data.ingested.sha256, { bucket: data.ingested.bucket, key: data.ingested.key }]);
-  return { deps, objects, archive, aborted, quarantined, get marked() { return learned(); }, published };
+  const learned = (): unknown[][] =>
+    published
+      .filter((event): event is CometEvent<typeof EventTypes.fileIngested> => event.type === EventTypes.fileIngested)
+      .map(({ data }) => [
+        data.source.key,
+        data.source.etag,
+        data.ingested.sha256,
+        { bucket: data.ingested.bucket, key: data.ingested.key },
+      ]);
+  return {
+    deps,
+    objects,
+    archive,
+    aborted,
+    quarantined,
+    get marked() {
+      return learned();
+    },
+    published,
+  };
 }
 
 describe('ingestFile', () => {
@@ -91,16 +132,28 @@ describe('ingestFile', () => {
     // Assess
     expect(result.outcome).toBe('ingested');
     expect(fake.archive.get(archiveKey)?.body.equals(content)).toBe(true);
-    expect(fake.archive.get(archiveKey)?.metadata).toEqual({ 'source-key': `ecmwf/${ECMWF_NAME}`, 'source-etag': 'etag-1' });
+    expect(fake.archive.get(archiveKey)?.metadata).toEqual({
+      'source-key': `ecmwf/${ECMWF_NAME}`,
+      'source-etag': 'etag-1',
+    });
     expect(fake.aborted).toEqual([]);
-    expect(fake.marked).toEqual([[`ecmwf/${ECMWF_NAME}`, 'etag-1', sha256(content), { bucket: ARCHIVE, key: archiveKey }]]);
+    expect(fake.marked).toEqual([
+      [`ecmwf/${ECMWF_NAME}`, 'etag-1', sha256(content), { bucket: ARCHIVE, key: archiveKey }],
+    ]);
     expect(fake.published).toHaveLength(1);
     const event = fake.published[0] as CometEvent<typeof EventTypes.fileIngested>;
-    expect(event).toMatchObject({ type: EventTypes.fileIngested, source: 'cometflow/ingest', correlationid: 'run-ecmwf', causationid: 'command-1' });
+    expect(event).toMatchObject({
+      type: EventTypes.fileIngested,
+      source: 'cometflow/ingest',
+      correlationid: 'run-ecmwf',
+      causationid: 'command-1',
+    });
     expect(event.data).toEqual({
       source: command.data.file,
       ingested: { bucket: ARCHIVE, key: archiveKey, size: content.length, sha256: sha256(content) },
-      provider: 'ecmwf', name: ECMWF_NAME, attributes: command.data.attributes,
+      provider: 'ecmwf',
+      name: ECMWF_NAME,
+      attributes: command.data.attributes,
     });
   });
 
@@ -143,7 +196,9 @@ describe('ingestFile', () => {
     expect(result.outcome).toBe('rejected');
     expect(fake.archive.size).toBe(0);
     expect(fake.quarantined[0]).toMatchObject({ code: 'bad-structure' });
-    expect(fake.quarantined[0]!.message).toBe('File is 3000 bytes; its HDF5 superblock says the data ends at byte 4000: the file is truncated');
+    expect(fake.quarantined[0]!.message).toBe(
+      'File is 3000 bytes; its HDF5 superblock says the data ends at byte 4000: the file is truncated',
+    );
   });
 
   it('aborts the write, quarantines and publishes file.rejected when message 2 has a bad end marker', async () => {
@@ -166,7 +221,11 @@ describe('ingestFile', () => {
     expect(fake.quarantined[0]!.message).toContain('GRIB2 message 2');
     expect(fake.published).toHaveLength(1);
     const event = fake.published[0] as CometEvent<typeof EventTypes.fileRejected>;
-    expect(event).toMatchObject({ type: EventTypes.fileRejected, correlationid: 'run-ecmwf', causationid: 'command-1' });
+    expect(event).toMatchObject({
+      type: EventTypes.fileRejected,
+      correlationid: 'run-ecmwf',
+      causationid: 'command-1',
+    });
     expect(event.data).toEqual({
       file: { bucket: INBOX, key: `ecmwf/${ECMWF_NAME}`, size: content.length },
       quarantine: { bucket: QUARANTINE, key: `ecmwf/${ECMWF_NAME}` },
@@ -194,7 +253,13 @@ describe('ingestFile', () => {
     const fake = fakeIngest({});
     const deps: IngestDeps = {
       ...fake.deps,
-      open: async () => ({ body: new Readable({ read() { this.destroy(new Error('connection reset')); } }) }),
+      open: async () => ({
+        body: new Readable({
+          read() {
+            this.destroy(new Error('connection reset'));
+          },
+        }),
+      }),
     };
 
     // Act
@@ -210,7 +275,10 @@ describe('ingestFile', () => {
   it('verifies a full-object S3 SHA-256 checksum against the streamed digest', async () => {
     // Prepare
     const content = buildGrib2(2, 500);
-    const fake = fakeIngest({ [`ecmwf/${ECMWF_NAME}`]: content }, { checksum: (body) => createHash('sha256').update(body).digest('base64') });
+    const fake = fakeIngest(
+      { [`ecmwf/${ECMWF_NAME}`]: content },
+      { checksum: (body) => createHash('sha256').update(body).digest('base64') },
+    );
 
     // Act
     const result = await ingestFile(ingestRequested('ecmwf', content.length), fake.deps);
@@ -222,7 +290,10 @@ describe('ingestFile', () => {
   it('quarantines with checksum-mismatch when the S3 checksum differs, leaving no archive object', async () => {
     // Prepare
     const content = buildGrib2(2, 500);
-    const fake = fakeIngest({ [`ecmwf/${ECMWF_NAME}`]: content }, { checksum: () => createHash('sha256').update('something else').digest('base64') });
+    const fake = fakeIngest(
+      { [`ecmwf/${ECMWF_NAME}`]: content },
+      { checksum: () => createHash('sha256').update('something else').digest('base64') },
+    );
 
     // Act
     const result = await ingestFile(ingestRequested('ecmwf', content.length), fake.deps);
@@ -238,7 +309,10 @@ describe('ingestFile', () => {
   it('does not compare a composite multipart checksum with the whole-file digest, and says so', async () => {
     // Prepare
     const content = buildGrib2(2, 500);
-    const fake = fakeIngest({ [`ecmwf/${ECMWF_NAME}`]: content }, { checksum: () => 'kQ3kcRTgSm2JeZ5Dmd0xxPOGeGhRyFsyLlSJBAphWVc=-3' });
+    const fake = fakeIngest(
+      { [`ecmwf/${ECMWF_NAME}`]: content },
+      { checksum: () => 'kQ3kcRTgSm2JeZ5Dmd0xxPOGeGhRyFsyLlSJBAphWVc=-3' },
+    );
 
     // Act
     const result = await ingestFile(ingestRequested('ecmwf', content.length), fake.deps);
@@ -256,7 +330,14 @@ describe('ingestFile', () => {
 
     // Act
     const result = await ingestFile(command, fake.deps, {
-      budget: { remainingMs: () => 5_000, reserveMs: 1_000, expectedBytesPerSecond: 1_000, handOver: async (c) => { handedOver.push(c); } },
+      budget: {
+        remainingMs: () => 5_000,
+        reserveMs: 1_000,
+        expectedBytesPerSecond: 1_000,
+        handOver: async (c) => {
+          handedOver.push(c);
+        },
+      },
     });
 
     // Assess: 10 000 bytes at 1 000 B/s need 10 s; 4 s are left.
@@ -277,12 +358,20 @@ describe('ingestFile', () => {
     // Act
     const result = await ingestFile(ingestRequested('ecmwf', content.length), fake.deps, {
       now: () => (clock += 50),
-      budget: { remainingMs: () => 3_000, reserveMs: 1_000, handOver: async (c) => { handedOver.push(c); } },
+      budget: {
+        remainingMs: () => 3_000,
+        reserveMs: 1_000,
+        handOver: async (c) => {
+          handedOver.push(c);
+        },
+      },
     });
 
     // Assess
     expect(result.outcome).toBe('handed-over');
-    expect((result as { reason: string }).reason).toMatch(/^after \d+ of 10000 bytes at \d+ B\/s the rest needs \d+ ms; \d+ ms are left before the reserve$/);
+    expect((result as { reason: string }).reason).toMatch(
+      /^after \d+ of 10000 bytes at \d+ B\/s the rest needs \d+ ms; \d+ ms are left before the reserve$/,
+    );
     expect(handedOver).toHaveLength(1);
     expect(fake.aborted).toEqual([`ecmwf/2026/11/22/${ECMWF_NAME}`]);
     expect(fake.archive.size).toBe(0);
@@ -298,7 +387,14 @@ describe('ingestFile', () => {
 
     // Act
     const result = await ingestFile(ingestRequested('ecmwf', content.length), fake.deps, {
-      budget: { remainingMs: () => 600_000, reserveMs: 1_000, expectedBytesPerSecond: 1e6, handOver: async (c) => { handedOver.push(c); } },
+      budget: {
+        remainingMs: () => 600_000,
+        reserveMs: 1_000,
+        expectedBytesPerSecond: 1e6,
+        handOver: async (c) => {
+          handedOver.push(c);
+        },
+      },
     });
 
     // Assess
@@ -314,8 +410,11 @@ describe('ingestFile', () => {
 
     // Act
     const act = ingestFile(ingestRequested('ecmwf', content.length), fake.deps, {
-      signal: stop.signal, progressEveryMs: 0,
-      onProgress: (p) => { if (p.doneBytes >= 1_000) stop.abort(new Error('SIGTERM')); },
+      signal: stop.signal,
+      progressEveryMs: 0,
+      onProgress: (p) => {
+        if (p.doneBytes >= 1_000) stop.abort(new Error('SIGTERM'));
+      },
     });
 
     // Assess

@@ -45,7 +45,11 @@ export interface IngestDeps {
   readonly open: (bucket: string, key: string) => Promise<OpenedObject | undefined>;
   readonly write: (bucket: string, key: string, metadata: Record<string, string>) => ArchiveWrite;
   /** Copies the file to quarantine with its reason. */
-  readonly quarantine: (bucket: string, key: string, rejection: FileRejectedError) => Promise<{ bucket: string; key: string }>;
+  readonly quarantine: (
+    bucket: string,
+    key: string,
+    rejection: FileRejectedError,
+  ) => Promise<{ bucket: string; key: string }>;
   /** Removes the file from the inbox, once its quarantined copy is announced. */
   readonly discard: (bucket: string, key: string) => Promise<void>;
   readonly publish: (event: CometEvent) => Promise<void>;
@@ -96,7 +100,12 @@ export type ChecksumCheck = 'verified' | 'composite-not-comparable' | 'none';
 
 /** What ingest did with one request. */
 export type IngestOutcome =
-  | { readonly outcome: 'ingested'; readonly event: CometEvent<typeof EventTypes.fileIngested>; readonly checksum: ChecksumCheck; readonly bytesPerSecond: number }
+  | {
+      readonly outcome: 'ingested';
+      readonly event: CometEvent<typeof EventTypes.fileIngested>;
+      readonly checksum: ChecksumCheck;
+      readonly bytesPerSecond: number;
+    }
   | { readonly outcome: 'rejected'; readonly event: CometEvent<typeof EventTypes.fileRejected> }
   | { readonly outcome: 'handed-over'; readonly key: string; readonly reason: string }
   | { readonly outcome: 'gone'; readonly key: string };
@@ -150,7 +159,12 @@ class ProgressMeter extends Transform {
   private readonly now: () => number;
   private readonly onTick: (progress: IngestProgress) => string | undefined;
 
-  public constructor(total: number, everyMs: number, now: () => number, onTick: (progress: IngestProgress) => string | undefined) {
+  public constructor(
+    total: number,
+    everyMs: number,
+    now: () => number,
+    onTick: (progress: IngestProgress) => string | undefined,
+  ) {
     super();
     this.total = total;
     this.everyMs = everyMs;
@@ -192,7 +206,9 @@ function handOverBeforeReading(size: number, budget: IngestBudget): string | und
   const rate = budget.expectedBytesPerSecond;
   if (rate === undefined || rate <= 0) return undefined;
   const needed = millisFor(size, rate);
-  return needed > left ? `${size} bytes at the ${Math.round(rate)} B/s seen on earlier files need ${Math.round(needed)} ms; ${Math.round(left)} ms are left before the reserve` : undefined;
+  return needed > left
+    ? `${size} bytes at the ${Math.round(rate)} B/s seen on earlier files need ${Math.round(needed)} ms; ${Math.round(left)} ms are left before the reserve`
+    : undefined;
 }
 
 /**
@@ -204,13 +220,18 @@ function handOverBeforeReading(size: number, budget: IngestBudget): string | und
  * await ingestFile(command, deps);
  * await ingestFile(command, deps, { budget: { remainingMs: () => context.getRemainingTimeInMillis(), reserveMs: 15_000, handOver } });
  */
-export async function ingestFile(command: IngestCommand, deps: IngestDeps, options: IngestOptions = {}): Promise<IngestOutcome> {
+export async function ingestFile(
+  command: IngestCommand,
+  deps: IngestDeps,
+  options: IngestOptions = {},
+): Promise<IngestOutcome> {
   const { file, provider, name, attributes } = command.data;
   const { signal, budget, onProgress } = options;
   const now = options.now ?? (() => performance.now());
   // A function, not a property read: TypeScript would keep the narrowing of the first check.
   const aborted = (): boolean => signal?.aborted === true;
-  if (aborted()) throw new IngestInterruptedError(`Ingest of ${file.key} abandoned before it started`, { cause: signal?.reason });
+  if (aborted())
+    throw new IngestInterruptedError(`Ingest of ${file.key} abandoned before it started`, { cause: signal?.reason });
   const opened = await deps.open(file.bucket, file.key);
   if (opened === undefined) return { outcome: 'gone', key: file.key };
   if (budget !== undefined) {
@@ -232,10 +253,7 @@ export async function ingestFile(command: IngestCommand, deps: IngestDeps, optio
   const started = now();
   try {
     const stages: (Readable | Transform | Writable)[] = [opened.body, meter, inspector, write.body];
-    await Promise.all([
-      signal === undefined ? pipeline(stages) : pipeline(stages, { signal }),
-      write.done(),
-    ]);
+    await Promise.all([signal === undefined ? pipeline(stages) : pipeline(stages, { signal }), write.done()]);
   } catch (error) {
     await write.abort();
     if (meter.stoppedBecause !== undefined && budget !== undefined) {
@@ -243,7 +261,10 @@ export async function ingestFile(command: IngestCommand, deps: IngestDeps, optio
       return { outcome: 'handed-over', key: file.key, reason: meter.stoppedBecause };
     }
     if (aborted()) {
-      throw new IngestInterruptedError(`Ingest of ${file.key} abandoned after ${inspector.bytesSeen} bytes: its upload is aborted`, { cause: signal?.reason });
+      throw new IngestInterruptedError(
+        `Ingest of ${file.key} abandoned after ${inspector.bytesSeen} bytes: its upload is aborted`,
+        { cause: signal?.reason },
+      );
     }
     if (!(error instanceof FileRejectedError)) throw error;
     const event = await rejectFile(file, error, { source, cause: command }, deps);
@@ -252,7 +273,10 @@ export async function ingestFile(command: IngestCommand, deps: IngestDeps, optio
   const { sha256, size } = inspector.inspection;
   const bytesPerSecond = (size / Math.max(1, now() - started)) * 1000;
   const event = wrap({
-    type: EventTypes.fileIngested, source, cause: command, subject: file.key,
+    type: EventTypes.fileIngested,
+    source,
+    cause: command,
+    subject: file.key,
     id: stableId('ingested', file.key, file.etag),
     data: { source: file, ingested: { ...archived, size, sha256 }, provider, name, attributes },
   });

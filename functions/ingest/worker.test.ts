@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '#shared/errors.ts';
 import { runWorker, type ProcessMessage, type WorkerMessage, type WorkerOptions, type WorkerQueue } from './worker.ts';
 
-const message = (id: string, receiveCount = 1): WorkerMessage => ({ messageId: id, receiptHandle: `handle-${id}`, body: `{"id":"${id}"}`, receiveCount });
+const message = (id: string, receiveCount = 1): WorkerMessage => ({
+  messageId: id,
+  receiptHandle: `handle-${id}`,
+  body: `{"id":"${id}"}`,
+  receiveCount,
+});
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A queue holding `messages`; records deletions and visibility changes. */
@@ -18,25 +23,44 @@ function fakeQueue(messages: WorkerMessage[]) {
       if (next === undefined) await sleep(5);
       return next;
     },
-    remove: async (m) => { removed.push(m.messageId); },
-    setVisibility: async (m, seconds) => { visibility.push({ id: m.messageId, seconds }); },
+    remove: async (m) => {
+      removed.push(m.messageId);
+    },
+    setVisibility: async (m, seconds) => {
+      visibility.push({ id: m.messageId, seconds });
+    },
   };
   return { queue, removed, visibility, receives: () => receives, waiting };
 }
 
 function options(overrides: Partial<WorkerOptions> = {}): WorkerOptions {
   return {
-    idleMs: 50, graceMs: 1_000, leaseSeconds: 300, stop: new AbortController().signal,
-    backoffSeconds: (count) => 2 ** count, log: () => undefined, ...overrides,
+    idleMs: 50,
+    graceMs: 1_000,
+    leaseSeconds: 300,
+    stop: new AbortController().signal,
+    backoffSeconds: (count) => 2 ** count,
+    log: () => undefined,
+    ...overrides,
   };
 }
 
 /** A process function that takes `ms` unless its signal aborts first (then it throws). */
-const slowProcess = (ms: number, calls: string[] = []): ProcessMessage => (m, signal) => new Promise((resolve, reject) => {
-  calls.push(m.messageId);
-  const timer = setTimeout(() => resolve('ingested'), ms);
-  signal.addEventListener('abort', () => { clearTimeout(timer); reject(new Error('aborted')); }, { once: true });
-});
+const slowProcess =
+  (ms: number, calls: string[] = []): ProcessMessage =>
+  (m, signal) =>
+    new Promise((resolve, reject) => {
+      calls.push(m.messageId);
+      const timer = setTimeout(() => resolve('ingested'), ms);
+      signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          reject(new Error('aborted'));
+        },
+        { once: true },
+      );
+    });
 
 describe('runWorker', () => {
   it('processes messages one at a time, deletes them, and exits after the idle period', async () => {
@@ -66,7 +90,10 @@ describe('runWorker', () => {
 
     // Assess
     expect(fake.removed).toEqual([]);
-    expect(fake.visibility).toEqual([{ id: 'flaky', seconds: 4 }, { id: 'poison', seconds: 0 }]);
+    expect(fake.visibility).toEqual([
+      { id: 'flaky', seconds: 4 },
+      { id: 'poison', seconds: 0 },
+    ]);
     expect(summary).toMatchObject({ processed: 0, failed: 2 });
   });
 
@@ -81,7 +108,11 @@ describe('runWorker', () => {
     };
 
     // Act
-    const summary = await runWorker(fake.queue, process, options({ stop: stop.signal, graceMs: 1_000, idleMs: 10_000 }));
+    const summary = await runWorker(
+      fake.queue,
+      process,
+      options({ stop: stop.signal, graceMs: 1_000, idleMs: 10_000 }),
+    );
 
     // Assess: b is never received.
     expect(calls).toEqual(['a']);
@@ -96,7 +127,9 @@ describe('runWorker', () => {
     const stop = new AbortController();
     let aborted: unknown;
     const process: ProcessMessage = (m, signal, progress) => {
-      signal.addEventListener('abort', () => { aborted = signal.reason; });
+      signal.addEventListener('abort', () => {
+        aborted = signal.reason;
+      });
       setTimeout(() => stop.abort(new Error('SIGTERM')), 5);
       return slowProcess(5_000)(m, signal, progress);
     };
@@ -122,14 +155,20 @@ describe('runWorker', () => {
     let aborted: unknown;
     const process: ProcessMessage = (m, signal, progress) => {
       progress({ doneBytes: 100, totalBytes: 1_000_100, bytesPerSecond: 1_000 });
-      signal.addEventListener('abort', () => { aborted = signal.reason; });
+      signal.addEventListener('abort', () => {
+        aborted = signal.reason;
+      });
       setTimeout(() => stop.abort(new Error('SIGTERM')), 5);
       return slowProcess(5_000)(m, signal, progress);
     };
     const t0 = performance.now();
 
     // Act
-    const summary = await runWorker(fake.queue, process, options({ stop: stop.signal, graceMs: 20_000, idleMs: 60_000 }));
+    const summary = await runWorker(
+      fake.queue,
+      process,
+      options({ stop: stop.signal, graceMs: 20_000, idleMs: 60_000 }),
+    );
 
     // Assess: 1 000 000 bytes at 1 000 B/s need 1 000 s, far beyond 20 s.
     expect(performance.now() - t0).toBeLessThan(1_000);
@@ -160,7 +199,10 @@ describe('runWorker', () => {
     await runWorker(fake.queue, slowProcess(2_300), options({ leaseSeconds: 3 }));
 
     // Assess
-    expect(fake.visibility).toEqual([{ id: 'long', seconds: 3 }, { id: 'long', seconds: 3 }]);
+    expect(fake.visibility).toEqual([
+      { id: 'long', seconds: 3 },
+      { id: 'long', seconds: 3 },
+    ]);
     expect(fake.removed).toEqual(['long']);
   });
 });

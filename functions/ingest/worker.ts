@@ -39,7 +39,11 @@ export interface FileProgress {
 }
 
 /** Processes one message; aborting `signal` abandons it. Returns a short outcome for the log. */
-export type ProcessMessage = (message: WorkerMessage, signal: AbortSignal, progress: (p: FileProgress) => void) => Promise<string>;
+export type ProcessMessage = (
+  message: WorkerMessage,
+  signal: AbortSignal,
+  progress: (p: FileProgress) => void,
+) => Promise<string>;
 
 /** Settings of the worker loop. */
 export interface WorkerOptions {
@@ -80,7 +84,11 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * @example
  * const summary = await runWorker(queue, processMessage, { idleMs: 60_000, graceMs: 20_000, leaseSeconds: 300, stop, backoffSeconds, log });
  */
-export async function runWorker(queue: WorkerQueue, processMessage: ProcessMessage, options: WorkerOptions): Promise<WorkerSummary> {
+export async function runWorker(
+  queue: WorkerQueue,
+  processMessage: ProcessMessage,
+  options: WorkerOptions,
+): Promise<WorkerSummary> {
   const now = options.now ?? (() => performance.now());
   const waitSeconds = options.waitSeconds ?? 10;
   let processed = 0;
@@ -114,46 +122,87 @@ export async function runWorker(queue: WorkerQueue, processMessage: ProcessMessa
   return { processed, failed, handedBack, exit: options.stop.aborted ? 'stopped' : 'idle' };
 }
 
-async function processOne(queue: WorkerQueue, processMessage: ProcessMessage, message: WorkerMessage,
-  options: WorkerOptions, now: () => number): Promise<'processed' | 'failed' | 'handed-back'> {
+async function processOne(
+  queue: WorkerQueue,
+  processMessage: ProcessMessage,
+  message: WorkerMessage,
+  options: WorkerOptions,
+  now: () => number,
+): Promise<'processed' | 'failed' | 'handed-back'> {
   const abandon = new AbortController();
   let progress: FileProgress | undefined;
   let graceTimer: NodeJS.Timeout | undefined;
   const onStop = (): void => {
-    const left = progress === undefined || progress.bytesPerSecond <= 0 ? 0 : ((progress.totalBytes - progress.doneBytes) / progress.bytesPerSecond) * 1000;
+    const left =
+      progress === undefined || progress.bytesPerSecond <= 0
+        ? 0
+        : ((progress.totalBytes - progress.doneBytes) / progress.bytesPerSecond) * 1000;
     // Waiting out the grace period for a file that cannot finish in it only delays its hand-back.
     if (progress !== undefined && left > options.graceMs) {
-      abandon.abort(new Error(`stopped; the rest of the file needs about ${Math.round(left)} ms, more than the grace period of ${options.graceMs} ms`));
+      abandon.abort(
+        new Error(
+          `stopped; the rest of the file needs about ${Math.round(left)} ms, more than the grace period of ${options.graceMs} ms`,
+        ),
+      );
       return;
     }
-    graceTimer = setTimeout(() => abandon.abort(new Error(`stopped; the file did not finish within the grace period of ${options.graceMs} ms`)), options.graceMs);
+    graceTimer = setTimeout(
+      () =>
+        abandon.abort(new Error(`stopped; the file did not finish within the grace period of ${options.graceMs} ms`)),
+      options.graceMs,
+    );
   };
   options.stop.addEventListener('abort', onStop, { once: true });
   // Renews the lease at a third of it, so two renewals may fail before the message reappears.
-  const heartbeat = setInterval(() => {
-    queue.setVisibility(message, options.leaseSeconds).catch((error: unknown) =>
-      options.log('warn', 'could not extend the lease of the message', { messageId: message.messageId, error: String(error) }));
-  }, Math.max(1000, (options.leaseSeconds * 1000) / 3));
+  const heartbeat = setInterval(
+    () => {
+      queue.setVisibility(message, options.leaseSeconds).catch((error: unknown) =>
+        options.log('warn', 'could not extend the lease of the message', {
+          messageId: message.messageId,
+          error: String(error),
+        }),
+      );
+    },
+    Math.max(1000, (options.leaseSeconds * 1000) / 3),
+  );
   const started = now();
   try {
-    const outcome = await processMessage(message, abandon.signal, (p) => { progress = p; });
+    const outcome = await processMessage(message, abandon.signal, (p) => {
+      progress = p;
+    });
     await queue.remove(message);
-    options.log('info', 'message processed', { messageId: message.messageId, outcome, ms: Math.round(now() - started) });
+    options.log('info', 'message processed', {
+      messageId: message.messageId,
+      outcome,
+      ms: Math.round(now() - started),
+    });
     return 'processed';
   } catch (error) {
     if (abandon.signal.aborted) {
       await queue.setVisibility(message, 0);
-      options.log('warn', 'file handed back on stop', { messageId: message.messageId, reason: String(abandon.signal.reason), error: String(error) });
+      options.log('warn', 'file handed back on stop', {
+        messageId: message.messageId,
+        reason: String(abandon.signal.reason),
+        error: String(error),
+      });
       return 'handed-back';
     }
     const retryable = !(error instanceof PipelineError) || error.retryable;
     const delay = retryable ? options.backoffSeconds(message.receiveCount, error) : 0;
     options.log('error', 'message failed', {
-      messageId: message.messageId, receiveCount: message.receiveCount, retryable, retryInSeconds: delay,
-      errorName: error instanceof Error ? error.name : 'Unknown', reason: error instanceof Error ? error.message : String(error),
+      messageId: message.messageId,
+      receiveCount: message.receiveCount,
+      retryable,
+      retryInSeconds: delay,
+      errorName: error instanceof Error ? error.name : 'Unknown',
+      reason: error instanceof Error ? error.message : String(error),
     });
     await queue.setVisibility(message, delay).catch((visibilityError: unknown) =>
-      options.log('warn', 'could not change the visibility of a failed message; it waits for its lease', { messageId: message.messageId, error: String(visibilityError) }));
+      options.log('warn', 'could not change the visibility of a failed message; it waits for its lease', {
+        messageId: message.messageId,
+        error: String(visibilityError),
+      }),
+    );
     return 'failed';
   } finally {
     clearInterval(heartbeat);

@@ -8,8 +8,18 @@ const TABLE = 'catalog';
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
 const db = mockClient(documents);
 const entry: CatalogEntry = {
-  key: 'ecmwf/S1D11221200112218001', etag: 'etag-1', size: 2000, provider: 'ecmwf', name: 'S1D11221200112218001',
-  attributes: { kind: 'forecast', convention: 'ecmwf-dissemination', stream: 'S1D', analysisTime: '2026-11-22T12:00:00Z', validTime: '2026-11-22T18:00:00Z' },
+  key: 'ecmwf/S1D11221200112218001',
+  etag: 'etag-1',
+  size: 2000,
+  provider: 'ecmwf',
+  name: 'S1D11221200112218001',
+  attributes: {
+    kind: 'forecast',
+    convention: 'ecmwf-dissemination',
+    stream: 'S1D',
+    analysisTime: '2026-11-22T12:00:00Z',
+    validTime: '2026-11-22T18:00:00Z',
+  },
 };
 const conditionFailed = (): ConditionalCheckFailedException =>
   new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
@@ -32,8 +42,15 @@ describe('DynamoDbCatalogStore', () => {
       TableName: TABLE,
       ConditionExpression: 'attribute_not_exists(pk)',
       Item: {
-        pk: `FILE#${entry.key}`, sk: 'ETAG#etag-1', provider: 'ecmwf', name: entry.name, size: 2000, attributes: entry.attributes,
-        status: 'available', published: false, registeredAt: '2026-11-22T13:00:00.000Z',
+        pk: `FILE#${entry.key}`,
+        sk: 'ETAG#etag-1',
+        provider: 'ecmwf',
+        name: entry.name,
+        size: 2000,
+        attributes: entry.attributes,
+        status: 'available',
+        published: false,
+        registeredAt: '2026-11-22T13:00:00.000Z',
       },
     });
     expect(db.commandCalls(GetCommand)).toHaveLength(0);
@@ -51,7 +68,9 @@ describe('DynamoDbCatalogStore', () => {
     // Assess
     expect(registration).toBe('duplicate');
     expect(db.commandCalls(GetCommand)[0]!.args[0].input).toEqual({
-      TableName: TABLE, Key: { pk: `FILE#${entry.key}`, sk: 'ETAG#etag-1' }, ConsistentRead: true,
+      TableName: TABLE,
+      Key: { pk: `FILE#${entry.key}`, sk: 'ETAG#etag-1' },
+      ConsistentRead: true,
     });
   });
 
@@ -69,7 +88,9 @@ describe('DynamoDbCatalogStore', () => {
 
   it('lets any other error of the put propagate', async () => {
     // Prepare
-    db.on(PutCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' }));
+    db.on(PutCommand).rejects(
+      Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' }),
+    );
 
     // Act
     const registering = new DynamoDbCatalogStore(documents, TABLE).register(entry);
@@ -88,8 +109,10 @@ describe('DynamoDbCatalogStore', () => {
 
     // Assess
     expect(db.commandCalls(UpdateCommand)[0]!.args[0].input).toEqual({
-      TableName: TABLE, Key: { pk: `FILE#${entry.key}`, sk: 'ETAG#etag-1' },
-      UpdateExpression: 'SET published = :true', ExpressionAttributeValues: { ':true': true },
+      TableName: TABLE,
+      Key: { pk: `FILE#${entry.key}`, sk: 'ETAG#etag-1' },
+      UpdateExpression: 'SET published = :true',
+      ExpressionAttributeValues: { ':true': true },
     });
   });
 });

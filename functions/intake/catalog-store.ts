@@ -57,7 +57,7 @@ export abstract class CatalogStore {
    */
   public async register(entry: CatalogEntry, now: Date = new Date()): Promise<Registration> {
     const record: CatalogRecord = { ...entry, published: false, registeredAt: now.toISOString() };
-    if (await this.putNew(record) === 'created') return 'new';
+    if ((await this.putNew(record)) === 'created') return 'new';
     const existing = await this.get(entry.key, entry.etag);
     return existing?.published === true ? 'duplicate' : 'unpublished';
   }
@@ -76,7 +76,10 @@ export abstract class CatalogStore {
 }
 
 /** The item key of a file's record. */
-export const catalogKeyOf = (key: string, etag: string): { pk: string; sk: string } => ({ pk: `FILE#${key}`, sk: `ETAG#${etag}` });
+export const catalogKeyOf = (key: string, etag: string): { pk: string; sk: string } => ({
+  pk: `FILE#${key}`,
+  sk: `ETAG#${etag}`,
+});
 
 /** The catalog on its DynamoDB table: puts and gets only. */
 export class DynamoDbCatalogStore extends CatalogStore {
@@ -91,22 +94,37 @@ export class DynamoDbCatalogStore extends CatalogStore {
 
   protected override async putNew(record: CatalogRecord): Promise<'created' | 'exists'> {
     const { key, etag, ...rest } = record;
-    return putIfAbsent(this.db, { table: this.table, item: { ...catalogKeyOf(key, etag), ...rest, status: 'available' } });
+    return putIfAbsent(this.db, {
+      table: this.table,
+      item: { ...catalogKeyOf(key, etag), ...rest, status: 'available' },
+    });
   }
 
   protected override async get(key: string, etag: string): Promise<CatalogRecord | undefined> {
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: catalogKeyOf(key, etag), ConsistentRead: true }));
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: catalogKeyOf(key, etag), ConsistentRead: true }),
+    );
     if (Item === undefined) return undefined;
     return {
-      key, etag, provider: Item.provider as string, name: Item.name as string, size: Number(Item.size),
-      attributes: Item.attributes as FileAttributes, published: Item.published === true, registeredAt: Item.registeredAt as string,
+      key,
+      etag,
+      provider: Item.provider as string,
+      name: Item.name as string,
+      size: Number(Item.size),
+      attributes: Item.attributes as FileAttributes,
+      published: Item.published === true,
+      registeredAt: Item.registeredAt as string,
     };
   }
 
   protected override async setPublished(key: string, etag: string): Promise<void> {
-    await this.db.send(new UpdateCommand({
-      TableName: this.table, Key: catalogKeyOf(key, etag),
-      UpdateExpression: 'SET published = :true', ExpressionAttributeValues: { ':true': true },
-    }));
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: catalogKeyOf(key, etag),
+        UpdateExpression: 'SET published = :true',
+        ExpressionAttributeValues: { ':true': true },
+      }),
+    );
   }
 }

@@ -26,9 +26,15 @@ const deps: IntakeDeps = {
   readRange: (bucket, key, start, end) => readRange(s3, bucket, key, start, end),
   quarantine: (bucket, key, rejection) => quarantineObject(s3, { bucket, key }, quarantineBucket, rejection, 'intake'),
   discard: (bucket, key) => deleteObject(s3, bucket, key),
-  register: (file, object) => catalog.register({
-    key: object.key, etag: object.etag, size: object.size, provider: file.provider, name: file.name, attributes: file.attributes,
-  }),
+  register: (file, object) =>
+    catalog.register({
+      key: object.key,
+      etag: object.etag,
+      size: object.size,
+      provider: file.provider,
+      name: file.name,
+      attributes: file.attributes,
+    }),
   markPublished: (object) => catalog.markPublished(object),
   publish: (event) => send(busUrl, event),
   maxFileBytes: env[Env.maxFileBytes],
@@ -39,7 +45,11 @@ export const handler = recordStage({
   handle: async (record, { logger }) => {
     for (const upload of parseNotification(record.body)) {
       const result = await intakeUpload(upload, deps);
-      logger.info('upload taken in', { key: upload.key, outcome: result.outcome, ...(result.outcome === 'rejected' ? { reason: result.event.data.reason } : {}) });
+      logger.info('upload taken in', {
+        key: upload.key,
+        outcome: result.outcome,
+        ...(result.outcome === 'rejected' ? { reason: result.event.data.reason } : {}),
+      });
     }
   },
 });

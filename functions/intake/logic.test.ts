@@ -40,7 +40,9 @@ function fakeIntake(objects: Record<string, Buffer>, options: { maxFileBytes?: n
       quarantined.push({ bucket, key, code: rejection.code, message: rejection.message });
       return { bucket: QUARANTINE, key };
     },
-    discard: async (_bucket, key) => { inbox.delete(key); },
+    discard: async (_bucket, key) => {
+      inbox.delete(key);
+    },
     register: async (_file, object) => {
       const id = `${object.key}#${object.etag}`;
       registered.push(id);
@@ -48,15 +50,22 @@ function fakeIntake(objects: Record<string, Buffer>, options: { maxFileBytes?: n
       catalog.add(id);
       return 'new';
     },
-    markPublished: async (object) => { announced.add(`${object.key}#${object.etag}`); },
-    publish: async (event) => { published.push(event); },
+    markPublished: async (object) => {
+      announced.add(`${object.key}#${object.etag}`);
+    },
+    publish: async (event) => {
+      published.push(event);
+    },
     maxFileBytes: options.maxFileBytes ?? 1024 * 1024,
   };
   return { deps, inbox, catalog, quarantined, published, registered };
 }
 
 const uploadOf = (key: string, overrides: Partial<Upload> = {}): Upload => ({
-  bucket: INBOX, key, eventTime: new Date('2026-11-22T13:00:00Z'), ...overrides,
+  bucket: INBOX,
+  key,
+  eventTime: new Date('2026-11-22T13:00:00Z'),
+  ...overrides,
 });
 
 describe('intakeUpload', () => {
@@ -137,7 +146,12 @@ describe('intakeUpload', () => {
     expect(result.outcome).toBe('available');
     const event = fake.published[0] as CometEvent<typeof EventTypes.fileAvailable>;
     expect(event.correlationid).toBe('li-mti1-li-lfl-20261122101000');
-    expect(event.data.attributes).toMatchObject({ kind: 'lightning', productType: 'LFL', stream: 'mti1-li-lfl', count: 1 });
+    expect(event.data.attributes).toMatchObject({
+      kind: 'lightning',
+      productType: 'LFL',
+      stream: 'mti1-li-lfl',
+      count: 1,
+    });
   });
 
   it('publishes nothing for a duplicate upload', async () => {
@@ -171,14 +185,62 @@ describe('intakeUpload', () => {
   it.each([
     ['a wrong prefix', `noaa/${FCI_NAME}`, hdf5Body(), 'unknown-provider', /expected one of eumetsat\/, ecmwf\//],
     ['a bad name', 'eumetsat/not-an-fci-name.nc', hdf5Body(), 'bad-name', /does not follow the MTG FCI L1c convention/],
-    ['a file too small to hold a signature', FCI_KEY, HDF5_SIGNATURE, 'bad-size', /File is 8 bytes; expected at least 16 bytes of hdf5 content/],
-    ['a file larger than allowed', FCI_KEY, hdf5Body(4097), 'bad-size', /File is 4097 bytes; expected at most 4096 bytes/],
-    ['content without the HDF5 signature', FCI_KEY, Buffer.alloc(1024, 0x41), 'bad-signature', /starts with 41 41 41 41 41 41 41 41; a NetCDF-4 file starts with the HDF5 signature/],
-    ['a broken LI name', `eumetsat/${LI_NAME.replace('-CHK-BODY-', '-CHK-BOD-')}`, hdf5Body(), 'bad-name', /does not follow the MTG LI Level-2 convention/],
-    ['an LI file without the HDF5 signature', LI_KEY, Buffer.alloc(1024, 0x43), 'bad-signature', /a NetCDF-4 file starts with the HDF5 signature/],
-    ['an LI window longer than 30 s', `eumetsat/${LI_NAME.replace('_20261122101030_N_', '_20261122101100_N_')}`, hdf5Body(), 'bad-name', /covers 60 s .*exactly 30 s/],
-    ['an LI window ending before its start', `eumetsat/${LI_NAME.replace('_20261122101030_N_', '_20261122100930_N_')}`, hdf5Body(), 'bad-name', /ends sensing \(20261122100930\) at or before it starts/],
-    ['GRIB2 without the end marker', ECMWF_KEY, buildGrib2(1, 200).subarray(0, 96), 'bad-signature', /a GRIB2 file ends with "7777"/],
+    [
+      'a file too small to hold a signature',
+      FCI_KEY,
+      HDF5_SIGNATURE,
+      'bad-size',
+      /File is 8 bytes; expected at least 16 bytes of hdf5 content/,
+    ],
+    [
+      'a file larger than allowed',
+      FCI_KEY,
+      hdf5Body(4097),
+      'bad-size',
+      /File is 4097 bytes; expected at most 4096 bytes/,
+    ],
+    [
+      'content without the HDF5 signature',
+      FCI_KEY,
+      Buffer.alloc(1024, 0x41),
+      'bad-signature',
+      /starts with 41 41 41 41 41 41 41 41; a NetCDF-4 file starts with the HDF5 signature/,
+    ],
+    [
+      'a broken LI name',
+      `eumetsat/${LI_NAME.replace('-CHK-BODY-', '-CHK-BOD-')}`,
+      hdf5Body(),
+      'bad-name',
+      /does not follow the MTG LI Level-2 convention/,
+    ],
+    [
+      'an LI file without the HDF5 signature',
+      LI_KEY,
+      Buffer.alloc(1024, 0x43),
+      'bad-signature',
+      /a NetCDF-4 file starts with the HDF5 signature/,
+    ],
+    [
+      'an LI window longer than 30 s',
+      `eumetsat/${LI_NAME.replace('_20261122101030_N_', '_20261122101100_N_')}`,
+      hdf5Body(),
+      'bad-name',
+      /covers 60 s .*exactly 30 s/,
+    ],
+    [
+      'an LI window ending before its start',
+      `eumetsat/${LI_NAME.replace('_20261122101030_N_', '_20261122100930_N_')}`,
+      hdf5Body(),
+      'bad-name',
+      /ends sensing \(20261122100930\) at or before it starts/,
+    ],
+    [
+      'GRIB2 without the end marker',
+      ECMWF_KEY,
+      buildGrib2(1, 200).subarray(0, 96),
+      'bad-signature',
+      /a GRIB2 file ends with "7777"/,
+    ],
   ] as const)('quarantines a file with %s and publishes file.rejected', async (_, key, body, code, reason) => {
     // Prepare
     const fake = fakeIntake({ [key]: body }, { maxFileBytes: 4096 });
@@ -218,7 +280,12 @@ describe('intakeUpload', () => {
   it('lets an error of a dependency through instead of quarantining', async () => {
     // Prepare
     const fake = fakeIntake({ [FCI_KEY]: hdf5Body() });
-    const deps: IntakeDeps = { ...fake.deps, readRange: async () => { throw new Error('socket hang up'); } };
+    const deps: IntakeDeps = {
+      ...fake.deps,
+      readRange: async () => {
+        throw new Error('socket hang up');
+      },
+    };
 
     // Act
     const act = intakeUpload(uploadOf(FCI_KEY), deps);
@@ -234,8 +301,15 @@ describe('correlationOf', () => {
   it('uses the analysis time for a forecast', () => {
     // Act
     const correlation = correlationOf({
-      provider: 'ecmwf', name: 'n',
-      attributes: { kind: 'forecast', convention: 'ecmwf-dissemination', stream: 'S1D', analysisTime: '2026-11-22T12:00:00.000Z', validTime: '2026-11-22T18:00:00.000Z' },
+      provider: 'ecmwf',
+      name: 'n',
+      attributes: {
+        kind: 'forecast',
+        convention: 'ecmwf-dissemination',
+        stream: 'S1D',
+        analysisTime: '2026-11-22T12:00:00.000Z',
+        validTime: '2026-11-22T18:00:00.000Z',
+      },
     });
 
     // Assess
@@ -245,8 +319,11 @@ describe('correlationOf', () => {
 
 /** An S3 event notification record (S3 event version 2.1). */
 const notificationRecord = (key: string, overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
-  eventVersion: '2.1', eventSource: 'aws:s3', awsRegion: 'eu-central-1',
-  eventTime: '2026-11-22T10:05:13.117Z', eventName: 'ObjectCreated:Put',
+  eventVersion: '2.1',
+  eventSource: 'aws:s3',
+  awsRegion: 'eu-central-1',
+  eventTime: '2026-11-22T10:05:13.117Z',
+  eventName: 'ObjectCreated:Put',
   s3: { s3SchemaVersion: '1.0', bucket: { name: INBOX }, object: { key, size: 1024, eTag: 'e', sequencer: '01' } },
   ...overrides,
 });
@@ -262,12 +339,19 @@ describe('parseNotification', () => {
     const uploads = parseNotification(body);
 
     // Assess
-    expect(uploads).toEqual([{ bucket: INBOX, key: 'ecmwf/S1D11221200112218001', eventTime: new Date('2026-11-22T10:05:13.117Z') }]);
+    expect(uploads).toEqual([
+      { bucket: INBOX, key: 'ecmwf/S1D11221200112218001', eventTime: new Date('2026-11-22T10:05:13.117Z') },
+    ]);
   });
 
   it('returns nothing for the test event S3 sends when notifications are configured', () => {
     // Prepare
-    const body = JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Time: '2026-11-20T08:12:03.000Z', Bucket: INBOX });
+    const body = JSON.stringify({
+      Service: 'Amazon S3',
+      Event: 's3:TestEvent',
+      Time: '2026-11-20T08:12:03.000Z',
+      Bucket: INBOX,
+    });
 
     // Act
     const uploads = parseNotification(body);
@@ -314,12 +398,36 @@ describe('parseNotification', () => {
     ['a body that is not JSON', 'Records: []', /not JSON; expected an S3 event notification/],
     ['a body without Records', JSON.stringify({ Event: 's3:ObjectCreated:Put' }), /has no Records array/],
     ['a JSON body that is not an object', 'null', /is null; expected an S3 event notification object/],
-    ['a record without object key', notification({ eventName: 'ObjectCreated:Put', s3: { bucket: { name: INBOX } } }), /lacks s3.bucket.name or s3.object.key/],
-    ['a record without bucket', notification({ eventName: 'ObjectCreated:Put', s3: { object: { key: 'k' } } }), /lacks s3.bucket.name or s3.object.key/],
-    ['a key that is not valid percent-encoding', notification(notificationRecord('ecmwf/bad%E0%A4%A')), /not a valid URL-encoded key/],
-    ['a record that is not an object', notification(null as unknown as Record<string, unknown>), /not an S3 event record/],
-    ['a key that is not a string', notification(notificationRecord(42 as unknown as string)), /lacks s3.bucket.name or s3.object.key/],
-    ['an event time that is not a time', notification(notificationRecord('ecmwf/k', { eventTime: 'yesterday' })), /eventTime "yesterday"; expected an ISO 8601 time/],
+    [
+      'a record without object key',
+      notification({ eventName: 'ObjectCreated:Put', s3: { bucket: { name: INBOX } } }),
+      /lacks s3.bucket.name or s3.object.key/,
+    ],
+    [
+      'a record without bucket',
+      notification({ eventName: 'ObjectCreated:Put', s3: { object: { key: 'k' } } }),
+      /lacks s3.bucket.name or s3.object.key/,
+    ],
+    [
+      'a key that is not valid percent-encoding',
+      notification(notificationRecord('ecmwf/bad%E0%A4%A')),
+      /not a valid URL-encoded key/,
+    ],
+    [
+      'a record that is not an object',
+      notification(null as unknown as Record<string, unknown>),
+      /not an S3 event record/,
+    ],
+    [
+      'a key that is not a string',
+      notification(notificationRecord(42 as unknown as string)),
+      /lacks s3.bucket.name or s3.object.key/,
+    ],
+    [
+      'an event time that is not a time',
+      notification(notificationRecord('ecmwf/k', { eventTime: 'yesterday' })),
+      /eventTime "yesterday"; expected an ISO 8601 time/,
+    ],
   ])('rejects %s with InvalidInputError', (_, body, message) => {
     // Act
     const act = (): unknown => parseNotification(body);
@@ -329,7 +437,6 @@ describe('parseNotification', () => {
     expect(act).toThrow(message);
   });
 });
-
 
 describe('parseNotification under fuzzing', () => {
   it('throws nothing but InvalidInputError for random and mutated notifications', () => {
@@ -343,25 +450,33 @@ describe('parseNotification under fuzzing', () => {
     const mutate = (record: Record<string, unknown>): Record<string, unknown> => {
       const s3 = record.s3 as { bucket: Record<string, unknown>; object: Record<string, unknown> };
       switch (int(5)) {
-        case 0: return { ...record, [pick(['eventName', 'eventTime', 's3'])]: value() };
-        case 1: return { ...record, s3: { ...s3, [pick(['bucket', 'object'])]: value() } };
-        case 2: return { ...record, s3: { ...s3, object: { ...s3.object, key: value() } } };
-        case 3: return { ...record, s3: { ...s3, bucket: { name: value() } } };
-        default: return record;
+        case 0:
+          return { ...record, [pick(['eventName', 'eventTime', 's3'])]: value() };
+        case 1:
+          return { ...record, s3: { ...s3, [pick(['bucket', 'object'])]: value() } };
+        case 2:
+          return { ...record, s3: { ...s3, object: { ...s3.object, key: value() } } };
+        case 3:
+          return { ...record, s3: { ...s3, bucket: { name: value() } } };
+        default:
+          return record;
       }
     };
     const bodies = Array.from({ length: 3000 }, (_, i) => {
       if (i % 5 === 0) return text();
       if (i % 5 === 1) return JSON.stringify(value());
       if (i % 5 === 2) return JSON.stringify({ Records: value() });
-      return JSON.stringify({ Records: Array.from({ length: 1 + int(3) }, () => (random() < 0.1 ? value() : mutate(valid()))) });
+      return JSON.stringify({
+        Records: Array.from({ length: 1 + int(3) }, () => (random() < 0.1 ? value() : mutate(valid()))),
+      });
     });
 
     // Act
     const unexpected = bodies.flatMap((body) => {
       try {
         parseNotification(body).forEach((u) => {
-          if (typeof u.key !== 'string' || typeof u.bucket !== 'string') throw new TypeError(`parsed a non-string key or bucket from ${body}`);
+          if (typeof u.key !== 'string' || typeof u.bucket !== 'string')
+            throw new TypeError(`parsed a non-string key or bucket from ${body}`);
         });
         return [];
       } catch (error) {
@@ -378,7 +493,12 @@ describe('intakeUpload after a crash', () => {
   it('publishes again when the file was registered but its announcement failed', async () => {
     // Prepare: the first attempt registers, then the publish throws.
     const fake = fakeIntake({ [FCI_KEY]: hdf5Body() });
-    const failingOnce = { ...fake.deps, publish: async () => { throw new Error('SQS unavailable'); } };
+    const failingOnce = {
+      ...fake.deps,
+      publish: async () => {
+        throw new Error('SQS unavailable');
+      },
+    };
     await expect(intakeUpload(uploadOf(FCI_KEY), failingOnce)).rejects.toThrow('SQS unavailable');
 
     // Act: the redelivered notification.
@@ -394,7 +514,12 @@ describe('intakeUpload after a crash', () => {
     // Prepare
     const key = 'nasa/granule.h5';
     const fake = fakeIntake({ [key]: Buffer.alloc(64) });
-    const failingOnce = { ...fake.deps, publish: async () => { throw new Error('SQS unavailable'); } };
+    const failingOnce = {
+      ...fake.deps,
+      publish: async () => {
+        throw new Error('SQS unavailable');
+      },
+    };
 
     // Act
     await expect(intakeUpload(uploadOf(key), failingOnce)).rejects.toThrow('SQS unavailable');

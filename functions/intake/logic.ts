@@ -35,7 +35,11 @@ export interface IntakeDeps {
   /** Bytes `start`..`end` inclusive. */
   readonly readRange: (bucket: string, key: string, start: number, end: number) => Promise<Buffer>;
   /** Copies the object to quarantine with its reason; returns where it went. */
-  readonly quarantine: (bucket: string, key: string, rejection: FileRejectedError) => Promise<{ bucket: string; key: string }>;
+  readonly quarantine: (
+    bucket: string,
+    key: string,
+    rejection: FileRejectedError,
+  ) => Promise<{ bucket: string; key: string }>;
   /** Removes the object from the inbox, once its quarantined copy is announced. */
   readonly discard: (bucket: string, key: string) => Promise<void>;
   /**
@@ -43,7 +47,10 @@ export interface IntakeDeps {
    * announced before; `unpublished` when registered before but never announced (a crash
    * between the two), so the announcement is made again.
    */
-  readonly register: (file: ProviderFile, object: ObjectHead & { bucket: string; key: string }) => Promise<'new' | 'unpublished' | 'duplicate'>;
+  readonly register: (
+    file: ProviderFile,
+    object: ObjectHead & { bucket: string; key: string },
+  ) => Promise<'new' | 'unpublished' | 'duplicate'>;
   /** Records that `file.available` was published for the object. */
   readonly markPublished: (object: ObjectHead & { bucket: string; key: string }) => Promise<void>;
   readonly publish: (event: CometEvent) => Promise<void>;
@@ -68,16 +75,22 @@ const uploadEventId = (kind: string, key: string, etag: string): string => stabl
 export function correlationOf(file: ProviderFile): string {
   const { attributes } = file;
   switch (attributes.kind) {
-    case 'forecast': return `forecast-${attributes.analysisTime}`;
-    case 'lightning': return liCorrelationOf(attributes);
-    default: return `cycle-${attributes.cycleId}`;
+    case 'forecast':
+      return `forecast-${attributes.analysisTime}`;
+    case 'lightning':
+      return liCorrelationOf(attributes);
+    default:
+      return `cycle-${attributes.cycleId}`;
   }
 }
 
 async function inspect(upload: Upload, head: ObjectHead, deps: IntakeDeps): Promise<ProviderFile> {
   const file = identifyInboxKey(upload.key, upload.eventTime);
   if (head.size < HEAD_BYTES) {
-    throw new FileRejectedError('bad-size', `File is ${head.size} bytes; expected at least ${HEAD_BYTES} bytes of ${formatOf(file.attributes)} content`);
+    throw new FileRejectedError(
+      'bad-size',
+      `File is ${head.size} bytes; expected at least ${HEAD_BYTES} bytes of ${formatOf(file.attributes)} content`,
+    );
   }
   if (head.size > deps.maxFileBytes) {
     throw new FileRejectedError('bad-size', `File is ${head.size} bytes; expected at most ${deps.maxFileBytes} bytes`);
@@ -105,15 +118,22 @@ export async function intakeUpload(upload: Upload, deps: IntakeDeps): Promise<In
     file = await inspect(upload, head, deps);
   } catch (error) {
     if (!(error instanceof FileRejectedError)) throw error;
-    const event = await rejectFile({ bucket: upload.bucket, key: upload.key, ...head }, error,
-      { source, correlationId: `upload-${upload.key}` }, deps);
+    const event = await rejectFile(
+      { bucket: upload.bucket, key: upload.key, ...head },
+      error,
+      { source, correlationId: `upload-${upload.key}` },
+      deps,
+    );
     return { outcome: 'rejected', event };
   }
   const object = { bucket: upload.bucket, key: upload.key, ...head };
-  if (await deps.register(file, object) === 'duplicate') return { outcome: 'duplicate', key: upload.key };
+  if ((await deps.register(file, object)) === 'duplicate') return { outcome: 'duplicate', key: upload.key };
   const event = wrap({
-    type: EventTypes.fileAvailable, source, subject: upload.key,
-    id: uploadEventId('available', upload.key, head.etag), correlationId: correlationOf(file),
+    type: EventTypes.fileAvailable,
+    source,
+    subject: upload.key,
+    id: uploadEventId('available', upload.key, head.etag),
+    correlationId: correlationOf(file),
     data: { file: object, provider: file.provider, name: file.name, attributes: file.attributes },
   });
   await deps.publish(event);
@@ -138,11 +158,16 @@ export function parseNotification(body: string): Upload[] {
   try {
     message = JSON.parse(body) as typeof message;
   } catch (error) {
-    throw new InvalidInputError(`Intake queue message is not JSON; expected an S3 event notification (first 80 characters: ${JSON.stringify(body.slice(0, 80))})`, { cause: error });
+    throw new InvalidInputError(
+      `Intake queue message is not JSON; expected an S3 event notification (first 80 characters: ${JSON.stringify(body.slice(0, 80))})`,
+      { cause: error },
+    );
   }
   // Anything but InvalidInputError would be retried as if it were transient: check every shape.
   if (typeof message !== 'object' || message === null) {
-    throw new InvalidInputError(`Intake queue message is ${JSON.stringify(message)}; expected an S3 event notification object`);
+    throw new InvalidInputError(
+      `Intake queue message is ${JSON.stringify(message)}; expected an S3 event notification object`,
+    );
   }
   if (message.Event === 's3:TestEvent') return [];
   if (!Array.isArray(message.Records)) {
@@ -151,7 +176,9 @@ export function parseNotification(body: string): Upload[] {
   return (message.Records as unknown[])
     .filter((r): r is S3NotificationRecord => {
       if (typeof r !== 'object' || r === null) {
-        throw new InvalidInputError(`S3 notification record ${JSON.stringify(r)} is not an S3 event record; expected an object with eventName and s3`);
+        throw new InvalidInputError(
+          `S3 notification record ${JSON.stringify(r)} is not an S3 event record; expected an object with eventName and s3`,
+        );
       }
       const { eventName } = r as S3NotificationRecord;
       return typeof eventName === 'string' && eventName.startsWith('ObjectCreated:');
@@ -164,13 +191,18 @@ export function parseNotification(body: string): Upload[] {
       }
       const eventTime = new Date(r.eventTime ?? Date.now());
       if (Number.isNaN(eventTime.getTime())) {
-        throw new InvalidInputError(`S3 notification record has eventTime ${JSON.stringify(r.eventTime)}; expected an ISO 8601 time`);
+        throw new InvalidInputError(
+          `S3 notification record has eventTime ${JSON.stringify(r.eventTime)}; expected an ISO 8601 time`,
+        );
       }
       let decoded: string;
       try {
         decoded = decodeURIComponent(key.replace(/\+/g, ' '));
       } catch (error) {
-        throw new InvalidInputError(`S3 notification key ${JSON.stringify(key)} is not a valid URL-encoded key; expected S3's form encoding (+ for a space, %XX escapes)`, { cause: error });
+        throw new InvalidInputError(
+          `S3 notification key ${JSON.stringify(key)} is not a valid URL-encoded key; expected S3's form encoding (+ for a space, %XX escapes)`,
+          { cause: error },
+        );
       }
       return { bucket, key: decoded, eventTime };
     });

@@ -12,7 +12,10 @@ import { generateProduct, type ProcessDeps } from './logic.ts';
 
 const s3 = s3Client();
 const send = sqsSender(sqsClient(), { claims: claimStore() });
-const env = parseEnvironment({ [Env.eventBusQueueUrl]: Setting.url(), [Env.productsBucket]: Setting.name('a bucket name') });
+const env = parseEnvironment({
+  [Env.eventBusQueueUrl]: Setting.url(),
+  [Env.productsBucket]: Setting.name('a bucket name'),
+});
 const busUrl = env[Env.eventBusQueueUrl];
 
 const deps: ProcessDeps = {

@@ -23,11 +23,24 @@ const inputA = archivedInput('chunk-0001.nc', Buffer.from('first input, some byt
 const inputB = archivedInput('chunk-0002.nc', Buffer.from('second input, other bytes'));
 
 /** A `processing.requested` command over the given inputs. */
-const processingRequested = (inputs: EventData<typeof EventTypes.processingRequested>['inputs'],
-  overrides: Partial<EventData<typeof EventTypes.processingRequested>> = {}): CometEvent<typeof EventTypes.processingRequested> => wrap({
-  type: EventTypes.processingRequested, source: 'cometflow/scheduler', id: 'request-1', correlationId: 'cycle-20261122-061',
-  data: { algorithm: 'byte-statistics', productType: 'fci-chunk-statistics', inputs, degraded: false, missing: [], ...overrides },
-});
+const processingRequested = (
+  inputs: EventData<typeof EventTypes.processingRequested>['inputs'],
+  overrides: Partial<EventData<typeof EventTypes.processingRequested>> = {},
+): CometEvent<typeof EventTypes.processingRequested> =>
+  wrap({
+    type: EventTypes.processingRequested,
+    source: 'cometflow/scheduler',
+    id: 'request-1',
+    correlationId: 'cycle-20261122-061',
+    data: {
+      algorithm: 'byte-statistics',
+      productType: 'fci-chunk-statistics',
+      inputs,
+      degraded: false,
+      missing: [],
+      ...overrides,
+    },
+  });
 
 /** In-memory processing effects: archive and products bucket as maps; puts recorded in order. */
 function fakeProcess(archive: { body: Buffer; listed: { key: string } }[], existing: Record<string, Buffer> = {}) {
@@ -39,8 +52,13 @@ function fakeProcess(archive: { body: Buffer; listed: { key: string } }[], exist
     productsBucket: PRODUCTS,
     open: async (input) => Readable.from([objects.get(input.key)!]),
     exists: async (bucket, key) => bucket === PRODUCTS && products.has(key),
-    put: async (_bucket, key, body, contentType) => { puts.push({ key, contentType }); products.set(key, body); },
-    publish: async (event) => { published.push(event); },
+    put: async (_bucket, key, body, contentType) => {
+      puts.push({ key, contentType });
+      products.set(key, body);
+    },
+    publish: async (event) => {
+      published.push(event);
+    },
     now: () => NOW,
   };
   return { deps, products, puts, published };
@@ -49,8 +67,14 @@ function fakeProcess(archive: { body: Buffer; listed: { key: string } }[], exist
 describe('productIdOf', () => {
   it('does not depend on the order of the inputs', () => {
     // Act
-    const forward = productIdOf('byte-statistics', '1', 'p', 'cycle-20261122-061', [inputA.listed.sha256, inputB.listed.sha256]);
-    const backward = productIdOf('byte-statistics', '1', 'p', 'cycle-20261122-061', [inputB.listed.sha256, inputA.listed.sha256]);
+    const forward = productIdOf('byte-statistics', '1', 'p', 'cycle-20261122-061', [
+      inputA.listed.sha256,
+      inputB.listed.sha256,
+    ]);
+    const backward = productIdOf('byte-statistics', '1', 'p', 'cycle-20261122-061', [
+      inputB.listed.sha256,
+      inputA.listed.sha256,
+    ]);
 
     // Assess
     expect(forward).toBe(backward);
@@ -101,7 +125,13 @@ describe('generateProduct', () => {
       requestedBy: 'request-1',
       degraded: false,
       missing: [],
-      product: { bucket: PRODUCTS, key: keys.product, size: product.length, sha256: sha256(product), contentType: 'application/json' },
+      product: {
+        bucket: PRODUCTS,
+        key: keys.product,
+        size: product.length,
+        sha256: sha256(product),
+        contentType: 'application/json',
+      },
       inputs: [inputA.listed, inputB.listed],
       generatedAt: NOW.toISOString(),
     });
@@ -116,13 +146,24 @@ describe('generateProduct', () => {
     const { event } = await generateProduct(command, fake.deps);
 
     // Assess
-    const productId = productIdOf('byte-statistics', '1', 'fci-chunk-statistics', 'cycle-20261122-061', [inputA.listed.sha256, inputB.listed.sha256]);
+    const productId = productIdOf('byte-statistics', '1', 'fci-chunk-statistics', 'cycle-20261122-061', [
+      inputA.listed.sha256,
+      inputB.listed.sha256,
+    ]);
     const keys = productKeysOf('fci-chunk-statistics', 'cycle-20261122-061', productId);
     const product = fake.products.get(keys.product)!;
     expect(fake.published).toEqual([event]);
-    expect(event).toMatchObject({ type: EventTypes.productGenerated, source: 'cometflow/process', subject: productId, correlationid: 'cycle-20261122-061', causationid: 'request-1' });
+    expect(event).toMatchObject({
+      type: EventTypes.productGenerated,
+      source: 'cometflow/process',
+      subject: productId,
+      correlationid: 'cycle-20261122-061',
+      causationid: 'request-1',
+    });
     expect(event.data).toEqual({
-      productId, productType: 'fci-chunk-statistics', algorithm: 'byte-statistics',
+      productId,
+      productType: 'fci-chunk-statistics',
+      algorithm: 'byte-statistics',
       product: { bucket: PRODUCTS, key: keys.product, size: product.length, sha256: sha256(product) },
       manifest: { bucket: PRODUCTS, key: keys.manifest },
       inputCount: 2,
@@ -192,16 +233,32 @@ describe('generateProduct', () => {
     // Prepare
     const file = liFile('LFL', new Date('2026-11-22T10:10:30Z'));
     const input = archivedInput(file.key.slice('eumetsat/'.length), file.body);
-    const sequence = { stream: 'mti1-li-lfl', sensingStart: '2026-11-22T10:10:30.000Z', sensingEnd: '2026-11-22T10:11:00.000Z' };
+    const sequence = {
+      stream: 'mti1-li-lfl',
+      sensingStart: '2026-11-22T10:10:30.000Z',
+      sensingEnd: '2026-11-22T10:11:00.000Z',
+    };
     const fake = fakeProcess([input]);
-    const command = processingRequested([input.listed], { algorithm: 'lightning-window-summary', productType: 'lightning-window', sequence });
+    const command = processingRequested([input.listed], {
+      algorithm: 'lightning-window-summary',
+      productType: 'lightning-window',
+      sequence,
+    });
 
     // Act
     const { event } = await generateProduct(command, fake.deps);
 
     // Assess
-    expect(event.data).toMatchObject({ productType: 'lightning-window', algorithm: 'lightning-window-summary', inputCount: 1, sequence });
-    const manifest = JSON.parse(fake.products.get(event.data.manifest.key)!.toString('utf8')) as Record<string, unknown>;
+    expect(event.data).toMatchObject({
+      productType: 'lightning-window',
+      algorithm: 'lightning-window-summary',
+      inputCount: 1,
+      sequence,
+    });
+    const manifest = JSON.parse(fake.products.get(event.data.manifest.key)!.toString('utf8')) as Record<
+      string,
+      unknown
+    >;
     expect(manifest).toMatchObject({ sequence, inputs: [{ sha256: input.listed.sha256, size: file.body.length }] });
     const product = JSON.parse(fake.products.get(event.data.product.key)!.toString('utf8')) as { windows: unknown[] };
     expect(product.windows).toMatchObject([{ stream: 'mti1-li-lfl', count: 2, files: 1 }]);

@@ -29,13 +29,23 @@ export interface ProcessDeps {
  * their inputs happen to have the same bytes; the same request for the same cycle is the same
  * product, whatever the order of its inputs.
  */
-export function productIdOf(algorithm: string, version: string, productType: string, correlationId: string, inputSha256s: readonly string[]): string {
+export function productIdOf(
+  algorithm: string,
+  version: string,
+  productType: string,
+  correlationId: string,
+  inputSha256s: readonly string[],
+): string {
   // The trailing empty part keeps the ids of products made before this helper existed.
   return stableId(`${algorithm}@${version}`, productType, correlationId, ...[...inputSha256s].sort(), '');
 }
 
 /** Where a product lands: `<productType>/<correlation id>/<product id>.json` and `.manifest.json`. */
-export function productKeysOf(productType: string, correlationId: string, productId: string): { product: string; manifest: string } {
+export function productKeysOf(
+  productType: string,
+  correlationId: string,
+  productId: string,
+): { product: string; manifest: string } {
   const base = `${productType}/${correlationId}/${productId}`;
   return { product: `${base}.json`, manifest: `${base}.manifest.json` };
 }
@@ -46,25 +56,40 @@ export function productKeysOf(productType: string, correlationId: string, produc
  * @example
  * const { event, written } = await generateProduct(command, deps); // written: false when the product existed
  */
-export async function generateProduct(command: CometEvent<typeof EventTypes.processingRequested>, deps: ProcessDeps):
-  Promise<{ event: CometEvent<typeof EventTypes.productGenerated>; written: boolean }> {
+export async function generateProduct(
+  command: CometEvent<typeof EventTypes.processingRequested>,
+  deps: ProcessDeps,
+): Promise<{ event: CometEvent<typeof EventTypes.productGenerated>; written: boolean }> {
   const { algorithm: algorithmName, productType, inputs, degraded, missing, sequence } = command.data;
   const algorithm = algorithmNamed(algorithmName);
-  const productId = productIdOf(algorithm.name, algorithm.version, productType, command.correlationid, inputs.map((i) => i.sha256));
+  const productId = productIdOf(
+    algorithm.name,
+    algorithm.version,
+    productType,
+    command.correlationid,
+    inputs.map((i) => i.sha256),
+  );
   const keys = productKeysOf(productType, command.correlationid, productId);
   const bucket = deps.productsBucket;
   const body = await algorithm.run(inputs, deps.open);
-  const product = { bucket, key: keys.product, size: body.length, sha256: createHash('sha256').update(body).digest('hex') };
+  const product = {
+    bucket,
+    key: keys.product,
+    size: body.length,
+    sha256: createHash('sha256').update(body).digest('hex'),
+  };
   // The manifest is written last: its presence means the product is complete.
   const written = !(await deps.exists(bucket, keys.manifest));
   if (written) {
     await deps.put(bucket, keys.product, body, algorithm.contentType);
     const manifest = {
-      productId, productType,
+      productId,
+      productType,
       algorithm: { name: algorithm.name, version: algorithm.version },
       correlationId: command.correlationid,
       requestedBy: command.id,
-      degraded, missing,
+      degraded,
+      missing,
       ...(sequence === undefined ? {} : { sequence }),
       product: { ...product, contentType: algorithm.contentType },
       inputs: inputs.map(({ bucket: b, key, name, size, sha256 }) => ({ bucket: b, key, name, size, sha256 })),
@@ -73,10 +98,20 @@ export async function generateProduct(command: CometEvent<typeof EventTypes.proc
     await deps.put(bucket, keys.manifest, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`), 'application/json');
   }
   const event = wrap({
-    type: EventTypes.productGenerated, source: sourceOf('process'), cause: command, subject: productId,
+    type: EventTypes.productGenerated,
+    source: sourceOf('process'),
+    cause: command,
+    subject: productId,
     id: stableId('generated', productId),
-    data: { productId, productType, algorithm: algorithm.name, product, manifest: { bucket, key: keys.manifest }, inputCount: inputs.length,
-      ...(sequence === undefined ? {} : { sequence }) },
+    data: {
+      productId,
+      productType,
+      algorithm: algorithm.name,
+      product,
+      manifest: { bucket, key: keys.manifest },
+      inputCount: inputs.length,
+      ...(sequence === undefined ? {} : { sequence }),
+    },
   });
   await deps.publish(event);
   return { event, written };

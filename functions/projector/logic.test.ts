@@ -3,7 +3,14 @@ import { EventTypes, type CometEvent } from '#events/registry.ts';
 import { wrap } from '#shared/envelope/envelope.ts';
 import { chunkIngested, fileRejected, productGenerated, shuffled } from '#shared/rules/testing.ts';
 import {
-  factsOf, groupFacts, nominalEndOf, viewOf, type CycleView, type EntityView, type FileView, type ProductView,
+  factsOf,
+  groupFacts,
+  nominalEndOf,
+  viewOf,
+  type CycleView,
+  type EntityView,
+  type FileView,
+  type ProductView,
 } from './logic.ts';
 
 const all = Array.from({ length: 41 }, (_, i) => i + 1);
@@ -15,10 +22,18 @@ function project(events: readonly CometEvent[]): Map<string, EntityView> {
   return views;
 }
 
-const delivered = (productId: string, time: string): CometEvent => wrap({
-  type: EventTypes.productDelivered, source: 'cometflow/deliver', correlationId: 'cycle-20261122-061', time: new Date(time),
-  data: { productId, productType: 'fci-cycle-statistics', distributed: [{ bucket: 'cometflow-distribution', key: `x/${productId}.json` }] },
-});
+const delivered = (productId: string, time: string): CometEvent =>
+  wrap({
+    type: EventTypes.productDelivered,
+    source: 'cometflow/deliver',
+    correlationId: 'cycle-20261122-061',
+    time: new Date(time),
+    data: {
+      productId,
+      productType: 'fci-cycle-statistics',
+      distributed: [{ bucket: 'cometflow-distribution', key: `x/${productId}.json` }],
+    },
+  });
 
 describe('the status projection', () => {
   it('says a cycle with chunks withheld waits for exactly those chunks and a forecast', () => {
@@ -38,7 +53,11 @@ describe('the status projection', () => {
   it('folds the same view whatever the order of the events and however often one is seen', () => {
     // Prepare
     const product = productGenerated();
-    const events = [...all.map((chunk) => chunkIngested({ chunk })), product, delivered(product.data.productId, '2026-11-22T10:16:30.000Z')];
+    const events = [
+      ...all.map((chunk) => chunkIngested({ chunk })),
+      product,
+      delivered(product.data.productId, '2026-11-22T10:16:30.000Z'),
+    ];
     const replayed = shuffled([...events, ...events.slice(0, 5)], 7);
 
     // Act
@@ -50,13 +69,14 @@ describe('the status projection', () => {
     expect(once.get('cycle#20261122-061')?.stage).toBe('delivered');
   });
 
-  it('measures a delivered product\'s timeliness from its cycle\'s nominal end', () => {
+  it("measures a delivered product's timeliness from its cycle's nominal end", () => {
     // Prepare
     const product = productGenerated();
 
     // Act
-    const view = project([product, delivered(product.data.productId, '2026-11-22T10:16:30.000Z')])
-      .get(`product#${product.data.productId}`) as ProductView;
+    const view = project([product, delivered(product.data.productId, '2026-11-22T10:16:30.000Z')]).get(
+      `product#${product.data.productId}`,
+    ) as ProductView;
 
     // Assess
     expect(view.stage).toBe('delivered');
@@ -66,7 +86,7 @@ describe('the status projection', () => {
     expect(view.waitingFor).toEqual([]);
   });
 
-  it('keeps a quarantined file\'s reason as its last error', () => {
+  it("keeps a quarantined file's reason as its last error", () => {
     // Prepare
     const rejected = fileRejected({ key: 'eumetsat/not-a-chunk.nc' });
 
@@ -96,9 +116,13 @@ describe('the status projection', () => {
     // Prepare
     const { checkCalendar } = await import('#functions/calendar/logic.ts');
     const { loadCalendar } = await import('#functions/calendar/calendar.ts');
-    const missing = (await checkCalendar(loadCalendar(), {
-      now: () => new Date('2026-11-22T10:15:30Z'), hasArrived: async () => false, arrivedBetween: async () => true,
-    })).find((event) => event.subject === '20261122-061');
+    const missing = (
+      await checkCalendar(loadCalendar(), {
+        now: () => new Date('2026-11-22T10:15:30Z'),
+        hasArrived: async () => false,
+        arrivedBetween: async () => true,
+      })
+    ).find((event) => event.subject === '20261122-061');
 
     // Act
     const alone = project([missing!]).get('cycle#20261122-061') as CycleView;
@@ -106,7 +130,11 @@ describe('the status projection', () => {
 
     // Assess
     expect(alone.stage).toBe('missing');
-    expect(alone.lastError).toEqual({ at: missing!.time, code: 'input-missing', reason: 'the calendar expected 41 files by 2026-11-22T10:15:00.000Z; none came' });
+    expect(alone.lastError).toEqual({
+      at: missing!.time,
+      code: 'input-missing',
+      reason: 'the calendar expected 41 files by 2026-11-22T10:15:00.000Z; none came',
+    });
     expect(alone.waitingFor).toEqual(['its 41 files: none came by 2026-11-22T10:15:00.000Z (input.missing)']);
     expect(later.stage).toBe('collecting');
   });

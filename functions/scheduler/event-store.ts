@@ -24,32 +24,49 @@ export function eventStoreAppender(db: DynamoDBDocumentClient, table: string, cl
     const expiresAt = Math.floor(Date.now() / 1000) + RETENTION_SECONDS;
     const event = await checkIn(received, claims);
     try {
-      await db.send(new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: table,
-              Item: { pk: `ID#${event.id}`, sk: 'ID', at: `${event.time}#${event.id}`, correlationid: event.correlationid, expiresAt },
-              ConditionExpression: Clauses.absent(),
-            },
-          },
-          {
-            Put: {
-              TableName: table,
-              Item: {
-                pk: event.correlationid, sk: `${event.time}#${event.id}`, day: event.time.slice(0, 10),
-                id: event.id, type: event.type, source: event.source, event: JSON.stringify(event), expiresAt,
+      await db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: table,
+                Item: {
+                  pk: `ID#${event.id}`,
+                  sk: 'ID',
+                  at: `${event.time}#${event.id}`,
+                  correlationid: event.correlationid,
+                  expiresAt,
+                },
+                ConditionExpression: Clauses.absent(),
               },
             },
-          },
-        ],
-      }));
+            {
+              Put: {
+                TableName: table,
+                Item: {
+                  pk: event.correlationid,
+                  sk: `${event.time}#${event.id}`,
+                  day: event.time.slice(0, 10),
+                  id: event.id,
+                  type: event.type,
+                  source: event.source,
+                  event: JSON.stringify(event),
+                  expiresAt,
+                },
+              },
+            },
+          ],
+        }),
+      );
       return true;
     } catch (error) {
       if (isTransactionConditionFailure(error, 0)) return false;
       // An item over 400 KB is refused the same way on every attempt: terminal, with the reason.
       if (error instanceof Error && /item size|maximum allowed size/i.test(error.message)) {
-        throw new MessageTooLargeError(`Storing event ${received.type} ${received.id} in the event store: ${error.message}`, { cause: error });
+        throw new MessageTooLargeError(
+          `Storing event ${received.type} ${received.id} in the event store: ${error.message}`,
+          { cause: error },
+        );
       }
       throw error;
     }

@@ -13,7 +13,7 @@ import { parseEnvironment, Setting } from '#shared/environment.ts';
 import { eventStage } from '#shared/stage/stage-handler.ts';
 import { eventStoreAppender } from './event-store.ts';
 import { DynamoDbSchedulerStore } from './join-store.ts';
-import { schedule, type SchedulerDeps, type SchedulerEvent } from './logic.ts';
+import { schedule, type SchedulerDeps } from './logic.ts';
 import { LanesSchema } from './lanes.ts';
 import { loadPipelineRules } from './rule-set.ts';
 

@@ -3,8 +3,19 @@
  * layer): the conditions that make triggers fire once and inputs count once, and how a failed
  * condition becomes a domain answer.
  */
-import { ConditionalCheckFailedException, DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { CollectEffect } from '#shared/rules/index.ts';
@@ -16,17 +27,35 @@ const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-e
 const db = mockClient(documents);
 const conditionFailed = (): ConditionalCheckFailedException =>
   new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
-const cancelled = (codes: string[]): TransactionCanceledException => new TransactionCanceledException({
-  message: 'Transaction cancelled', $metadata: {}, CancellationReasons: codes.map((Code) => ({ Code })),
-});
+const cancelled = (codes: string[]): TransactionCanceledException =>
+  new TransactionCanceledException({
+    message: 'Transaction cancelled',
+    $metadata: {},
+    CancellationReasons: codes.map((Code) => ({ Code })),
+  });
 
 const collect: CollectEffect = {
-  kind: 'collect', rule: 'cycle', joinKey: '20261122-061', slot: '7', expectedCount: 41,
+  kind: 'collect',
+  rule: 'cycle',
+  joinKey: '20261122-061',
+  slot: '7',
+  expectedCount: 41,
   input: { bucket: 'archive', key: 'eumetsat/chunk-7', size: 10, sha256: 'a'.repeat(64), name: 'chunk-7' },
-  windowStart: '2026-11-22T10:00:00Z', windowEnd: '2026-11-22T10:10:00Z', deadlineAt: '2026-11-22T10:30:00Z', correlationId: 'cycle-20261122-061',
+  windowStart: '2026-11-22T10:00:00Z',
+  windowEnd: '2026-11-22T10:10:00Z',
+  deadlineAt: '2026-11-22T10:30:00Z',
+  correlationId: 'cycle-20261122-061',
 };
-const joinState = { pk: 'JOIN#cycle#20261122-061', sk: '#STATE', arrived: 7, expected: 41, windowStart: collect.windowStart,
-  windowEnd: collect.windowEnd, deadlineAt: collect.deadlineAt, correlationId: collect.correlationId };
+const joinState = {
+  pk: 'JOIN#cycle#20261122-061',
+  sk: '#STATE',
+  arrived: 7,
+  expected: 41,
+  windowStart: collect.windowStart,
+  windowEnd: collect.windowEnd,
+  deadlineAt: collect.deadlineAt,
+  correlationId: collect.correlationId,
+};
 
 describe('DynamoDbSchedulerStore', () => {
   beforeEach(() => db.reset());
@@ -36,27 +65,45 @@ describe('DynamoDbSchedulerStore', () => {
     db.on(PutCommand).resolves({});
 
     // Act
-    const claim = await new DynamoDbSchedulerStore(documents, TABLE).claim('cycle', 'k1', 'command-1', 'process-realtime');
+    const claim = await new DynamoDbSchedulerStore(documents, TABLE).claim(
+      'cycle',
+      'k1',
+      'command-1',
+      'process-realtime',
+    );
 
     // Assess
     expect(claim).toBe('claimed');
     const input = db.commandCalls(PutCommand)[0]!.args[0].input;
     expect(input.ConditionExpression).toBe('attribute_not_exists(pk)');
-    expect(input.Item).toMatchObject({ pk: 'TRIGGER#cycle#k1', sk: 'TRIGGER', commandId: 'command-1', target: 'process-realtime' });
+    expect(input.Item).toMatchObject({
+      pk: 'TRIGGER#cycle#k1',
+      sk: 'TRIGGER',
+      commandId: 'command-1',
+      target: 'process-realtime',
+    });
   });
 
   it('answers already-sent or claimed-earlier-unsent when the trigger was claimed before', async () => {
     // Prepare
     db.on(PutCommand).rejects(conditionFailed());
-    db.on(GetCommand).resolvesOnce({ Item: { sentAt: '2026-11-22T10:11:00Z' } }).resolvesOnce({ Item: {} });
+    db.on(GetCommand)
+      .resolvesOnce({ Item: { sentAt: '2026-11-22T10:11:00Z' } })
+      .resolvesOnce({ Item: {} });
     const store = new DynamoDbSchedulerStore(documents, TABLE);
 
     // Act
-    const claims = [await store.claim('cycle', 'k1', 'command-1', 'deliver'), await store.claim('cycle', 'k1', 'command-1', 'deliver')];
+    const claims = [
+      await store.claim('cycle', 'k1', 'command-1', 'deliver'),
+      await store.claim('cycle', 'k1', 'command-1', 'deliver'),
+    ];
 
     // Assess
     expect(claims).toEqual(['already-sent', 'claimed-earlier-unsent']);
-    expect(db.commandCalls(GetCommand)[0]!.args[0].input).toMatchObject({ Key: { pk: 'TRIGGER#cycle#k1', sk: 'TRIGGER' }, ConsistentRead: true });
+    expect(db.commandCalls(GetCommand)[0]!.args[0].input).toMatchObject({
+      Key: { pk: 'TRIGGER#cycle#k1', sk: 'TRIGGER' },
+      ConsistentRead: true,
+    });
   });
 
   it('records an input and its count in one transaction whose slot put is conditional', async () => {
@@ -68,17 +115,32 @@ describe('DynamoDbSchedulerStore', () => {
     const result = await new DynamoDbSchedulerStore(documents, TABLE).collect(collect);
 
     // Assess
-    expect(result).toEqual({ duplicate: false, join: { arrived: 7, expected: 41, windowStart: collect.windowStart, windowEnd: collect.windowEnd,
-      deadlineAt: collect.deadlineAt, correlationId: collect.correlationId } });
+    expect(result).toEqual({
+      duplicate: false,
+      join: {
+        arrived: 7,
+        expected: 41,
+        windowStart: collect.windowStart,
+        windowEnd: collect.windowEnd,
+        deadlineAt: collect.deadlineAt,
+        correlationId: collect.correlationId,
+      },
+    });
     const [slot, counter] = db.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
-    expect(slot!.Put).toMatchObject({ TableName: TABLE, ConditionExpression: 'attribute_not_exists(pk)', Item: { pk: joinState.pk, sk: 'SLOT#7' } });
+    expect(slot!.Put).toMatchObject({
+      TableName: TABLE,
+      ConditionExpression: 'attribute_not_exists(pk)',
+      Item: { pk: joinState.pk, sk: 'SLOT#7' },
+    });
     expect(counter!.Update).toMatchObject({ TableName: TABLE, Key: { pk: joinState.pk, sk: '#STATE' } });
     expect(counter!.Update!.UpdateExpression).toMatch(/^ADD arrived :one /);
   });
 
-  it('answers duplicate when the slot\'s condition cancelled the transaction, and rethrows any other cancellation', async () => {
+  it("answers duplicate when the slot's condition cancelled the transaction, and rethrows any other cancellation", async () => {
     // Prepare
-    db.on(TransactWriteCommand).rejectsOnce(cancelled(['ConditionalCheckFailed', 'None'])).rejectsOnce(cancelled(['None', 'ThrottlingError']));
+    db.on(TransactWriteCommand)
+      .rejectsOnce(cancelled(['ConditionalCheckFailed', 'None']))
+      .rejectsOnce(cancelled(['None', 'ThrottlingError']));
     db.on(GetCommand).resolves({ Item: joinState });
     const store = new DynamoDbSchedulerStore(documents, TABLE);
 
@@ -97,14 +159,17 @@ describe('DynamoDbSchedulerStore', () => {
     const store = new DynamoDbSchedulerStore(documents, TABLE);
 
     // Act
-    const marks = [await store.markTimer('cycle', '20261122-061', '2026-11-22T10:30:00Z'), await store.markTimer('cycle', '20261122-061', 'x')];
+    const marks = [
+      await store.markTimer('cycle', '20261122-061', '2026-11-22T10:30:00Z'),
+      await store.markTimer('cycle', '20261122-061', 'x'),
+    ];
 
     // Assess
     expect(marks).toEqual([true, false]);
     expect(db.commandCalls(UpdateCommand)[0]!.args[0].input.ConditionExpression).toBe('attribute_not_exists(timerAt)');
   });
 
-  it('reads every page of a join\'s slots', async () => {
+  it("reads every page of a join's slots", async () => {
     // Prepare
     db.on(QueryCommand)
       .resolvesOnce({ Items: [{ ...collect.input, slot: '1' }], LastEvaluatedKey: { pk: joinState.pk, sk: 'SLOT#1' } })
@@ -115,7 +180,10 @@ describe('DynamoDbSchedulerStore', () => {
 
     // Assess
     expect(slots.map((s) => s.slot)).toEqual(['1', '2']);
-    expect(db.commandCalls(QueryCommand)[1]!.args[0].input.ExclusiveStartKey).toEqual({ pk: joinState.pk, sk: 'SLOT#1' });
+    expect(db.commandCalls(QueryCommand)[1]!.args[0].input.ExclusiveStartKey).toEqual({
+      pk: joinState.pk,
+      sk: 'SLOT#1',
+    });
   });
 });
 
@@ -124,11 +192,19 @@ describe('eventStoreAppender', () => {
 
   it('stores an event once: its id guard is conditional, a repeat answers false', async () => {
     // Prepare
-    db.on(TransactWriteCommand).resolvesOnce({}).rejectsOnce(cancelled(['ConditionalCheckFailed', 'None']));
+    db.on(TransactWriteCommand)
+      .resolvesOnce({})
+      .rejectsOnce(cancelled(['ConditionalCheckFailed', 'None']));
     const append = eventStoreAppender(documents, 'events');
     const event = {
-      specversion: '1.0', id: 'e1', source: 'cometflow/intake', type: 'cometflow.file.available', time: '2026-11-22T10:01:00.000Z',
-      correlationid: 'cycle-20261122-061', causationid: 'e1', data: {},
+      specversion: '1.0',
+      id: 'e1',
+      source: 'cometflow/intake',
+      type: 'cometflow.file.available',
+      time: '2026-11-22T10:01:00.000Z',
+      correlationid: 'cycle-20261122-061',
+      causationid: 'e1',
+      data: {},
     } as never;
 
     // Act
@@ -137,6 +213,9 @@ describe('eventStoreAppender', () => {
     // Assess
     expect(stored).toEqual([true, false]);
     const [guard] = db.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
-    expect(guard!.Put).toMatchObject({ Item: { pk: 'ID#e1', sk: 'ID' }, ConditionExpression: 'attribute_not_exists(pk)' });
+    expect(guard!.Put).toMatchObject({
+      Item: { pk: 'ID#e1', sk: 'ID' },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
   });
 });

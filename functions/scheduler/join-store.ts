@@ -13,11 +13,27 @@
  * - `WAIT#<rule>#<requirement>` / `<windowStart>#<joinKey>`: a complete join waiting for it
  */
 import {
-  DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, paginateQuery,
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  paginateQuery,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { Clauses, conditionalWrite, isTransactionConditionFailure, putIfAbsent } from '#shared/storage/conditional-write.ts';
-import type { CollectedInput, CollectEffect, JoinInput, ReferenceCandidate, ReferenceEffect } from '#shared/rules/index.ts';
+import {
+  Clauses,
+  conditionalWrite,
+  isTransactionConditionFailure,
+  putIfAbsent,
+} from '#shared/storage/conditional-write.ts';
+import type {
+  CollectedInput,
+  CollectEffect,
+  JoinInput,
+  ReferenceCandidate,
+  ReferenceEffect,
+} from '#shared/rules/index.ts';
 
 /** The join's counter item, as read after an input. */
 export interface JoinSummary {
@@ -66,7 +82,11 @@ const joinPk = (rule: string, joinKey: string): string => `JOIN#${rule}#${joinKe
 const STATE = '#STATE';
 
 const input = (item: Record<string, unknown>): JoinInput => ({
-  bucket: item.bucket as string, key: item.key as string, size: item.size as number, sha256: item.sha256 as string, name: item.name as string,
+  bucket: item.bucket as string,
+  key: item.key as string,
+  size: item.size as number,
+  sha256: item.sha256 as string,
+  name: item.name as string,
 });
 
 /** The scheduler store on DynamoDB. */
@@ -82,76 +102,122 @@ export class DynamoDbSchedulerStore implements SchedulerStore {
   public async claim(rule: string, key: string, commandId: string, target: string): Promise<Claim> {
     const Key = { pk: `TRIGGER#${rule}#${key}`, sk: 'TRIGGER' };
     const item = { ...Key, rule, commandId, target, claimedAt: new Date().toISOString(), expiresAt: expiresAt() };
-    if (await putIfAbsent(this.db, { table: this.table, item }) === 'created') return 'claimed';
+    if ((await putIfAbsent(this.db, { table: this.table, item })) === 'created') return 'claimed';
     const existing = await this.db.send(new GetCommand({ TableName: this.table, Key, ConsistentRead: true }));
     return existing.Item?.sentAt === undefined ? 'claimed-earlier-unsent' : 'already-sent';
   }
 
   public async markSent(rule: string, key: string): Promise<void> {
-    await this.db.send(new UpdateCommand({
-      TableName: this.table, Key: { pk: `TRIGGER#${rule}#${key}`, sk: 'TRIGGER' },
-      UpdateExpression: 'SET sentAt = :now', ExpressionAttributeValues: { ':now': new Date().toISOString() },
-    }));
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: `TRIGGER#${rule}#${key}`, sk: 'TRIGGER' },
+        UpdateExpression: 'SET sentAt = :now',
+        ExpressionAttributeValues: { ':now': new Date().toISOString() },
+      }),
+    );
   }
 
   public async collect(effect: CollectEffect): Promise<{ duplicate: boolean; join: JoinSummary }> {
     const pk = joinPk(effect.rule, effect.joinKey);
     let duplicate = false;
     try {
-      await this.db.send(new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: this.table,
-              Item: { pk, sk: `SLOT#${effect.slot}`, slot: effect.slot, ...effect.input, at: new Date().toISOString(), expiresAt: expiresAt() },
-              ConditionExpression: Clauses.absent(),
-            },
-          },
-          {
-            Update: {
-              TableName: this.table, Key: { pk, sk: STATE },
-              UpdateExpression: 'ADD arrived :one SET expected = :expected, windowStart = if_not_exists(windowStart, :start), ' +
-                'windowEnd = if_not_exists(windowEnd, :end), deadlineAt = if_not_exists(deadlineAt, :deadline), ' +
-                'correlationId = if_not_exists(correlationId, :correlation), firstAt = if_not_exists(firstAt, :now), expiresAt = :expires',
-              ExpressionAttributeValues: {
-                ':one': 1, ':expected': effect.expectedCount, ':start': effect.windowStart, ':end': effect.windowEnd,
-                ':deadline': effect.deadlineAt, ':correlation': effect.correlationId, ':now': new Date().toISOString(), ':expires': expiresAt(),
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.table,
+                Item: {
+                  pk,
+                  sk: `SLOT#${effect.slot}`,
+                  slot: effect.slot,
+                  ...effect.input,
+                  at: new Date().toISOString(),
+                  expiresAt: expiresAt(),
+                },
+                ConditionExpression: Clauses.absent(),
               },
             },
-          },
-        ],
-      }));
+            {
+              Update: {
+                TableName: this.table,
+                Key: { pk, sk: STATE },
+                UpdateExpression:
+                  'ADD arrived :one SET expected = :expected, windowStart = if_not_exists(windowStart, :start), ' +
+                  'windowEnd = if_not_exists(windowEnd, :end), deadlineAt = if_not_exists(deadlineAt, :deadline), ' +
+                  'correlationId = if_not_exists(correlationId, :correlation), firstAt = if_not_exists(firstAt, :now), expiresAt = :expires',
+                ExpressionAttributeValues: {
+                  ':one': 1,
+                  ':expected': effect.expectedCount,
+                  ':start': effect.windowStart,
+                  ':end': effect.windowEnd,
+                  ':deadline': effect.deadlineAt,
+                  ':correlation': effect.correlationId,
+                  ':now': new Date().toISOString(),
+                  ':expires': expiresAt(),
+                },
+              },
+            },
+          ],
+        }),
+      );
     } catch (error) {
       // Only the slot's put is conditional: a cancellation by it means the input came before.
       if (!isTransactionConditionFailure(error, 0)) throw error;
       duplicate = true;
     }
     const join = await this.readJoin(effect.rule, effect.joinKey);
-    if (join === undefined) throw new Error(`Join ${effect.rule}/${effect.joinKey} has no state item after an input was recorded`);
+    if (join === undefined)
+      throw new Error(`Join ${effect.rule}/${effect.joinKey} has no state item after an input was recorded`);
     return { duplicate, join };
   }
 
   public async readJoin(rule: string, joinKey: string): Promise<JoinSummary | undefined> {
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: joinPk(rule, joinKey), sk: STATE }, ConsistentRead: true }));
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: { pk: joinPk(rule, joinKey), sk: STATE }, ConsistentRead: true }),
+    );
     if (Item === undefined) return undefined;
     return {
-      arrived: Number(Item.arrived ?? 0), expected: Number(Item.expected), windowStart: Item.windowStart, windowEnd: Item.windowEnd,
-      deadlineAt: Item.deadlineAt, correlationId: Item.correlationId,
+      arrived: Number(Item.arrived ?? 0),
+      expected: Number(Item.expected),
+      windowStart: Item.windowStart,
+      windowEnd: Item.windowEnd,
+      deadlineAt: Item.deadlineAt,
+      correlationId: Item.correlationId,
       ...(Item.timerAt === undefined ? {} : { timerAt: Item.timerAt as string }),
-      ...(Item.closed === undefined ? {} : { closed: Item.closed as 'fired' | 'abandoned', closedBy: Item.closedBy as string, closedAt: Item.closedAt as string }),
+      ...(Item.closed === undefined
+        ? {}
+        : {
+            closed: Item.closed as 'fired' | 'abandoned',
+            closedBy: Item.closedBy as string,
+            closedAt: Item.closedAt as string,
+          }),
     };
   }
 
   public async markTimer(rule: string, joinKey: string, timerAt: string): Promise<boolean> {
-    return conditionalWrite(() => this.db.send(new UpdateCommand({
-      TableName: this.table, Key: { pk: joinPk(rule, joinKey), sk: STATE },
-      UpdateExpression: 'SET timerAt = :at', ConditionExpression: Clauses.unset('timerAt'),
-      ExpressionAttributeValues: { ':at': timerAt },
-    })));
+    return conditionalWrite(() =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: joinPk(rule, joinKey), sk: STATE },
+          UpdateExpression: 'SET timerAt = :at',
+          ConditionExpression: Clauses.unset('timerAt'),
+          ExpressionAttributeValues: { ':at': timerAt },
+        }),
+      ),
+    );
   }
 
   public async slotWrittenAt(rule: string, joinKey: string, slot: string): Promise<string | undefined> {
-    const { Item } = await this.db.send(new GetCommand({ TableName: this.table, Key: { pk: joinPk(rule, joinKey), sk: `SLOT#${slot}` }, ConsistentRead: true }));
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: { pk: joinPk(rule, joinKey), sk: `SLOT#${slot}` },
+        ConsistentRead: true,
+      }),
+    );
     return Item?.at as string | undefined;
   }
 
@@ -161,10 +227,18 @@ export class DynamoDbSchedulerStore implements SchedulerStore {
   }
 
   public async putReference(effect: ReferenceEffect): Promise<void> {
-    await this.db.send(new PutCommand({
-      TableName: this.table,
-      Item: { pk: `REF#${effect.rule}#${effect.requirement}`, sk: `${effect.time}#${effect.input.key}`, time: effect.time, ...effect.input, expiresAt: expiresAt() },
-    }));
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          pk: `REF#${effect.rule}#${effect.requirement}`,
+          sk: `${effect.time}#${effect.input.key}`,
+          time: effect.time,
+          ...effect.input,
+          expiresAt: expiresAt(),
+        },
+      }),
+    );
   }
 
   public async references(rule: string, requirement: string, from: string, to: string): Promise<ReferenceCandidate[]> {
@@ -173,9 +247,12 @@ export class DynamoDbSchedulerStore implements SchedulerStore {
   }
 
   public async wait(rule: string, requirement: string, windowStart: string, joinKey: string): Promise<void> {
-    await this.db.send(new PutCommand({
-      TableName: this.table, Item: { pk: `WAIT#${rule}#${requirement}`, sk: `${windowStart}#${joinKey}`, joinKey, expiresAt: expiresAt() },
-    }));
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { pk: `WAIT#${rule}#${requirement}`, sk: `${windowStart}#${joinKey}`, joinKey, expiresAt: expiresAt() },
+      }),
+    );
   }
 
   public async waiting(rule: string, requirement: string, from: string, to: string): Promise<string[]> {
@@ -184,23 +261,36 @@ export class DynamoDbSchedulerStore implements SchedulerStore {
   }
 
   public async unwait(rule: string, requirement: string, windowStart: string, joinKey: string): Promise<void> {
-    await this.db.send(new DeleteCommand({ TableName: this.table, Key: { pk: `WAIT#${rule}#${requirement}`, sk: `${windowStart}#${joinKey}` } }));
+    await this.db.send(
+      new DeleteCommand({
+        TableName: this.table,
+        Key: { pk: `WAIT#${rule}#${requirement}`, sk: `${windowStart}#${joinKey}` },
+      }),
+    );
   }
 
   public async close(rule: string, joinKey: string, how: 'fired' | 'abandoned', by: string): Promise<void> {
-    await this.db.send(new UpdateCommand({
-      TableName: this.table, Key: { pk: joinPk(rule, joinKey), sk: STATE },
-      UpdateExpression: 'SET closed = :how, closedBy = :by, closedAt = :now',
-      ExpressionAttributeValues: { ':how': how, ':by': by, ':now': new Date().toISOString() },
-    }));
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: joinPk(rule, joinKey), sk: STATE },
+        UpdateExpression: 'SET closed = :how, closedBy = :by, closedAt = :now',
+        ExpressionAttributeValues: { ':how': how, ':by': by, ':now': new Date().toISOString() },
+      }),
+    );
   }
 
   private async query(pk: string, from: string, to: string): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
-    const pages = paginateQuery({ client: this.db }, {
-      TableName: this.table, KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-      ExpressionAttributeValues: { ':pk': pk, ':from': from, ':to': to }, ConsistentRead: true,
-    });
+    const pages = paginateQuery(
+      { client: this.db },
+      {
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': pk, ':from': from, ':to': to },
+        ConsistentRead: true,
+      },
+    );
     for await (const page of pages) items.push(...(page.Items ?? []));
     return items;
   }

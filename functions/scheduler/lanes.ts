@@ -8,11 +8,14 @@ import * as z from 'zod';
 import { Priorities } from '#shared/config.ts';
 
 /** The schema of `COMETFLOW_LANES`. */
-export const LanesSchema = z.record(z.string().min(1), z.object({
-  stage: z.enum(['ingest', 'ingest-container', 'process', 'deliver']),
-  priority: z.enum(Priorities),
-  queueUrl: z.string().min(1),
-}));
+export const LanesSchema = z.record(
+  z.string().min(1),
+  z.object({
+    stage: z.enum(['ingest', 'ingest-container', 'process', 'deliver']),
+    priority: z.enum(Priorities),
+    queueUrl: z.string().min(1),
+  }),
+);
 
 /** A lane with its queue. */
 export type DeployedLane = z.infer<typeof LanesSchema>[string];

@@ -19,11 +19,21 @@ function chunkIngested(chunk: number, cycle = CYCLE): CometEvent {
   const name = fciChunkName(DAY, cycle, chunk);
   const attributes = parseFciName(name);
   return wrap({
-    type: EventTypes.fileIngested, source: 'test/ingest', correlationId: `cycle-${attributes.cycleId}`, subject: name,
+    type: EventTypes.fileIngested,
+    source: 'test/ingest',
+    correlationId: `cycle-${attributes.cycleId}`,
+    subject: name,
     data: {
       source: { bucket: 'inbox-bucket', key: `eumetsat/${name}`, size: 100, etag: `etag-${chunk}` },
-      ingested: { bucket: 'archive-bucket', key: `eumetsat/2026/11/22/${name}`, size: 100, sha256: SHA(cycle * 100 + chunk) },
-      provider: 'eumetsat', name, attributes,
+      ingested: {
+        bucket: 'archive-bucket',
+        key: `eumetsat/2026/11/22/${name}`,
+        size: 100,
+        sha256: SHA(cycle * 100 + chunk),
+      },
+      provider: 'eumetsat',
+      name,
+      attributes,
     },
   });
 }
@@ -33,11 +43,16 @@ function forecastIngested(validHour = 12): CometEvent {
   const name = ecmwfName(new Date(Date.UTC(2026, 10, 22, 0)), validHour);
   const attributes = parseEcmwfName(name, new Date('2026-11-22T06:00:00Z'));
   return wrap({
-    type: EventTypes.fileIngested, source: 'test/ingest', correlationId: `forecast-${attributes.analysisTime}`, subject: name,
+    type: EventTypes.fileIngested,
+    source: 'test/ingest',
+    correlationId: `forecast-${attributes.analysisTime}`,
+    subject: name,
     data: {
       source: { bucket: 'inbox-bucket', key: `ecmwf/${name}`, size: 200, etag: 'etag-f' },
       ingested: { bucket: 'archive-bucket', key: `ecmwf/2026/11/22/${name}`, size: 200, sha256: SHA(999_999) },
-      provider: 'ecmwf', name, attributes,
+      provider: 'ecmwf',
+      name,
+      attributes,
     },
   });
 }
@@ -50,23 +65,29 @@ function fakeScheduler(now = new Date('2026-11-22T10:12:00Z')) {
   const timers: { timer: DeadlineReachedEvent; delaySeconds: number }[] = [];
   const clock = { now };
   const deps: SchedulerDeps = {
-    ruleSet: loadPipelineRules(), store,
+    ruleSet: loadPipelineRules(),
+    store,
     append: async (event) => {
       if (appended.some((e) => e.id === event.id)) return false;
       appended.push(event);
       return true;
     },
-    send: async (target, command) => { sent.push({ target, command }); },
-    sendTimer: async (timer, delaySeconds) => { timers.push({ timer, delaySeconds }); },
+    send: async (target, command) => {
+      sent.push({ target, command });
+    },
+    sendTimer: async (timer, delaySeconds) => {
+      timers.push({ timer, delaySeconds });
+    },
     now: () => clock.now,
     minimumWaitSeconds: 60,
   };
   return { deps, store, sent, appended, timers, clock };
 }
 
-
 const processingRequests = (sent: { command: CometEvent }[]) =>
-  sent.filter((s) => s.command.type === EventTypes.processingRequested).map((s) => s.command as CometEvent<typeof EventTypes.processingRequested>);
+  sent
+    .filter((s) => s.command.type === EventTypes.processingRequested)
+    .map((s) => s.command as CometEvent<typeof EventTypes.processingRequested>);
 
 describe('schedule', () => {
   it('requests processing of a cycle exactly once when its 41 chunks and a forecast arrive shuffled, with duplicates', async () => {
@@ -113,7 +134,8 @@ describe('schedule', () => {
     // Prepare: 38 of 41 chunks and the forecast.
     const fake = fakeScheduler();
     await schedule(forecastIngested(), fake.deps);
-    for (let chunk = 1; chunk <= 41; chunk += 1) if (![5, 17, 33].includes(chunk)) await schedule(chunkIngested(chunk), fake.deps);
+    for (let chunk = 1; chunk <= 41; chunk += 1)
+      if (![5, 17, 33].includes(chunk)) await schedule(chunkIngested(chunk), fake.deps);
     const { timer } = fake.timers[0]!;
 
     // Act: the timer arrives after its time.
@@ -175,10 +197,18 @@ describe('schedule', () => {
 
   it('routes forecast ingestion to the bulk lane, and to the container lane by file size', async () => {
     const fake = fakeScheduler();
-    const available = (size: number, key: string) => wrap({
-      type: EventTypes.fileAvailable, source: 'test/intake', correlationId: 'c',
-      data: { file: { bucket: 'inbox-bucket', key, size, etag: key }, provider: 'ecmwf', name: key.slice(6), attributes: (forecastIngested() as CometEvent<typeof EventTypes.fileIngested>).data.attributes },
-    });
+    const available = (size: number, key: string) =>
+      wrap({
+        type: EventTypes.fileAvailable,
+        source: 'test/intake',
+        correlationId: 'c',
+        data: {
+          file: { bucket: 'inbox-bucket', key, size, etag: key },
+          provider: 'ecmwf',
+          name: key.slice(6),
+          attributes: (forecastIngested() as CometEvent<typeof EventTypes.fileIngested>).data.attributes,
+        },
+      });
     await schedule(available(1000, 'ecmwf/S1D11220000112206001'), fake.deps);
     await schedule(available(1_300_000_000, 'ecmwf/S1D11220000112212001'), fake.deps);
     expect(fake.sent.map((s) => s.target)).toEqual(['ingest-bulk', 'ingest-container']);
@@ -191,15 +221,24 @@ describe('schedule', () => {
     let failures = 1;
     const deps: SchedulerDeps = {
       ...fake.deps,
-      send: async (target, command) => { order.push(`send ${target} ${command.id}`); },
+      send: async (target, command) => {
+        order.push(`send ${target} ${command.id}`);
+      },
       wake: async (target, command) => {
         order.push(`wake ${target} ${command.id}`);
         if (failures-- > 0) throw new Error('ThrottlingException');
       },
     };
     const big = wrap({
-      type: EventTypes.fileAvailable, source: 'test/intake', correlationId: 'c',
-      data: { file: { bucket: 'inbox-bucket', key: 'ecmwf/S1D11220000112212001', size: 1_300_000_000, etag: 'e' }, provider: 'ecmwf', name: 'S1D11220000112212001', attributes: (forecastIngested() as CometEvent<typeof EventTypes.fileIngested>).data.attributes },
+      type: EventTypes.fileAvailable,
+      source: 'test/intake',
+      correlationId: 'c',
+      data: {
+        file: { bucket: 'inbox-bucket', key: 'ecmwf/S1D11220000112212001', size: 1_300_000_000, etag: 'e' },
+        provider: 'ecmwf',
+        name: 'S1D11220000112212001',
+        attributes: (forecastIngested() as CometEvent<typeof EventTypes.fileIngested>).data.attributes,
+      },
     });
 
     // Act: the first attempt fails at the wake-up, the retry (same event) succeeds.

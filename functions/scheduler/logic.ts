@@ -18,14 +18,22 @@ import { EventTypes, type CometEvent } from '#events/registry.ts';
 import { SqsMaxDelaySeconds, type Target } from '#shared/config.ts';
 import type { RuleSet } from '#shared/rules/index.ts';
 import {
-  chooseReference, completeJoin, deadlineReached, evaluate, lateInput, referenceRange,
-  type Cause, type CollectEffect, type DeadlineReachedEvent, type FireEffect, type ReferenceEffect,
+  chooseReference,
+  completeJoin,
+  deadlineReached,
+  evaluate,
+  lateInput,
+  referenceRange,
+  type Cause,
+  type CollectEffect,
+  type DeadlineReachedEvent,
+  type FireEffect,
+  type ReferenceEffect,
 } from '#shared/rules/index.ts';
 import type { JoinSummary, SchedulerStore } from './join-store.ts';
 
 /** Any event the scheduler handles or emits: every type is in the catalog. */
 export type SchedulerEvent = CometEvent;
-
 
 /** The effects the scheduler needs. */
 export interface SchedulerDeps {
@@ -75,7 +83,11 @@ export async function schedule(event: SchedulerEvent, deps: SchedulerDeps): Prom
   return { stored, outcomes };
 }
 
-async function fireOnce(effect: Pick<FireEffect, 'rule' | 'triggerKey' | 'target' | 'delaySeconds' | 'command'>, deps: SchedulerDeps, outcomes: string[]): Promise<boolean> {
+async function fireOnce(
+  effect: Pick<FireEffect, 'rule' | 'triggerKey' | 'target' | 'delaySeconds' | 'command'>,
+  deps: SchedulerDeps,
+  outcomes: string[],
+): Promise<boolean> {
   const claim = await deps.store.claim(effect.rule, effect.triggerKey, effect.command.id, effect.target);
   if (claim === 'already-sent') {
     outcomes.push(`already fired ${effect.rule}:${effect.triggerKey}`);
@@ -91,7 +103,12 @@ async function fireOnce(effect: Pick<FireEffect, 'rule' | 'triggerKey' | 'target
   return true;
 }
 
-async function onCollect(effect: CollectEffect, event: CometEvent, deps: SchedulerDeps, outcomes: string[]): Promise<void> {
+async function onCollect(
+  effect: CollectEffect,
+  event: CometEvent,
+  deps: SchedulerDeps,
+  outcomes: string[],
+): Promise<void> {
   const { duplicate, join } = await deps.store.collect(effect);
   if (join.closed !== undefined) {
     // A copy of an input the join already used is a duplicate, not a late input.
@@ -107,18 +124,31 @@ async function onCollect(effect: CollectEffect, event: CometEvent, deps: Schedul
     outcomes.push(`late input ${effect.joinKey} slot ${effect.slot}`);
     return;
   }
-  outcomes.push(`${duplicate ? 'duplicate' : 'collected'} ${effect.joinKey} slot ${effect.slot} (${join.arrived}/${join.expected})`);
+  outcomes.push(
+    `${duplicate ? 'duplicate' : 'collected'} ${effect.joinKey} slot ${effect.slot} (${join.arrived}/${join.expected})`,
+  );
   if (join.timerAt === undefined) {
-    const timerAt = new Date(Math.max(Date.parse(join.deadlineAt), deps.now().getTime() + deps.minimumWaitSeconds * 1000));
+    const timerAt = new Date(
+      Math.max(Date.parse(join.deadlineAt), deps.now().getTime() + deps.minimumWaitSeconds * 1000),
+    );
     // Sent before it is recorded: a crash in between sends a second timer, which finds the
     // join handled; the other order could lose the only one.
-    await deps.sendTimer(deadlineReached({ ...effect, deadlineAt: join.deadlineAt, correlationId: join.correlationId }, event), secondsUntil(timerAt, deps));
+    await deps.sendTimer(
+      deadlineReached({ ...effect, deadlineAt: join.deadlineAt, correlationId: join.correlationId }, event),
+      secondsUntil(timerAt, deps),
+    );
     await deps.store.markTimer(effect.rule, effect.joinKey, timerAt.toISOString());
   }
-  if (join.arrived >= join.expected) await tryComplete(effect.rule, effect.joinKey, event, 'complete', deps, outcomes, { known: join });
+  if (join.arrived >= join.expected)
+    await tryComplete(effect.rule, effect.joinKey, event, 'complete', deps, outcomes, { known: join });
 }
 
-async function onReference(effect: ReferenceEffect, event: CometEvent, deps: SchedulerDeps, outcomes: string[]): Promise<void> {
+async function onReference(
+  effect: ReferenceEffect,
+  event: CometEvent,
+  deps: SchedulerDeps,
+  outcomes: string[],
+): Promise<void> {
   await deps.store.putReference(effect);
   outcomes.push(`reference ${effect.requirement} at ${effect.time}`);
   for (const joinKey of await deps.store.waiting(effect.rule, effect.requirement, effect.servesFrom, effect.servesTo)) {
@@ -150,10 +180,17 @@ function secondsUntil(at: Date, deps: SchedulerDeps): number {
 }
 
 /** Reads the join once and closes it if the rule says so; waits for missing references otherwise. */
-async function tryComplete(rule: string, joinKey: string, cause: Cause, mode: 'complete' | 'deadline', deps: SchedulerDeps, outcomes: string[],
-  options: { recheck?: boolean; known?: JoinSummary } = {}): Promise<void> {
+async function tryComplete(
+  rule: string,
+  joinKey: string,
+  cause: Cause,
+  mode: 'complete' | 'deadline',
+  deps: SchedulerDeps,
+  outcomes: string[],
+  options: { recheck?: boolean; known?: JoinSummary } = {},
+): Promise<void> {
   // The caller's fresh read of the join's counter item, when it has one, spares a second read.
-  const join = options.known ?? await deps.store.readJoin(rule, joinKey);
+  const join = options.known ?? (await deps.store.readJoin(rule, joinKey));
   if (join === undefined || join.closed !== undefined) return;
   const compiled = deps.ruleSet.byName.get(rule);
   const requirements = compiled?.kind === 'join' ? compiled.requirements.map((r) => r.name) : [];
@@ -164,16 +201,28 @@ async function tryComplete(rule: string, joinKey: string, cause: Cause, mode: 'c
     references[requirement] = chooseReference(deps.ruleSet, rule, requirement, join.windowStart, candidates);
   }
   const collected = await deps.store.slots(rule, joinKey);
-  const decision = completeJoin(deps.ruleSet, rule, {
-    joinKey, windowStart: join.windowStart, windowEnd: join.windowEnd, correlationId: join.correlationId, collected, references,
-  }, cause, mode);
+  const decision = completeJoin(
+    deps.ruleSet,
+    rule,
+    {
+      joinKey,
+      windowStart: join.windowStart,
+      windowEnd: join.windowEnd,
+      correlationId: join.correlationId,
+      collected,
+      references,
+    },
+    cause,
+    mode,
+  );
 
   if (decision.kind === 'wait') {
     const missing = decision.waitingFor.filter((name) => requirements.includes(name));
     for (const requirement of missing) await deps.store.wait(rule, requirement, join.windowStart, joinKey);
     outcomes.push(`waiting ${joinKey} for ${decision.waitingFor.join(', ')}`);
     // A reference recorded between our read and our wait item would not find us: look again.
-    if ((options.recheck ?? true) && missing.length > 0) await tryComplete(rule, joinKey, cause, mode, deps, outcomes, { recheck: false });
+    if ((options.recheck ?? true) && missing.length > 0)
+      await tryComplete(rule, joinKey, cause, mode, deps, outcomes, { recheck: false });
     return;
   }
   if (decision.kind === 'fire') {

@@ -54,8 +54,12 @@ export class MemorySchedulerStore implements SchedulerStore {
       slots.set(effect.slot, { ...effect.input, slot: effect.slot });
       this.slotTimes.set(`${id}#${effect.slot}`, this.stamp());
       const join = this.joins.get(id) ?? {
-        arrived: 0, expected: effect.expectedCount, windowStart: effect.windowStart, windowEnd: effect.windowEnd,
-        deadlineAt: effect.deadlineAt, correlationId: effect.correlationId,
+        arrived: 0,
+        expected: effect.expectedCount,
+        windowStart: effect.windowStart,
+        windowEnd: effect.windowEnd,
+        deadlineAt: effect.deadlineAt,
+        correlationId: effect.correlationId,
       };
       join.arrived += 1;
       this.joins.set(id, join);
@@ -110,7 +114,8 @@ export class MemorySchedulerStore implements SchedulerStore {
   public async waiting(rule: string, requirement: string, from: string, to: string): Promise<string[]> {
     this.count('waiting');
     return [...(this.waits.get(`${rule}#${requirement}`) ?? new Map<string, string>()).entries()]
-      .filter(([sk]) => sk >= from && sk <= `${to}#\uffff`).map(([, joinKey]) => joinKey);
+      .filter(([sk]) => sk >= from && sk <= `${to}#\uffff`)
+      .map(([, joinKey]) => joinKey);
   }
 
   public async unwait(rule: string, requirement: string, windowStart: string, joinKey: string): Promise<void> {

@@ -18,5 +18,9 @@ import definition from '../../rules/reference-pipeline.json' with { type: 'json'
  */
 export const loadPipelineRules = (options: { samples?: readonly unknown[]; lanes?: LaneTable } = {}): RuleSet => {
   const lanes = options.lanes ?? Lanes;
-  return loadRuleSet(definition, { targets: Object.keys(lanes), lanes, ...(options.samples === undefined ? {} : { samples: options.samples }) });
+  return loadRuleSet(definition, {
+    targets: Object.keys(lanes),
+    lanes,
+    ...(options.samples === undefined ? {} : { samples: options.samples }),
+  });
 };

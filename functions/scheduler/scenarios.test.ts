@@ -17,7 +17,8 @@ const CYCLE_61 = '20261122-061';
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, index) => from + index);
 
 /** The chunks of a cycle of 2026-11-22 (default 61), each at its own time: 20 s apart from the cycle's start. */
-const chunks = (numbers: readonly number[], cycle = 61): CometEvent[] => numbers.map((chunk) => chunkIngested({ chunk, cycle }));
+const chunks = (numbers: readonly number[], cycle = 61): CometEvent[] =>
+  numbers.map((chunk) => chunkIngested({ chunk, cycle }));
 /** A forecast valid at 12:00, within 3 hours of cycle 61 (10:00) and far from cycle 1 (00:00). */
 const forecast = forecastIngested({ validTime: '2026-11-22T12:00:00.000Z' });
 
@@ -29,19 +30,26 @@ function scheduler() {
   const stored: CometEvent[] = [];
   const timers: { timer: DeadlineReachedEvent; dueAt: number }[] = [];
   const deps: SchedulerDeps = {
-    ruleSet, store,
+    ruleSet,
+    store,
     append: async (event) => {
       if (stored.some((existing) => existing.id === event.id)) return false;
       stored.push(event);
       return true;
     },
-    send: async (target, command) => { sent.push({ target, command }); },
-    sendTimer: async (timer, delaySeconds) => { timers.push({ timer, dueAt: clock.now.getTime() + delaySeconds * 1000 }); },
+    send: async (target, command) => {
+      sent.push({ target, command });
+    },
+    sendTimer: async (timer, delaySeconds) => {
+      timers.push({ timer, dueAt: clock.now.getTime() + delaySeconds * 1000 });
+    },
     now: () => clock.now,
     minimumWaitSeconds: 60,
   };
   return {
-    store, sent, stored,
+    store,
+    sent,
+    stored,
     /** Handles events one by one, each at its own time. */
     receive: async (...events: CometEvent[]): Promise<string[]> => {
       const outcomes: string[] = [];
@@ -62,9 +70,15 @@ function scheduler() {
         await schedule(next.timer, deps);
       }
     },
-    processingRequests: () => sent.map((s) => s.command).filter((command): command is CometEvent<typeof EventTypes.processingRequested> =>
-      command.type === EventTypes.processingRequested),
-    storedOf: <T extends CometEvent['type']>(type: T) => stored.filter((event): event is CometEvent<T> => event.type === type),
+    processingRequests: () =>
+      sent
+        .map((s) => s.command)
+        .filter(
+          (command): command is CometEvent<typeof EventTypes.processingRequested> =>
+            command.type === EventTypes.processingRequested,
+        ),
+    storedOf: <T extends CometEvent['type']>(type: T) =>
+      stored.filter((event): event is CometEvent<T> => event.type === type),
   };
 }
 
@@ -80,7 +94,11 @@ describe('scheduler scenarios', () => {
     // Assess
     const requests = fake.processingRequests();
     expect(requests).toHaveLength(1);
-    expect(requests[0]).toMatchObject({ subject: CYCLE_61, causationid: forecast.id, correlationid: 'cycle-20261122-061' });
+    expect(requests[0]).toMatchObject({
+      subject: CYCLE_61,
+      causationid: forecast.id,
+      correlationid: 'cycle-20261122-061',
+    });
     expect((await fake.store.readJoin(JOIN, '20261122-001'))?.closed).toBeUndefined();
   });
 
@@ -117,7 +135,10 @@ describe('scheduler scenarios', () => {
     expect(fake.processingRequests()).toEqual([]);
     const abandoned = fake.storedOf(EventTypes.cycleAbandoned);
     expect(abandoned).toHaveLength(1);
-    expect(abandoned[0]).toMatchObject({ id: commandId(JOIN, CYCLE_61), data: { arrivedCount: 41, missing: ['forecast'] } });
+    expect(abandoned[0]).toMatchObject({
+      id: commandId(JOIN, CYCLE_61),
+      data: { arrivedCount: 41, missing: ['forecast'] },
+    });
     expect((await fake.store.readJoin(JOIN, CYCLE_61))?.closed).toBe('abandoned');
   });
 

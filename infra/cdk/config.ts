@@ -3,7 +3,15 @@
  * consumes. The CDK app reads it once, validated, at build time; tests build variants of it.
  */
 import { fileURLToPath } from 'node:url';
-import { ContainerTargets, Lanes as SharedLanes, Stages, type ContainerTarget, type LaneDefinition, type LaneTable, type Stage } from '#shared/config.ts';
+import {
+  ContainerTargets,
+  Lanes as SharedLanes,
+  Stages,
+  type ContainerTarget,
+  type LaneDefinition,
+  type LaneTable,
+  type Stage,
+} from '#shared/config.ts';
 
 /** Settings of one stage: its function and the event source mapping reading its queue. */
 export interface StageSettings {
@@ -24,18 +32,30 @@ export interface StageSettings {
 }
 
 /** The extra lanes of a lane table: those with an `id`, which get a queue and function of their own. */
-export const extraLanesOf = (lanes: LaneTable): Record<string, { stage: Stage; id: string; priority: LaneDefinition['priority'] }> =>
-  Object.fromEntries(Object.entries(lanes).flatMap(([name, lane]) => (lane.id === undefined || lane.stage === 'ingest-container'
-    ? [] : [[name, { stage: lane.stage, id: lane.id, priority: lane.priority }]])));
+export const extraLanesOf = (
+  lanes: LaneTable,
+): Record<string, { stage: Stage; id: string; priority: LaneDefinition['priority'] }> =>
+  Object.fromEntries(
+    Object.entries(lanes).flatMap(([name, lane]) =>
+      lane.id === undefined || lane.stage === 'ingest-container'
+        ? []
+        : [[name, { stage: lane.stage, id: lane.id, priority: lane.priority }]],
+    ),
+  );
 
 /**
  * Extra lanes: a second queue and function running the code of an existing stage with its own
  * sizing, so that bulk work has its own capacity and cannot starve the stage's main lane.
  * Declared once, in `Lanes` of shared/config.ts.
  */
-export const Lanes = extraLanesOf(SharedLanes) as Record<Lane, { stage: Stage; id: string; priority: LaneDefinition['priority'] }>;
+export const Lanes = extraLanesOf(SharedLanes) as Record<
+  Lane,
+  { stage: Stage; id: string; priority: LaneDefinition['priority'] }
+>;
 /** An extra lane of the reference topology. */
-export type Lane = { [K in keyof typeof SharedLanes]: (typeof SharedLanes)[K] extends { id: string } ? K : never }[keyof typeof SharedLanes];
+export type Lane = {
+  [K in keyof typeof SharedLanes]: (typeof SharedLanes)[K] extends { id: string } ? K : never;
+}[keyof typeof SharedLanes];
 
 /**
  * How many concurrent invocations a bulk lane gets when the topology does not size it: few, so
@@ -47,11 +67,17 @@ export const DefaultBulkConcurrency = 2;
  * The settings of an extra lane: the topology's, else its stage's (bulk lanes capped at
  * `DefaultBulkConcurrency`), so that adding a lane to the table is enough to deploy it.
  */
-export function laneSettingsOf(topology: Topology, name: string, lane: { stage: Stage; priority: LaneDefinition['priority'] }): StageSettings {
+export function laneSettingsOf(
+  topology: Topology,
+  name: string,
+  lane: { stage: Stage; priority: LaneDefinition['priority'] },
+): StageSettings {
   const own = (topology.lanes as Readonly<Record<string, StageSettings>>)[name];
   if (own !== undefined) return own;
   const base = topology.stages[lane.stage];
-  return lane.priority === 'bulk' ? { ...base, maxConcurrency: Math.min(base.maxConcurrency ?? DefaultBulkConcurrency, DefaultBulkConcurrency) } : base;
+  return lane.priority === 'bulk'
+    ? { ...base, maxConcurrency: Math.min(base.maxConcurrency ?? DefaultBulkConcurrency, DefaultBulkConcurrency) }
+    : base;
 }
 
 /**
@@ -115,7 +141,14 @@ export const topology: Topology = {
     // Two tasks at most: a forecast run of 12 files is ingested two at a time, leaving the
     // account's capacity to real-time work.
     'ingest-container': {
-      cpu: 1024, memoryMiB: 2048, maxTasks: 2, stopTimeoutSeconds: 45, graceSeconds: 20, idleSeconds: 60, leaseSeconds: 300, maxReceiveCount: 3,
+      cpu: 1024,
+      memoryMiB: 2048,
+      maxTasks: 2,
+      stopTimeoutSeconds: 45,
+      graceSeconds: 20,
+      idleSeconds: 60,
+      leaseSeconds: 300,
+      maxReceiveCount: 3,
     },
   },
   maxFileBytes: 5 * 1024 ** 3,
@@ -145,8 +178,13 @@ export const operations: OperationsSettings = {
 
 /** Memory amounts (MiB) Fargate accepts per CPU size: [least, most, step]. */
 const FargateMemory: Readonly<Record<number, readonly [number, number, number]>> = {
-  256: [512, 2048, 512], 512: [1024, 4096, 1024], 1024: [2048, 8192, 1024], 2048: [4096, 16384, 1024],
-  4096: [8192, 30720, 1024], 8192: [16384, 61440, 4096], 16384: [32768, 122880, 8192],
+  256: [512, 2048, 512],
+  512: [1024, 4096, 1024],
+  1024: [2048, 8192, 1024],
+  2048: [4096, 16384, 1024],
+  4096: [8192, 30720, 1024],
+  8192: [16384, 61440, 4096],
+  16384: [32768, 122880, 8192],
 };
 
 /**
@@ -184,8 +222,16 @@ function checkInteger(where: string, field: string, value: number, min: number, 
 export function validateTopology(candidate: Topology): Topology {
   const laneNames = Object.keys(Lanes) as Lane[];
   const all: [string, StageSettings | undefined, string][] = [
-    ...Stages.map((stage): [string, StageSettings | undefined, string] => [`Topology of stage "${stage}"`, candidate.stages[stage], `every stage of ${Stages.join(', ')} needs settings`]),
-    ...laneNames.map((lane): [string, StageSettings | undefined, string] => [`Topology of lane "${lane}"`, candidate.lanes?.[lane], `every lane of ${laneNames.join(', ')} needs settings`]),
+    ...Stages.map((stage): [string, StageSettings | undefined, string] => [
+      `Topology of stage "${stage}"`,
+      candidate.stages[stage],
+      `every stage of ${Stages.join(', ')} needs settings`,
+    ]),
+    ...laneNames.map((lane): [string, StageSettings | undefined, string] => [
+      `Topology of lane "${lane}"`,
+      candidate.lanes?.[lane],
+      `every lane of ${laneNames.join(', ')} needs settings`,
+    ]),
   ];
   for (const [where, settings, need] of all) {
     if (settings === undefined) {
@@ -196,7 +242,14 @@ export function validateTopology(candidate: Topology): Topology {
     checkInteger(where, 'batchSize', settings.batchSize, 1, 10, 'the SQS event source limit without a batching window');
     checkInteger(where, 'maxReceiveCount', settings.maxReceiveCount, 1, 1000, 'the SQS redrive policy limits');
     if (settings.maxConcurrency !== undefined) {
-      checkInteger(where, 'maxConcurrency', settings.maxConcurrency, 2, 1000, 'the SQS event source maximum concurrency limits');
+      checkInteger(
+        where,
+        'maxConcurrency',
+        settings.maxConcurrency,
+        2,
+        1000,
+        'the SQS event source maximum concurrency limits',
+      );
     }
     checkInteger(
       where,
@@ -210,28 +263,67 @@ export function validateTopology(candidate: Topology): Topology {
   for (const target of ContainerTargets) {
     const where = `Topology of container "${target}"`;
     const container = candidate.containers?.[target];
-    if (container === undefined) throw new TopologyError(`${where} is missing; every container target of ${ContainerTargets.join(', ')} needs settings`);
+    if (container === undefined)
+      throw new TopologyError(
+        `${where} is missing; every container target of ${ContainerTargets.join(', ')} needs settings`,
+      );
     const memory = FargateMemory[container.cpu];
     if (memory === undefined) {
-      throw new TopologyError(`${where}: cpu ${String(container.cpu)} is invalid; expected one of ${Object.keys(FargateMemory).join(', ')} (Fargate task sizes)`);
+      throw new TopologyError(
+        `${where}: cpu ${String(container.cpu)} is invalid; expected one of ${Object.keys(FargateMemory).join(', ')} (Fargate task sizes)`,
+      );
     }
     const [least, most, step] = memory;
-    if (!Number.isInteger(container.memoryMiB) || container.memoryMiB < least || container.memoryMiB > most || container.memoryMiB % step !== 0) {
-      throw new TopologyError(`${where}: memoryMiB ${String(container.memoryMiB)} is invalid for cpu ${container.cpu}; expected ${least} to ${most} in steps of ${step} (Fargate task sizes)`);
+    if (
+      !Number.isInteger(container.memoryMiB) ||
+      container.memoryMiB < least ||
+      container.memoryMiB > most ||
+      container.memoryMiB % step !== 0
+    ) {
+      throw new TopologyError(
+        `${where}: memoryMiB ${String(container.memoryMiB)} is invalid for cpu ${container.cpu}; expected ${least} to ${most} in steps of ${step} (Fargate task sizes)`,
+      );
     }
     checkInteger(where, 'maxTasks', container.maxTasks, 1, 100, 'the concurrency cap of the worker tasks');
     checkInteger(where, 'stopTimeoutSeconds', container.stopTimeoutSeconds, 2, 120, 'the Fargate stopTimeout limits');
-    checkInteger(where, 'graceSeconds', container.graceSeconds, 0, container.stopTimeoutSeconds - 5,
-      'the grace period must end at least 5 s before ECS kills the task, to abort the upload and hand the message back');
+    checkInteger(
+      where,
+      'graceSeconds',
+      container.graceSeconds,
+      0,
+      container.stopTimeoutSeconds - 5,
+      'the grace period must end at least 5 s before ECS kills the task, to abort the upload and hand the message back',
+    );
     checkInteger(where, 'idleSeconds', container.idleSeconds, 1, 3600, 'at most an hour of idling');
-    checkInteger(where, 'leaseSeconds', container.leaseSeconds, 30, MaxVisibilityTimeoutSeconds, 'the SQS visibility timeout limit of 12 hours, and at least 30 s so that renewals every third of it are not too frequent');
+    checkInteger(
+      where,
+      'leaseSeconds',
+      container.leaseSeconds,
+      30,
+      MaxVisibilityTimeoutSeconds,
+      'the SQS visibility timeout limit of 12 hours, and at least 30 s so that renewals every third of it are not too frequent',
+    );
     checkInteger(where, 'maxReceiveCount', container.maxReceiveCount, 1, 1000, 'the SQS redrive policy limits');
   }
   const unknown = Object.keys(candidate.stages).filter((name) => !(Stages as readonly string[]).includes(name));
   if (unknown.length > 0) {
     throw new TopologyError(`Topology names unknown stages ${unknown.join(', ')}; expected only ${Stages.join(', ')}`);
   }
-  checkInteger('Topology', 'maxFileBytes', candidate.maxFileBytes, 1, MaxS3ObjectBytes, 'the S3 object size limit of 5 TiB');
-  checkInteger('Topology', 'deadlineMinimumWaitSeconds', candidate.deadlineMinimumWaitSeconds, 0, 24 * 3600, 'at most a day');
+  checkInteger(
+    'Topology',
+    'maxFileBytes',
+    candidate.maxFileBytes,
+    1,
+    MaxS3ObjectBytes,
+    'the S3 object size limit of 5 TiB',
+  );
+  checkInteger(
+    'Topology',
+    'deadlineMinimumWaitSeconds',
+    candidate.deadlineMinimumWaitSeconds,
+    0,
+    24 * 3600,
+    'at most a day',
+  );
   return candidate;
 }

@@ -46,7 +46,9 @@ export async function stopChild(child: ChildProcess, graceMs = 5000): Promise<vo
 }
 
 /** Starts DynamoDB Local in memory; resolves once it listens. */
-export async function startDynamoDb(options: { java?: string; startTimeoutMs?: number } = {}): Promise<RunningDynamoDb> {
+export async function startDynamoDb(
+  options: { java?: string; startTimeoutMs?: number } = {},
+): Promise<RunningDynamoDb> {
   const dir = emulatorDir();
   const lib = join(dir, 'DynamoDBLocal_lib');
   const java = options.java ?? (process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java');
@@ -54,24 +56,55 @@ export async function startDynamoDb(options: { java?: string; startTimeoutMs?: n
   // A port found free can be taken before Java binds it: try a few.
   for (let attempt = 0; attempt < 3; attempt += 1) {
     const port = await freePort();
-    const child = spawn(java, [
-      '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-Xmx512m', `-Djava.library.path=${lib}`,
-      '-cp', `${join(dir, 'DynamoDBLocal.jar')}:${join(lib, '*')}`,
-      join(here, 'DynamoDbLocalLauncher.java'),
-      '-inMemory', '-sharedDb', '-disableTelemetry', '-port', String(port),
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      java,
+      [
+        '-XX:TieredStopAtLevel=1',
+        '-XX:+UseSerialGC',
+        '-Xmx512m',
+        `-Djava.library.path=${lib}`,
+        '-cp',
+        `${join(dir, 'DynamoDBLocal.jar')}:${join(lib, '*')}`,
+        join(here, 'DynamoDbLocalLauncher.java'),
+        '-inMemory',
+        '-sharedDb',
+        '-disableTelemetry',
+        '-port',
+        String(port),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     try {
       await new Promise<void>((resolve, reject) => {
         let output = '';
-        const timer = setTimeout(() => reject(new Error(`DynamoDB Local did not start within ${options.startTimeoutMs ?? 60000} ms; output: ${output}`)), options.startTimeoutMs ?? 60000);
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(`DynamoDB Local did not start within ${options.startTimeoutMs ?? 60000} ms; output: ${output}`),
+            ),
+          options.startTimeoutMs ?? 60000,
+        );
         const onData = (data: Buffer): void => {
           output += data.toString();
-          if (output.includes(`listening ${port}`)) { clearTimeout(timer); resolve(); }
+          if (output.includes(`listening ${port}`)) {
+            clearTimeout(timer);
+            resolve();
+          }
         };
         child.stdout!.on('data', onData);
         child.stderr!.on('data', onData);
-        child.once('error', (error) => { clearTimeout(timer); reject(new Error(`Cannot run ${java}: ${error.message}; DynamoDB Local needs Java 17 (Debian: openjdk-17-jre-headless)`)); });
-        child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`DynamoDB Local exited with code ${code}: ${output}`)); });
+        child.once('error', (error) => {
+          clearTimeout(timer);
+          reject(
+            new Error(
+              `Cannot run ${java}: ${error.message}; DynamoDB Local needs Java 17 (Debian: openjdk-17-jre-headless)`,
+            ),
+          );
+        });
+        child.once('exit', (code) => {
+          clearTimeout(timer);
+          reject(new Error(`DynamoDB Local exited with code ${code}: ${output}`));
+        });
       });
       process.once('exit', () => child.kill('SIGKILL'));
       child.stdout!.resume();

@@ -115,7 +115,12 @@ const seconds = (ms: number | undefined): number | undefined => (ms === undefine
 export async function startEcs(options: EcsOptions): Promise<RunningEcs> {
   const tasks = new Map<string, TaskState>();
   const event = (task: TaskState, status: string, detail?: string): void =>
-    options.onTaskEvent?.({ taskArn: task.taskArn, status, at: Date.now(), ...(detail === undefined ? {} : { detail }) });
+    options.onTaskEvent?.({
+      taskArn: task.taskArn,
+      status,
+      at: Date.now(),
+      ...(detail === undefined ? {} : { detail }),
+    });
 
   const clusterOf = (value: unknown): ClusterSpec => {
     const wanted = typeof value === 'string' && value !== '' ? value : 'default';
@@ -125,24 +130,46 @@ export async function startEcs(options: EcsOptions): Promise<RunningEcs> {
   };
   const definitionOf = (value: unknown): TaskDefinitionSpec => {
     const wanted = String(value ?? '');
-    const latest = options.taskDefinitions.filter((d) => d.family === wanted).sort((a, b) => b.revision - a.revision)[0];
-    const found = latest ?? options.taskDefinitions.find((d) => d.arn === wanted || `${d.family}:${d.revision}` === wanted);
+    const latest = options.taskDefinitions
+      .filter((d) => d.family === wanted)
+      .sort((a, b) => b.revision - a.revision)[0];
+    const found =
+      latest ?? options.taskDefinitions.find((d) => d.arn === wanted || `${d.family}:${d.revision}` === wanted);
     if (found === undefined) throw new EcsError('ClientException', `Unable to describe task definition ${wanted}`);
     return found;
   };
   const taskOf = (cluster: ClusterSpec, value: string): TaskState | undefined =>
-    tasks.get(value) ?? [...tasks.values()].find((t) => t.clusterArn === cluster.arn && t.taskArn.endsWith(`/${value}`));
+    tasks.get(value) ??
+    [...tasks.values()].find((t) => t.clusterArn === cluster.arn && t.taskArn.endsWith(`/${value}`));
 
   const render = (task: TaskState): Record<string, unknown> => ({
-    taskArn: task.taskArn, clusterArn: task.clusterArn, taskDefinitionArn: task.definition.arn,
-    group: `family:${task.definition.family}`, launchType: 'FARGATE', platformVersion: '1.4.0',
-    cpu: task.definition.cpu, memory: task.definition.memory,
-    lastStatus: task.lastStatus, desiredStatus: task.desiredStatus, startedBy: task.startedBy, overrides: task.overrides,
-    createdAt: seconds(task.createdAt), startedAt: seconds(task.startedAt), stoppingAt: seconds(task.stoppingAt), stoppedAt: seconds(task.stoppedAt),
-    stoppedReason: task.stoppedReason, stopCode: task.stopCode, availabilityZone: `${options.region}a`,
+    taskArn: task.taskArn,
+    clusterArn: task.clusterArn,
+    taskDefinitionArn: task.definition.arn,
+    group: `family:${task.definition.family}`,
+    launchType: 'FARGATE',
+    platformVersion: '1.4.0',
+    cpu: task.definition.cpu,
+    memory: task.definition.memory,
+    lastStatus: task.lastStatus,
+    desiredStatus: task.desiredStatus,
+    startedBy: task.startedBy,
+    overrides: task.overrides,
+    createdAt: seconds(task.createdAt),
+    startedAt: seconds(task.startedAt),
+    stoppingAt: seconds(task.stoppingAt),
+    stoppedAt: seconds(task.stoppedAt),
+    stoppedReason: task.stoppedReason,
+    stopCode: task.stopCode,
+    availabilityZone: `${options.region}a`,
     containers: task.containers.map((c) => ({
-      containerArn: `${task.taskArn.replace(':task/', ':container/')}/${c.name}`, taskArn: task.taskArn, name: c.name,
-      lastStatus: c.lastStatus, exitCode: c.exitCode, reason: c.reason, runtimeId: c.runtimeId,
+      containerArn: `${task.taskArn.replace(':task/', ':container/')}/${c.name}`,
+      taskArn: task.taskArn,
+      name: c.name,
+      lastStatus: c.lastStatus,
+      exitCode: c.exitCode,
+      reason: c.reason,
+      runtimeId: c.runtimeId,
     })),
   });
 
@@ -182,14 +209,21 @@ export async function startEcs(options: EcsOptions): Promise<RunningEcs> {
     const cluster = clusterOf(input.cluster);
     const definition = definitionOf(input.taskDefinition);
     const count = Number(input.count ?? 1);
-    const overrides = (input.overrides ?? {}) as { containerOverrides?: { name?: string; environment?: { name?: string; value?: string }[]; command?: string[] }[] };
+    const overrides = (input.overrides ?? {}) as {
+      containerOverrides?: { name?: string; environment?: { name?: string; value?: string }[]; command?: string[] }[];
+    };
     const started: Record<string, unknown>[] = [];
     for (let i = 0; i < count; i += 1) {
       const taskArn = `arn:aws:ecs:${options.region}:${options.account}:task/${cluster.name}/${randomBytes(16).toString('hex')}`;
       const task: TaskState = {
-        taskArn, clusterArn: cluster.arn, definition, overrides,
+        taskArn,
+        clusterArn: cluster.arn,
+        definition,
+        overrides,
         ...(typeof input.startedBy === 'string' ? { startedBy: input.startedBy } : {}),
-        lastStatus: 'PROVISIONING', desiredStatus: 'RUNNING', createdAt: Date.now(),
+        lastStatus: 'PROVISIONING',
+        desiredStatus: 'RUNNING',
+        createdAt: Date.now(),
         containers: definition.containers.map((c) => ({ name: c.name, lastStatus: 'PENDING' })),
       };
       tasks.set(taskArn, task);
@@ -200,7 +234,13 @@ export async function startEcs(options: EcsOptions): Promise<RunningEcs> {
           ...container.environment,
           ...Object.fromEntries((override?.environment ?? []).map((e) => [e.name ?? '', e.value ?? ''])),
         };
-        const launched = options.launch({ taskArn, taskDefinition: definition, container, environment, command: override?.command ?? container.command });
+        const launched = options.launch({
+          taskArn,
+          taskDefinition: definition,
+          container,
+          environment,
+          command: override?.command ?? container.command,
+        });
         task.process = launched;
         task.lastStatus = 'RUNNING';
         task.startedAt = Date.now();
@@ -239,18 +279,26 @@ export async function startEcs(options: EcsOptions): Promise<RunningEcs> {
   const stopTaskAction = (input: Record<string, unknown>): Record<string, unknown> => {
     const cluster = clusterOf(input.cluster);
     const task = taskOf(cluster, String(input.task ?? ''));
-    if (task === undefined) throw new EcsError('InvalidParameterException', `The referenced task was not found: ${String(input.task)}`);
+    if (task === undefined)
+      throw new EcsError('InvalidParameterException', `The referenced task was not found: ${String(input.task)}`);
     stopTask(task, typeof input.reason === 'string' && input.reason !== '' ? input.reason : 'Task stopped by user');
     return { task: render(task) };
   };
 
   const actions: Record<string, (input: Record<string, unknown>) => Record<string, unknown>> = {
-    RunTask: runTask, ListTasks: listTasks, DescribeTasks: describeTasks, StopTask: stopTaskAction,
+    RunTask: runTask,
+    ListTasks: listTasks,
+    DescribeTasks: describeTasks,
+    StopTask: stopTaskAction,
   };
 
   const reply = (response: ServerResponse, status: number, body: unknown): void => {
     const text = JSON.stringify(body);
-    response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': randomBytes(16).toString('hex') });
+    response.writeHead(status, {
+      'content-type': 'application/x-amz-json-1.1',
+      'content-length': Buffer.byteLength(text),
+      'x-amzn-requestid': randomBytes(16).toString('hex'),
+    });
     response.end(text);
   };
 
@@ -262,12 +310,21 @@ export async function startEcs(options: EcsOptions): Promise<RunningEcs> {
       const action = actions[target.startsWith(TargetPrefix) ? target.slice(TargetPrefix.length) : ''];
       try {
         if (request.method !== 'POST' || action === undefined) {
-          throw new EcsError('UnknownOperationException', `The local ECS emulator does not implement ${target || `${request.method} ${request.url}`}; it implements ${Object.keys(actions).join(', ')}`);
+          throw new EcsError(
+            'UnknownOperationException',
+            `The local ECS emulator does not implement ${target || `${request.method} ${request.url}`}; it implements ${Object.keys(actions).join(', ')}`,
+          );
         }
-        const body = chunks.length === 0 ? {} : JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+        const body =
+          chunks.length === 0 ? {} : (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>);
         reply(response, 200, action(body));
       } catch (error) {
-        const type = error instanceof EcsError ? error.type : error instanceof SyntaxError ? 'SerializationException' : 'ServerException';
+        const type =
+          error instanceof EcsError
+            ? error.type
+            : error instanceof SyntaxError
+              ? 'SerializationException'
+              : 'ServerException';
         reply(response, type === 'ServerException' ? 500 : 400, { __type: type, message: (error as Error).message });
       }
     });

@@ -1,6 +1,12 @@
 import {
-  CopyObjectCommand, CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command,
-  PutObjectCommand, S3Client,
+  CopyObjectCommand,
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
 } from '@aws-sdk/client-s3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +26,10 @@ describe('local S3 (fauxqs) accepts what S3 accepts', () => {
     dir = mkdtempSync(join(tmpdir(), 'fauxqs-test-'));
     fauxqs = await startFauxqs({ storageDir: dir, onObjectWritten: (object) => written.push(object) });
     s3 = new S3Client({
-      endpoint: fauxqs.endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      endpoint: fauxqs.endpoint,
+      forcePathStyle: true,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     });
     await s3.send(new CreateBucketCommand({ Bucket }));
   });
@@ -40,7 +49,8 @@ describe('local S3 (fauxqs) accepts what S3 accepts', () => {
     const response = await fetch(`${fauxqs.endpoint}/${Bucket}/${key}`, {
       method: 'PUT',
       headers: {
-        authorization: 'AWS4-HMAC-SHA256 Credential=test/20261201/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0',
+        authorization:
+          'AWS4-HMAC-SHA256 Credential=test/20261201/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0',
         'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
       },
     });
@@ -55,23 +65,26 @@ describe('local S3 (fauxqs) accepts what S3 accepts', () => {
     expect(await bodyOf('eumetsat/empty-sdk.nc')).toBe('');
   });
 
-  it.each([912, 1024])('stores, lists, copies and deletes a %i-byte key under eumetsat/ that is one long segment', async (bytes) => {
-    // Prepare
-    const key = `eumetsat/${'W'.repeat(bytes - 'eumetsat/'.length)}`;
-    const copy = `${key.slice(0, -4)}copy`;
-    // Act
-    await s3.send(new PutObjectCommand({ Bucket, Key: key, Body: `content of ${bytes}` }));
-    await s3.send(new CopyObjectCommand({ Bucket, Key: copy, CopySource: `${Bucket}/${encodeURIComponent(key)}` }));
-    const listed = await s3.send(new ListObjectsV2Command({ Bucket, Prefix: 'eumetsat/WWW' }));
-    // Assess
-    expect(Buffer.byteLength(key)).toBe(bytes);
-    expect(await bodyOf(key)).toBe(`content of ${bytes}`);
-    expect(await bodyOf(copy)).toBe(`content of ${bytes}`);
-    expect(listed.Contents?.map((object) => object.Key)).toContain(key);
-    await s3.send(new DeleteObjectCommand({ Bucket, Key: key }));
-    await expect(s3.send(new HeadObjectCommand({ Bucket, Key: key }))).rejects.toMatchObject({ name: 'NotFound' });
-    expect(await bodyOf(copy)).toBe(`content of ${bytes}`);
-  });
+  it.each([912, 1024])(
+    'stores, lists, copies and deletes a %i-byte key under eumetsat/ that is one long segment',
+    async (bytes) => {
+      // Prepare
+      const key = `eumetsat/${'W'.repeat(bytes - 'eumetsat/'.length)}`;
+      const copy = `${key.slice(0, -4)}copy`;
+      // Act
+      await s3.send(new PutObjectCommand({ Bucket, Key: key, Body: `content of ${bytes}` }));
+      await s3.send(new CopyObjectCommand({ Bucket, Key: copy, CopySource: `${Bucket}/${encodeURIComponent(key)}` }));
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket, Prefix: 'eumetsat/WWW' }));
+      // Assess
+      expect(Buffer.byteLength(key)).toBe(bytes);
+      expect(await bodyOf(key)).toBe(`content of ${bytes}`);
+      expect(await bodyOf(copy)).toBe(`content of ${bytes}`);
+      expect(listed.Contents?.map((object) => object.Key)).toContain(key);
+      await s3.send(new DeleteObjectCommand({ Bucket, Key: key }));
+      await expect(s3.send(new HeadObjectCommand({ Bucket, Key: key }))).rejects.toMatchObject({ name: 'NotFound' });
+      expect(await bodyOf(copy)).toBe(`content of ${bytes}`);
+    },
+  );
 
   it('keeps keys apart that a file system would merge: a long multi-byte segment, "..", "//"', async () => {
     // Prepare: 1,020 bytes of 4-byte characters in one segment, and keys that path joining aliases.

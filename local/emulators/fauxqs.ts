@@ -57,12 +57,18 @@ const escapeXml = (text: string): string => text.replace(/[<>&'"]/g, (c) => `&#$
  */
 function listMultipartUploads(store: S3StoreLike, bucket: string, prefix: string): { status: number; body: string } {
   if (!store.hasBucket(bucket)) {
-    return { status: 404, body: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message><BucketName>${escapeXml(bucket)}</BucketName></Error>` };
+    return {
+      status: 404,
+      body: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message><BucketName>${escapeXml(bucket)}</BucketName></Error>`,
+    };
   }
   const uploads = [...store.multipartUploads.values()]
     .filter((u) => u.bucket === bucket && u.key.startsWith(prefix))
     .sort((a, b) => a.key.localeCompare(b.key) || a.initiated.getTime() - b.initiated.getTime())
-    .map((u) => `<Upload><Key>${escapeXml(u.key)}</Key><UploadId>${escapeXml(u.uploadId)}</UploadId><Initiated>${u.initiated.toISOString()}</Initiated><StorageClass>STANDARD</StorageClass></Upload>`);
+    .map(
+      (u) =>
+        `<Upload><Key>${escapeXml(u.key)}</Key><UploadId>${escapeXml(u.uploadId)}</UploadId><Initiated>${u.initiated.toISOString()}</Initiated><StorageClass>STANDARD</StorageClass></Upload>`,
+    );
   return {
     status: 200,
     body: `<?xml version="1.0" encoding="UTF-8"?><ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>${escapeXml(bucket)}</Bucket><KeyMarker></KeyMarker><UploadIdMarker></UploadIdMarker><Prefix>${escapeXml(prefix)}</Prefix><MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>${uploads.join('')}</ListMultipartUploadsResult>`,
@@ -153,10 +159,20 @@ export async function startFauxqs(options: FauxqsOptions): Promise<RunningFauxqs
       const bucket = message.bucket as string;
       const key = message.key as string;
       const object = s3Store.headObject(bucket, key);
-      onWritten({ bucket, key, status, size: object.contentLength ?? 0, etag: (object.etag ?? '').replaceAll('"', '') });
+      onWritten({
+        bucket,
+        key,
+        status,
+        size: object.contentLength ?? 0,
+        etag: (object.etag ?? '').replaceAll('"', ''),
+      });
     },
   };
-  const app = buildApp({ logger: false, defaultRegion: 'us-east-1', stores: { sqsStore, snsStore: new SnsStore(), s3Store } as never });
+  const app = buildApp({
+    logger: false,
+    defaultRegion: 'us-east-1',
+    stores: { sqsStore, snsStore: new SnsStore(), s3Store } as never,
+  });
   // A PUT with no body (no Content-Type, nothing parsed) is an empty object in S3.
   app.addHook('preHandler', async (request) => {
     if (request.method === 'PUT' && request.body === undefined) (request as { body: unknown }).body = Buffer.alloc(0);
@@ -174,6 +190,8 @@ export async function startFauxqs(options: FauxqsOptions): Promise<RunningFauxqs
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,
-    stop: async () => { await app.close(); },
+    stop: async () => {
+      await app.close();
+    },
   };
 }

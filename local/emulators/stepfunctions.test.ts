@@ -1,6 +1,12 @@
 import {
-  DescribeExecutionCommand, ExecutionAlreadyExists, GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand,
-  StateMachineDoesNotExist, type DescribeExecutionCommandOutput,
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StateMachineDoesNotExist,
+  type DescribeExecutionCommandOutput,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localRunner, type ResolvedStateMachine } from '../runtime/state-machines.ts';
@@ -11,12 +17,19 @@ const MachineArn = 'arn:aws:states:us-east-1:000000000000:stateMachine:Delivery'
 
 /** Work -> Done, retrying `Flaky` once, catching `Terminal` into a Fail state. */
 const machine: ResolvedStateMachine = {
-  logicalId: 'Delivery', name: 'Delivery', arn: MachineArn, type: 'STANDARD', roleArn: 'arn:aws:iam::000000000000:role/r',
+  logicalId: 'Delivery',
+  name: 'Delivery',
+  arn: MachineArn,
+  type: 'STANDARD',
+  roleArn: 'arn:aws:iam::000000000000:role/r',
   definition: {
     StartAt: 'Work',
     States: {
       Work: {
-        Type: 'Task', Resource: FunctionArn, ResultPath: '$.work', Next: 'Done',
+        Type: 'Task',
+        Resource: FunctionArn,
+        ResultPath: '$.work',
+        Next: 'Done',
         Retry: [{ ErrorEquals: ['Flaky'], IntervalSeconds: 0, MaxAttempts: 1 }],
         Catch: [{ ErrorEquals: ['Terminal'], ResultPath: '$.failure', Next: 'Failed' }],
       },
@@ -43,8 +56,16 @@ describe('local Step Functions endpoint', () => {
 
   beforeAll(async () => {
     endpoint = await startStepFunctions({ region: 'us-east-1' });
-    endpoint.register({ ...machine, definition: JSON.stringify(machine.definition), runner: localRunner(machine, invoke) });
-    sfn = new SFNClient({ region: 'us-east-1', endpoint: endpoint.endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+    endpoint.register({
+      ...machine,
+      definition: JSON.stringify(machine.definition),
+      runner: localRunner(machine, invoke),
+    });
+    sfn = new SFNClient({
+      region: 'us-east-1',
+      endpoint: endpoint.endpoint,
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    });
   });
 
   afterAll(async () => {
@@ -62,7 +83,9 @@ describe('local Step Functions endpoint', () => {
 
   it('runs an execution to SUCCEEDED and describes it through the SDK', async () => {
     // Act
-    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: MachineArn, name: 'ok-1', input: '{"mode":"ok","id":"ok-1"}' }));
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: MachineArn, name: 'ok-1', input: '{"mode":"ok","id":"ok-1"}' }),
+    );
     const execution = await finished(executionArn!);
 
     // Assess
@@ -74,11 +97,15 @@ describe('local Step Functions endpoint', () => {
 
   it('rejects a second start with the same name with ExecutionAlreadyExists', async () => {
     // Prepare
-    await sfn.send(new StartExecutionCommand({ stateMachineArn: MachineArn, name: 'dup', input: '{"mode":"ok","id":"dup"}' }));
+    await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: MachineArn, name: 'dup', input: '{"mode":"ok","id":"dup"}' }),
+    );
     await finished('arn:aws:states:us-east-1:000000000000:execution:Delivery:dup');
 
     // Act
-    const again = sfn.send(new StartExecutionCommand({ stateMachineArn: MachineArn, name: 'dup', input: '{"mode":"ok","id":"dup"}' }));
+    const again = sfn.send(
+      new StartExecutionCommand({ stateMachineArn: MachineArn, name: 'dup', input: '{"mode":"ok","id":"dup"}' }),
+    );
 
     // Assess
     await expect(again).rejects.toBeInstanceOf(ExecutionAlreadyExists);
@@ -92,7 +119,9 @@ describe('local Step Functions endpoint', () => {
 
     // Act
     const same = await sfn.send(new StartExecutionCommand({ stateMachineArn: MachineArn, name: 'slow', input }));
-    const different = sfn.send(new StartExecutionCommand({ stateMachineArn: MachineArn, name: 'slow', input: '{"mode":"slow","id":"other"}' }));
+    const different = sfn.send(
+      new StartExecutionCommand({ stateMachineArn: MachineArn, name: 'slow', input: '{"mode":"slow","id":"other"}' }),
+    );
 
     // Assess
     expect(same.executionArn).toBe(first.executionArn);
@@ -103,8 +132,16 @@ describe('local Step Functions endpoint', () => {
 
   it('matches a thrown error by its name in Retry and Catch, and records it in the history', async () => {
     // Act
-    const flaky = await sfn.send(new StartExecutionCommand({ stateMachineArn: MachineArn, name: 'flaky', input: '{"mode":"flaky","id":"flaky"}' }));
-    const terminal = await sfn.send(new StartExecutionCommand({ stateMachineArn: MachineArn, name: 'terminal', input: '{"mode":"terminal","id":"terminal"}' }));
+    const flaky = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: MachineArn, name: 'flaky', input: '{"mode":"flaky","id":"flaky"}' }),
+    );
+    const terminal = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: MachineArn,
+        name: 'terminal',
+        input: '{"mode":"terminal","id":"terminal"}',
+      }),
+    );
     const [flakyDone, terminalDone] = [await finished(flaky.executionArn!), await finished(terminal.executionArn!)];
     const { events = [] } = await sfn.send(new GetExecutionHistoryCommand({ executionArn: flaky.executionArn }));
 
@@ -112,11 +149,24 @@ describe('local Step Functions endpoint', () => {
     expect(flakyDone.status).toBe('SUCCEEDED');
     expect(terminalDone).toMatchObject({ status: 'FAILED', error: 'Compensated', cause: 'no way' });
     expect(events.map((e) => e.type)).toEqual([
-      'ExecutionStarted', 'TaskStateEntered', 'LambdaFunctionScheduled', 'LambdaFunctionFailed', 'LambdaFunctionScheduled',
-      'LambdaFunctionSucceeded', 'TaskStateExited', 'SucceedStateEntered', 'SucceedStateExited', 'ExecutionSucceeded',
+      'ExecutionStarted',
+      'TaskStateEntered',
+      'LambdaFunctionScheduled',
+      'LambdaFunctionFailed',
+      'LambdaFunctionScheduled',
+      'LambdaFunctionSucceeded',
+      'TaskStateExited',
+      'SucceedStateEntered',
+      'SucceedStateExited',
+      'ExecutionSucceeded',
     ]);
-    expect(events.find((e) => e.type === 'LambdaFunctionFailed')?.lambdaFunctionFailedEventDetails).toEqual({ error: 'Flaky', cause: 'try again' });
-    expect(events.find((e) => e.type === 'LambdaFunctionScheduled')?.lambdaFunctionScheduledEventDetails?.resource).toBe(FunctionArn);
+    expect(events.find((e) => e.type === 'LambdaFunctionFailed')?.lambdaFunctionFailedEventDetails).toEqual({
+      error: 'Flaky',
+      cause: 'try again',
+    });
+    expect(
+      events.find((e) => e.type === 'LambdaFunctionScheduled')?.lambdaFunctionScheduledEventDetails?.resource,
+    ).toBe(FunctionArn);
     expect(events.map((e) => e.id)).toEqual(events.map((_, i) => i + 1));
   });
 

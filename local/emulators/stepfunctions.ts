@@ -17,7 +17,12 @@ import type { AddressInfo } from 'node:net';
 export interface RunnerEvent {
   readonly type: string;
   readonly timestamp: number;
-  readonly state?: { readonly name: string; readonly type: string; readonly input?: unknown; readonly output?: unknown };
+  readonly state?: {
+    readonly name: string;
+    readonly type: string;
+    readonly input?: unknown;
+    readonly output?: unknown;
+  };
   readonly Error?: string;
   readonly Cause?: unknown;
   readonly input?: unknown;
@@ -26,7 +31,10 @@ export interface RunnerEvent {
 
 /** Runs executions of one state machine. */
 export interface ExecutionRunner {
-  run(input: unknown, context: Record<string, unknown>): { result: Promise<unknown>; eventLogs: AsyncIterable<RunnerEvent>; abort: () => void };
+  run(
+    input: unknown,
+    context: Record<string, unknown>,
+  ): { result: Promise<unknown>; eventLogs: AsyncIterable<RunnerEvent>; abort: () => void };
 }
 
 /** A state machine the endpoint serves. */
@@ -41,14 +49,18 @@ export interface StateMachineRegistration {
 }
 
 /** A registered state machine, with the Resource of each of its Task states. */
-type ServedMachine = StateMachineRegistration & { readonly creationDate: number; readonly resources: ReadonlyMap<string, string> };
+type ServedMachine = StateMachineRegistration & {
+  readonly creationDate: number;
+  readonly resources: ReadonlyMap<string, string>;
+};
 
 /** The Resource of every Task state, nested ones included. */
 function taskResourcesOf(definition: unknown, into = new Map<string, string>()): Map<string, string> {
   const states = (definition as { States?: Record<string, Record<string, unknown>> } | null)?.States ?? {};
   for (const [name, state] of Object.entries(states)) {
     if (state.Type === 'Task') into.set(name, String(state.Resource));
-    for (const nested of [state.Iterator, state.ItemProcessor, ...((state.Branches as unknown[] | undefined) ?? [])]) taskResourcesOf(nested, into);
+    for (const nested of [state.Iterator, state.ItemProcessor, ...((state.Branches as unknown[] | undefined) ?? [])])
+      taskResourcesOf(nested, into);
   }
   return into;
 }
@@ -93,7 +105,8 @@ export interface RunningStepFunctions {
 }
 
 const seconds = (ms: number): number => ms / 1000;
-const text = (value: unknown): string => (typeof value === 'string' ? value : value instanceof Error ? value.message : JSON.stringify(value ?? null));
+const text = (value: unknown): string =>
+  typeof value === 'string' ? value : value instanceof Error ? value.message : JSON.stringify(value ?? null);
 const NamePattern = /^[0-9A-Za-z_-]{1,80}$/;
 
 /** Starts the endpoint on 127.0.0.1 with a free port. */
@@ -104,24 +117,35 @@ export async function startStepFunctions(options: { region?: string } = {}): Pro
 
   const machineOf = (arn: unknown): ServedMachine => {
     const machine = typeof arn === 'string' ? machines.get(arn) : undefined;
-    if (machine === undefined) throw new ApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(arn)}'`);
+    if (machine === undefined)
+      throw new ApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(arn)}'`);
     return machine;
   };
   const executionOf = (arn: unknown): Execution => {
     const execution = typeof arn === 'string' ? executions.get(arn) : undefined;
-    if (execution === undefined) throw new ApiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${String(arn)}'`);
+    if (execution === undefined)
+      throw new ApiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${String(arn)}'`);
     return execution;
   };
 
   /** Appends a history event; returns its id. */
-  const record = (execution: Execution, type: string, details: Record<string, unknown>, timestamp = Date.now()): number => {
+  const record = (
+    execution: Execution,
+    type: string,
+    details: Record<string, unknown>,
+    timestamp = Date.now(),
+  ): number => {
     const id = execution.history.length + 1;
     execution.history.push({ timestamp: seconds(timestamp), type, id, previousEventId: id - 1, ...details });
     return id;
   };
 
   /** Turns aws-local-stepfunctions' events into Step Functions history events. */
-  const follow = async (execution: Execution, machine: ServedMachine, events: AsyncIterable<RunnerEvent>): Promise<void> => {
+  const follow = async (
+    execution: Execution,
+    machine: ServedMachine,
+    events: AsyncIterable<RunnerEvent>,
+  ): Promise<void> => {
     const finish = (status: Status, at: number, fields: Partial<Execution> = {}): void => {
       Object.assign(execution, { status, stopDate: seconds(at), ...fields });
     };
@@ -133,37 +157,121 @@ export async function startStepFunctions(options: { region?: string } = {}): Pro
       const isTask = state?.type === 'Task';
       switch (event.type) {
         case 'ExecutionStarted':
-          record(execution, 'ExecutionStarted', { executionStartedEventDetails: { input: execution.input, inputDetails: { truncated: false }, roleArn: machine.roleArn } }, at);
+          record(
+            execution,
+            'ExecutionStarted',
+            {
+              executionStartedEventDetails: {
+                input: execution.input,
+                inputDetails: { truncated: false },
+                roleArn: machine.roleArn,
+              },
+            },
+            at,
+          );
           break;
         case 'StateEntered':
           failedTasks.delete(state!.name);
-          record(execution, `${state!.type}StateEntered`, { stateEnteredEventDetails: { name: state!.name, input: text(state!.input), inputDetails: { truncated: false } } }, at);
-          if (isTask) record(execution, 'LambdaFunctionScheduled', { lambdaFunctionScheduledEventDetails: { resource: machine.resources.get(state!.name), input: text(state!.input) } }, at);
+          record(
+            execution,
+            `${state!.type}StateEntered`,
+            {
+              stateEnteredEventDetails: {
+                name: state!.name,
+                input: text(state!.input),
+                inputDetails: { truncated: false },
+              },
+            },
+            at,
+          );
+          if (isTask)
+            record(
+              execution,
+              'LambdaFunctionScheduled',
+              {
+                lambdaFunctionScheduledEventDetails: {
+                  resource: machine.resources.get(state!.name),
+                  input: text(state!.input),
+                },
+              },
+              at,
+            );
           break;
         case 'StateRetried':
           failedTasks.delete(state!.name);
-          if (isTask) record(execution, 'LambdaFunctionScheduled', { lambdaFunctionScheduledEventDetails: { resource: machine.resources.get(state!.name), input: text(state!.input) } }, at);
+          if (isTask)
+            record(
+              execution,
+              'LambdaFunctionScheduled',
+              {
+                lambdaFunctionScheduledEventDetails: {
+                  resource: machine.resources.get(state!.name),
+                  input: text(state!.input),
+                },
+              },
+              at,
+            );
           break;
         case 'StateFailed':
           if (isTask) {
             failedTasks.add(state!.name);
             const timedOut = event.Error === 'States.Timeout';
-            record(execution, timedOut ? 'LambdaFunctionTimedOut' : 'LambdaFunctionFailed', {
-              [timedOut ? 'lambdaFunctionTimedOutEventDetails' : 'lambdaFunctionFailedEventDetails']: { error: event.Error, cause: text(event.Cause) },
-            }, at);
+            record(
+              execution,
+              timedOut ? 'LambdaFunctionTimedOut' : 'LambdaFunctionFailed',
+              {
+                [timedOut ? 'lambdaFunctionTimedOutEventDetails' : 'lambdaFunctionFailedEventDetails']: {
+                  error: event.Error,
+                  cause: text(event.Cause),
+                },
+              },
+              at,
+            );
           }
           break;
         case 'StateExited':
-          if (isTask && !failedTasks.delete(state!.name)) record(execution, 'LambdaFunctionSucceeded', { lambdaFunctionSucceededEventDetails: { output: text(state!.output), outputDetails: { truncated: false } } }, at);
-          record(execution, `${state!.type}StateExited`, { stateExitedEventDetails: { name: state!.name, output: text(state!.output), outputDetails: { truncated: false } } }, at);
+          if (isTask && !failedTasks.delete(state!.name))
+            record(
+              execution,
+              'LambdaFunctionSucceeded',
+              {
+                lambdaFunctionSucceededEventDetails: {
+                  output: text(state!.output),
+                  outputDetails: { truncated: false },
+                },
+              },
+              at,
+            );
+          record(
+            execution,
+            `${state!.type}StateExited`,
+            {
+              stateExitedEventDetails: {
+                name: state!.name,
+                output: text(state!.output),
+                outputDetails: { truncated: false },
+              },
+            },
+            at,
+          );
           break;
         case 'ExecutionSucceeded':
           finish('SUCCEEDED', at, { output: text(event.output) });
-          record(execution, 'ExecutionSucceeded', { executionSucceededEventDetails: { output: execution.output, outputDetails: { truncated: false } } }, at);
+          record(
+            execution,
+            'ExecutionSucceeded',
+            { executionSucceededEventDetails: { output: execution.output, outputDetails: { truncated: false } } },
+            at,
+          );
           break;
         case 'ExecutionFailed':
           finish('FAILED', at, { error: event.Error ?? 'States.Runtime', cause: text(event.Cause) });
-          record(execution, 'ExecutionFailed', { executionFailedEventDetails: { error: execution.error, cause: execution.cause } }, at);
+          record(
+            execution,
+            'ExecutionFailed',
+            { executionFailedEventDetails: { error: execution.error, cause: execution.cause } },
+            at,
+          );
           break;
         case 'ExecutionAborted':
           finish('ABORTED', at);
@@ -180,7 +288,11 @@ export async function startStepFunctions(options: { region?: string } = {}): Pro
   };
 
   const summaryOf = (e: Execution): Record<string, unknown> => ({
-    executionArn: e.executionArn, stateMachineArn: e.stateMachineArn, name: e.name, status: e.status, startDate: seconds(e.startDate),
+    executionArn: e.executionArn,
+    stateMachineArn: e.stateMachineArn,
+    name: e.name,
+    status: e.status,
+    startDate: seconds(e.startDate),
     ...(e.stopDate === undefined ? {} : { stopDate: e.stopDate }),
   });
 
@@ -200,27 +312,49 @@ export async function startStepFunctions(options: { region?: string } = {}): Pro
       const existing = executions.get(executionArn);
       if (existing !== undefined) {
         // Step Functions is idempotent for a running execution started with the same input.
-        if (existing.status === 'RUNNING' && existing.input === input) return { executionArn, startDate: seconds(existing.startDate) };
+        if (existing.status === 'RUNNING' && existing.input === input)
+          return { executionArn, startDate: seconds(existing.startDate) };
         throw new ApiError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
       }
-      const execution: Execution = { executionArn, stateMachineArn: machine.arn, name, input, startDate: Date.now(), status: 'RUNNING', history: [] };
+      const execution: Execution = {
+        executionArn,
+        stateMachineArn: machine.arn,
+        name,
+        input,
+        startDate: Date.now(),
+        status: 'RUNNING',
+        history: [],
+      };
       executions.set(executionArn, execution);
       const { result, eventLogs, abort } = machine.runner.run(parsed, {
-        Execution: { Id: executionArn, Name: name, RoleArn: machine.roleArn, StartTime: new Date(execution.startDate).toISOString() },
+        Execution: {
+          Id: executionArn,
+          Name: name,
+          RoleArn: machine.roleArn,
+          StartTime: new Date(execution.startDate).toISOString(),
+        },
         StateMachine: { Id: machine.arn, Name: machine.name },
       });
       execution.abort = abort;
       // The outcome is read from the event log; the result promise only must not go unhandled.
       result.catch(() => undefined);
       follow(execution, machine, eventLogs).catch((error: unknown) => {
-        if (execution.status === 'RUNNING') Object.assign(execution, { status: 'FAILED', stopDate: seconds(Date.now()), error: 'States.Runtime', cause: text(error) });
+        if (execution.status === 'RUNNING')
+          Object.assign(execution, {
+            status: 'FAILED',
+            stopDate: seconds(Date.now()),
+            error: 'States.Runtime',
+            cause: text(error),
+          });
       });
       return { executionArn, startDate: seconds(execution.startDate) };
     },
     DescribeExecution: (body) => {
       const e = executionOf(body.executionArn);
       return {
-        ...summaryOf(e), input: e.input, inputDetails: { included: true },
+        ...summaryOf(e),
+        input: e.input,
+        inputDetails: { included: true },
         ...(e.output === undefined ? {} : { output: e.output, outputDetails: { included: true } }),
         ...(e.error === undefined ? {} : { error: e.error }),
         ...(e.cause === undefined ? {} : { cause: e.cause }),
@@ -229,19 +363,28 @@ export async function startStepFunctions(options: { region?: string } = {}): Pro
     ListExecutions: (body) => {
       const machine = machineOf(body.stateMachineArn);
       const all = [...executions.values()]
-        .filter((e) => e.stateMachineArn === machine.arn && (body.statusFilter === undefined || e.status === body.statusFilter))
+        .filter(
+          (e) =>
+            e.stateMachineArn === machine.arn && (body.statusFilter === undefined || e.status === body.statusFilter),
+        )
         .sort((a, b) => b.startDate - a.startDate);
       const start = Number(body.nextToken ?? 0);
       const size = Number(body.maxResults ?? 100) || 100;
       const page = all.slice(start, start + size);
-      return { executions: page.map(summaryOf), ...(start + size < all.length ? { nextToken: String(start + size) } : {}) };
+      return {
+        executions: page.map(summaryOf),
+        ...(start + size < all.length ? { nextToken: String(start + size) } : {}),
+      };
     },
     GetExecutionHistory: (body) => {
       const e = executionOf(body.executionArn);
       const events = body.reverseOrder === true ? [...e.history].reverse() : e.history;
       const start = Number(body.nextToken ?? 0);
       const size = Number(body.maxResults ?? 1000) || 1000;
-      return { events: events.slice(start, start + size), ...(start + size < events.length ? { nextToken: String(start + size) } : {}) };
+      return {
+        events: events.slice(start, start + size),
+        ...(start + size < events.length ? { nextToken: String(start + size) } : {}),
+      };
     },
     StopExecution: (body) => {
       const e = executionOf(body.executionArn);
@@ -250,10 +393,23 @@ export async function startStepFunctions(options: { region?: string } = {}): Pro
     },
     DescribeStateMachine: (body) => {
       const m = machineOf(body.stateMachineArn);
-      return { stateMachineArn: m.arn, name: m.name, status: 'ACTIVE', definition: m.definition, roleArn: m.roleArn, type: m.type, creationDate: m.creationDate };
+      return {
+        stateMachineArn: m.arn,
+        name: m.name,
+        status: 'ACTIVE',
+        definition: m.definition,
+        roleArn: m.roleArn,
+        type: m.type,
+        creationDate: m.creationDate,
+      };
     },
     ListStateMachines: () => ({
-      stateMachines: [...machines.values()].map((m) => ({ stateMachineArn: m.arn, name: m.name, type: m.type, creationDate: m.creationDate })),
+      stateMachines: [...machines.values()].map((m) => ({
+        stateMachineArn: m.arn,
+        name: m.name,
+        type: m.type,
+        creationDate: m.creationDate,
+      })),
     }),
   };
 
@@ -275,9 +431,13 @@ export async function startStepFunctions(options: { region?: string } = {}): Pro
     const operation = operations[target.replace(/^AWSStepFunctions\./, '')];
     try {
       if (request.method !== 'POST' || !target.startsWith('AWSStepFunctions.') || operation === undefined) {
-        throw new ApiError('UnknownOperationException', `Operation ${target || '(no X-Amz-Target)'} is not served by the local Step Functions endpoint`);
+        throw new ApiError(
+          'UnknownOperationException',
+          `Operation ${target || '(no X-Amz-Target)'} is not served by the local Step Functions endpoint`,
+        );
       }
-      const body = chunks.length === 0 ? {} : JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+      const body =
+        chunks.length === 0 ? {} : (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>);
       reply(response, 200, operation(body));
     } catch (error) {
       if (error instanceof ApiError) reply(response, 400, { __type: error.type, message: error.message }, error.type);
@@ -285,7 +445,9 @@ export async function startStepFunctions(options: { region?: string } = {}): Pro
     }
   };
 
-  const server = createServer((request, response) => { void handle(request, response); });
+  const server = createServer((request, response) => {
+    void handle(request, response);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
@@ -295,8 +457,13 @@ export async function startStepFunctions(options: { region?: string } = {}): Pro
     endpoint: `http://127.0.0.1:${port}`,
     port,
     register: (machine) => {
-      if (!machine.arn.startsWith(`arn:aws:states:${region}:`)) throw new Error(`State machine ${machine.arn} is not in region ${region}`);
-      machines.set(machine.arn, { ...machine, creationDate: seconds(Date.now()), resources: taskResourcesOf(JSON.parse(machine.definition)) });
+      if (!machine.arn.startsWith(`arn:aws:states:${region}:`))
+        throw new Error(`State machine ${machine.arn} is not in region ${region}`);
+      machines.set(machine.arn, {
+        ...machine,
+        creationDate: seconds(Date.now()),
+        resources: taskResourcesOf(JSON.parse(machine.definition)),
+      });
     },
     stop: async () => {
       for (const execution of executions.values()) if (execution.status === 'RUNNING') execution.abort?.();

@@ -133,7 +133,7 @@ export function operationOf(
   if (service !== 's3') {
     const target = headers['x-amz-target'];
     const value = Array.isArray(target) ? target[0] : target;
-    if (value !== undefined && value.includes('.')) return value.slice(value.lastIndexOf('.') + 1);
+    if (value?.includes('.')) return value.slice(value.lastIndexOf('.') + 1);
     return `${method} (no target)`;
   }
   const parsed = new URL(url, 'http://proxy');

@@ -8,7 +8,13 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { ClusterSpec, ContainerSpec, LaunchedContainer, LaunchRequest, TaskDefinitionSpec } from '../emulators/ecs.ts';
+import type {
+  ClusterSpec,
+  ContainerSpec,
+  LaunchedContainer,
+  LaunchRequest,
+  TaskDefinitionSpec,
+} from '../emulators/ecs.ts';
 import { ACCOUNT, physicalName, resourcesOfType, type Resolver, type Template } from './template.ts';
 
 /** The clusters and task definitions of a template, with the image folder of each container. */
@@ -32,13 +38,20 @@ interface ContainerDefinitionJson {
  * `arn:aws:ecs:<region>:<account>:cluster/<name>`) and task definitions (`Ref` the ARN with
  * revision 1), before the rest of the template is provisioned.
  */
-export function defineContainerResources(template: Template, resolver: Resolver, options: { region: string; stackName: string }): void {
+export function defineContainerResources(
+  template: Template,
+  resolver: Resolver,
+  options: { region: string; stackName: string },
+): void {
   for (const [id, resource] of resourcesOfType(template, 'AWS::ECS::Cluster')) {
-    const name = (resource.Properties?.ClusterName as string | undefined) ?? physicalName(options.stackName, id, { maxLength: 255 });
+    const name =
+      (resource.Properties?.ClusterName as string | undefined) ??
+      physicalName(options.stackName, id, { maxLength: 255 });
     resolver.define(id, { ref: name, attributes: { Arn: `arn:aws:ecs:${options.region}:${ACCOUNT}:cluster/${name}` } });
   }
   for (const [id, resource] of resourcesOfType(template, 'AWS::ECS::TaskDefinition')) {
-    const family = (resource.Properties?.Family as string | undefined) ?? physicalName(options.stackName, id, { maxLength: 255 });
+    const family =
+      (resource.Properties?.Family as string | undefined) ?? physicalName(options.stackName, id, { maxLength: 255 });
     const arn = `arn:aws:ecs:${options.region}:${ACCOUNT}:task-definition/${family}:1`;
     resolver.define(id, { ref: arn, attributes: { TaskDefinitionArn: arn } });
   }
@@ -52,29 +65,48 @@ function assetHashOf(image: unknown): string | undefined {
 
 /** Reads the clusters and task definitions once the template's resources are defined. */
 export function containerResourcesOf(template: Template, resolver: Resolver, cdkOut: string): ContainerResources {
-  const clusters = resourcesOfType(template, 'AWS::ECS::Cluster').map(([id]) => ({ name: resolver.ref(id), arn: resolver.getAtt(id, 'Arn') }));
+  const clusters = resourcesOfType(template, 'AWS::ECS::Cluster').map(([id]) => ({
+    name: resolver.ref(id),
+    arn: resolver.getAtt(id, 'Arn'),
+  }));
   const imageFolders = new Map<string, string>();
-  const taskDefinitions = resourcesOfType(template, 'AWS::ECS::TaskDefinition').map(([id, resource]): TaskDefinitionSpec => {
-    const props = resource.Properties ?? {};
-    const arn = resolver.ref(id);
-    const family = arn.slice(arn.indexOf('task-definition/') + 'task-definition/'.length, arn.lastIndexOf(':'));
-    const containers = ((props.ContainerDefinitions ?? []) as ContainerDefinitionJson[]).map((definition): ContainerSpec => {
-      const name = definition.Name ?? 'container';
-      const hash = assetHashOf(definition.Image);
-      const folder = hash === undefined ? undefined : resolve(cdkOut, `asset.${hash}`);
-      if (folder === undefined || !existsSync(folder)) {
-        throw new Error(`Container ${name} of task definition ${id} uses image ${JSON.stringify(definition.Image)}, which is not a container asset staged in ${cdkOut}; the local runtime can only run asset images`);
-      }
-      imageFolders.set(`${family}/${name}`, folder);
-      const environment = Object.fromEntries((definition.Environment ?? []).map((e) => [e.Name ?? '', String(resolver.resolve(e.Value))]));
-      return { name, command: definition.Command ?? [], environment, stopTimeoutSeconds: Number(definition.StopTimeout ?? 30) };
-    });
-    return {
-      arn, family, revision: 1, containers,
-      ...(props.Cpu === undefined ? {} : { cpu: String(props.Cpu) }),
-      ...(props.Memory === undefined ? {} : { memory: String(props.Memory) }),
-    };
-  });
+  const taskDefinitions = resourcesOfType(template, 'AWS::ECS::TaskDefinition').map(
+    ([id, resource]): TaskDefinitionSpec => {
+      const props = resource.Properties ?? {};
+      const arn = resolver.ref(id);
+      const family = arn.slice(arn.indexOf('task-definition/') + 'task-definition/'.length, arn.lastIndexOf(':'));
+      const containers = ((props.ContainerDefinitions ?? []) as ContainerDefinitionJson[]).map(
+        (definition): ContainerSpec => {
+          const name = definition.Name ?? 'container';
+          const hash = assetHashOf(definition.Image);
+          const folder = hash === undefined ? undefined : resolve(cdkOut, `asset.${hash}`);
+          if (folder === undefined || !existsSync(folder)) {
+            throw new Error(
+              `Container ${name} of task definition ${id} uses image ${JSON.stringify(definition.Image)}, which is not a container asset staged in ${cdkOut}; the local runtime can only run asset images`,
+            );
+          }
+          imageFolders.set(`${family}/${name}`, folder);
+          const environment = Object.fromEntries(
+            (definition.Environment ?? []).map((e) => [e.Name ?? '', String(resolver.resolve(e.Value))]),
+          );
+          return {
+            name,
+            command: definition.Command ?? [],
+            environment,
+            stopTimeoutSeconds: Number(definition.StopTimeout ?? 30),
+          };
+        },
+      );
+      return {
+        arn,
+        family,
+        revision: 1,
+        containers,
+        ...(props.Cpu === undefined ? {} : { cpu: String(props.Cpu) }),
+        ...(props.Memory === undefined ? {} : { memory: String(props.Memory) }),
+      };
+    },
+  );
   return { clusters, taskDefinitions, imageFolders };
 }
 
@@ -99,7 +131,9 @@ export function containerLauncher(options: ContainerLauncherOptions): (request: 
     if (folder === undefined) throw new Error(`No image folder for container ${key}`);
     const [program, ...args] = request.command;
     if (program !== 'node') {
-      throw new Error(`Container ${key} runs ${JSON.stringify(request.command)}; the local runtime runs only Node.js commands ("node <file>")`);
+      throw new Error(
+        `Container ${key} runs ${JSON.stringify(request.command)}; the local runtime runs only Node.js commands ("node <file>")`,
+      );
     }
     const taskId = request.taskArn.slice(request.taskArn.lastIndexOf('/') + 1);
     const logFd = openSync(join(options.logDir, `${request.taskDefinition.family}-${taskId}.log`), 'a');
@@ -121,7 +155,9 @@ export function containerLauncher(options: ContainerLauncherOptions): (request: 
     });
     return {
       pid: child.pid ?? -1,
-      kill: (signal) => { if (child.exitCode === null && child.signalCode === null) child.kill(signal); },
+      kill: (signal) => {
+        if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      },
       exited,
     };
   };

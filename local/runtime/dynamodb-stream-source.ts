@@ -10,6 +10,7 @@
 import {
   DescribeStreamCommand,
   GetRecordsCommand,
+  type GetRecordsCommandOutput,
   GetShardIteratorCommand,
   type _Record,
   type DynamoDBStreamsClient,
@@ -123,7 +124,7 @@ export class DynamoDbStreamSource {
 
   /** Reads one page of a shard and delivers it; resolves to the number of records delivered. */
   private async readShard(shardId: string, iterator: string): Promise<number> {
-    let page;
+    let page: GetRecordsCommandOutput;
     try {
       page = await this.options.streams.send(
         new GetRecordsCommand({ ShardIterator: iterator, Limit: this.options.batchSize }),

@@ -45,7 +45,12 @@ export class ExecutionEnvironment {
   private readonly chaos: InvocationChaos | undefined;
 
   /** `chaos`: crashes and hangs to inject (the endurance run's); none by default. */
-  public constructor(definition: FunctionDefinition, baseEnv: Record<string, string>, log: WriteStream, chaos?: InvocationChaos) {
+  public constructor(
+    definition: FunctionDefinition,
+    baseEnv: Record<string, string>,
+    log: WriteStream,
+    chaos?: InvocationChaos,
+  ) {
     this.definition = definition;
     this.baseEnv = baseEnv;
     this.log = log;
@@ -73,7 +78,13 @@ export class ExecutionEnvironment {
         AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
         LAMBDA_TASK_ROOT: d.entryPath.replace(/\/[^/]+$/, ''),
       },
-      workerData: { entryUrl: new URL(`file://${d.entryPath}`).href, exportName: d.exportName, functionName: d.name, memoryLimitInMB: d.memoryMb, region: this.region },
+      workerData: {
+        entryUrl: new URL(`file://${d.entryPath}`).href,
+        exportName: d.exportName,
+        functionName: d.name,
+        memoryLimitInMB: d.memoryMb,
+        region: this.region,
+      },
       stdout: true,
       stderr: true,
       resourceLimits: { maxOldGenerationSizeMb: Math.max(128, d.memoryMb) },
@@ -83,10 +94,18 @@ export class ExecutionEnvironment {
     this.worker = worker;
     return new Promise<void>((resolve, reject) => {
       const onMessage = (message: { ready?: boolean; initError?: { name: string; message: string } }): void => {
-        if (message.ready === true) { worker.off('message', onMessage); resolve(); }
+        if (message.ready === true) {
+          worker.off('message', onMessage);
+          resolve();
+        }
         if (message.initError !== undefined) {
           worker.off('message', onMessage);
-          reject(new InvocationError('Runtime.ImportModuleError', `${d.name}: ${message.initError.name}: ${message.initError.message}`));
+          reject(
+            new InvocationError(
+              'Runtime.ImportModuleError',
+              `${d.name}: ${message.initError.name}: ${message.initError.message}`,
+            ),
+          );
         }
       };
       worker.on('message', onMessage);
@@ -109,17 +128,29 @@ export class ExecutionEnvironment {
     const deadline = Date.now() + timeoutMs;
     const plan = this.chaos?.plan(this.definition.name) ?? {};
     return new Promise((resolve, reject) => {
-      const crashTimer = plan.crashAfterMs === undefined ? undefined : setTimeout(() => {
-        this.chaos?.crashed(this.definition.name);
-        void worker.terminate();
-      }, plan.crashAfterMs);
+      const crashTimer =
+        plan.crashAfterMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              this.chaos?.crashed(this.definition.name);
+              void worker.terminate();
+            }, plan.crashAfterMs);
       const timer = setTimeout(() => {
         cleanup();
         if (plan.hangPastTimeout === true) this.chaos?.timedOut(this.definition.name);
         void this.discard();
-        reject(new InvocationError('Sandbox.Timedout', `${this.definition.name} timed out after ${this.definition.timeoutSeconds} seconds`));
+        reject(
+          new InvocationError(
+            'Sandbox.Timedout',
+            `${this.definition.name} timed out after ${this.definition.timeoutSeconds} seconds`,
+          ),
+        );
       }, timeoutMs);
-      const onMessage = (message: { id?: number; result?: unknown; error?: { name: string; message: string } }): void => {
+      const onMessage = (message: {
+        id?: number;
+        result?: unknown;
+        error?: { name: string; message: string };
+      }): void => {
         if (message.id !== id) return;
         cleanup();
         if (message.error !== undefined) reject(new InvocationError(message.error.name, message.error.message));
@@ -129,7 +160,12 @@ export class ExecutionEnvironment {
         cleanup();
         this.ready = undefined;
         this.worker = undefined;
-        reject(new InvocationError('Runtime.ExitError', `${this.definition.name} exited with code ${code} during an invocation`));
+        reject(
+          new InvocationError(
+            'Runtime.ExitError',
+            `${this.definition.name} exited with code ${code} during an invocation`,
+          ),
+        );
       };
       const cleanup = (): void => {
         clearTimeout(timer);

@@ -39,10 +39,15 @@ try {
       logStreamName: 'local',
       callbackWaitsForEmptyEventLoop: true,
       getRemainingTimeInMillis: () => Math.max(0, invocation.deadline - Date.now()),
-      done: () => undefined, fail: () => undefined, succeed: () => undefined,
+      done: () => undefined,
+      fail: () => undefined,
+      succeed: () => undefined,
     };
     try {
-      const result: unknown = await (handler as (event: unknown, context: unknown) => Promise<unknown>)(invocation.event, context);
+      const result: unknown = await (handler as (event: unknown, context: unknown) => Promise<unknown>)(
+        invocation.event,
+        context,
+      );
       if (invocation.hang === true) return;
       port.postMessage({ id: invocation.id, result: result === undefined ? null : result });
     } catch (error) {

@@ -23,20 +23,34 @@ function fakeSqs() {
 }
 
 const notificationTo = (overrides: Partial<QueueNotification> = {}): QueueNotification => ({
-  bucket: 'cometflow-inbox', queueUrl: 'http://127.0.0.1/000000000000/intake', events: ['s3:ObjectCreated:*'], id: 'InboxObjectCreated', ...overrides,
+  bucket: 'cometflow-inbox',
+  queueUrl: 'http://127.0.0.1/000000000000/intake',
+  events: ['s3:ObjectCreated:*'],
+  id: 'InboxObjectCreated',
+  ...overrides,
 });
 
 const written = (overrides: Partial<WrittenObject> = {}): WrittenObject => ({
-  bucket: 'cometflow-inbox', key: 'ecmwf/S1D11221200112218001', size: 1024, etag: '34d363a1abad5cbad226d6a3358ba49d', status: 'uploaded', ...overrides,
+  bucket: 'cometflow-inbox',
+  key: 'ecmwf/S1D11221200112218001',
+  size: 1024,
+  etag: '34d363a1abad5cbad226d6a3358ba49d',
+  status: 'uploaded',
+  ...overrides,
 });
 
 /** Writes objects through a notifier and returns the records sent, per queue URL. */
 async function notify(notifications: QueueNotification[], objects: WrittenObject[]) {
   const sqs = fakeSqs();
-  const notifier = new S3Notifier(notifications, sqs.client, 'eu-central-1', (error) => { throw error; });
+  const notifier = new S3Notifier(notifications, sqs.client, 'eu-central-1', (error) => {
+    throw error;
+  });
   for (const object of objects) notifier.objectWritten(object);
   await notifier.flush();
-  return sqs.sent.map((m) => ({ queueUrl: m.QueueUrl, record: (JSON.parse(m.MessageBody) as { Records: SentRecord[] }).Records[0]! }));
+  return sqs.sent.map((m) => ({
+    queueUrl: m.QueueUrl,
+    record: (JSON.parse(m.MessageBody) as { Records: SentRecord[] }).Records[0]!,
+  }));
 }
 
 describe('encodeNotificationKey', () => {
@@ -72,7 +86,19 @@ describe('queueNotificationsOf', () => {
       BucketName: 'cometflow-inbox',
       NotificationConfiguration: {
         QueueConfigurations: [
-          { Events: ['s3:ObjectCreated:*'], QueueArn: 'arn:intake', Filter: { Key: { FilterRules: [{ Name: 'Prefix', Value: 'eumetsat/' }, { Name: 'suffix', Value: '.nc' }] } }, Id: 'Fci' },
+          {
+            Events: ['s3:ObjectCreated:*'],
+            QueueArn: 'arn:intake',
+            Filter: {
+              Key: {
+                FilterRules: [
+                  { Name: 'Prefix', Value: 'eumetsat/' },
+                  { Name: 'suffix', Value: '.nc' },
+                ],
+              },
+            },
+            Id: 'Fci',
+          },
           { Events: ['s3:ObjectCreated:Put'], QueueArn: 'arn:other' },
         ],
       },
@@ -83,8 +109,20 @@ describe('queueNotificationsOf', () => {
 
     // Assess
     expect(notifications).toEqual([
-      { bucket: 'cometflow-inbox', queueUrl: 'url-of-arn:intake', events: ['s3:ObjectCreated:*'], id: 'Fci', prefix: 'eumetsat/', suffix: '.nc' },
-      { bucket: 'cometflow-inbox', queueUrl: 'url-of-arn:other', events: ['s3:ObjectCreated:Put'], id: 'notification-1' },
+      {
+        bucket: 'cometflow-inbox',
+        queueUrl: 'url-of-arn:intake',
+        events: ['s3:ObjectCreated:*'],
+        id: 'Fci',
+        prefix: 'eumetsat/',
+        suffix: '.nc',
+      },
+      {
+        bucket: 'cometflow-inbox',
+        queueUrl: 'url-of-arn:other',
+        events: ['s3:ObjectCreated:Put'],
+        id: 'notification-1',
+      },
     ]);
   });
 
@@ -103,9 +141,13 @@ describe('S3Notifier', () => {
     expect(rest).toEqual([]);
     expect(sent!.queueUrl).toBe('http://127.0.0.1/000000000000/intake');
     expect(sent!.record).toMatchObject({
-      eventVersion: '2.1', eventSource: 'aws:s3', awsRegion: 'eu-central-1', eventName: 'ObjectCreated:Put',
+      eventVersion: '2.1',
+      eventSource: 'aws:s3',
+      awsRegion: 'eu-central-1',
+      eventName: 'ObjectCreated:Put',
       s3: {
-        s3SchemaVersion: '1.0', configurationId: 'InboxObjectCreated',
+        s3SchemaVersion: '1.0',
+        configurationId: 'InboxObjectCreated',
         bucket: { name: 'cometflow-inbox', arn: 'arn:aws:s3:::cometflow-inbox' },
         object: { key: 'eumetsat/a%2Cb%2Bc+d.nc', size: 1024, eTag: '34d363a1abad5cbad226d6a3358ba49d' },
       },
@@ -125,7 +167,11 @@ describe('S3Notifier', () => {
     const sent = await notify([notificationTo()], objects);
 
     // Assess
-    expect(sent.map((s) => s.record.eventName)).toEqual(['ObjectCreated:Put', 'ObjectCreated:CompleteMultipartUpload', 'ObjectCreated:Copy']);
+    expect(sent.map((s) => s.record.eventName)).toEqual([
+      'ObjectCreated:Put',
+      'ObjectCreated:CompleteMultipartUpload',
+      'ObjectCreated:Copy',
+    ]);
   });
 
   it('matches s3:ObjectCreated:* to every creation and an exact event name only to itself', async () => {
@@ -171,7 +217,10 @@ describe('S3Notifier', () => {
 
   it('gives each notification a larger sequencer than the one before', async () => {
     // Act
-    const sent = await notify([notificationTo()], Array.from({ length: 20 }, (_, i) => written({ key: `k${i}` })));
+    const sent = await notify(
+      [notificationTo()],
+      Array.from({ length: 20 }, (_, i) => written({ key: `k${i}` })),
+    );
 
     // Assess
     const sequencers = sent.map((s) => s.record.s3.object.sequencer);
@@ -184,7 +233,13 @@ describe('S3Notifier', () => {
     // Prepare
     const errors: string[] = [];
     let calls = 0;
-    const sqs = { send: async () => { calls += 1; if (calls === 1) throw new Error('queue does not exist'); return {}; } } as unknown as SQSClient;
+    const sqs = {
+      send: async () => {
+        calls += 1;
+        if (calls === 1) throw new Error('queue does not exist');
+        return {};
+      },
+    } as unknown as SQSClient;
     const notifier = new S3Notifier([notificationTo()], sqs, 'eu-central-1', (error) => errors.push(error.message));
 
     // Act

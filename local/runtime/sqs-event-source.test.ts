@@ -7,12 +7,19 @@ const QUEUE_URL = 'http://127.0.0.1:4566/000000000000/ingest';
 const QUEUE_ARN = 'arn:aws:sqs:eu-central-1:000000000000:ingest';
 
 const message = (n: number, overrides: Partial<Message> = {}): Message => ({
-  MessageId: `m${n}`, ReceiptHandle: `receipt-${n}`, Body: `{"n":${n}}`, MD5OfBody: `md5-${n}`,
-  Attributes: { ApproximateReceiveCount: '1' }, ...overrides,
+  MessageId: `m${n}`,
+  ReceiptHandle: `receipt-${n}`,
+  Body: `{"n":${n}}`,
+  MD5OfBody: `md5-${n}`,
+  Attributes: { ApproximateReceiveCount: '1' },
+  ...overrides,
 });
 
 type CommandName = 'ReceiveMessageCommand' | 'DeleteMessageBatchCommand';
-interface SentCommand { name: CommandName; input: Record<string, unknown> }
+interface SentCommand {
+  name: CommandName;
+  input: Record<string, unknown>;
+}
 
 /**
  * A fake SQS client: the first ReceiveMessage returns `batch`, later ones return nothing after a
@@ -37,18 +44,37 @@ function fakeSqs(batch: Message[]) {
 }
 
 /** Runs an event source until it has delivered one batch to an environment answering with `invoke`. */
-async function deliverOneBatch(batch: Message[], invoke: (event: unknown) => Promise<unknown>,
-  options: Partial<SqsEventSourceOptions> = {}) {
+async function deliverOneBatch(
+  batch: Message[],
+  invoke: (event: unknown) => Promise<unknown>,
+  options: Partial<SqsEventSourceOptions> = {},
+) {
   const sqs = fakeSqs(batch);
   const events: unknown[] = [];
-  const environment = { invoke: async (event: unknown) => { events.push(event); return invoke(event); } } as unknown as ExecutionEnvironment;
+  const environment = {
+    invoke: async (event: unknown) => {
+      events.push(event);
+      return invoke(event);
+    },
+  } as unknown as ExecutionEnvironment;
   let report: Parameters<NonNullable<SqsEventSourceOptions['onInvocation']>>[0] | undefined;
   let delivered!: () => void;
-  const done = new Promise<void>((resolve) => { delivered = resolve; });
+  const done = new Promise<void>((resolve) => {
+    delivered = resolve;
+  });
   const source = new SqsEventSource({
-    functionName: 'ingest', queueUrl: QUEUE_URL, queueArn: QUEUE_ARN, region: 'eu-central-1', batchSize: 10,
-    reportBatchItemFailures: true, environments: [environment], sqs: sqs.client,
-    onInvocation: (r) => { report = r; delivered(); },
+    functionName: 'ingest',
+    queueUrl: QUEUE_URL,
+    queueArn: QUEUE_ARN,
+    region: 'eu-central-1',
+    batchSize: 10,
+    reportBatchItemFailures: true,
+    environments: [environment],
+    sqs: sqs.client,
+    onInvocation: (r) => {
+      report = r;
+      delivered();
+    },
     ...options,
   });
   source.start();
@@ -79,8 +105,20 @@ describe('toLambdaRecord', () => {
       body: '{"n":1}',
       attributes: { ApproximateReceiveCount: '1' },
       messageAttributes: {
-        type: { stringValue: 'cometflow.ingest.requested', binaryValue: undefined, stringListValues: [], binaryListValues: [], dataType: 'String' },
-        blob: { stringValue: undefined, binaryValue: 'AQID', stringListValues: [], binaryListValues: [], dataType: 'Binary' },
+        type: {
+          stringValue: 'cometflow.ingest.requested',
+          binaryValue: undefined,
+          stringListValues: [],
+          binaryListValues: [],
+          dataType: 'String',
+        },
+        blob: {
+          stringValue: undefined,
+          binaryValue: 'AQID',
+          stringListValues: [],
+          binaryListValues: [],
+          dataType: 'Binary',
+        },
       },
       md5OfBody: 'md5-1',
       eventSource: 'aws:sqs',
@@ -101,11 +139,23 @@ describe('toLambdaRecord', () => {
 describe('SqsEventSource', () => {
   it('invokes the function with the batch and asks for at most ten messages', async () => {
     // Act
-    const result = await deliverOneBatch([message(1), message(2)], async () => ({ batchItemFailures: [] }), { batchSize: 25 });
+    const result = await deliverOneBatch([message(1), message(2)], async () => ({ batchItemFailures: [] }), {
+      batchSize: 25,
+    });
 
     // Assess
-    expect(result.events).toEqual([{ Records: [toLambdaRecord(message(1), QUEUE_ARN, 'eu-central-1'), toLambdaRecord(message(2), QUEUE_ARN, 'eu-central-1')] }]);
-    expect(result.commands[0]).toMatchObject({ name: 'ReceiveMessageCommand', input: { QueueUrl: QUEUE_URL, MaxNumberOfMessages: 10 } });
+    expect(result.events).toEqual([
+      {
+        Records: [
+          toLambdaRecord(message(1), QUEUE_ARN, 'eu-central-1'),
+          toLambdaRecord(message(2), QUEUE_ARN, 'eu-central-1'),
+        ],
+      },
+    ]);
+    expect(result.commands[0]).toMatchObject({
+      name: 'ReceiveMessageCommand',
+      input: { QueueUrl: QUEUE_URL, MaxNumberOfMessages: 10 },
+    });
     expect(result.deleted).toEqual(['receipt-1', 'receipt-2']);
     expect(result.report).toMatchObject({ functionName: 'ingest', records: 2, failed: 0 });
     expect(result.report.durationMs).toBeGreaterThanOrEqual(0);
@@ -113,7 +163,9 @@ describe('SqsEventSource', () => {
 
   it('deletes only the messages the function did not report as failed', async () => {
     // Act
-    const result = await deliverOneBatch([message(1), message(2), message(3)], async () => ({ batchItemFailures: [{ itemIdentifier: 'm2' }] }));
+    const result = await deliverOneBatch([message(1), message(2), message(3)], async () => ({
+      batchItemFailures: [{ itemIdentifier: 'm2' }],
+    }));
 
     // Assess
     expect(result.deleted).toEqual(['receipt-1', 'receipt-3']);
@@ -123,7 +175,9 @@ describe('SqsEventSource', () => {
 
   it('deletes nothing when every message failed', async () => {
     // Act
-    const result = await deliverOneBatch([message(1), message(2)], async () => ({ batchItemFailures: [{ itemIdentifier: 'm1' }, { itemIdentifier: 'm2' }] }));
+    const result = await deliverOneBatch([message(1), message(2)], async () => ({
+      batchItemFailures: [{ itemIdentifier: 'm1' }, { itemIdentifier: 'm2' }],
+    }));
 
     // Assess
     expect(result.deletes).toEqual([]);
@@ -144,12 +198,17 @@ describe('SqsEventSource', () => {
 
   it('deletes nothing when the invocation throws, and reports why', async () => {
     // Act
-    const result = await deliverOneBatch([message(1), message(2)], async () => { throw new Error('Task timed out after 30.00 seconds'); });
+    const result = await deliverOneBatch([message(1), message(2)], async () => {
+      throw new Error('Task timed out after 30.00 seconds');
+    });
 
     // Assess
     expect(result.deletes).toEqual([]);
     expect(result.report).toMatchObject({
-      functionName: 'ingest', records: 2, failed: 2, error: 'Task timed out after 30.00 seconds',
+      functionName: 'ingest',
+      records: 2,
+      failed: 2,
+      error: 'Task timed out after 30.00 seconds',
     });
   });
 
@@ -163,7 +222,11 @@ describe('SqsEventSource', () => {
 
   it('ignores reported failures when the mapping does not report batch item failures', async () => {
     // Act
-    const result = await deliverOneBatch([message(1), message(2)], async () => ({ batchItemFailures: [{ itemIdentifier: 'm1' }] }), { reportBatchItemFailures: false });
+    const result = await deliverOneBatch(
+      [message(1), message(2)],
+      async () => ({ batchItemFailures: [{ itemIdentifier: 'm1' }] }),
+      { reportBatchItemFailures: false },
+    );
 
     // Assess
     expect(result.deleted).toEqual(['receipt-1', 'receipt-2']);

@@ -6,7 +6,11 @@
  * redrive policy moves them to the dead-letter queue after maxReceiveCount receives.
  */
 import {
-  ChangeMessageVisibilityCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient,
+  ChangeMessageVisibilityCommand,
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { RedeliveryChaos } from '../faults/chaos.ts';
 import type { ExecutionEnvironment } from './lambda-host.ts';
@@ -39,10 +43,18 @@ export interface InvocationReport {
 
 /** Turns a received message into the record Lambda passes to the handler. */
 export function toLambdaRecord(message: Message, queueArn: string, region: string): Record<string, unknown> {
-  const messageAttributes = Object.fromEntries(Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [name, {
-    stringValue: value.StringValue, binaryValue: value.BinaryValue === undefined ? undefined : Buffer.from(value.BinaryValue).toString('base64'),
-    stringListValues: [], binaryListValues: [], dataType: value.DataType,
-  }]));
+  const messageAttributes = Object.fromEntries(
+    Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
+      name,
+      {
+        stringValue: value.StringValue,
+        binaryValue: value.BinaryValue === undefined ? undefined : Buffer.from(value.BinaryValue).toString('base64'),
+        stringListValues: [],
+        binaryListValues: [],
+        dataType: value.DataType,
+      },
+    ]),
+  );
   return {
     messageId: message.MessageId,
     receiptHandle: message.ReceiptHandle,
@@ -81,12 +93,17 @@ export class SqsEventSource {
     while (this.running) {
       let messages: Message[];
       try {
-        const response = await sqs.send(new ReceiveMessageCommand({
-          QueueUrl: queueUrl, MaxNumberOfMessages: Math.min(10, batchSize), WaitTimeSeconds: 1,
-          MessageSystemAttributeNames: ['All'], MessageAttributeNames: ['All'],
-        }));
+        const response = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: Math.min(10, batchSize),
+            WaitTimeSeconds: 1,
+            MessageSystemAttributeNames: ['All'],
+            MessageAttributeNames: ['All'],
+          }),
+        );
         messages = response.Messages ?? [];
-      } catch (error) {
+      } catch {
         if (!this.running) return;
         await new Promise((r) => setTimeout(r, 500));
         continue;
@@ -101,11 +118,11 @@ export class SqsEventSource {
     let failedIds: Set<string>;
     let error: string | undefined;
     const first = messages[0]!;
-    const redelivery = this.options.chaos?.redeliverEarly(functionName) === true
-      ? this.makeVisibleSoon(first, functionName) : undefined;
+    const redelivery =
+      this.options.chaos?.redeliverEarly(functionName) === true ? this.makeVisibleSoon(first, functionName) : undefined;
     const started = performance.now();
     try {
-      const result = await environment.invoke(event) as { batchItemFailures?: { itemIdentifier?: string }[] } | null;
+      const result = (await environment.invoke(event)) as { batchItemFailures?: { itemIdentifier?: string }[] } | null;
       failedIds = this.failuresOf(result, messages);
     } catch (invocationError) {
       // A failed invocation fails the whole batch: nothing is deleted.
@@ -116,13 +133,19 @@ export class SqsEventSource {
     await redelivery;
     const done = messages.filter((m) => !failedIds.has(m.MessageId!));
     if (done.length > 0) {
-      await sqs.send(new DeleteMessageBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
-      }));
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+        }),
+      );
     }
     this.options.onInvocation?.({
-      functionName, records: messages.length, failed: failedIds.size, durationMs, ...(error === undefined ? {} : { error }),
+      functionName,
+      records: messages.length,
+      failed: failedIds.size,
+      durationMs,
+      ...(error === undefined ? {} : { error }),
     });
   }
 
@@ -133,9 +156,13 @@ export class SqsEventSource {
   private async makeVisibleSoon(message: Message, functionName: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
     try {
-      await this.options.sqs.send(new ChangeMessageVisibilityCommand({
-        QueueUrl: this.options.queueUrl, ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: 0,
-      }));
+      await this.options.sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: this.options.queueUrl,
+          ReceiptHandle: message.ReceiptHandle!,
+          VisibilityTimeout: 0,
+        }),
+      );
       this.options.chaos?.redelivered(functionName);
     } catch {
       // Already deleted by a quick invocation: nothing was redelivered, nothing is counted.
@@ -143,7 +170,10 @@ export class SqsEventSource {
   }
 
   /** The records to keep; per Lambda, an unknown or empty identifier fails the whole batch. */
-  private failuresOf(result: { batchItemFailures?: { itemIdentifier?: string }[] } | null, messages: Message[]): Set<string> {
+  private failuresOf(
+    result: { batchItemFailures?: { itemIdentifier?: string }[] } | null,
+    messages: Message[],
+  ): Set<string> {
     if (!this.options.reportBatchItemFailures) return new Set();
     const ids = new Set(messages.map((m) => m.MessageId!));
     const failures = result?.batchItemFailures ?? [];

@@ -61,7 +61,8 @@ export function lambdaTasksOf(definition: Record<string, unknown>): LambdaTask[]
         const resource = String(body.Resource);
         if (resource === OptimizedLambdaInvoke || resource.startsWith(`${OptimizedLambdaInvoke}.`)) {
           const functionName = (body.Parameters as Record<string, unknown> | undefined)?.FunctionName;
-          if (typeof functionName !== 'string') throw new Error(`Task ${state} invokes Lambda without a literal FunctionName; the local runner needs one`);
+          if (typeof functionName !== 'string')
+            throw new Error(`Task ${state} invokes Lambda without a literal FunctionName; the local runner needs one`);
           tasks.push({ state, functionRef: functionName, optimized: true });
         } else if (/^arn:aws:lambda:[^:]+:\d+:function:[^:]+(:[^:]+)?$/.test(resource)) {
           tasks.push({ state, functionRef: resource, optimized: false });
@@ -69,7 +70,8 @@ export function lambdaTasksOf(definition: Record<string, unknown>): LambdaTask[]
           throw new Error(`Task ${state} uses ${resource}; the local runner runs Lambda tasks only`);
         }
       }
-      for (const nested of [body.Iterator, body.ItemProcessor, ...((body.Branches as unknown[] | undefined) ?? [])]) visit(nested);
+      for (const nested of [body.Iterator, body.ItemProcessor, ...((body.Branches as unknown[] | undefined) ?? [])])
+        visit(nested);
     }
   };
   visit(definition);
@@ -92,7 +94,8 @@ export class EnvironmentPool {
 
   /** Invokes the function; rejects with an error whose `name` is Lambda's error type. */
   public async invoke(event: unknown): Promise<unknown> {
-    const environment = this.idle.pop() ?? await new Promise<ExecutionEnvironment>((resolve) => this.waiting.push(resolve));
+    const environment =
+      this.idle.pop() ?? (await new Promise<ExecutionEnvironment>((resolve) => this.waiting.push(resolve)));
     try {
       return await environment.invoke(event);
     } catch (error) {
@@ -112,18 +115,27 @@ export class EnvironmentPool {
 }
 
 /** Runs one state machine's executions with local task handlers. */
-export function localRunner(machine: ResolvedStateMachine, invoke: (functionRef: string, event: unknown) => Promise<unknown>): ExecutionRunner {
-  const handlers = Object.fromEntries(lambdaTasksOf(machine.definition).map((task) => [task.state, async (input: unknown) => {
-    if (!task.optimized) return invoke(task.functionRef, input);
-    const { Payload } = input as { Payload?: unknown };
-    return { StatusCode: 200, ExecutedVersion: '$LATEST', Payload: await invoke(task.functionRef, Payload ?? {}) };
-  }]));
+export function localRunner(
+  machine: ResolvedStateMachine,
+  invoke: (functionRef: string, event: unknown) => Promise<unknown>,
+): ExecutionRunner {
+  const handlers = Object.fromEntries(
+    lambdaTasksOf(machine.definition).map((task) => [
+      task.state,
+      async (input: unknown) => {
+        if (!task.optimized) return invoke(task.functionRef, input);
+        const { Payload } = input as { Payload?: unknown };
+        return { StatusCode: 200, ExecutedVersion: '$LATEST', Payload: await invoke(task.functionRef, Payload ?? {}) };
+      },
+    ]),
+  );
   const stateMachine = new StateMachine(machine.definition as never);
   return {
-    run: (input, context) => stateMachine.run(input as never, {
-      overrides: { taskResourceLocalHandlers: handlers as never },
-      context: context as never,
-    }),
+    run: (input, context) =>
+      stateMachine.run(input as never, {
+        overrides: { taskResourceLocalHandlers: handlers as never },
+        context: context as never,
+      }),
   };
 }
 
@@ -142,7 +154,10 @@ export interface LocalStateMachinesOptions {
  * The template's state machines, ready to register with the local Step Functions endpoint, and
  * a function ending the execution environments they started.
  */
-export function localStateMachines(options: LocalStateMachinesOptions): { registrations: StateMachineRegistration[]; discard: () => Promise<void> } {
+export function localStateMachines(options: LocalStateMachinesOptions): {
+  registrations: StateMachineRegistration[];
+  discard: () => Promise<void>;
+} {
   const machines = resolvedStateMachinesOf(options.template, options.resolver);
   const byRef = new Map<string, FunctionDefinition>();
   for (const definition of options.functions.values()) {
@@ -152,11 +167,17 @@ export function localStateMachines(options: LocalStateMachinesOptions): { regist
   const pools = new Map<string, EnvironmentPool>();
   const poolOf = (functionRef: string): EnvironmentPool => {
     const definition = byRef.get(functionRef);
-    if (definition === undefined) throw new Error(`A state machine invokes ${functionRef}, which is not a bundled function of this template`);
+    if (definition === undefined)
+      throw new Error(`A state machine invokes ${functionRef}, which is not a bundled function of this template`);
     let pool = pools.get(definition.logicalId);
     if (pool === undefined) {
       const log = openLog(join(options.logDir, `${definition.logicalId}.log`));
-      pool = new EnvironmentPool(Array.from({ length: options.concurrency ?? 3 }, () => new ExecutionEnvironment(definition, options.baseEnv, log)));
+      pool = new EnvironmentPool(
+        Array.from(
+          { length: options.concurrency ?? 3 },
+          () => new ExecutionEnvironment(definition, options.baseEnv, log),
+        ),
+      );
       pools.set(definition.logicalId, pool);
     }
     return pool;
@@ -165,10 +186,18 @@ export function localStateMachines(options: LocalStateMachinesOptions): { regist
     // Fails now, at start, for a task the local runner cannot run.
     for (const task of lambdaTasksOf(machine.definition)) poolOf(task.functionRef);
     return {
-      arn: machine.arn, name: machine.name, type: machine.type, roleArn: machine.roleArn,
+      arn: machine.arn,
+      name: machine.name,
+      type: machine.type,
+      roleArn: machine.roleArn,
       definition: JSON.stringify(machine.definition),
       runner: localRunner(machine, (functionRef, event) => poolOf(functionRef).invoke(event)),
     };
   });
-  return { registrations, discard: async () => { await Promise.all([...pools.values()].map((p) => p.discard())); } };
+  return {
+    registrations,
+    discard: async () => {
+      await Promise.all([...pools.values()].map((p) => p.discard()));
+    },
+  };
 }

@@ -71,7 +71,9 @@ describe('Resolver', () => {
 
   it('resolves Fn::Join over resolved parts', () => {
     // Act
-    const value = resolverWithResources().resolve({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', { Ref: 'InboxBucket' }, '/*']] });
+    const value = resolverWithResources().resolve({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', { Ref: 'InboxBucket' }, '/*']],
+    });
 
     // Assess
     expect(value).toBe('arn:aws:s3:::cometflow-inbox/*');
@@ -79,7 +81,9 @@ describe('Resolver', () => {
 
   it('resolves Fn::Sub without variables from refs, attributes and pseudo parameters', () => {
     // Act
-    const value = resolverWithResources().resolve({ 'Fn::Sub': '${InboxBucket} in ${AWS::Region} notifies ${IntakeQueue.Arn}' });
+    const value = resolverWithResources().resolve({
+      'Fn::Sub': '${InboxBucket} in ${AWS::Region} notifies ${IntakeQueue.Arn}',
+    });
 
     // Assess
     expect(value).toBe('cometflow-inbox in eu-central-1 notifies arn:aws:sqs:eu-central-1:000000000000:intake');
@@ -88,7 +92,10 @@ describe('Resolver', () => {
   it('resolves Fn::Sub with variables, which take precedence over resources', () => {
     // Act
     const value = resolverWithResources().resolve({
-      'Fn::Sub': ['${InboxBucket}/${Prefix}@${AWS::AccountId}', { InboxBucket: 'overridden', Prefix: { Ref: 'AWS::StackName' } }],
+      'Fn::Sub': [
+        '${InboxBucket}/${Prefix}@${AWS::AccountId}',
+        { InboxBucket: 'overridden', Prefix: { Ref: 'AWS::StackName' } },
+      ],
     });
 
     // Assess
@@ -100,7 +107,9 @@ describe('Resolver', () => {
     const resolver = resolverWithResources();
 
     // Act
-    const name = resolver.resolve({ 'Fn::Select': [5, { 'Fn::Split': [':', { 'Fn::GetAtt': ['IntakeQueue', 'Arn'] }] }] });
+    const name = resolver.resolve({
+      'Fn::Select': [5, { 'Fn::Split': [':', { 'Fn::GetAtt': ['IntakeQueue', 'Arn'] }] }],
+    });
     const byTextIndex = resolver.resolve({ 'Fn::Select': ['1', ['a', { Ref: 'InboxBucket' }]] });
 
     // Assess
@@ -111,7 +120,9 @@ describe('Resolver', () => {
   it('resolves intrinsics nested in objects and arrays and leaves plain values alone', () => {
     // Prepare
     const properties = {
-      Environment: { Variables: { COMETFLOW_INBOX_BUCKET: { Ref: 'InboxBucket' }, COUNT: 3, FLAG: true, NOTHING: null } },
+      Environment: {
+        Variables: { COMETFLOW_INBOX_BUCKET: { Ref: 'InboxBucket' }, COUNT: 3, FLAG: true, NOTHING: null },
+      },
       Targets: [{ Arn: { 'Fn::GetAtt': ['IntakeQueue', 'Arn'] } }, 'literal'],
       Tags: { Ref: 'InboxBucket', Extra: 'two keys, so not an intrinsic' },
     };
@@ -132,7 +143,9 @@ describe('Resolver', () => {
     const resolver = resolverWithResources();
 
     // Act & Assess
-    expect(() => resolver.resolve({ Ref: 'ProductsBucket' })).toThrow('Template refers to ProductsBucket, which the local runtime has not created');
+    expect(() => resolver.resolve({ Ref: 'ProductsBucket' })).toThrow(
+      'Template refers to ProductsBucket, which the local runtime has not created',
+    );
     expect(() => resolver.resolve({ 'Fn::Sub': 'x-${ProductsBucket}' })).toThrow('Template refers to ProductsBucket');
   });
 
@@ -141,7 +154,9 @@ describe('Resolver', () => {
     const resolver = resolverWithResources();
 
     // Act & Assess
-    expect(() => resolver.resolve({ 'Fn::GetAtt': ['InboxBucket', 'DomainName'] })).toThrow('Template reads InboxBucket.DomainName, which the local runtime does not provide');
+    expect(() => resolver.resolve({ 'Fn::GetAtt': ['InboxBucket', 'DomainName'] })).toThrow(
+      'Template reads InboxBucket.DomainName, which the local runtime does not provide',
+    );
     expect(() => resolver.resolve({ 'Fn::Sub': '${Missing.Arn}' })).toThrow('Template reads Missing.Arn');
   });
 
@@ -157,7 +172,9 @@ describe('Resolver', () => {
 
 describe('loadTemplate and resourcesOfType', () => {
   let folder: string | undefined;
-  afterEach(() => { if (folder !== undefined) rmSync(folder, { recursive: true, force: true }); });
+  afterEach(() => {
+    if (folder !== undefined) rmSync(folder, { recursive: true, force: true });
+  });
 
   it('loads a template and lists resources of a type in template order', () => {
     // Prepare
@@ -197,7 +214,9 @@ describe('physicalName', () => {
 
   it('lower-cases and replaces characters buckets cannot have', () => {
     // Act & Assess
-    expect(physicalName('Cometflow', 'Inbox_Bucket', { maxLength: 63, lowerCase: true })).toBe('cometflow-inbox-bucket');
+    expect(physicalName('Cometflow', 'Inbox_Bucket', { maxLength: 63, lowerCase: true })).toBe(
+      'cometflow-inbox-bucket',
+    );
   });
 
   it('shortens a long name to the limit with a stable hash', () => {

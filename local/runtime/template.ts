@@ -29,7 +29,8 @@ export const ACCOUNT = '000000000000';
 /** Loads a template file. */
 export function loadTemplate(path: string): Template {
   const template = JSON.parse(readFileSync(path, 'utf8')) as Template;
-  if (typeof template.Resources !== 'object') throw new Error(`${path} is not a CloudFormation template: it has no Resources`);
+  if (typeof template.Resources !== 'object')
+    throw new Error(`${path} is not a CloudFormation template: it has no Resources`);
   return template;
 }
 
@@ -76,7 +77,8 @@ export class Resolver {
   public getAtt(logicalId: string, attribute: string): string {
     const resource = this.physical.get(logicalId);
     const value = resource?.attributes[attribute];
-    if (value === undefined) throw new Error(`Template reads ${logicalId}.${attribute}, which the local runtime does not provide`);
+    if (value === undefined)
+      throw new Error(`Template reads ${logicalId}.${attribute}, which the local runtime does not provide`);
     return value;
   }
 
@@ -88,10 +90,13 @@ export class Resolver {
     if (entries.length === 1) {
       const [fn, arg] = entries[0]!;
       switch (fn) {
-        case 'Ref': return this.ref(arg as string);
+        case 'Ref':
+          return this.ref(arg as string);
         case 'Fn::GetAtt': {
           // The string form splits at the first dot only: `Db.Endpoint.Address` reads `Endpoint.Address`.
-          const [id, attribute] = Array.isArray(arg) ? arg as [string, string] : (arg as string).split(/\.(.*)/s) as [string, string];
+          const [id, attribute] = Array.isArray(arg)
+            ? (arg as [string, string])
+            : ((arg as string).split(/\.(.*)/s) as [string, string]);
           return this.getAtt(id, attribute);
         }
         case 'Fn::Join': {
@@ -107,12 +112,14 @@ export class Resolver {
           return String(this.resolve(text)).split(separator);
         }
         case 'Fn::Sub': {
-          const [text, vars] = Array.isArray(arg) ? arg as [string, Record<string, unknown>] : [arg as string, {}];
+          const [text, vars] = Array.isArray(arg) ? (arg as [string, Record<string, unknown>]) : [arg as string, {}];
           const resolvedVars = this.resolve(vars) as Record<string, string>;
           return text.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
             if (name in resolvedVars) return resolvedVars[name]!;
             const dot = name.indexOf('.');
-            return dot > 0 && !name.startsWith('AWS::') ? this.getAtt(name.slice(0, dot), name.slice(dot + 1)) : this.ref(name);
+            return dot > 0 && !name.startsWith('AWS::')
+              ? this.getAtt(name.slice(0, dot), name.slice(dot + 1))
+              : this.ref(name);
           });
         }
         default:
@@ -124,7 +131,11 @@ export class Resolver {
 }
 
 /** A local physical name in the style CloudFormation generates: `<stack>-<logicalId>`. */
-export function physicalName(stackName: string, logicalId: string, options: { maxLength: number; lowerCase?: boolean }): string {
+export function physicalName(
+  stackName: string,
+  logicalId: string,
+  options: { maxLength: number; lowerCase?: boolean },
+): string {
   let name = `${stackName}-${logicalId}`;
   if (options.lowerCase) name = name.toLowerCase().replace(/[^a-z0-9-]/g, '-');
   return name.length <= options.maxLength ? name : `${name.slice(0, options.maxLength - 9)}-${hash8(name)}`;

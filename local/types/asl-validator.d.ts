@@ -6,5 +6,8 @@ declare module 'asl-validator' {
     errorsText(separator?: string): string;
   }
   /** Validates an Amazon States Language definition (resolved: no CloudFormation intrinsics). */
-  export default function aslValidator(definition: unknown, options?: { checkPaths?: boolean; checkArn?: boolean }): AslValidationResult;
+  export default function aslValidator(
+    definition: unknown,
+    options?: { checkPaths?: boolean; checkArn?: boolean },
+  ): AslValidationResult;
 }

@@ -19,5 +19,8 @@ export interface Algorithm {
   readonly version: string;
   readonly contentType: string;
   /** Computes the product. Must be deterministic in the input bytes. */
-  readonly run: (inputs: readonly AlgorithmInput[], open: (input: AlgorithmInput) => Promise<Readable>) => Promise<Buffer>;
+  readonly run: (
+    inputs: readonly AlgorithmInput[],
+    open: (input: AlgorithmInput) => Promise<Readable>,
+  ) => Promise<Buffer>;
 }

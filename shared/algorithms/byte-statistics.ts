@@ -32,7 +32,10 @@ function entropy(histogram: Float64Array, total: number): number {
 }
 
 /** Reads one input, checks its SHA-256 against the one announced, and measures it. */
-export async function measure(input: AlgorithmInput, content: Readable): Promise<{ stats: InputStatistics; histogram: Float64Array }> {
+export async function measure(
+  input: AlgorithmInput,
+  content: Readable,
+): Promise<{ stats: InputStatistics; histogram: Float64Array }> {
   const histogram = new Float64Array(256);
   const hash = createHash('sha256');
   let size = 0;
@@ -47,10 +50,18 @@ export async function measure(input: AlgorithmInput, content: Readable): Promise
   }
   const sha256 = hash.digest('hex');
   if (sha256 !== input.sha256 || size !== input.size) {
-    throw new InvalidInputError(`Input ${input.key} has SHA-256 ${sha256} and ${size} bytes; the request announced ${input.sha256} and ${input.size} bytes`);
+    throw new InvalidInputError(
+      `Input ${input.key} has SHA-256 ${sha256} and ${size} bytes; the request announced ${input.sha256} and ${input.size} bytes`,
+    );
   }
   return {
-    stats: { name: input.name, size, sha256, meanByte: round(size === 0 ? 0 : sum / size), entropyBitsPerByte: round(entropy(histogram, size)) },
+    stats: {
+      name: input.name,
+      size,
+      sha256,
+      meanByte: round(size === 0 ? 0 : sum / size),
+      entropyBitsPerByte: round(entropy(histogram, size)),
+    },
     histogram,
   };
 }
@@ -66,11 +77,14 @@ export const byteStatistics: Algorithm = {
     for (const input of inputs) {
       const { stats, histogram } = await measure(input, await open(input));
       perInput.push(stats);
-      histogram.forEach((count, byte) => { total[byte]! += count; });
+      histogram.forEach((count, byte) => {
+        total[byte]! += count;
+      });
     }
     const bytes = perInput.reduce((n, s) => n + s.size, 0);
     const body = {
-      algorithm: 'byte-statistics', version: '1',
+      algorithm: 'byte-statistics',
+      version: '1',
       inputs: perInput,
       total: { inputs: perInput.length, bytes, entropyBitsPerByte: round(entropy(total, bytes)) },
     };

@@ -14,7 +14,9 @@ const algorithms: ReadonlyMap<string, Algorithm> = new Map(
 export function algorithmNamed(name: string): Algorithm {
   const algorithm = algorithms.get(name);
   if (algorithm === undefined) {
-    throw new InvalidInputError(`Unknown algorithm ${JSON.stringify(name)}; known: ${[...algorithms.keys()].join(', ')}`);
+    throw new InvalidInputError(
+      `Unknown algorithm ${JSON.stringify(name)}; known: ${[...algorithms.keys()].join(', ')}`,
+    );
   }
   return algorithm;
 }

@@ -9,7 +9,10 @@ import { algorithmNamed } from './index.ts';
 /** An input as a processing request lists it, with the bytes the algorithm will read. */
 const inputOf = (sample: { key: string; body: Buffer }): { input: AlgorithmInput; body: Buffer } => ({
   input: {
-    bucket: 'archive', key: sample.key, name: sample.key.slice('eumetsat/'.length), size: sample.body.length,
+    bucket: 'archive',
+    key: sample.key,
+    name: sample.key.slice('eumetsat/'.length),
+    size: sample.body.length,
     sha256: createHash('sha256').update(sample.body).digest('hex'),
   },
   body: sample.body,
@@ -17,7 +20,10 @@ const inputOf = (sample: { key: string; body: Buffer }): { input: AlgorithmInput
 
 const run = async (items: readonly { input: AlgorithmInput; body: Buffer }[]): Promise<Record<string, unknown>> => {
   const bodies = new Map(items.map((item) => [item.input.key, item.body]));
-  const product = await algorithmNamed('lightning-window-summary').run(items.map((i) => i.input), async (input) => Readable.from([bodies.get(input.key)!]));
+  const product = await algorithmNamed('lightning-window-summary').run(
+    items.map((i) => i.input),
+    async (input) => Readable.from([bodies.get(input.key)!]),
+  );
   return JSON.parse(product.toString('utf8')) as Record<string, unknown>;
 };
 
@@ -34,8 +40,23 @@ describe('lightning-window-summary', () => {
 
     // Assess
     expect(product.windows).toMatchObject([
-      { stream: 'mti1-li-af', productType: 'AF', windowStart: '2026-11-22T10:10:00.000Z', windowEnd: '2026-11-22T10:10:30.000Z', files: 1, bytes: 3000 },
-      { stream: 'mti1-li-lfl', productType: 'LFL', windowStart: '2026-11-22T10:10:00.000Z', repeatCycle: 62, count: 1, files: 1, bytes: 1000 },
+      {
+        stream: 'mti1-li-af',
+        productType: 'AF',
+        windowStart: '2026-11-22T10:10:00.000Z',
+        windowEnd: '2026-11-22T10:10:30.000Z',
+        files: 1,
+        bytes: 3000,
+      },
+      {
+        stream: 'mti1-li-lfl',
+        productType: 'LFL',
+        windowStart: '2026-11-22T10:10:00.000Z',
+        repeatCycle: 62,
+        count: 1,
+        files: 1,
+        bytes: 1000,
+      },
       { stream: 'mti1-li-lfl', windowStart: '2026-11-22T10:10:30.000Z', count: 2, files: 1, bytes: 2000 },
     ]);
     const windows = product.windows as { inputs: { sha256: string }[] }[];

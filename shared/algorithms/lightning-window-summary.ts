@@ -30,21 +30,31 @@ export const lightningWindowSummary: Algorithm = {
   version: '1',
   contentType: 'application/json',
   async run(inputs, open) {
-    const windows = new Map<string, { window: Omit<LightningWindow, 'files' | 'bytes' | 'inputs'>; inputs: InputStatistics[] }>();
+    const windows = new Map<
+      string,
+      { window: Omit<LightningWindow, 'files' | 'bytes' | 'inputs'>; inputs: InputStatistics[] }
+    >();
     for (const input of inputs) {
-      let attributes;
+      let attributes: ReturnType<typeof parseLiName>;
       try {
         attributes = parseLiName(input.name);
       } catch (error) {
         if (!(error instanceof FileRejectedError)) throw error;
-        throw new InvalidInputError(`Input ${input.key} is not an LI Level-2 file (${error.message}); lightning-window-summary takes only LI files`, { cause: error });
+        throw new InvalidInputError(
+          `Input ${input.key} is not an LI Level-2 file (${error.message}); lightning-window-summary takes only LI files`,
+          { cause: error },
+        );
       }
       const { stats } = await measure(input, await open(input));
       const id = `${attributes.stream}\n${attributes.sensingStart}`;
       const entry = windows.get(id) ?? {
         window: {
-          stream: attributes.stream, productType: attributes.productType, windowStart: attributes.sensingStart,
-          windowEnd: attributes.sensingEnd, repeatCycle: attributes.repeatCycle, count: attributes.count,
+          stream: attributes.stream,
+          productType: attributes.productType,
+          windowStart: attributes.sensingStart,
+          windowEnd: attributes.sensingEnd,
+          repeatCycle: attributes.repeatCycle,
+          count: attributes.count,
         },
         inputs: [],
       };
@@ -52,7 +62,12 @@ export const lightningWindowSummary: Algorithm = {
       windows.set(id, entry);
     }
     const summary: LightningWindow[] = [...windows.values()]
-      .map(({ window, inputs: stats }) => ({ ...window, files: stats.length, bytes: stats.reduce((n, s) => n + s.size, 0), inputs: stats }))
+      .map(({ window, inputs: stats }) => ({
+        ...window,
+        files: stats.length,
+        bytes: stats.reduce((n, s) => n + s.size, 0),
+        inputs: stats,
+      }))
       .sort((a, b) => a.windowStart.localeCompare(b.windowStart) || a.stream.localeCompare(b.stream));
     const body = { algorithm: 'lightning-window-summary', version: '1', windows: summary };
     return Buffer.from(`${JSON.stringify(body, null, 2)}\n`);

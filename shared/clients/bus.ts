@@ -8,7 +8,12 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { CometEvent } from '#events/registry.ts';
 import { SqsMaxDelaySeconds } from '../config.ts';
 import {
-  checkIn, ClaimCheckThresholdBytes, eventBytes, MessageTooLargeError, SqsMaxMessageBytes, type ClaimStore,
+  checkIn,
+  ClaimCheckThresholdBytes,
+  eventBytes,
+  MessageTooLargeError,
+  SqsMaxMessageBytes,
+  type ClaimStore,
 } from '../envelope/claim-check.ts';
 import { translateThrottling } from '../errors.ts';
 
@@ -27,7 +32,6 @@ export interface SendOptions {
   readonly deduplicationId?: string;
 }
 
-
 /** Options of `sqsSender`. */
 export interface SenderOptions {
   /** Where data over `thresholdBytes` goes; without it such an event is refused. */
@@ -37,9 +41,10 @@ export interface SenderOptions {
 }
 
 /** SQS's answer to a message over its size limit (query and JSON protocols). */
-const isSizeRefusal = (error: unknown): boolean => error instanceof Error
-  && /InvalidParameterValue|InvalidMessageContents|BatchRequestTooLong|MessageTooLong/.test(error.name)
-  && /shorter than|too long|size|exceed/i.test(error.message);
+const isSizeRefusal = (error: unknown): boolean =>
+  error instanceof Error &&
+  /InvalidParameterValue|InvalidMessageContents|BatchRequestTooLong|MessageTooLong/.test(error.name) &&
+  /shorter than|too long|size|exceed/i.test(error.message);
 
 /**
  * Builds a `Send` over an SQS client.
@@ -55,24 +60,33 @@ export function sqsSender(sqs: SQSClient, senderOptions: SenderOptions = {}): Se
     const body = JSON.stringify(message);
     // Checked before sending too: a reference event with a huge subject fails with its reason.
     if (eventBytes(message) > SqsMaxMessageBytes - 1024) {
-      throw new MessageTooLargeError(`Event ${event.type} ${event.id} is ${eventBytes(message)} bytes as sent; `
-        + `SQS takes at most ${SqsMaxMessageBytes} bytes with attributes`);
+      throw new MessageTooLargeError(
+        `Event ${event.type} ${event.id} is ${eventBytes(message)} bytes as sent; ` +
+          `SQS takes at most ${SqsMaxMessageBytes} bytes with attributes`,
+      );
     }
-    const delaySeconds = options.delaySeconds === undefined
-      ? undefined
-      : Math.min(SqsMaxDelaySeconds, Math.max(0, Math.round(options.delaySeconds)));
+    const delaySeconds =
+      options.delaySeconds === undefined
+        ? undefined
+        : Math.min(SqsMaxDelaySeconds, Math.max(0, Math.round(options.delaySeconds)));
     const what = `Sending ${event.type} ${event.id} (${body.length} bytes) to ${queueUrl}`;
-    await translateSize(what, () => translateThrottling(what, () => sqs.send(new SendMessageCommand({
-      QueueUrl: queueUrl,
-      MessageBody: body,
-      DelaySeconds: delaySeconds,
-      MessageGroupId: options.groupId,
-      MessageDeduplicationId: options.deduplicationId,
-      MessageAttributes: {
-        type: { DataType: 'String', StringValue: event.type },
-        correlationid: { DataType: 'String', StringValue: event.correlationid },
-      },
-    }))));
+    await translateSize(what, () =>
+      translateThrottling(what, () =>
+        sqs.send(
+          new SendMessageCommand({
+            QueueUrl: queueUrl,
+            MessageBody: body,
+            DelaySeconds: delaySeconds,
+            MessageGroupId: options.groupId,
+            MessageDeduplicationId: options.deduplicationId,
+            MessageAttributes: {
+              type: { DataType: 'String', StringValue: event.type },
+              correlationid: { DataType: 'String', StringValue: event.correlationid },
+            },
+          }),
+        ),
+      ),
+    );
   };
 }
 
@@ -80,7 +94,8 @@ async function translateSize<T>(what: string, call: () => Promise<T>): Promise<T
   try {
     return await call();
   } catch (error) {
-    if (isSizeRefusal(error)) throw new MessageTooLargeError(`${what}: refused for its size: ${(error as Error).message}`, { cause: error });
+    if (isSizeRefusal(error))
+      throw new MessageTooLargeError(`${what}: refused for its size: ${(error as Error).message}`, { cause: error });
     throw error;
   }
 }

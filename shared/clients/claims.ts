@@ -19,21 +19,33 @@ import { s3Client } from './aws.ts';
 export function s3ClaimStore(s3: S3Client, bucket: string): ClaimStore {
   return {
     put: async (key, body) => {
-      await translateThrottling(`Storing the data of an event at s3://${bucket}/${key}`, () => s3.send(new PutObjectCommand({
-        Bucket: bucket, Key: key, Body: body, ContentType: 'application/json', ChecksumAlgorithm: 'SHA256',
-      })));
+      await translateThrottling(`Storing the data of an event at s3://${bucket}/${key}`, () =>
+        s3.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Body: body,
+            ContentType: 'application/json',
+            ChecksumAlgorithm: 'SHA256',
+          }),
+        ),
+      );
       return `s3://${bucket}/${key}`;
     },
     get: async (reference) => {
       const { bucket: from, key } = parseDataRef(reference);
       try {
-        const object = await translateThrottling(`Reading the data of an event at ${reference}`,
-          () => s3.send(new GetObjectCommand({ Bucket: from, Key: key })));
+        const object = await translateThrottling(`Reading the data of an event at ${reference}`, () =>
+          s3.send(new GetObjectCommand({ Bucket: from, Key: key })),
+        );
         return await object.Body!.transformToString('utf8');
       } catch (error) {
         // Gone for good: expired with its event, or never written. Retrying cannot bring it back.
         if (error instanceof NoSuchKey || (error instanceof Error && error.name === 'NoSuchKey')) {
-          throw new InvalidInputError(`The data of this event at ${reference} does not exist (expired with the event, or never stored)`, { cause: error });
+          throw new InvalidInputError(
+            `The data of this event at ${reference} does not exist (expired with the event, or never stored)`,
+            { cause: error },
+          );
         }
         throw error;
       }
@@ -48,7 +60,10 @@ let fromEnv: ClaimStore | undefined;
  * undefined where none is configured (then large events are refused with that reason).
  */
 export function claimStore(): ClaimStore | undefined {
-  const { [Env.claimsBucket]: bucket } = parseEnvironment({ [Env.claimsBucket]: Setting.optional(Setting.name('a bucket name'), '') });
+  const { [Env.claimsBucket]: bucket } = parseEnvironment({
+    [Env.claimsBucket]: Setting.optional(Setting.name('a bucket name'), ''),
+  });
   if (bucket === '') return undefined;
-  return (fromEnv ??= s3ClaimStore(s3Client(), bucket));
+  fromEnv ??= s3ClaimStore(s3Client(), bucket);
+  return fromEnv;
 }

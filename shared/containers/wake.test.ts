@@ -1,18 +1,33 @@
-import { DescribeTasksCommand, ECSClient, ListTasksCommand, RunTaskCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
+import {
+  DescribeTasksCommand,
+  ECSClient,
+  ListTasksCommand,
+  RunTaskCommand,
+  StopTaskCommand,
+} from '@aws-sdk/client-ecs';
 import { describe, expect, it } from 'vitest';
 import { Env } from '../config.ts';
 import { readWakeSettings, wakeWorker, WorkerNotStartedError, type WakeSettings } from './wake.ts';
 
 const settings: WakeSettings = {
-  cluster: 'arn:aws:ecs:us-east-1:000000000000:cluster/ingest', taskDefinition: 'arn:aws:ecs:us-east-1:000000000000:task-definition/ingest-worker:3',
-  family: 'ingest-worker', containerName: 'worker', subnets: ['subnet-1', 'subnet-2'], securityGroups: ['sg-1'], assignPublicIp: true, maxTasks: 2,
+  cluster: 'arn:aws:ecs:us-east-1:000000000000:cluster/ingest',
+  taskDefinition: 'arn:aws:ecs:us-east-1:000000000000:task-definition/ingest-worker:3',
+  family: 'ingest-worker',
+  containerName: 'worker',
+  subnets: ['subnet-1', 'subnet-2'],
+  securityGroups: ['sg-1'],
+  assignPublicIp: true,
+  maxTasks: 2,
 };
 
 /**
  * ECS in memory: tasks with a creation time. `raceOnRun` adds tasks another waker started while
  * ours was being started.
  */
-function fakeEcs(initial: { arn: string; created: number }[], options: { raceOnRun?: { arn: string; created: number }[]; fail?: string } = {}) {
+function fakeEcs(
+  initial: { arn: string; created: number }[],
+  options: { raceOnRun?: { arn: string; created: number }[]; fail?: string } = {},
+) {
   const tasks = [...initial];
   const calls: { name: string; input: Record<string, unknown> }[] = [];
   let clock = 1_000;
@@ -26,14 +41,22 @@ function fakeEcs(initial: { arn: string; created: number }[], options: { raceOnR
         if (options.fail !== undefined) return { tasks: [], failures: [{ reason: options.fail }] };
         tasks.push(...(options.raceOnRun ?? []));
         const arn = `arn:task/ours-${calls.length}`;
-        tasks.push({ arn, created: (clock += 1) });
+        clock += 1;
+        tasks.push({ arn, created: clock });
         return { tasks: [{ taskArn: arn }], failures: [] };
       }
       if (command instanceof DescribeTasksCommand) {
-        return { tasks: tasks.filter((t) => (input.tasks as string[]).includes(t.arn)).map((t) => ({ taskArn: t.arn, createdAt: new Date(t.created) })) };
+        return {
+          tasks: tasks
+            .filter((t) => (input.tasks as string[]).includes(t.arn))
+            .map((t) => ({ taskArn: t.arn, createdAt: new Date(t.created) })),
+        };
       }
       if (command instanceof StopTaskCommand) {
-        tasks.splice(tasks.findIndex((t) => t.arn === input.task), 1);
+        tasks.splice(
+          tasks.findIndex((t) => t.arn === input.task),
+          1,
+        );
         return { task: { taskArn: input.task } };
       }
       throw new Error(`unexpected ${String(command)}`);
@@ -54,16 +77,31 @@ describe('wakeWorker', () => {
     expect(result).toMatchObject({ outcome: 'started', tasks: 2 });
     const run = fake.calls.find((c) => c.name === 'RunTaskCommand')!.input;
     expect(run).toMatchObject({
-      cluster: settings.cluster, taskDefinition: settings.taskDefinition, launchType: 'FARGATE', count: 1, startedBy: 'cometflow-wake',
-      networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-1', 'subnet-2'], securityGroups: ['sg-1'], assignPublicIp: 'ENABLED' } },
-      overrides: { containerOverrides: [{ name: 'worker', environment: [{ name: Env.workerWokenBy, value: 'command-7' }] }] },
+      cluster: settings.cluster,
+      taskDefinition: settings.taskDefinition,
+      launchType: 'FARGATE',
+      count: 1,
+      startedBy: 'cometflow-wake',
+      networkConfiguration: {
+        awsvpcConfiguration: { subnets: ['subnet-1', 'subnet-2'], securityGroups: ['sg-1'], assignPublicIp: 'ENABLED' },
+      },
+      overrides: {
+        containerOverrides: [{ name: 'worker', environment: [{ name: Env.workerWokenBy, value: 'command-7' }] }],
+      },
     });
-    expect(fake.calls.find((c) => c.name === 'ListTasksCommand')!.input).toMatchObject({ cluster: settings.cluster, family: 'ingest-worker', desiredStatus: 'RUNNING' });
+    expect(fake.calls.find((c) => c.name === 'ListTasksCommand')!.input).toMatchObject({
+      cluster: settings.cluster,
+      family: 'ingest-worker',
+      desiredStatus: 'RUNNING',
+    });
   });
 
   it('starts nothing when the cap of tasks is running or pending', async () => {
     // Prepare
-    const fake = fakeEcs([{ arn: 'arn:task/a', created: 1 }, { arn: 'arn:task/b', created: 2 }]);
+    const fake = fakeEcs([
+      { arn: 'arn:task/a', created: 1 },
+      { arn: 'arn:task/b', created: 2 },
+    ]);
 
     // Act
     const result = await wakeWorker(fake.ecs, settings, { wokenBy: 'command-8' });
@@ -75,7 +113,9 @@ describe('wakeWorker', () => {
 
   it('stops its own task when a racing waker filled the cap first, keeping the oldest tasks', async () => {
     // Prepare: one task runs; another waker's task is created while ours starts, just before it.
-    const fake = fakeEcs([{ arn: 'arn:task/a', created: 1 }], { raceOnRun: [{ arn: 'arn:task/theirs', created: 500 }] });
+    const fake = fakeEcs([{ arn: 'arn:task/a', created: 1 }], {
+      raceOnRun: [{ arn: 'arn:task/theirs', created: 500 }],
+    });
 
     // Act
     const result = await wakeWorker(fake.ecs, settings, { wokenBy: 'command-9' });
@@ -83,7 +123,9 @@ describe('wakeWorker', () => {
     // Assess
     expect(result.outcome).toBe('over-cap-stopped');
     expect(fake.tasks.map((t) => t.arn)).toEqual(['arn:task/a', 'arn:task/theirs']);
-    expect(fake.calls.find((c) => c.name === 'StopTaskCommand')!.input.reason).toBe('over the concurrency cap of 2 tasks of ingest-worker');
+    expect(fake.calls.find((c) => c.name === 'StopTaskCommand')!.input.reason).toBe(
+      'over the concurrency cap of 2 tasks of ingest-worker',
+    );
   });
 
   it('throws a retryable WorkerNotStartedError with the reasons when RunTask starts nothing', async () => {
@@ -95,15 +137,23 @@ describe('wakeWorker', () => {
 
     // Assess
     await expect(act).rejects.toThrow(WorkerNotStartedError);
-    await expect(act).rejects.toMatchObject({ retryable: true, message: expect.stringContaining('Capacity is unavailable at this time') });
+    await expect(act).rejects.toMatchObject({
+      retryable: true,
+      message: expect.stringContaining('Capacity is unavailable at this time'),
+    });
   });
 });
 
 describe('readWakeSettings', () => {
   const env = {
-    [Env.workerClusterArn]: settings.cluster, [Env.workerTaskDefinitionArn]: settings.taskDefinition, [Env.workerTaskFamily]: 'ingest-worker',
-    [Env.workerContainerName]: 'worker', [Env.workerSubnets]: 'subnet-1, subnet-2', [Env.workerSecurityGroups]: 'sg-1',
-    [Env.workerAssignPublicIp]: 'ENABLED', [Env.workerMaxTasks]: '2',
+    [Env.workerClusterArn]: settings.cluster,
+    [Env.workerTaskDefinitionArn]: settings.taskDefinition,
+    [Env.workerTaskFamily]: 'ingest-worker',
+    [Env.workerContainerName]: 'worker',
+    [Env.workerSubnets]: 'subnet-1, subnet-2',
+    [Env.workerSecurityGroups]: 'sg-1',
+    [Env.workerAssignPublicIp]: 'ENABLED',
+    [Env.workerMaxTasks]: '2',
   };
 
   it('reads the settings the CDK app sets', () => {
@@ -117,6 +167,8 @@ describe('readWakeSettings', () => {
   it('names a missing variable and a bad cap', () => {
     // Assess
     expect(() => readWakeSettings({ ...env, [Env.workerClusterArn]: '' })).toThrow(Env.workerClusterArn);
-    expect(() => readWakeSettings({ ...env, [Env.workerMaxTasks]: '0' })).toThrow(`${Env.workerMaxTasks} is "0"; expected a whole number of at least 1`);
+    expect(() => readWakeSettings({ ...env, [Env.workerMaxTasks]: '0' })).toThrow(
+      `${Env.workerMaxTasks} is "0"; expected a whole number of at least 1`,
+    );
   });
 });

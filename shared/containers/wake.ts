@@ -11,7 +11,11 @@
  * the surplus is stopped, and a stopped task that had started hands back what it received.
  */
 import {
-  DescribeTasksCommand, RunTaskCommand, StopTaskCommand, paginateListTasks, type ECSClient,
+  DescribeTasksCommand,
+  RunTaskCommand,
+  StopTaskCommand,
+  paginateListTasks,
+  type ECSClient,
 } from '@aws-sdk/client-ecs';
 import { Env } from '../config.ts';
 import { parseEnvironment, Setting, type EnvironmentOf } from '../environment.ts';
@@ -62,9 +66,14 @@ export const WakeEnvironment = {
 /** The wake settings out of a parsed environment holding `WakeEnvironment`. */
 export function wakeSettingsOf(env: EnvironmentOf<typeof WakeEnvironment>): WakeSettings {
   return {
-    cluster: env[Env.workerClusterArn], taskDefinition: env[Env.workerTaskDefinitionArn], family: env[Env.workerTaskFamily],
-    containerName: env[Env.workerContainerName], subnets: env[Env.workerSubnets], securityGroups: env[Env.workerSecurityGroups],
-    assignPublicIp: env[Env.workerAssignPublicIp] === 'ENABLED', maxTasks: env[Env.workerMaxTasks],
+    cluster: env[Env.workerClusterArn],
+    taskDefinition: env[Env.workerTaskDefinitionArn],
+    family: env[Env.workerTaskFamily],
+    containerName: env[Env.workerContainerName],
+    subnets: env[Env.workerSubnets],
+    securityGroups: env[Env.workerSecurityGroups],
+    assignPublicIp: env[Env.workerAssignPublicIp] === 'ENABLED',
+    maxTasks: env[Env.workerMaxTasks],
   };
 }
 
@@ -73,11 +82,13 @@ export function readWakeSettings(env: NodeJS.ProcessEnv = process.env): WakeSett
   return wakeSettingsOf(parseEnvironment(WakeEnvironment, env));
 }
 
-
 /** ARNs of the family's tasks whose desired status is RUNNING (provisioning, pending or running). */
 async function liveTasks(ecs: ECSClient, settings: WakeSettings): Promise<string[]> {
   const arns: string[] = [];
-  const pages = paginateListTasks({ client: ecs }, { cluster: settings.cluster, family: settings.family, desiredStatus: 'RUNNING' });
+  const pages = paginateListTasks(
+    { client: ecs },
+    { cluster: settings.cluster, family: settings.family, desiredStatus: 'RUNNING' },
+  );
   for await (const page of pages) {
     arns.push(...(page.taskArns ?? []));
     // More than the cap is all a waker needs to know: the rest of the pages cannot change that.
@@ -92,24 +103,42 @@ async function liveTasks(ecs: ECSClient, settings: WakeSettings): Promise<string
  * @example
  * const result = await wakeWorker(ecsClient(), readWakeSettings(), { wokenBy: command.id });
  */
-export async function wakeWorker(ecs: ECSClient, settings: WakeSettings, request: { wokenBy: string }): Promise<WakeResult> {
+export async function wakeWorker(
+  ecs: ECSClient,
+  settings: WakeSettings,
+  request: { wokenBy: string },
+): Promise<WakeResult> {
   const before = await liveTasks(ecs, settings);
   if (before.length >= settings.maxTasks) return { outcome: 'at-cap', tasks: before.length };
-  const run = await ecs.send(new RunTaskCommand({
-    cluster: settings.cluster, taskDefinition: settings.taskDefinition, launchType: 'FARGATE', count: 1,
-    startedBy: StartedBy,
-    networkConfiguration: {
-      awsvpcConfiguration: {
-        subnets: [...settings.subnets], securityGroups: [...settings.securityGroups],
-        assignPublicIp: settings.assignPublicIp ? 'ENABLED' : 'DISABLED',
+  const run = await ecs.send(
+    new RunTaskCommand({
+      cluster: settings.cluster,
+      taskDefinition: settings.taskDefinition,
+      launchType: 'FARGATE',
+      count: 1,
+      startedBy: StartedBy,
+      networkConfiguration: {
+        awsvpcConfiguration: {
+          subnets: [...settings.subnets],
+          securityGroups: [...settings.securityGroups],
+          assignPublicIp: settings.assignPublicIp ? 'ENABLED' : 'DISABLED',
+        },
       },
-    },
-    overrides: { containerOverrides: [{ name: settings.containerName, environment: [{ name: Env.workerWokenBy, value: request.wokenBy }] }] },
-  }));
+      overrides: {
+        containerOverrides: [
+          { name: settings.containerName, environment: [{ name: Env.workerWokenBy, value: request.wokenBy }] },
+        ],
+      },
+    }),
+  );
   const taskArn = run.tasks?.[0]?.taskArn;
   if (taskArn === undefined) {
-    const reasons = (run.failures ?? []).map((f) => `${f.reason ?? 'unknown'}${f.detail === undefined ? '' : ` (${f.detail})`}`).join('; ');
-    throw new WorkerNotStartedError(`RunTask of ${settings.taskDefinition} on ${settings.cluster} started no task: ${reasons || 'no reason given'}`);
+    const reasons = (run.failures ?? [])
+      .map((f) => `${f.reason ?? 'unknown'}${f.detail === undefined ? '' : ` (${f.detail})`}`)
+      .join('; ');
+    throw new WorkerNotStartedError(
+      `RunTask of ${settings.taskDefinition} on ${settings.cluster} started no task: ${reasons || 'no reason given'}`,
+    );
   }
   const after = await liveTasks(ecs, settings);
   if (after.length <= settings.maxTasks) return { outcome: 'started', taskArn, tasks: after.length };
@@ -119,6 +148,12 @@ export async function wakeWorker(ecs: ECSClient, settings: WakeSettings, request
     .sort((a, b) => a.created - b.created || a.arn.localeCompare(b.arn));
   const keep = new Set(order.slice(0, settings.maxTasks).map((t) => t.arn));
   if (keep.has(taskArn)) return { outcome: 'started', taskArn, tasks: after.length };
-  await ecs.send(new StopTaskCommand({ cluster: settings.cluster, task: taskArn, reason: `over the concurrency cap of ${settings.maxTasks} tasks of ${settings.family}` }));
+  await ecs.send(
+    new StopTaskCommand({
+      cluster: settings.cluster,
+      task: taskArn,
+      reason: `over the concurrency cap of ${settings.maxTasks} tasks of ${settings.family}`,
+    }),
+  );
   return { outcome: 'over-cap-stopped', taskArn, tasks: after.length - 1 };
 }

@@ -5,7 +5,6 @@ import { rejectionOf } from './testing.ts';
 /** Builds an ECMWF dissemination name from analysis and valid `MMDDHHMM`. */
 const ecmwfName = (analysis: string, valid: string): string => `S1D${analysis}${valid}1`;
 
-
 describe('parseEcmwfName', () => {
   it('reads analysis and valid time in the year of the upload', () => {
     // Prepare
@@ -83,7 +82,9 @@ describe('parseEcmwfName', () => {
 
   it('rejects an impossible valid time and names the analysis it must follow', () => {
     // Act
-    const error = rejectionOf(() => parseEcmwfName(ecmwfName('11221200', '11311800'), new Date('2026-11-22T13:00:00Z')));
+    const error = rejectionOf(() =>
+      parseEcmwfName(ecmwfName('11221200', '11311800'), new Date('2026-11-22T13:00:00Z')),
+    );
 
     // Assess
     expect(error.code).toBe('bad-name');

@@ -6,7 +6,6 @@ import { rejectionOf } from './testing.ts';
 
 const uploadedAt = new Date('2026-11-22T13:00:00Z');
 
-
 describe('identifyInboxKey', () => {
   it('identifies an EUMETSAT chunk as HDF5 imager data', () => {
     // Act

@@ -29,14 +29,24 @@ export function identifyInboxKey(key: string, uploadedAt: Date): ProviderFile {
   const prefix = slash < 0 ? '' : key.slice(0, slash);
   const name = key.slice(slash + 1);
   if (!(Providers as readonly string[]).includes(prefix)) {
-    throw new FileRejectedError('unknown-provider', `Key ${JSON.stringify(key)} is not under a provider prefix; expected one of ${Providers.map((p) => `${p}/`).join(', ')}`);
+    throw new FileRejectedError(
+      'unknown-provider',
+      `Key ${JSON.stringify(key)} is not under a provider prefix; expected one of ${Providers.map((p) => `${p}/`).join(', ')}`,
+    );
   }
   if (name.includes('/') || name === '') {
-    throw new FileRejectedError('bad-name', `Key ${JSON.stringify(key)} has no file name or nested folders; expected ${prefix}/<file name>`);
+    throw new FileRejectedError(
+      'bad-name',
+      `Key ${JSON.stringify(key)} has no file name or nested folders; expected ${prefix}/<file name>`,
+    );
   }
   const provider = prefix as Provider;
   // EUMETSAT sends two instruments' files under one prefix; the instrument field picks the convention.
-  const attributes = provider === 'ecmwf' ? parseEcmwfName(name, uploadedAt)
-    : looksLikeLiName(name) ? parseLiName(name) : parseFciName(name);
+  const attributes =
+    provider === 'ecmwf'
+      ? parseEcmwfName(name, uploadedAt)
+      : looksLikeLiName(name)
+        ? parseLiName(name)
+        : parseFciName(name);
   return { provider, name, attributes };
 }

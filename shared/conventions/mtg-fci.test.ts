@@ -16,12 +16,17 @@ interface FciNameParts {
 /** Builds an FCI L1c name; every part defaults to the convention's example. */
 const fciName = (overrides: Partial<FciNameParts> = {}): string => {
   const p: FciNameParts = {
-    satellite: 'MTI1', part: 'BODY', created: '20261122101509', start: '20261122101007', end: '20261122101017',
-    cycle: '0061', chunk: '0001', ...overrides,
+    satellite: 'MTI1',
+    part: 'BODY',
+    created: '20261122101509',
+    start: '20261122101007',
+    end: '20261122101017',
+    cycle: '0061',
+    chunk: '0001',
+    ...overrides,
   };
   return `W_XX-EUMETSAT-Darmstadt,IMG+SAT,${p.satellite}+FCI-1C-RRAD-FDHSI-FD--CHK-${p.part}---NC4E_C_EUMT_${p.created}_IDPFI_OPE_${p.start}_${p.end}_N_JLS_C_${p.cycle}_${p.chunk}.nc`;
 };
-
 
 describe('parseFciName', () => {
   it('reads the attributes of a body chunk', () => {

@@ -18,8 +18,14 @@ interface LiNameParts {
 /** Builds an LI Level-2 name; every part defaults to the convention's example. */
 const liName = (overrides: Partial<LiNameParts> = {}): string => {
   const p: LiNameParts = {
-    satellite: 'MTI1', type: 'LFL', created: '20261122101100', start: '20261122101000', end: '20261122101030',
-    cycle: '0062', count: '0001', ...overrides,
+    satellite: 'MTI1',
+    type: 'LFL',
+    created: '20261122101100',
+    start: '20261122101000',
+    end: '20261122101030',
+    cycle: '0062',
+    count: '0001',
+    ...overrides,
   };
   return `W_XX-EUMETSAT-Darmstadt,IMG+SAT,${p.satellite}+LI-2-${p.type}--FD--CHK-BODY---NC4E_C_EUMT_${p.created}_L2PF_OPE_${p.start}_${p.end}_N__T_${p.cycle}_${p.count}.nc`;
 };
@@ -35,8 +41,15 @@ describe('parseLiName', () => {
     // Assess
     expect(name).toBe(exampleLiName);
     expect(attributes).toEqual({
-      kind: 'lightning', convention: 'mtg-li-l2', satellite: 'MTI1', productType: 'LFL', repeatCycle: 62, count: 1,
-      sensingStart: '2026-11-22T10:10:00.000Z', sensingEnd: '2026-11-22T10:10:30.000Z', stream: 'mti1-li-lfl',
+      kind: 'lightning',
+      convention: 'mtg-li-l2',
+      satellite: 'MTI1',
+      productType: 'LFL',
+      repeatCycle: 62,
+      count: 1,
+      sensingStart: '2026-11-22T10:10:00.000Z',
+      sensingEnd: '2026-11-22T10:10:30.000Z',
+      stream: 'mti1-li-lfl',
     });
     expect(FileAttributesSchema.parse(attributes)).toEqual(attributes);
     expect(liCorrelationOf(attributes)).toBe('li-mti1-li-lfl-20261122101000');
@@ -44,10 +57,17 @@ describe('parseLiName', () => {
 
   it('reads an accumulated-flash file as its own stream', () => {
     // Act
-    const attributes = parseLiName(liName({ type: 'AF', satellite: 'MTI2', start: '20261122101930', end: '20261122102000', count: '0020' }));
+    const attributes = parseLiName(
+      liName({ type: 'AF', satellite: 'MTI2', start: '20261122101930', end: '20261122102000', count: '0020' }),
+    );
 
     // Assess
-    expect(attributes).toMatchObject({ productType: 'AF', stream: 'mti2-li-af', count: 20, sensingEnd: '2026-11-22T10:20:00.000Z' });
+    expect(attributes).toMatchObject({
+      productType: 'AF',
+      stream: 'mti2-li-af',
+      count: 20,
+      sensingEnd: '2026-11-22T10:20:00.000Z',
+    });
   });
 
   it('is chosen by identifyInboxKey for an eumetsat key naming the LI instrument', () => {
@@ -120,6 +140,8 @@ describe('parseLiName', () => {
     const error = rejectionOf(() => parseLiName(liName({ cycle: '0061' })));
 
     // Assess
-    expect(error.message).toContain('lies outside repeat cycle 0061 (2026-11-22T10:00:00.000Z to 2026-11-22T10:10:00.000Z)');
+    expect(error.message).toContain(
+      'lies outside repeat cycle 0061 (2026-11-22T10:00:00.000Z to 2026-11-22T10:10:00.000Z)',
+    );
   });
 });

@@ -25,8 +25,8 @@ export const LI_FILES_PER_CYCLE = (REPEAT_CYCLE_MINUTES * 60) / LI_WINDOW_SECOND
 
 const pattern = new RegExp(
   '^W_XX-EUMETSAT-Darmstadt,IMG\\+SAT,(?<satellite>MTI[1-4])\\+LI-2-(?<type>[A-Z]+)--(?<coverage>FD)--CHK-BODY---' +
-  'NC4E_C_EUMT_(?<created>\\d{14})_(?<facility>[A-Z0-9]{1,8})_(?<environment>OPE|VAL|TEST|DEV)_' +
-  '(?<start>\\d{14})_(?<end>\\d{14})_N_(?<timeliness>[A-Z]{0,3})_(?<class>[OTC])_(?<cycle>\\d{4})_(?<count>\\d{4})\\.nc$',
+    'NC4E_C_EUMT_(?<created>\\d{14})_(?<facility>[A-Z0-9]{1,8})_(?<environment>OPE|VAL|TEST|DEV)_' +
+    '(?<start>\\d{14})_(?<end>\\d{14})_N_(?<timeliness>[A-Z]{0,3})_(?<class>[OTC])_(?<cycle>\\d{4})_(?<count>\\d{4})\\.nc$',
 );
 
 /** An example of a valid name, quoted in error messages. */
@@ -43,7 +43,8 @@ export type LiAttributes = Extract<FileAttributes, { convention: 'mtg-li-l2' }>;
  * The product stream a file belongs to: satellite and product type. It orders deliveries
  * (the FIFO message group of a real-time subscriber) and names the real-time products.
  */
-export const liStreamOf = (satellite: string, productType: string): string => `${satellite.toLowerCase()}-li-${productType.toLowerCase()}`;
+export const liStreamOf = (satellite: string, productType: string): string =>
+  `${satellite.toLowerCase()}-li-${productType.toLowerCase()}`;
 
 const compact = (iso: string): string => iso.replace(/[-:T]/g, '').slice(0, 14);
 
@@ -66,23 +67,33 @@ function reject(message: string): never {
 export function parseLiName(name: string): LiAttributes {
   const match = pattern.exec(name);
   if (match?.groups === undefined) {
-    return reject(`File name ${JSON.stringify(name)} does not follow the MTG LI Level-2 convention; expected a name like ${exampleLiName}`);
+    return reject(
+      `File name ${JSON.stringify(name)} does not follow the MTG LI Level-2 convention; expected a name like ${exampleLiName}`,
+    );
   }
   const g = match.groups as Record<string, string>;
   if (!(LiProductTypes as readonly string[]).includes(g.type!)) {
-    reject(`LI product type ${JSON.stringify(g.type)} in ${JSON.stringify(name)} is unknown; expected one of ${LiProductTypes.join(', ')}`);
+    reject(
+      `LI product type ${JSON.stringify(g.type)} in ${JSON.stringify(name)} is unknown; expected one of ${LiProductTypes.join(', ')}`,
+    );
   }
   const start = parseCompactUtc(g.start!);
   const end = parseCompactUtc(g.end!);
   if (start === undefined || end === undefined || parseCompactUtc(g.created!) === undefined) {
-    return reject(`File name ${JSON.stringify(name)} carries an impossible timestamp (creation ${g.created}, sensing ${g.start} to ${g.end}); expected YYYYMMDDhhmmss in UTC`);
+    return reject(
+      `File name ${JSON.stringify(name)} carries an impossible timestamp (creation ${g.created}, sensing ${g.start} to ${g.end}); expected YYYYMMDDhhmmss in UTC`,
+    );
   }
   const seconds = (end.getTime() - start.getTime()) / 1000;
   if (seconds <= 0) {
-    reject(`File name ${JSON.stringify(name)} ends sensing (${g.end}) at or before it starts (${g.start}); expected an end ${LI_WINDOW_SECONDS} s after the start`);
+    reject(
+      `File name ${JSON.stringify(name)} ends sensing (${g.end}) at or before it starts (${g.start}); expected an end ${LI_WINDOW_SECONDS} s after the start`,
+    );
   }
   if (seconds !== LI_WINDOW_SECONDS) {
-    reject(`File name ${JSON.stringify(name)} covers ${seconds} s (${g.start} to ${g.end}); an LI Level-2 file covers exactly ${LI_WINDOW_SECONDS} s`);
+    reject(
+      `File name ${JSON.stringify(name)} covers ${seconds} s (${g.start} to ${g.end}); an LI Level-2 file covers exactly ${LI_WINDOW_SECONDS} s`,
+    );
   }
   const repeatCycle = Number(g.cycle);
   if (repeatCycle < 1 || repeatCycle > 144) {
@@ -90,13 +101,17 @@ export function parseLiName(name: string): LiAttributes {
   }
   const count = Number(g.count);
   if (count < 1 || count > LI_FILES_PER_CYCLE) {
-    reject(`Count ${g.count} in ${JSON.stringify(name)} is out of range; expected 0001 to ${String(LI_FILES_PER_CYCLE).padStart(4, '0')} (30 s windows of a 10-minute repeat cycle)`);
+    reject(
+      `Count ${g.count} in ${JSON.stringify(name)} is out of range; expected 0001 to ${String(LI_FILES_PER_CYCLE).padStart(4, '0')} (30 s windows of a 10-minute repeat cycle)`,
+    );
   }
   const day = start.toISOString().slice(0, 10);
   const cycleStart = new Date(Date.parse(`${day}T00:00:00Z`) + (repeatCycle - 1) * REPEAT_CYCLE_MINUTES * 60_000);
   const cycleEnd = new Date(cycleStart.getTime() + REPEAT_CYCLE_MINUTES * 60_000);
   if (start < cycleStart || start >= cycleEnd) {
-    reject(`Sensing start ${g.start} in ${JSON.stringify(name)} lies outside repeat cycle ${g.cycle} (${cycleStart.toISOString()} to ${cycleEnd.toISOString()})`);
+    reject(
+      `Sensing start ${g.start} in ${JSON.stringify(name)} lies outside repeat cycle ${g.cycle} (${cycleStart.toISOString()} to ${cycleEnd.toISOString()})`,
+    );
   }
   const productType = g.type as LiProductType;
   const satellite = g.satellite!;

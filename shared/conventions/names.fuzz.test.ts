@@ -14,7 +14,6 @@ import { prng } from '../testing/random.ts';
 
 const CASES = 3000;
 
-
 /** Characters names are made of, plus a few that should never appear. */
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-,+./ %\u0000\u00e9\u{1F600}\n';
 
@@ -39,12 +38,24 @@ function fuzzer(seed: number): Fuzzer {
     for (let edits = 1 + int(3); edits > 0; edits -= 1) {
       const at = int(text.length + 1);
       switch (int(6)) {
-        case 0: text = `${text.slice(0, at)}${digit()}${text.slice(at + 1)}`; break;
-        case 1: text = `${text.slice(0, at)}${char()}${text.slice(at + 1)}`; break;
-        case 2: text = `${text.slice(0, at)}${text.slice(at + 1)}`; break;
-        case 3: text = `${text.slice(0, at)}${char()}${text.slice(at)}`; break;
-        case 4: text = text.slice(0, at); break;
-        default: text = `${text.slice(0, at)}${text.slice(at, at + 1 + int(8))}${text.slice(at)}`; break;
+        case 0:
+          text = `${text.slice(0, at)}${digit()}${text.slice(at + 1)}`;
+          break;
+        case 1:
+          text = `${text.slice(0, at)}${char()}${text.slice(at + 1)}`;
+          break;
+        case 2:
+          text = `${text.slice(0, at)}${text.slice(at + 1)}`;
+          break;
+        case 3:
+          text = `${text.slice(0, at)}${char()}${text.slice(at)}`;
+          break;
+        case 4:
+          text = text.slice(0, at);
+          break;
+        default:
+          text = `${text.slice(0, at)}${text.slice(at, at + 1 + int(8))}${text.slice(at)}`;
+          break;
       }
     }
     return text;
@@ -60,11 +71,16 @@ function outcomeOf(input: string, parse: () => unknown): 'parsed' | 'rejected' {
     result = parse();
   } catch (error) {
     if (error instanceof FileRejectedError) return 'rejected';
-    throw new Error(`Parsing ${JSON.stringify(input)} threw ${String(error)}; expected only FileRejectedError`, { cause: error });
+    throw new Error(`Parsing ${JSON.stringify(input)} threw ${String(error)}; expected only FileRejectedError`, {
+      cause: error,
+    });
   }
   const attributes = (result as { attributes?: unknown }).attributes ?? result;
   const checked = FileAttributesSchema.safeParse(attributes);
-  if (!checked.success) throw new Error(`Parsing ${JSON.stringify(input)} returned attributes the catalog refuses: ${checked.error.message}`);
+  if (!checked.success)
+    throw new Error(
+      `Parsing ${JSON.stringify(input)} returned attributes the catalog refuses: ${checked.error.message}`,
+    );
   return 'parsed';
 }
 
@@ -102,7 +118,9 @@ describe('name parsers under fuzzing', () => {
   it('parseLiName only ever throws FileRejectedError on random strings and mutations', () => {
     // Prepare
     const f = fuzzer(5);
-    const names = Array.from({ length: CASES }, (_, i) => (i % 3 === 0 ? f.randomString(300) : f.mutate(exampleLiName)));
+    const names = Array.from({ length: CASES }, (_, i) =>
+      i % 3 === 0 ? f.randomString(300) : f.mutate(exampleLiName),
+    );
 
     // Act
     const outcomes = names.map((name) => outcomeOf(name, () => parseLiName(name)));
@@ -116,7 +134,9 @@ describe('name parsers under fuzzing', () => {
   it('parseEcmwfName only ever throws FileRejectedError on random strings and mutations', () => {
     // Prepare
     const f = fuzzer(3);
-    const names = Array.from({ length: CASES }, (_, i) => (i % 2 === 0 ? f.randomString(40) : f.mutate(exampleEcmwfName)));
+    const names = Array.from({ length: CASES }, (_, i) =>
+      i % 2 === 0 ? f.randomString(40) : f.mutate(exampleEcmwfName),
+    );
 
     // Act
     const outcomes = names.map((name) => outcomeOf(name, () => parseEcmwfName(name, f.date())));

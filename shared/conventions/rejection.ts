@@ -1,7 +1,14 @@
 /** Why a provider file is refused; the code travels in `file.rejected` and in quarantine metadata. */
 import { InvalidInputError } from '../errors.ts';
 
-export const RejectionCodes = ['unknown-provider', 'bad-name', 'bad-size', 'bad-signature', 'bad-structure', 'checksum-mismatch'] as const;
+export const RejectionCodes = [
+  'unknown-provider',
+  'bad-name',
+  'bad-size',
+  'bad-signature',
+  'bad-structure',
+  'checksum-mismatch',
+] as const;
 export type RejectionCode = (typeof RejectionCodes)[number];
 
 /** A provider file that can never be accepted as it is: it goes to quarantine with this reason. */

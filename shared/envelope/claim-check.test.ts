@@ -6,22 +6,36 @@ import { EventTypes, type CometEvent } from '#events/registry.ts';
 import { sqsSender } from '../clients/bus.ts';
 import { InvalidInputError } from '../errors.ts';
 import {
-  checkIn, checkOut, ClaimCheckThresholdBytes, eventBytes, MessageTooLargeError, SqsMaxMessageBytes, type ClaimStore,
+  checkIn,
+  checkOut,
+  ClaimCheckThresholdBytes,
+  eventBytes,
+  MessageTooLargeError,
+  SqsMaxMessageBytes,
+  type ClaimStore,
 } from './claim-check.ts';
 import { readEvent, unwrap, wrap } from './envelope.ts';
 
 type Requested = CometEvent<typeof EventTypes.processingRequested>;
 
-const sample = JSON.parse(readFileSync(new URL('../../events/processing.requested/samples/complete-cycle.json', import.meta.url), 'utf8')) as Requested;
+const sample = JSON.parse(
+  readFileSync(new URL('../../events/processing.requested/samples/complete-cycle.json', import.meta.url), 'utf8'),
+) as Requested;
 
 /** A processing.requested listing `inputs` inputs, each named as a real FCI chunk in the archive. */
 function requestWith(inputs: number): Requested {
   const template = sample.data.inputs[0]!;
   return wrap({
-    type: EventTypes.processingRequested, source: 'cometflow/scheduler', correlationId: 'cycle-20261122-061',
+    type: EventTypes.processingRequested,
+    source: 'cometflow/scheduler',
+    correlationId: 'cycle-20261122-061',
     data: {
       ...sample.data,
-      inputs: Array.from({ length: inputs }, (_, i) => ({ ...template, key: `${template.key}.${i}`, name: `${template.name}.${i}` })),
+      inputs: Array.from({ length: inputs }, (_, i) => ({
+        ...template,
+        key: `${template.key}.${i}`,
+        name: `${template.name}.${i}`,
+      })),
     },
   });
 }
@@ -30,8 +44,14 @@ function requestWith(inputs: number): Requested {
 function memoryClaims(): ClaimStore & { objects: Map<string, string>; puts: number; gets: number } {
   const objects = new Map<string, string>();
   const store = {
-    objects, puts: 0, gets: 0,
-    put: async (key: string, body: string) => { store.puts += 1; objects.set(key, body); return `s3://claims-bucket/${key}`; },
+    objects,
+    puts: 0,
+    gets: 0,
+    put: async (key: string, body: string) => {
+      store.puts += 1;
+      objects.set(key, body);
+      return `s3://claims-bucket/${key}`;
+    },
     get: async (reference: string) => {
       store.gets += 1;
       const body = objects.get(reference.replace('s3://claims-bucket/', ''));
@@ -88,7 +108,9 @@ describe('claim check', () => {
     // Assess
     expect(error).toBeInstanceOf(MessageTooLargeError);
     expect((error as MessageTooLargeError).retryable).toBe(false);
-    expect((error as Error).message).toMatch(new RegExp(`is \\d+ bytes, over the ${ClaimCheckThresholdBytes}-byte bound`));
+    expect((error as Error).message).toMatch(
+      new RegExp(`is \\d+ bytes, over the ${ClaimCheckThresholdBytes}-byte bound`),
+    );
   });
 
   it('refuses a reference no reader can follow, and a referenced event read without a store', async () => {
@@ -96,9 +118,15 @@ describe('claim check', () => {
     const claims = memoryClaims();
     const sent = await checkIn(requestWith(5000), claims);
     // Act & Assess
-    await expect(checkOut({ ...sent, dataref: 'http://elsewhere/x' }, claims)).rejects.toThrow(/expected s3:\/\/<bucket>\/<key>/);
-    await expect(readEvent(JSON.stringify(sent), [EventTypes.processingRequested], undefined)).rejects.toThrow(/no claim store configured/);
-    expect(() => unwrap(JSON.stringify(sent), [EventTypes.processingRequested])).toThrow(/read it with readEvent and a claim store/);
+    await expect(checkOut({ ...sent, dataref: 'http://elsewhere/x' }, claims)).rejects.toThrow(
+      /expected s3:\/\/<bucket>\/<key>/,
+    );
+    await expect(readEvent(JSON.stringify(sent), [EventTypes.processingRequested], undefined)).rejects.toThrow(
+      /no claim store configured/,
+    );
+    expect(() => unwrap(JSON.stringify(sent), [EventTypes.processingRequested])).toThrow(
+      /read it with readEvent and a claim store/,
+    );
   });
 
   it('checks the type before reading the store', async () => {
@@ -106,7 +134,9 @@ describe('claim check', () => {
     const claims = memoryClaims();
     const sent = await checkIn(requestWith(5000), claims);
     // Act
-    const error = await readEvent(JSON.stringify(sent), [EventTypes.fileIngested], claims).catch((caught: unknown) => caught);
+    const error = await readEvent(JSON.stringify(sent), [EventTypes.fileIngested], claims).catch(
+      (caught: unknown) => caught,
+    );
     // Assess
     expect((error as Error).message).toMatch(/is not handled here/);
     expect(claims.gets).toBe(0);
@@ -132,8 +162,10 @@ describe('sqsSender', () => {
   it('turns SQS refusing a message for its size into a terminal MessageTooLargeError, sent once', async () => {
     // Prepare: a sender whose bound lets the event through, and SQS refusing it.
     const sqs = mockClient(SQSClient);
-    const refusal = Object.assign(new Error('One or more parameters are invalid. Reason: Message must be shorter than 262144 bytes.'),
-      { name: 'InvalidParameterValue' });
+    const refusal = Object.assign(
+      new Error('One or more parameters are invalid. Reason: Message must be shorter than 262144 bytes.'),
+      { name: 'InvalidParameterValue' },
+    );
     sqs.on(SendMessageCommand).rejects(refusal);
     const send = sqsSender(sqs as unknown as SQSClient, { thresholdBytes: 10 * 1024 * 1024 });
     // Act

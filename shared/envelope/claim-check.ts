@@ -59,13 +59,19 @@ export const claimKeyOf = (event: Pick<CometEvent, 'source' | 'type' | 'id'>): s
  * @example
  * const message = await checkIn(event, claims, ClaimCheckThresholdBytes);
  */
-export async function checkIn(event: CheckedEvent, claims: ClaimStore | undefined, threshold = ClaimCheckThresholdBytes): Promise<CheckedEvent> {
+export async function checkIn(
+  event: CheckedEvent,
+  claims: ClaimStore | undefined,
+  threshold = ClaimCheckThresholdBytes,
+): Promise<CheckedEvent> {
   const { data, ...rest } = event;
   if (event.dataref !== undefined) return rest as CheckedEvent;
   const bytes = eventBytes(event);
   if (bytes <= threshold) return event;
   if (claims === undefined) {
-    throw new MessageTooLargeError(`Event ${event.type} ${event.id} is ${bytes} bytes, over the ${threshold}-byte bound, and this sender has no claim store (bucket) to move its data to; configure one`);
+    throw new MessageTooLargeError(
+      `Event ${event.type} ${event.id} is ${bytes} bytes, over the ${threshold}-byte bound, and this sender has no claim store (bucket) to move its data to; configure one`,
+    );
   }
   const dataref = await claims.put(claimKeyOf(event), JSON.stringify(data));
   return { ...rest, dataref } as CheckedEvent;
@@ -81,17 +87,24 @@ export async function checkOut(json: unknown, claims: ClaimStore | undefined): P
   const event = json as { dataref: unknown; data?: unknown; id?: unknown; type?: unknown };
   if (event.data !== undefined) return json;
   if (typeof event.dataref !== 'string' || !/^s3:\/\/[^/]+\/.+/.test(event.dataref)) {
-    throw new InvalidInputError(`Event ${String(event.type)} ${String(event.id)} has dataref ${JSON.stringify(event.dataref)}; expected s3://<bucket>/<key>`);
+    throw new InvalidInputError(
+      `Event ${String(event.type)} ${String(event.id)} has dataref ${JSON.stringify(event.dataref)}; expected s3://<bucket>/<key>`,
+    );
   }
   if (claims === undefined) {
-    throw new InvalidInputError(`Event ${String(event.type)} ${String(event.id)} keeps its data at ${event.dataref}, and this reader has no claim store configured`);
+    throw new InvalidInputError(
+      `Event ${String(event.type)} ${String(event.id)} keeps its data at ${event.dataref}, and this reader has no claim store configured`,
+    );
   }
   const body = await claims.get(event.dataref);
   let data: unknown;
   try {
     data = JSON.parse(body);
   } catch (error) {
-    throw new InvalidInputError(`The data of event ${String(event.id)} at ${event.dataref} is not JSON (first 80 characters: ${JSON.stringify(body.slice(0, 80))})`, { cause: error });
+    throw new InvalidInputError(
+      `The data of event ${String(event.id)} at ${event.dataref} is not JSON (first 80 characters: ${JSON.stringify(body.slice(0, 80))})`,
+      { cause: error },
+    );
   }
   return { ...event, data };
 }

@@ -5,11 +5,19 @@ import { InvalidInputError } from '../errors.ts';
 import { unwrap, wrap } from './envelope.ts';
 import { prng } from '../testing/random.ts';
 
-const FCI_NAME = 'W_XX-EUMETSAT-Darmstadt,IMG+SAT,MTI1+FCI-1C-RRAD-FDHSI-FD--CHK-BODY---NC4E_C_EUMT_20261122101509_IDPFI_OPE_20261122101007_20261122101017_N_JLS_C_0061_0001.nc';
+const FCI_NAME =
+  'W_XX-EUMETSAT-Darmstadt,IMG+SAT,MTI1+FCI-1C-RRAD-FDHSI-FD--CHK-BODY---NC4E_C_EUMT_20261122101509_IDPFI_OPE_20261122101007_20261122101017_N_JLS_C_0061_0001.nc';
 
 /** Data of a `file.available` for one FCI chunk. */
-const fileAvailableData = (overrides: Partial<EventData<typeof EventTypes.fileAvailable>> = {}): EventData<typeof EventTypes.fileAvailable> => ({
-  file: { bucket: 'cometflow-inbox', key: `eumetsat/${FCI_NAME}`, size: 1024, etag: '34d363a1abad5cbad226d6a3358ba49d' },
+const fileAvailableData = (
+  overrides: Partial<EventData<typeof EventTypes.fileAvailable>> = {},
+): EventData<typeof EventTypes.fileAvailable> => ({
+  file: {
+    bucket: 'cometflow-inbox',
+    key: `eumetsat/${FCI_NAME}`,
+    size: 1024,
+    etag: '34d363a1abad5cbad226d6a3358ba49d',
+  },
   provider: 'eumetsat',
   name: FCI_NAME,
   attributes: parseFciName(FCI_NAME),
@@ -17,10 +25,16 @@ const fileAvailableData = (overrides: Partial<EventData<typeof EventTypes.fileAv
 });
 
 /** A valid `file.available` event. */
-const fileAvailableEvent = (): CometEvent<typeof EventTypes.fileAvailable> => wrap({
-  type: EventTypes.fileAvailable, source: 'cometflow/intake', data: fileAvailableData(),
-  id: 'event-1', correlationId: 'cycle-20261122-061', time: new Date('2026-11-22T10:15:10Z'), subject: `eumetsat/${FCI_NAME}`,
-});
+const fileAvailableEvent = (): CometEvent<typeof EventTypes.fileAvailable> =>
+  wrap({
+    type: EventTypes.fileAvailable,
+    source: 'cometflow/intake',
+    data: fileAvailableData(),
+    id: 'event-1',
+    correlationId: 'cycle-20261122-061',
+    time: new Date('2026-11-22T10:15:10Z'),
+    subject: `eumetsat/${FCI_NAME}`,
+  });
 
 /** Runs `act` and returns the InvalidInputError it throws, failing the test on anything else. */
 const invalidInputOf = (act: () => unknown): InvalidInputError => {
@@ -40,8 +54,13 @@ describe('wrap', () => {
 
     // Act
     const event = wrap({
-      type: EventTypes.fileAvailable, source: 'cometflow/intake', data, id: 'event-1',
-      correlationId: 'cycle-20261122-061', time: new Date('2026-11-22T10:15:10Z'), subject: 'eumetsat/x',
+      type: EventTypes.fileAvailable,
+      source: 'cometflow/intake',
+      data,
+      id: 'event-1',
+      correlationId: 'cycle-20261122-061',
+      time: new Date('2026-11-22T10:15:10Z'),
+      subject: 'eumetsat/x',
     });
 
     // Assess
@@ -77,7 +96,14 @@ describe('wrap', () => {
     const cause = fileAvailableEvent();
 
     // Act
-    const command = wrap({ type: EventTypes.ingestRequested, source: 'cometflow/scheduler', data: cause.data, cause, correlationId: 'ignored', id: 'command-1' });
+    const command = wrap({
+      type: EventTypes.ingestRequested,
+      source: 'cometflow/scheduler',
+      data: cause.data,
+      cause,
+      correlationId: 'ignored',
+      id: 'command-1',
+    });
 
     // Assess
     expect(command.correlationid).toBe(cause.correlationid);
@@ -87,7 +113,9 @@ describe('wrap', () => {
 
   it('rejects an event with neither cause nor correlation id', () => {
     // Act
-    const error = invalidInputOf(() => wrap({ type: EventTypes.fileAvailable, source: 's', data: fileAvailableData() }));
+    const error = invalidInputOf(() =>
+      wrap({ type: EventTypes.fileAvailable, source: 's', data: fileAvailableData() }),
+    );
 
     // Assess
     expect(error.message).toBe(`Event ${EventTypes.fileAvailable} needs a cause or a correlationId; got neither`);
@@ -108,7 +136,8 @@ describe('wrap', () => {
   it('fills in schema defaults of the data', () => {
     // Prepare
     const data = {
-      algorithm: 'byte-statistics', productType: 'p',
+      algorithm: 'byte-statistics',
+      productType: 'p',
       inputs: [{ bucket: 'cometflow-archive', key: 'k', name: 'n', size: 1, sha256: 'a'.repeat(64) }],
     } as unknown as EventData<typeof EventTypes.processingRequested>;
 
@@ -185,7 +214,9 @@ describe('unwrap', () => {
     const error = invalidInputOf(() => unwrap(body, [EventTypes.ingestRequested, EventTypes.fileIngested]));
 
     // Assess
-    expect(error.message).toBe(`Event type ${EventTypes.fileAvailable} is not handled here; expected one of ${EventTypes.ingestRequested}, ${EventTypes.fileIngested}`);
+    expect(error.message).toBe(
+      `Event type ${EventTypes.fileAvailable} is not handled here; expected one of ${EventTypes.ingestRequested}, ${EventTypes.fileIngested}`,
+    );
   });
 
   it('rejects data that does not match its type and names the event and the field', () => {
@@ -202,7 +233,6 @@ describe('unwrap', () => {
   });
 });
 
-
 describe('unwrap under fuzzing', () => {
   const random = prng(20261122);
   const int = (below: number): number => Math.floor(random() * below);
@@ -210,13 +240,25 @@ describe('unwrap under fuzzing', () => {
   const randomText = (): string => Array.from({ length: int(60) }, () => String.fromCharCode(int(0x2ff))).join('');
   const randomJson = (depth = 0): unknown => {
     switch (int(depth > 3 ? 5 : 7)) {
-      case 0: return null;
-      case 1: return random() < 0.5;
-      case 2: return pick([0, -1, 1.5, 1e308, int(1e9)]);
-      case 3: return randomText();
-      case 4: return pick(['1.0', '', 'cometflow.file.available', '2026-11-22T10:15:10Z', 'application/json']);
-      case 5: return Array.from({ length: int(4) }, () => randomJson(depth + 1));
-      default: return Object.fromEntries(Array.from({ length: int(4) }, () => [pick(['id', 'type', 'data', 'file', randomText()]), randomJson(depth + 1)]));
+      case 0:
+        return null;
+      case 1:
+        return random() < 0.5;
+      case 2:
+        return pick([0, -1, 1.5, 1e308, int(1e9)]);
+      case 3:
+        return randomText();
+      case 4:
+        return pick(['1.0', '', 'cometflow.file.available', '2026-11-22T10:15:10Z', 'application/json']);
+      case 5:
+        return Array.from({ length: int(4) }, () => randomJson(depth + 1));
+      default:
+        return Object.fromEntries(
+          Array.from({ length: int(4) }, () => [
+            pick(['id', 'type', 'data', 'file', randomText()]),
+            randomJson(depth + 1),
+          ]),
+        );
     }
   };
   /** Replaces, deletes or adds one value somewhere inside a JSON object. */
@@ -235,8 +277,10 @@ describe('unwrap under fuzzing', () => {
   const valid = JSON.stringify(fileAvailableEvent());
   const randomBody = (i: number): string => {
     switch (i % 4) {
-      case 0: return randomText();
-      case 1: return JSON.stringify(randomJson());
+      case 0:
+        return randomText();
+      case 1:
+        return JSON.stringify(randomJson());
       case 2: {
         const event = JSON.parse(valid) as Record<string, unknown>;
         for (let n = 1 + int(3); n > 0; n -= 1) mutateJson(event);

@@ -9,8 +9,12 @@ import { randomUUID } from 'node:crypto';
 // The namespace import lets esbuild drop zod's unused parts (its locales alone are 258 KiB).
 import * as z from 'zod';
 import {
-  EnvelopeSchema, EventDataSchemas, dataSchemaOf,
-  type CometEvent, type EventData, type EventType,
+  EnvelopeSchema,
+  EventDataSchemas,
+  dataSchemaOf,
+  type CometEvent,
+  type EventData,
+  type EventType,
 } from '#events/registry.ts';
 import { InvalidInputError } from '../errors.ts';
 import { checkOut, type ClaimStore } from './claim-check.ts';
@@ -76,11 +80,19 @@ export function unwrap<T extends EventType>(body: string, expected: readonly T[]
  * @example
  * const event = await readEvent(record.body, [EventTypes.processingRequested], claims);
  */
-export async function readEvent<T extends EventType>(body: string, expected: readonly T[], claims: ClaimStore | undefined): Promise<CometEvent<T>> {
+export async function readEvent<T extends EventType>(
+  body: string,
+  expected: readonly T[],
+  claims: ClaimStore | undefined,
+): Promise<CometEvent<T>> {
   const json = parseBody(body);
   // The type is checked before any S3 read: an unexpected event costs no request.
   const type = (json as { type?: unknown } | null)?.type;
-  if (typeof type === 'string' && (Object.keys(EventDataSchemas) as string[]).includes(type) && !expected.includes(type as T)) {
+  if (
+    typeof type === 'string' &&
+    (Object.keys(EventDataSchemas) as string[]).includes(type) &&
+    !expected.includes(type as T)
+  ) {
     throw new InvalidInputError(`Event type ${type} is not handled here; expected one of ${expected.join(', ')}`);
   }
   return validate(await checkOut(json, claims), expected);
@@ -90,25 +102,34 @@ function parseBody(body: string): unknown {
   try {
     return JSON.parse(body);
   } catch (error) {
-    throw new InvalidInputError(`Message body is not JSON (first 80 characters: ${JSON.stringify(body.slice(0, 80))}); expected a CloudEvents 1.0 JSON event`, { cause: error });
+    throw new InvalidInputError(
+      `Message body is not JSON (first 80 characters: ${JSON.stringify(body.slice(0, 80))}); expected a CloudEvents 1.0 JSON event`,
+      { cause: error },
+    );
   }
 }
 
 function validate<T extends EventType>(json: unknown, expected: readonly T[]): CometEvent<T> {
   const envelope = EnvelopeSchema.safeParse(json);
   if (!envelope.success) {
-    throw new InvalidInputError(`Message is not a CloudEvents 1.0 event of this catalog: ${z.prettifyError(envelope.error)}`);
+    throw new InvalidInputError(
+      `Message is not a CloudEvents 1.0 event of this catalog: ${z.prettifyError(envelope.error)}`,
+    );
   }
   const type = envelope.data.type as T;
   if (!expected.includes(type)) {
     throw new InvalidInputError(`Event type ${type} is not handled here; expected one of ${expected.join(', ')}`);
   }
   if (envelope.data.data === undefined && envelope.data.dataref !== undefined) {
-    throw new InvalidInputError(`Event ${type} ${envelope.data.id} keeps its data at ${envelope.data.dataref}; read it with readEvent and a claim store`);
+    throw new InvalidInputError(
+      `Event ${type} ${envelope.data.id} keeps its data at ${envelope.data.dataref}; read it with readEvent and a claim store`,
+    );
   }
   const data = EventDataSchemas[type].safeParse(envelope.data.data);
   if (!data.success) {
-    throw new InvalidInputError(`Data of ${type} event ${envelope.data.id} does not match its schema: ${z.prettifyError(data.error)}`);
+    throw new InvalidInputError(
+      `Data of ${type} event ${envelope.data.id} does not match its schema: ${z.prettifyError(data.error)}`,
+    );
   }
   return { ...envelope.data, type, data: data.data } as CometEvent<T>;
 }

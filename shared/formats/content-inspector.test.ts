@@ -19,9 +19,18 @@ const chunksOf = (bytes: Buffer, size: number): Buffer[] => {
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
 /** Streams `bytes` through the inspector in chunks; returns what came out and the error, if any. */
-async function streamThrough(inspector: ContentInspector, bytes: Buffer, chunkSize: number): Promise<{ passed: Buffer; error?: unknown }> {
+async function streamThrough(
+  inspector: ContentInspector,
+  bytes: Buffer,
+  chunkSize: number,
+): Promise<{ passed: Buffer; error?: unknown }> {
   const out: Buffer[] = [];
-  const sink = new Writable({ write(chunk: Buffer, _encoding, callback) { out.push(chunk); callback(); } });
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      out.push(chunk);
+      callback();
+    },
+  });
   try {
     await pipeline(Readable.from(chunksOf(bytes, chunkSize)), inspector, sink);
     return { passed: Buffer.concat(out) };
@@ -140,7 +149,7 @@ describe('ContentInspector', () => {
     expect((error as FileRejectedError).code).toBe('bad-size');
   });
 
-  it('accepts content whose SHA-256 equals the upload\'s full-object S3 checksum', async () => {
+  it("accepts content whose SHA-256 equals the upload's full-object S3 checksum", async () => {
     // Prepare
     const content = buildGrib2(2, 300);
     const checksum = createHash('sha256').update(content).digest('base64');
@@ -154,7 +163,7 @@ describe('ContentInspector', () => {
     expect(inspector.inspection.sha256).toBe(sha256(content));
   });
 
-  it('rejects content whose SHA-256 differs from the upload\'s S3 checksum, showing both', async () => {
+  it("rejects content whose SHA-256 differs from the upload's S3 checksum, showing both", async () => {
     // Prepare
     const content = buildGrib2(2, 300);
     const other = createHash('sha256').update('other bytes').digest('base64');

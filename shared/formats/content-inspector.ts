@@ -57,7 +57,8 @@ export class ContentInspector extends Transform {
 
   public override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     try {
-      if (this.size < this.head.length) chunk.copy(this.head, this.size, 0, Math.min(chunk.length, this.head.length - this.size));
+      if (this.size < this.head.length)
+        chunk.copy(this.head, this.size, 0, Math.min(chunk.length, this.head.length - this.size));
       this.size += chunk.length;
       this.hash.update(chunk);
       this.grib?.push(chunk);
@@ -73,12 +74,15 @@ export class ContentInspector extends Transform {
         throw new FileRejectedError('bad-size', `Read ${this.size} bytes; the upload announced ${this.expectedSize}`);
       }
       // Checked at the end: the end-of-file address is compared with the bytes that came.
-      if (this.format === 'hdf5') checkHdf5Superblock(this.head.subarray(0, Math.min(this.size, this.head.length)), this.size);
+      if (this.format === 'hdf5')
+        checkHdf5Superblock(this.head.subarray(0, Math.min(this.size, this.head.length)), this.size);
       this.grib?.end();
       const digest = this.hash.digest();
       if (this.expectedSha256Base64 !== undefined && digest.toString('base64') !== this.expectedSha256Base64) {
-        throw new FileRejectedError('checksum-mismatch',
-          `Content has SHA-256 ${digest.toString('base64')} (base64); the upload's S3 checksum says ${this.expectedSha256Base64}`);
+        throw new FileRejectedError(
+          'checksum-mismatch',
+          `Content has SHA-256 ${digest.toString('base64')} (base64); the upload's S3 checksum says ${this.expectedSha256Base64}`,
+        );
       }
       this.result = { sha256: digest.toString('hex'), size: this.size };
       callback();

@@ -44,8 +44,9 @@ describe('Grib2StructureValidator', () => {
     file.writeUInt32BE(1024 ** 3, SECTION_OFFSETS[1]);
     // Act & Assess
     expect(() => validate(file, 512)).toThrow(
-      'GRIB2 message 1 at byte 0 has section 1 at byte 16 declaring length 1073741824; expected 21 to 4076 bytes '
-      + '(what is left of the message\'s declared 4096 before "7777")');
+      'GRIB2 message 1 at byte 0 has section 1 at byte 16 declaring length 1073741824; expected 21 to 4076 bytes ' +
+        '(what is left of the message\'s declared 4096 before "7777")',
+    );
   });
 
   it('rejects sections whose lengths add up to less than the declared total', () => {
@@ -61,7 +62,9 @@ describe('Grib2StructureValidator', () => {
     const file = buildGrib2Message(300);
     file[SECTION_OFFSETS[4] + 4] = 5;
     // Act & Assess
-    expect(() => validate(file, 33)).toThrow('GRIB2 message 1 at byte 0 has section 5 at byte 109 after section 3; expected section 4');
+    expect(() => validate(file, 33)).toThrow(
+      'GRIB2 message 1 at byte 0 has section 5 at byte 109 after section 3; expected section 4',
+    );
   });
 
   it('rejects a message ending before its data section', () => {
@@ -97,30 +100,46 @@ describe('Grib2StructureValidator', () => {
   });
 
   it('accepts every built file under any chunking', () => {
-    fc.assert(fc.property(
-      fc.integer({ min: 1, max: 4 }), fc.integer({ min: GRIB2_FRAME_BYTES + 1, max: 2000 }), fc.integer({ min: 1, max: 700 }),
-      (messages, bytes, chunk) => validate(buildGrib2(messages, bytes), chunk).messages === messages,
-    ));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: GRIB2_FRAME_BYTES + 1, max: 2000 }),
+        fc.integer({ min: 1, max: 700 }),
+        (messages, bytes, chunk) => validate(buildGrib2(messages, bytes), chunk).messages === messages,
+      ),
+    );
   });
 
   it('throws nothing but a bad-structure rejection for any single corrupted byte, and never accepts a wrong length', () => {
     // Prepare: one message; a byte of section 0 or of any section header is overwritten.
     const original = buildGrib2Message(500);
-    const headerBytes = [...Array.from({ length: 16 }, (_, i) => i),
-      ...Object.values(SECTION_OFFSETS).flatMap((at) => [at, at + 1, at + 2, at + 3, at + 4]), 496, 497, 498, 499];
-    fc.assert(fc.property(fc.constantFrom(...headerBytes), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 1, max: 97 }),
-      (position, value, chunk) => {
-        const file = Buffer.from(original);
-        fc.pre(file[position] !== value);
-        file[position] = value;
-        try {
-          validate(file, chunk);
-        } catch (error) {
-          return error instanceof FileRejectedError && error.code === 'bad-structure';
-        }
-        // Accepted only when the change kept the structure: a reserved byte, the discipline, or
-        // a section number that is still a valid order (never a length or a marker).
-        return [4, 5, 6].includes(position);
-      }));
+    const headerBytes = [
+      ...Array.from({ length: 16 }, (_, i) => i),
+      ...Object.values(SECTION_OFFSETS).flatMap((at) => [at, at + 1, at + 2, at + 3, at + 4]),
+      496,
+      497,
+      498,
+      499,
+    ];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...headerBytes),
+        fc.integer({ min: 0, max: 255 }),
+        fc.integer({ min: 1, max: 97 }),
+        (position, value, chunk) => {
+          const file = Buffer.from(original);
+          fc.pre(file[position] !== value);
+          file[position] = value;
+          try {
+            validate(file, chunk);
+          } catch (error) {
+            return error instanceof FileRejectedError && error.code === 'bad-structure';
+          }
+          // Accepted only when the change kept the structure: a reserved byte, the discipline, or
+          // a section number that is still a valid order (never a length or a marker).
+          return [4, 5, 6].includes(position);
+        },
+      ),
+    );
   });
 });

@@ -24,7 +24,14 @@ export const GRIB2_MIN_MESSAGE_BYTES = GRIB2_SECTION0_BYTES + SECTION1_MIN_BYTES
  * message may repeat from section 2, 3 or 4 for further fields, or end).
  */
 const NEXT_SECTIONS: Readonly<Record<number, readonly number[]>> = {
-  0: [1], 1: [2, 3], 2: [3], 3: [4], 4: [5], 5: [6], 6: [7], 7: [2, 3, 4],
+  0: [1],
+  1: [2, 3],
+  2: [3],
+  3: [4],
+  4: [5],
+  5: [6],
+  6: [7],
+  7: [2, 3, 4],
 };
 
 type State = 'section0' | 'sectionHeader' | 'sectionBody' | 'trailer';
@@ -55,7 +62,8 @@ export class Grib2StructureValidator {
         if (this.offset === this.sectionEnd) this.afterSection();
         continue;
       }
-      const want = this.state === 'section0' ? GRIB2_SECTION0_BYTES : this.state === 'trailer' ? 4 : SECTION_HEADER_BYTES;
+      const want =
+        this.state === 'section0' ? GRIB2_SECTION0_BYTES : this.state === 'trailer' ? 4 : SECTION_HEADER_BYTES;
       const take = Math.min(want - this.filled, chunk.length - i);
       this.buffer.set(chunk.subarray(i, i + take), this.filled);
       this.filled += take;
@@ -72,8 +80,12 @@ export class Grib2StructureValidator {
   /** Declares the end of the file. */
   public end(): void {
     if (this.state !== 'section0' || this.filled > 0) {
-      const declared = this.messageLength > 0 ? `the message declares ${this.messageLength} bytes` : 'its section 0 is incomplete';
-      throw new FileRejectedError('bad-structure', `GRIB2 message ${this.messages} starting at byte ${this.messageStart} is truncated: the file ends at byte ${this.offset}, ${declared}`);
+      const declared =
+        this.messageLength > 0 ? `the message declares ${this.messageLength} bytes` : 'its section 0 is incomplete';
+      throw new FileRejectedError(
+        'bad-structure',
+        `GRIB2 message ${this.messages} starting at byte ${this.messageStart} is truncated: the file ends at byte ${this.offset}, ${declared}`,
+      );
     }
     if (this.messages === 0) {
       throw new FileRejectedError('bad-structure', 'File holds no GRIB2 message; expected at least one');
@@ -90,14 +102,23 @@ export class Grib2StructureValidator {
     this.messageLength = 0;
     const header = this.buffer;
     if (header.toString('latin1', 0, 4) !== 'GRIB') {
-      throw new FileRejectedError('bad-structure', `${this.where()} starts with ${JSON.stringify(header.toString('latin1', 0, 4))}; expected "GRIB"`);
+      throw new FileRejectedError(
+        'bad-structure',
+        `${this.where()} starts with ${JSON.stringify(header.toString('latin1', 0, 4))}; expected "GRIB"`,
+      );
     }
     if (header[7] !== 2) {
-      throw new FileRejectedError('bad-structure', `GRIB message ${this.messages} at byte ${this.messageStart} is edition ${header[7]}; expected edition 2`);
+      throw new FileRejectedError(
+        'bad-structure',
+        `GRIB message ${this.messages} at byte ${this.messageStart} is edition ${header[7]}; expected edition 2`,
+      );
     }
     const length = header.readBigUInt64BE(8);
     if (length < BigInt(GRIB2_MIN_MESSAGE_BYTES) || length > BigInt(Number.MAX_SAFE_INTEGER)) {
-      throw new FileRejectedError('bad-structure', `${this.where()} declares length ${length}; expected at least ${GRIB2_MIN_MESSAGE_BYTES} (sections 0, 1, 3-7 and "7777")`);
+      throw new FileRejectedError(
+        'bad-structure',
+        `${this.where()} declares length ${length}; expected at least ${GRIB2_MIN_MESSAGE_BYTES} (sections 0, 1, 3-7 and "7777")`,
+      );
     }
     this.messageLength = Number(length);
     this.lastSection = 0;
@@ -110,16 +131,25 @@ export class Grib2StructureValidator {
     const number = this.buffer[4] ?? -1;
     // A section header that reads "7777" plus one byte is the end marker seen too early.
     if (this.buffer.toString('latin1', 0, 4) === '7777') {
-      throw new FileRejectedError('bad-structure', `${this.where()} has "7777" at byte ${start}, before its declared end at byte ${this.messageStart + this.messageLength}: its sections are shorter than the declared total`);
+      throw new FileRejectedError(
+        'bad-structure',
+        `${this.where()} has "7777" at byte ${start}, before its declared end at byte ${this.messageStart + this.messageLength}: its sections are shorter than the declared total`,
+      );
     }
     const allowed = NEXT_SECTIONS[this.lastSection] ?? [];
     if (!allowed.includes(number)) {
-      throw new FileRejectedError('bad-structure', `${this.where()} has section ${number} at byte ${start} after section ${this.lastSection}; expected section ${allowed.join(' or ')}`);
+      throw new FileRejectedError(
+        'bad-structure',
+        `${this.where()} has section ${number} at byte ${start} after section ${this.lastSection}; expected section ${allowed.join(' or ')}`,
+      );
     }
     const minimum = number === 1 ? SECTION1_MIN_BYTES : SECTION_HEADER_BYTES;
     const room = this.messageStart + this.messageLength - 4 - start;
     if (length < minimum || length > room) {
-      throw new FileRejectedError('bad-structure', `${this.where()} has section ${number} at byte ${start} declaring length ${length}; expected ${minimum} to ${room} bytes (what is left of the message's declared ${this.messageLength} before "7777")`);
+      throw new FileRejectedError(
+        'bad-structure',
+        `${this.where()} has section ${number} at byte ${start} declaring length ${length}; expected ${minimum} to ${room} bytes (what is left of the message's declared ${this.messageLength} before "7777")`,
+      );
     }
     this.sections += 1;
     this.lastSection = number;
@@ -135,7 +165,10 @@ export class Grib2StructureValidator {
       return;
     }
     if (this.lastSection !== 7) {
-      throw new FileRejectedError('bad-structure', `${this.where()} reaches its end marker after section ${this.lastSection}; expected section 7 (data) last`);
+      throw new FileRejectedError(
+        'bad-structure',
+        `${this.where()} reaches its end marker after section ${this.lastSection}; expected section 7 (data) last`,
+      );
     }
     this.state = 'trailer';
   }
@@ -143,7 +176,10 @@ export class Grib2StructureValidator {
   private closeMessage(): void {
     const trailer = this.buffer.toString('latin1', 0, 4);
     if (trailer !== '7777') {
-      throw new FileRejectedError('bad-structure', `${this.where()} (length ${this.messageLength}) ends with ${JSON.stringify(trailer)}; expected "7777"`);
+      throw new FileRejectedError(
+        'bad-structure',
+        `${this.where()} (length ${this.messageLength}) ends with ${JSON.stringify(trailer)}; expected "7777"`,
+      );
     }
     this.state = 'section0';
   }

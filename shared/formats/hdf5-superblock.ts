@@ -27,7 +27,8 @@ export interface Hdf5Superblock {
   readonly bytes: number;
 }
 
-const NETCDF_CLASSIC = /^CDF[\x01\x02\x05]/;
+/** The version bytes that follow "CDF" in a NetCDF classic file (CDF-1, CDF-2, CDF-5). */
+const NETCDF_CLASSIC_VERSIONS = new Set([1, 2, 5]);
 const SIZES = [2, 4, 8];
 
 const reject = (message: string): never => {
@@ -44,7 +45,8 @@ function readAddress(bytes: Buffer, offset: number, size: number): number | unde
     value = (value << 8n) | BigInt(byte);
   }
   if (allSet) return undefined;
-  if (value > BigInt(Number.MAX_SAFE_INTEGER)) reject(`HDF5 superblock holds address ${value} at byte ${offset}; expected at most ${Number.MAX_SAFE_INTEGER}`);
+  if (value > BigInt(Number.MAX_SAFE_INTEGER))
+    reject(`HDF5 superblock holds address ${value} at byte ${offset}; expected at most ${Number.MAX_SAFE_INTEGER}`);
   return Number(value);
 }
 
@@ -58,11 +60,17 @@ function readAddress(bytes: Buffer, offset: number, size: number): number | unde
  * const superblock = checkHdf5Superblock(firstBytes, head.size);
  */
 export function checkHdf5Superblock(head: Buffer, objectSize: number): Hdf5Superblock {
-  if (NETCDF_CLASSIC.test(head.toString('latin1', 0, 4))) {
-    throw new FileRejectedError('bad-signature', `Content starts with "CDF" version ${head[3]}: NetCDF classic format; expected NetCDF-4 (an HDF5 file, signature ${HDF5_SIGNATURE.toString('hex')})`);
+  if (head.toString('latin1', 0, 3) === 'CDF' && NETCDF_CLASSIC_VERSIONS.has(head[3] ?? -1)) {
+    throw new FileRejectedError(
+      'bad-signature',
+      `Content starts with "CDF" version ${head[3]}: NetCDF classic format; expected NetCDF-4 (an HDF5 file, signature ${HDF5_SIGNATURE.toString('hex')})`,
+    );
   }
   if (!head.subarray(0, 8).equals(HDF5_SIGNATURE)) {
-    throw new FileRejectedError('bad-signature', `Content does not start with the HDF5 signature ${HDF5_SIGNATURE.toString('hex')}; got ${head.subarray(0, 8).toString('hex')}`);
+    throw new FileRejectedError(
+      'bad-signature',
+      `Content does not start with the HDF5 signature ${HDF5_SIGNATURE.toString('hex')}; got ${head.subarray(0, 8).toString('hex')}`,
+    );
   }
   if (head.length < 12) reject(`HDF5 superblock is cut after ${head.length} bytes; expected at least 12`);
   const version = head[8] ?? -1;
@@ -85,7 +93,9 @@ export function checkHdf5Superblock(head: Buffer, objectSize: number): Hdf5Super
     return reject(`HDF5 superblock version is ${version}; expected 0, 1, 2 or 3`);
   }
   if (!SIZES.includes(sizeOfOffsets) || !SIZES.includes(sizeOfLengths)) {
-    reject(`HDF5 superblock declares offsets of ${sizeOfOffsets} and lengths of ${sizeOfLengths} bytes; expected 2, 4 or 8 each`);
+    reject(
+      `HDF5 superblock declares offsets of ${sizeOfOffsets} and lengths of ${sizeOfLengths} bytes; expected 2, 4 or 8 each`,
+    );
   }
   if (head.length < bytes) {
     reject(`HDF5 superblock version ${version} needs ${bytes} bytes; the file has ${head.length}`);
@@ -94,14 +104,20 @@ export function checkHdf5Superblock(head: Buffer, objectSize: number): Hdf5Super
     const stored = head.readUInt32LE(bytes - 4);
     const computed = lookup3(head.subarray(0, bytes - 4));
     if (stored !== computed) {
-      reject(`HDF5 superblock checksum is ${stored.toString(16).padStart(8, '0')}; its bytes give ${computed.toString(16).padStart(8, '0')} (Jenkins lookup3): the superblock is damaged`);
+      reject(
+        `HDF5 superblock checksum is ${stored.toString(16).padStart(8, '0')}; its bytes give ${computed.toString(16).padStart(8, '0')} (Jenkins lookup3): the superblock is damaged`,
+      );
     }
   }
   const baseAddress = readAddress(head, addresses, sizeOfOffsets) ?? 0;
   // The end-of-file address is the third address in every version.
   const endOfFileAddress = readAddress(head, addresses + 2 * sizeOfOffsets, sizeOfOffsets);
-  if (endOfFileAddress === undefined) return reject('HDF5 superblock has an undefined end-of-file address; expected the address after the last byte of data');
-  if (endOfFileAddress < bytes) reject(`HDF5 superblock says the file ends at byte ${endOfFileAddress}, inside the ${bytes}-byte superblock`);
+  if (endOfFileAddress === undefined)
+    return reject(
+      'HDF5 superblock has an undefined end-of-file address; expected the address after the last byte of data',
+    );
+  if (endOfFileAddress < bytes)
+    reject(`HDF5 superblock says the file ends at byte ${endOfFileAddress}, inside the ${bytes}-byte superblock`);
   const end = baseAddress + endOfFileAddress;
   if (end > objectSize) {
     reject(`File is ${objectSize} bytes; its HDF5 superblock says the data ends at byte ${end}: the file is truncated`);
@@ -124,13 +140,27 @@ export function lookup3(key: Uint8Array, initval = 0): number {
   const at = (i: number): number => key[k + i] ?? 0;
   const word = (i: number): number => (at(i) | (at(i + 1) << 8) | (at(i + 2) << 16) | (at(i + 3) << 24)) >>> 0;
   while (length > 12) {
-    a = (a + word(0)) >>> 0; b = (b + word(4)) >>> 0; c = (c + word(8)) >>> 0;
-    a = (a - c) >>> 0; a = (a ^ rot(c, 4)) >>> 0; c = (c + b) >>> 0;
-    b = (b - a) >>> 0; b = (b ^ rot(a, 6)) >>> 0; a = (a + c) >>> 0;
-    c = (c - b) >>> 0; c = (c ^ rot(b, 8)) >>> 0; b = (b + a) >>> 0;
-    a = (a - c) >>> 0; a = (a ^ rot(c, 16)) >>> 0; c = (c + b) >>> 0;
-    b = (b - a) >>> 0; b = (b ^ rot(a, 19)) >>> 0; a = (a + c) >>> 0;
-    c = (c - b) >>> 0; c = (c ^ rot(b, 4)) >>> 0; b = (b + a) >>> 0;
+    a = (a + word(0)) >>> 0;
+    b = (b + word(4)) >>> 0;
+    c = (c + word(8)) >>> 0;
+    a = (a - c) >>> 0;
+    a = (a ^ rot(c, 4)) >>> 0;
+    c = (c + b) >>> 0;
+    b = (b - a) >>> 0;
+    b = (b ^ rot(a, 6)) >>> 0;
+    a = (a + c) >>> 0;
+    c = (c - b) >>> 0;
+    c = (c ^ rot(b, 8)) >>> 0;
+    b = (b + a) >>> 0;
+    a = (a - c) >>> 0;
+    a = (a ^ rot(c, 16)) >>> 0;
+    c = (c + b) >>> 0;
+    b = (b - a) >>> 0;
+    b = (b ^ rot(a, 19)) >>> 0;
+    a = (a + c) >>> 0;
+    c = (c - b) >>> 0;
+    c = (c ^ rot(b, 4)) >>> 0;
+    b = (b + a) >>> 0;
     length -= 12;
     k += 12;
   }
@@ -141,13 +171,22 @@ export function lookup3(key: Uint8Array, initval = 0): number {
     for (let i = 3; i >= 0; i -= 1) value = (value << 8) | (from + i < length ? at(from + i) : 0);
     return value >>> 0;
   };
-  a = (a + tail(0)) >>> 0; b = (b + tail(4)) >>> 0; c = (c + tail(8)) >>> 0;
-  c = (c ^ b) >>> 0; c = (c - rot(b, 14)) >>> 0;
-  a = (a ^ c) >>> 0; a = (a - rot(c, 11)) >>> 0;
-  b = (b ^ a) >>> 0; b = (b - rot(a, 25)) >>> 0;
-  c = (c ^ b) >>> 0; c = (c - rot(b, 16)) >>> 0;
-  a = (a ^ c) >>> 0; a = (a - rot(c, 4)) >>> 0;
-  b = (b ^ a) >>> 0; b = (b - rot(a, 14)) >>> 0;
-  c = (c ^ b) >>> 0; c = (c - rot(b, 24)) >>> 0;
+  a = (a + tail(0)) >>> 0;
+  b = (b + tail(4)) >>> 0;
+  c = (c + tail(8)) >>> 0;
+  c = (c ^ b) >>> 0;
+  c = (c - rot(b, 14)) >>> 0;
+  a = (a ^ c) >>> 0;
+  a = (a - rot(c, 11)) >>> 0;
+  b = (b ^ a) >>> 0;
+  b = (b - rot(a, 25)) >>> 0;
+  c = (c ^ b) >>> 0;
+  c = (c - rot(b, 16)) >>> 0;
+  a = (a ^ c) >>> 0;
+  a = (a - rot(c, 4)) >>> 0;
+  b = (b ^ a) >>> 0;
+  b = (b - rot(a, 14)) >>> 0;
+  c = (c ^ b) >>> 0;
+  c = (c - rot(b, 24)) >>> 0;
   return c;
 }

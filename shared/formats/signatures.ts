@@ -28,27 +28,42 @@ const hex = (bytes: Buffer): string => bytes.toString('hex').replace(/(..)(?!$)/
 export function checkSignature(format: 'hdf5' | 'grib2', head: Buffer, tail: Buffer, size?: number): void {
   if (format === 'hdf5') {
     if (!head.subarray(0, 8).equals(HDF5_SIGNATURE) && !head.subarray(0, 3).equals(Buffer.from('CDF'))) {
-      throw new FileRejectedError('bad-signature', `Content starts with ${hex(head.subarray(0, 8))}; a NetCDF-4 file starts with the HDF5 signature ${hex(HDF5_SIGNATURE)}`);
+      throw new FileRejectedError(
+        'bad-signature',
+        `Content starts with ${hex(head.subarray(0, 8))}; a NetCDF-4 file starts with the HDF5 signature ${hex(HDF5_SIGNATURE)}`,
+      );
     }
     if (size !== undefined) checkHdf5Superblock(head, size);
     return;
   }
   if (!head.subarray(0, 4).equals(GRIB_START)) {
-    throw new FileRejectedError('bad-signature', `Content starts with ${hex(head.subarray(0, 4))}; a GRIB2 file starts with "GRIB" (${hex(GRIB_START)})`);
+    throw new FileRejectedError(
+      'bad-signature',
+      `Content starts with ${hex(head.subarray(0, 4))}; a GRIB2 file starts with "GRIB" (${hex(GRIB_START)})`,
+    );
   }
   if (head.length >= 8 && head[7] !== 2) {
     throw new FileRejectedError('bad-signature', `GRIB edition is ${head[7]}; expected edition 2`);
   }
   if (!tail.equals(GRIB_END)) {
-    throw new FileRejectedError('bad-signature', `Content ends with ${hex(tail)}; a GRIB2 file ends with "7777" (${hex(GRIB_END)})`);
+    throw new FileRejectedError(
+      'bad-signature',
+      `Content ends with ${hex(tail)}; a GRIB2 file ends with "7777" (${hex(GRIB_END)})`,
+    );
   }
   if (size === undefined || head.length < 21) return;
   const declared = head.readBigUInt64BE(8);
   if (declared > BigInt(size)) {
-    throw new FileRejectedError('bad-structure', `File is ${size} bytes; its first GRIB2 message declares ${declared}: the file is truncated or the length is wrong`);
+    throw new FileRejectedError(
+      'bad-structure',
+      `File is ${size} bytes; its first GRIB2 message declares ${declared}: the file is truncated or the length is wrong`,
+    );
   }
   const section1 = head.readUInt32BE(16);
   if (head[20] !== 1 || section1 < 21 || BigInt(section1) > declared - 20n) {
-    throw new FileRejectedError('bad-structure', `GRIB2 message 1 has section ${head[20]} of length ${section1} at byte 16; expected section 1 of 21 to ${declared - 20n} bytes (inside its declared ${declared})`);
+    throw new FileRejectedError(
+      'bad-structure',
+      `GRIB2 message 1 has section ${head[20]} of length ${section1} at byte 16; expected section 1 of 21 to ${declared - 20n} bytes (inside its declared ${declared})`,
+    );
   }
 }

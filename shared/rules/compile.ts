@@ -8,9 +8,7 @@ import { compileCondition, type Predicate } from './conditions.ts';
 import { parseDuration } from './durations.ts';
 import { RuleEvaluationError } from './errors.ts';
 import { compilePath, type Getter } from './paths.ts';
-import type {
-  ForwardRuleDefinition, InputPaths, JoinRuleDefinition, Priority, RuleSetDefinition,
-} from './schema.ts';
+import type { ForwardRuleDefinition, InputPaths, JoinRuleDefinition, Priority, RuleSetDefinition } from './schema.ts';
 import { compileTemplate } from './template.ts';
 
 /** Getters of the five fields of a join input. */
@@ -141,7 +139,10 @@ function compileForward(rule: ForwardRuleDefinition): CompiledForwardRule {
       delaySeconds: route.emit.delaySeconds ?? 0,
       subject: route.emit.subject === undefined ? undefined : compilePath(route.emit.subject),
       data: compileTemplate(route.emit.data, (path, event) => {
-        throw new RuleEvaluationError(rule.name, `routes[${index}].emit.data: path ${path} has no value in ${describeEvent(event)}`);
+        throw new RuleEvaluationError(
+          rule.name,
+          `routes[${index}].emit.data: path ${path} has no value in ${describeEvent(event)}`,
+        );
       }),
     })),
     definition: rule,

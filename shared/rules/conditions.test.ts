@@ -4,7 +4,10 @@ import { checkCondition, compileCondition, type Condition } from './conditions.t
 /** An event-shaped object with the values the comparisons look at. */
 const event = {
   type: 'cometflow.file.available',
-  data: { file: { size: 2048, key: 'ecmwf/S1D11221200112218001' }, attributes: { kind: 'forecast', chunk: 7, empty: null, flag: false } },
+  data: {
+    file: { size: 2048, key: 'ecmwf/S1D11221200112218001' },
+    attributes: { kind: 'forecast', chunk: 7, empty: null, flag: false },
+  },
 };
 
 const holds = (condition: Condition, on: unknown = event): boolean => compileCondition(condition)(on);
@@ -141,7 +144,9 @@ describe('compileCondition', () => {
 describe('checkCondition', () => {
   it('accepts a valid nested condition', () => {
     // Prepare
-    const condition = { all: [{ path: 'data.x', op: 'in', value: [1, 'a', null] }, { not: { path: 'type', op: 'exists' } }] };
+    const condition = {
+      all: [{ path: 'data.x', op: 'in', value: [1, 'a', null] }, { not: { path: 'type', op: 'exists' } }],
+    };
 
     // Act
     const problems = checkCondition(condition);

@@ -42,52 +42,81 @@ export interface ConditionProblem {
 }
 
 const isScalar = (value: unknown): value is Scalar =>
-  value === null || typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value));
+  value === null ||
+  typeof value === 'string' ||
+  typeof value === 'boolean' ||
+  (typeof value === 'number' && Number.isFinite(value));
 
 const describe = (value: unknown): string => (value === undefined ? 'nothing' : JSON.stringify(value));
 
-function checkComparison(node: Record<string, unknown>, at: readonly (string | number)[], problems: ConditionProblem[]): void {
+function checkComparison(
+  node: Record<string, unknown>,
+  at: readonly (string | number)[],
+  problems: ConditionProblem[],
+): void {
   const extra = Object.keys(node).filter((key) => key !== 'path' && key !== 'op' && key !== 'value');
-  if (extra.length > 0) problems.push({ at, message: `a comparison has path, op and value only; found ${extra.join(', ')}` });
+  if (extra.length > 0)
+    problems.push({ at, message: `a comparison has path, op and value only; found ${extra.join(', ')}` });
   const { path, op, value } = node;
   if (typeof path !== 'string') {
-    problems.push({ at: [...at, 'path'], message: `expected a dot path such as data.file.size, got ${describe(path)}` });
+    problems.push({
+      at: [...at, 'path'],
+      message: `expected a dot path such as data.file.size, got ${describe(path)}`,
+    });
   } else {
     const problem = pathSyntaxProblem(path);
     if (problem !== undefined) problems.push({ at: [...at, 'path'], message: problem });
   }
   if (typeof op !== 'string' || !(Operators as readonly string[]).includes(op)) {
-    problems.push({ at: [...at, 'op'], message: `unknown operator ${describe(op)}; expected one of ${Operators.join(', ')}` });
+    problems.push({
+      at: [...at, 'op'],
+      message: `unknown operator ${describe(op)}; expected one of ${Operators.join(', ')}`,
+    });
     return;
   }
   const valueAt = [...at, 'value'];
   switch (op as Operator) {
     case 'eq':
     case 'ne':
-      if (!isScalar(value)) problems.push({ at: valueAt, message: `${op} compares with a string, number, boolean or null; got ${describe(value)}` });
+      if (!isScalar(value))
+        problems.push({
+          at: valueAt,
+          message: `${op} compares with a string, number, boolean or null; got ${describe(value)}`,
+        });
       break;
     case 'gt':
     case 'gte':
     case 'lt':
     case 'lte':
-      if (typeof value !== 'number' || !Number.isFinite(value)) problems.push({ at: valueAt, message: `${op} compares with a number; got ${describe(value)}` });
+      if (typeof value !== 'number' || !Number.isFinite(value))
+        problems.push({ at: valueAt, message: `${op} compares with a number; got ${describe(value)}` });
       break;
     case 'in':
       if (!Array.isArray(value) || value.length === 0 || !value.every(isScalar)) {
-        problems.push({ at: valueAt, message: `in expects a non-empty list of strings, numbers, booleans or null; got ${describe(value)}` });
+        problems.push({
+          at: valueAt,
+          message: `in expects a non-empty list of strings, numbers, booleans or null; got ${describe(value)}`,
+        });
       }
       break;
     case 'exists':
-      if (value !== undefined && typeof value !== 'boolean') problems.push({ at: valueAt, message: `exists takes true, false or no value; got ${describe(value)}` });
+      if (value !== undefined && typeof value !== 'boolean')
+        problems.push({ at: valueAt, message: `exists takes true, false or no value; got ${describe(value)}` });
       break;
     case 'matches':
       if (typeof value !== 'string') {
-        problems.push({ at: valueAt, message: `matches expects a regular expression as a string; got ${describe(value)}` });
+        problems.push({
+          at: valueAt,
+          message: `matches expects a regular expression as a string; got ${describe(value)}`,
+        });
       } else {
         try {
           new RegExp(value, 'u');
         } catch (error) {
-          problems.push({ at: valueAt, message: `bad regular expression ${JSON.stringify(value)}: ${(error as Error).message}` });
+          problems.push({
+            at: valueAt,
+            message: `bad regular expression ${JSON.stringify(value)}: ${(error as Error).message}`,
+          });
         }
       }
       break;
@@ -102,38 +131,53 @@ export function checkCondition(node: unknown, at: readonly (string | number)[] =
   const problems: ConditionProblem[] = [];
   const visit = (value: unknown, where: readonly (string | number)[]): void => {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      problems.push({ at: where, message: `a condition is an object with all, any, not, or path/op/value; got ${describe(value)}` });
+      problems.push({
+        at: where,
+        message: `a condition is an object with all, any, not, or path/op/value; got ${describe(value)}`,
+      });
       return;
     }
     const record = value as Record<string, unknown>;
     const keys = Object.keys(record);
     const group = (['all', 'any', 'not'] as const).find((key) => key in record);
     if (group !== undefined) {
-      if (keys.length !== 1) problems.push({ at: where, message: `a condition with ${group} has no other key; found ${keys.join(', ')}` });
+      if (keys.length !== 1)
+        problems.push({ at: where, message: `a condition with ${group} has no other key; found ${keys.join(', ')}` });
       if (group === 'not') {
         visit(record.not, [...where, 'not']);
         return;
       }
       const list = record[group];
       if (!Array.isArray(list) || list.length === 0) {
-        problems.push({ at: [...where, group], message: `${group} expects a non-empty list of conditions; got ${describe(list)}` });
+        problems.push({
+          at: [...where, group],
+          message: `${group} expects a non-empty list of conditions; got ${describe(list)}`,
+        });
         return;
       }
-      list.forEach((child, index) => visit(child, [...where, group, index]));
+      list.forEach((child, index) => {
+        visit(child, [...where, group, index]);
+      });
       return;
     }
     if ('path' in record || 'op' in record) {
       checkComparison(record, where, problems);
       return;
     }
-    problems.push({ at: where, message: `a condition has all, any, not, or path/op/value; found ${keys.length === 0 ? 'no key' : keys.join(', ')}` });
+    problems.push({
+      at: where,
+      message: `a condition has all, any, not, or path/op/value; found ${keys.length === 0 ? 'no key' : keys.join(', ')}`,
+    });
   };
   visit(node, at);
   return problems;
 }
 
 /** Every comparison of a condition, with where it is, for checks against the event catalog. */
-export function comparisonsOf(condition: Condition, at: readonly (string | number)[] = []): { comparison: Comparison; at: readonly (string | number)[] }[] {
+export function comparisonsOf(
+  condition: Condition,
+  at: readonly (string | number)[] = [],
+): { comparison: Comparison; at: readonly (string | number)[] }[] {
   if ('all' in condition) return condition.all.flatMap((child, index) => comparisonsOf(child, [...at, 'all', index]));
   if ('any' in condition) return condition.any.flatMap((child, index) => comparisonsOf(child, [...at, 'any', index]));
   if ('not' in condition) return comparisonsOf(condition.not, [...at, 'not']);

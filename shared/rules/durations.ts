@@ -19,7 +19,9 @@ export function parseDuration(text: string): number {
   const match = durationPattern.exec(text);
   if (match === null || text === 'P' || text.endsWith('T')) {
     if (calendarUnits.test(text) && /^P[^T]*[YM]/.test(text)) {
-      throw new Error(`duration ${JSON.stringify(text)} uses years or months, whose length varies; use weeks, days, hours, minutes or seconds (for example P30D)`);
+      throw new Error(
+        `duration ${JSON.stringify(text)} uses years or months, whose length varies; use weeks, days, hours, minutes or seconds (for example P30D)`,
+      );
     }
     throw new Error(`${JSON.stringify(text)} is not an ISO-8601 duration; expected for example PT5M, PT3H or P1DT12H`);
   }

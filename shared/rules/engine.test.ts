@@ -2,13 +2,29 @@ import { describe, expect, it } from 'vitest';
 import { validateAgainstCatalog } from '#events/catalog.ts';
 import { EventTypes, type CometEvent } from '#events/registry.ts';
 import {
-  chooseReference, commandId, completeJoin, deadlineReached, evaluate, lateInput, matchRules, referenceRange,
-  type CollectEffect, type CollectedInput, type JoinInput, type JoinState,
+  chooseReference,
+  commandId,
+  completeJoin,
+  deadlineReached,
+  evaluate,
+  lateInput,
+  matchRules,
+  referenceRange,
+  type CollectEffect,
+  type CollectedInput,
+  type JoinInput,
+  type JoinState,
 } from './engine.ts';
 import { RuleEvaluationError } from './errors.ts';
 import { loadRuleSet } from './loader.ts';
 import {
-  chunkIngested, fileAvailable, fileRejected, forecastIngested, productGenerated, ReferenceLoad, referenceRuleFile,
+  chunkIngested,
+  fileAvailable,
+  fileRejected,
+  forecastIngested,
+  productGenerated,
+  ReferenceLoad,
+  referenceRuleFile,
 } from './testing.ts';
 
 const GiB = 1_073_741_824;
@@ -22,7 +38,10 @@ const rulesWith = (edit: (file: any) => void) => {
   return loadRuleSet(file, ReferenceLoad);
 };
 
-const inputOf = (event: CometEvent<typeof EventTypes.fileIngested>): JoinInput => ({ ...event.data.ingested, name: event.data.name });
+const inputOf = (event: CometEvent<typeof EventTypes.fileIngested>): JoinInput => ({
+  ...event.data.ingested,
+  name: event.data.name,
+});
 const collectedOf = (chunks: readonly number[]): CollectedInput[] =>
   chunks.map((chunk) => ({ ...inputOf(chunkIngested({ chunk })), slot: String(chunk) }));
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, index) => from + index);
@@ -49,7 +68,13 @@ describe('evaluate: forward rules', () => {
 
     // Assess
     expect(effects).toHaveLength(1);
-    expect(effects[0]).toMatchObject({ kind: 'fire', rule: 'ingest-available-file', target: 'ingest', priority: 'realtime', delaySeconds: 0 });
+    expect(effects[0]).toMatchObject({
+      kind: 'fire',
+      rule: 'ingest-available-file',
+      target: 'ingest',
+      priority: 'realtime',
+      delaySeconds: 0,
+    });
   });
 
   it('routes an upload above 1 GiB to the ingest container, and one of exactly 1 GiB to Lambda', () => {
@@ -76,7 +101,12 @@ describe('evaluate: forward rules', () => {
 
     // Assess
     expect(effect).toEqual({
-      kind: 'fire', rule: 'ingest-available-file', triggerKey, target: 'ingest', priority: 'realtime', delaySeconds: 0,
+      kind: 'fire',
+      rule: 'ingest-available-file',
+      triggerKey,
+      target: 'ingest',
+      priority: 'realtime',
+      delaySeconds: 0,
       command: {
         specversion: '1.0',
         id: commandId('ingest-available-file', triggerKey),
@@ -101,9 +131,17 @@ describe('evaluate: forward rules', () => {
     const [effect] = evaluate(ruleSet, event);
 
     // Assess
-    expect(effect).toMatchObject({ kind: 'fire', rule: 'deliver-product', target: 'deliver', triggerKey: event.data.productId });
+    expect(effect).toMatchObject({
+      kind: 'fire',
+      rule: 'deliver-product',
+      target: 'deliver',
+      triggerKey: event.data.productId,
+    });
     expect(effect?.kind === 'fire' && effect.command.data).toEqual({
-      productId: event.data.productId, productType: event.data.productType, product: event.data.product, manifest: event.data.manifest,
+      productId: event.data.productId,
+      productType: event.data.productType,
+      product: event.data.product,
+      manifest: event.data.manifest,
     });
   });
 
@@ -131,8 +169,12 @@ describe('evaluate: forward rules', () => {
 
   it('does nothing when the rule condition or every route condition fails', () => {
     // Prepare
-    const guarded = rulesWith((file) => { file.rules[2].when = { path: 'data.productType', op: 'eq', value: 'other' }; });
-    const routed = rulesWith((file) => { file.rules[0].routes.pop(); });
+    const guarded = rulesWith((file) => {
+      file.rules[2].when = { path: 'data.productType', op: 'eq', value: 'other' };
+    });
+    const routed = rulesWith((file) => {
+      file.rules[0].routes.pop();
+    });
 
     // Act
     const effects = [...evaluate(guarded, productGenerated()), ...evaluate(routed, fileAvailable({ size: 10 }))];
@@ -143,7 +185,9 @@ describe('evaluate: forward rules', () => {
 
   it('escapes # in key parts so that two keys never collide', () => {
     // Prepare
-    const rules = rulesWith((file) => { file.rules[0].key = ['data.name', 'data.file.etag']; });
+    const rules = rulesWith((file) => {
+      file.rules[0].key = ['data.name', 'data.file.etag'];
+    });
     const event = fileAvailable({ size: 10, key: 'a#b%c' });
 
     // Act
@@ -156,26 +200,38 @@ describe('evaluate: forward rules', () => {
   it('runs the rules of an event in file order', () => {
     // Prepare
     const rules = rulesWith((file) => {
-      file.rules.push({ ...structuredClone(file.rules[2]), name: 'deliver-again', routes: [{ ...file.rules[2].routes[0], emit: { ...file.rules[2].routes[0].emit, delaySeconds: 60 } }] });
+      file.rules.push({
+        ...structuredClone(file.rules[2]),
+        name: 'deliver-again',
+        routes: [{ ...file.rules[2].routes[0], emit: { ...file.rules[2].routes[0].emit, delaySeconds: 60 } }],
+      });
     });
 
     // Act
     const effects = evaluate(rules, productGenerated());
 
     // Assess
-    expect(effects.map((effect) => effect.kind === 'fire' && `${effect.rule}:${effect.delaySeconds}`)).toEqual(['deliver-product:0', 'deliver-again:60']);
+    expect(effects.map((effect) => effect.kind === 'fire' && `${effect.rule}:${effect.delaySeconds}`)).toEqual([
+      'deliver-product:0',
+      'deliver-again:60',
+    ]);
   });
 
   it('names the rule when an event lacks a key value', () => {
     // Prepare
-    const event = { ...productGenerated(), data: { ...productGenerated().data, productId: undefined } } as unknown as CometEvent;
+    const event = {
+      ...productGenerated(),
+      data: { ...productGenerated().data, productId: undefined },
+    } as unknown as CometEvent;
 
     // Act
     const act = () => evaluate(ruleSet, event);
 
     // Assess
     expect(act).toThrow(RuleEvaluationError);
-    expect(act).toThrow(/^Rule "deliver-product": key path data.productId has no value in cometflow.product.generated event/);
+    expect(act).toThrow(
+      /^Rule "deliver-product": key path data.productId has no value in cometflow.product.generated event/,
+    );
   });
 });
 
@@ -188,11 +244,20 @@ describe('evaluate: join rules', () => {
     const effects = evaluate(ruleSet, event);
 
     // Assess
-    expect(effects).toEqual([{
-      kind: 'collect', rule: JOIN, joinKey: '20261122-061', slot: '17', expectedCount: 41, input: inputOf(event),
-      windowStart: '2026-11-22T10:00:00.000Z', windowEnd: '2026-11-22T10:10:00.000Z', deadlineAt: '2026-11-22T10:15:00.000Z',
-      correlationId: 'cycle-20261122-061',
-    }]);
+    expect(effects).toEqual([
+      {
+        kind: 'collect',
+        rule: JOIN,
+        joinKey: '20261122-061',
+        slot: '17',
+        expectedCount: 41,
+        input: inputOf(event),
+        windowStart: '2026-11-22T10:00:00.000Z',
+        windowEnd: '2026-11-22T10:10:00.000Z',
+        deadlineAt: '2026-11-22T10:15:00.000Z',
+        correlationId: 'cycle-20261122-061',
+      },
+    ]);
   });
 
   it('collects the trailer as slot 41', () => {
@@ -214,27 +279,41 @@ describe('evaluate: join rules', () => {
     const effects = evaluate(ruleSet, event);
 
     // Assess
-    expect(effects).toEqual([{
-      kind: 'reference', rule: JOIN, requirement: 'forecast', time: '2026-11-22T12:00:00.000Z', input: inputOf(event),
-      servesFrom: '2026-11-22T09:00:00.000Z', servesTo: '2026-11-22T15:00:00.000Z',
-    }]);
+    expect(effects).toEqual([
+      {
+        kind: 'reference',
+        rule: JOIN,
+        requirement: 'forecast',
+        time: '2026-11-22T12:00:00.000Z',
+        input: inputOf(event),
+        servesFrom: '2026-11-22T09:00:00.000Z',
+        servesTo: '2026-11-22T15:00:00.000Z',
+      },
+    ]);
   });
 
   it('refuses a slot outside the expected range, naming the rule', () => {
     // Prepare
-    const rules = rulesWith((file) => { file.rules[1].collect.expected.to = 40; });
+    const rules = rulesWith((file) => {
+      file.rules[1].collect.expected.to = 40;
+    });
 
     // Act
     const act = () => evaluate(rules, chunkIngested({ chunk: 41 }));
 
     // Assess
-    expect(act).toThrow(/^Rule "join-fci-cycle": slot 41 of cometflow.file.ingested event \w+ is outside the expected 1..40$/);
+    expect(act).toThrow(
+      /^Rule "join-fci-cycle": slot 41 of cometflow.file.ingested event \w+ is outside the expected 1..40$/,
+    );
   });
 
   it('refuses a chunk without its cycle window, naming the rule and the path', () => {
     // Prepare
     const event = chunkIngested({ chunk: 3 });
-    const broken = { ...event, data: { ...event.data, attributes: { ...event.data.attributes, cycleEnd: 'soon' } } } as CometEvent;
+    const broken = {
+      ...event,
+      data: { ...event.data, attributes: { ...event.data.attributes, cycleEnd: 'soon' } },
+    } as CometEvent;
 
     // Act
     const act = () => evaluate(ruleSet, broken);
@@ -247,7 +326,14 @@ describe('evaluate: join rules', () => {
 describe('matchRules', () => {
   it('says which rule, route and join part each event matches without building commands', () => {
     // Prepare
-    const events = [fileAvailable({ size: GiB * 2 }), fileAvailable({ size: 1 }), chunkIngested({ chunk: 1 }), forecast, productGenerated(), fileRejected()];
+    const events = [
+      fileAvailable({ size: GiB * 2 }),
+      fileAvailable({ size: 1 }),
+      chunkIngested({ chunk: 1 }),
+      forecast,
+      productGenerated(),
+      fileRejected(),
+    ];
 
     // Act
     const matches = events.map((event) => matchRules(ruleSet, event));
@@ -274,17 +360,31 @@ describe('completeJoin', () => {
     const decision = completeJoin(ruleSet, JOIN, join, cause, 'complete');
 
     // Assess
-    expect(decision).toMatchObject({ kind: 'fire', rule: JOIN, triggerKey: '20261122-061', target: 'process-bulk', priority: 'bulk', degraded: false, missing: [] });
+    expect(decision).toMatchObject({
+      kind: 'fire',
+      rule: JOIN,
+      triggerKey: '20261122-061',
+      target: 'process-bulk',
+      priority: 'bulk',
+      degraded: false,
+      missing: [],
+    });
     if (decision.kind !== 'fire') throw new Error('expected a fire decision');
     const command = decision.command as CometEvent<typeof EventTypes.processingRequested>;
     expect(command).toMatchObject({
-      type: EventTypes.processingRequested, id: commandId(JOIN, '20261122-061'), subject: '20261122-061',
-      correlationid: 'cycle-20261122-061', causationid: cause.id, time: cause.time,
+      type: EventTypes.processingRequested,
+      id: commandId(JOIN, '20261122-061'),
+      subject: '20261122-061',
+      correlationid: 'cycle-20261122-061',
+      causationid: cause.id,
+      time: cause.time,
     });
     expect(command.data.algorithm).toBe('byte-statistics');
     expect(command.data.productType).toBe('fci-cycle-statistics');
     expect(command.data.inputs).toHaveLength(42);
-    expect(command.data.inputs.slice(0, 41).map((input) => input.name)).toEqual(range(1, 41).map((chunk) => chunkIngested({ chunk }).data.name));
+    expect(command.data.inputs.slice(0, 41).map((input) => input.name)).toEqual(
+      range(1, 41).map((chunk) => chunkIngested({ chunk }).data.name),
+    );
     expect(command.data.inputs[41]).toEqual(inputOf(forecast));
   });
 
@@ -296,7 +396,10 @@ describe('completeJoin', () => {
     const decision = completeJoin(ruleSet, JOIN, join, forecast, 'complete');
 
     // Assess
-    expect(decision.kind === 'fire' && decision.command).toMatchObject({ correlationid: 'cycle-20261122-061', causationid: forecast.id });
+    expect(decision.kind === 'fire' && decision.command).toMatchObject({
+      correlationid: 'cycle-20261122-061',
+      causationid: forecast.id,
+    });
   });
 
   it('waits when a chunk or the forecast is missing', () => {
@@ -305,7 +408,10 @@ describe('completeJoin', () => {
     const noTrailer = joinState(range(1, 40));
 
     // Act
-    const decisions = [completeJoin(ruleSet, JOIN, noForecast, forecast, 'complete'), completeJoin(ruleSet, JOIN, noTrailer, forecast, 'complete')];
+    const decisions = [
+      completeJoin(ruleSet, JOIN, noForecast, forecast, 'complete'),
+      completeJoin(ruleSet, JOIN, noTrailer, forecast, 'complete'),
+    ];
 
     // Assess
     expect(decisions).toEqual([
@@ -323,8 +429,13 @@ describe('completeJoin', () => {
 
     // Assess
     expect(decision).toMatchObject({ kind: 'fire', degraded: true, missing: ['3', '17', '40'] });
-    expect(decision.kind === 'fire' && decision.command.data).toMatchObject({ degraded: true, missing: ['3', '17', '40'] });
-    expect(decision.kind === 'fire' && (decision.command as CometEvent<typeof EventTypes.processingRequested>).data.inputs).toHaveLength(39);
+    expect(decision.kind === 'fire' && decision.command.data).toMatchObject({
+      degraded: true,
+      missing: ['3', '17', '40'],
+    });
+    expect(
+      decision.kind === 'fire' && (decision.command as CometEvent<typeof EventTypes.processingRequested>).data.inputs,
+    ).toHaveLength(39);
   });
 
   it('fires in full at the deadline when the join is complete', () => {
@@ -340,7 +451,9 @@ describe('completeJoin', () => {
 
   it('fires degraded at exactly the minimum share', () => {
     // Prepare
-    const rules = rulesWith((file) => { file.rules[1].collect.expected = { from: 1, to: 10 }; });
+    const rules = rulesWith((file) => {
+      file.rules[1].collect.expected = { from: 1, to: 10 };
+    });
     const join = joinState(range(1, 8));
 
     // Act
@@ -358,14 +471,30 @@ describe('completeJoin', () => {
     const decision = completeJoin(ruleSet, JOIN, join, deadlineCause, 'deadline');
 
     // Assess
-    expect(decision).toMatchObject({ kind: 'abandon', rule: JOIN, triggerKey: '20261122-061', reason: 'only 30 of 41 inputs arrived by the deadline (73 %, at least 80 % required)' });
+    expect(decision).toMatchObject({
+      kind: 'abandon',
+      rule: JOIN,
+      triggerKey: '20261122-061',
+      reason: 'only 30 of 41 inputs arrived by the deadline (73 %, at least 80 % required)',
+    });
     if (decision.kind !== 'abandon') throw new Error('expected an abandon decision');
     expect(decision.event).toMatchObject({
-      type: EventTypes.cycleAbandoned, id: commandId(JOIN, '20261122-061'), correlationid: 'cycle-20261122-061', causationid: 'deadline-1',
-      time: deadlineCause.time, subject: '20261122-061',
+      type: EventTypes.cycleAbandoned,
+      id: commandId(JOIN, '20261122-061'),
+      correlationid: 'cycle-20261122-061',
+      causationid: 'deadline-1',
+      time: deadlineCause.time,
+      subject: '20261122-061',
       data: {
-        rule: JOIN, joinKey: '20261122-061', windowStart: '2026-11-22T10:00:00.000Z', windowEnd: '2026-11-22T10:10:00.000Z',
-        deadlineAt: '2026-11-22T10:15:00.000Z', expectedCount: 41, arrivedCount: 30, minShare: 0.8, missing: range(31, 41).map(String),
+        rule: JOIN,
+        joinKey: '20261122-061',
+        windowStart: '2026-11-22T10:00:00.000Z',
+        windowEnd: '2026-11-22T10:10:00.000Z',
+        deadlineAt: '2026-11-22T10:15:00.000Z',
+        expectedCount: 41,
+        arrivedCount: 30,
+        minShare: 0.8,
+        missing: range(31, 41).map(String),
       },
     });
   });
@@ -378,13 +507,18 @@ describe('completeJoin', () => {
     const decision = completeJoin(ruleSet, JOIN, join, deadlineCause, 'deadline');
 
     // Assess
-    expect(decision).toMatchObject({ kind: 'abandon', reason: 'requirement "forecast" is still missing at the deadline, and the rule does not process without it' });
+    expect(decision).toMatchObject({
+      kind: 'abandon',
+      reason: 'requirement "forecast" is still missing at the deadline, and the rule does not process without it',
+    });
     expect(decision.kind === 'abandon' && decision.event.data.missing).toEqual(['forecast']);
   });
 
   it('fires degraded without the forecast when the rule allows it', () => {
     // Prepare
-    const rules = rulesWith((file) => { file.rules[1].require[0].onMissing = 'degrade'; });
+    const rules = rulesWith((file) => {
+      file.rules[1].require[0].onMissing = 'degrade';
+    });
     const join = joinState(range(1, 40), false);
 
     // Act
@@ -397,13 +531,18 @@ describe('completeJoin', () => {
   it('counts each slot once and ignores slots outside the range', () => {
     // Prepare
     const base = joinState(range(1, 41));
-    const join: JoinState = { ...base, collected: [...base.collected, ...collectedOf([5, 6]), { ...base.collected[0]!, slot: '99' }] };
+    const join: JoinState = {
+      ...base,
+      collected: [...base.collected, ...collectedOf([5, 6]), { ...base.collected[0]!, slot: '99' }],
+    };
 
     // Act
     const decision = completeJoin(ruleSet, JOIN, join, forecast, 'complete');
 
     // Assess
-    expect(decision.kind === 'fire' && (decision.command as CometEvent<typeof EventTypes.processingRequested>).data.inputs).toHaveLength(42);
+    expect(
+      decision.kind === 'fire' && (decision.command as CometEvent<typeof EventTypes.processingRequested>).data.inputs,
+    ).toHaveLength(42);
   });
 
   it('refuses a rule that is not a join', () => {
@@ -428,9 +567,19 @@ describe('lateInput', () => {
 
     // Assess
     expect(late).toMatchObject({
-      type: EventTypes.inputLate, source: 'cometflow/scheduler', time: '2026-11-22T10:20:00.000Z',
-      correlationid: event.correlationid, causationid: event.id, subject: '20261122-061',
-      data: { rule: JOIN, joinKey: '20261122-061', slot: '17', input: inputOf(event), closedBy: commandId(JOIN, '20261122-061') },
+      type: EventTypes.inputLate,
+      source: 'cometflow/scheduler',
+      time: '2026-11-22T10:20:00.000Z',
+      correlationid: event.correlationid,
+      causationid: event.id,
+      subject: '20261122-061',
+      data: {
+        rule: JOIN,
+        joinKey: '20261122-061',
+        slot: '17',
+        input: inputOf(event),
+        closedBy: commandId(JOIN, '20261122-061'),
+      },
     });
   });
 
@@ -440,7 +589,10 @@ describe('lateInput', () => {
     const second = chunkIngested({ chunk: 17, id: 'copy-2' });
 
     // Act
-    const ids = [lateInput(ruleSet, JOIN, '20261122-061', '17', first).id, lateInput(ruleSet, JOIN, '20261122-061', '17', second).id];
+    const ids = [
+      lateInput(ruleSet, JOIN, '20261122-061', '17', first).id,
+      lateInput(ruleSet, JOIN, '20261122-061', '17', second).id,
+    ];
 
     // Assess
     expect(ids[0]).toBe(ids[1]);
@@ -450,7 +602,8 @@ describe('lateInput', () => {
 
 describe('references', () => {
   const candidate = (validTime: string, key = validTime): { time: string; input: JoinInput } => ({
-    time: validTime, input: { ...inputOf(forecastIngested({ validTime })), key },
+    time: validTime,
+    input: { ...inputOf(forecastIngested({ validTime })), key },
   });
 
   it('gives the range of reference times a window start accepts', () => {
@@ -466,7 +619,11 @@ describe('references', () => {
 
   it('chooses the reference closest to the window start, in range', () => {
     // Prepare
-    const candidates = [candidate('2026-11-22T06:00:00.000Z'), candidate('2026-11-22T12:00:00.000Z'), candidate('2026-11-22T09:00:00.000Z')];
+    const candidates = [
+      candidate('2026-11-22T06:00:00.000Z'),
+      candidate('2026-11-22T12:00:00.000Z'),
+      candidate('2026-11-22T09:00:00.000Z'),
+    ];
 
     // Act
     const chosen = chooseReference(ruleSet, JOIN, 'forecast', '2026-11-22T10:00:00.000Z', candidates);
@@ -482,7 +639,10 @@ describe('references', () => {
     const keyTie = [candidate('2026-11-22T11:00:00.000Z', 'a'), candidate('2026-11-22T11:00:00.000Z', 'b')];
 
     // Act
-    const chosen = [chooseReference(ruleSet, JOIN, 'forecast', start, timeTie)?.key, chooseReference(ruleSet, JOIN, 'forecast', start, [...keyTie].reverse())?.key];
+    const chosen = [
+      chooseReference(ruleSet, JOIN, 'forecast', start, timeTie)?.key,
+      chooseReference(ruleSet, JOIN, 'forecast', start, [...keyTie].reverse())?.key,
+    ];
 
     // Assess
     expect(chosen).toEqual(['2026-11-22T11:00:00.000Z', 'b']);
@@ -511,7 +671,10 @@ describe('deadlineReached', () => {
 
     // Assess
     expect(timers[0]).toMatchObject({
-      type: EventTypes.deadlineReached, time: '2026-11-22T10:15:00.000Z', correlationid: 'cycle-20261122-061', causationid: 'first-chunk',
+      type: EventTypes.deadlineReached,
+      time: '2026-11-22T10:15:00.000Z',
+      correlationid: 'cycle-20261122-061',
+      causationid: 'first-chunk',
       data: { rule: JOIN, joinKey: '20261122-061', deadlineAt: '2026-11-22T10:15:00.000Z' },
     });
     expect(timers[1]?.id).toBe(timers[0]?.id);
@@ -525,7 +688,10 @@ describe('commands', () => {
     const join = completeJoin(ruleSet, JOIN, joinState(range(1, 38)), deadlineCause, 'deadline');
 
     // Act
-    const commands = [...events.flatMap((event) => evaluate(ruleSet, event)).map((effect) => effect.kind === 'fire' && effect.command), join.kind === 'fire' && join.command];
+    const commands = [
+      ...events.flatMap((event) => evaluate(ruleSet, event)).map((effect) => effect.kind === 'fire' && effect.command),
+      join.kind === 'fire' && join.command,
+    ];
 
     // Assess
     expect(commands.map(validateAgainstCatalog)).toEqual([{ ok: true }, { ok: true }, { ok: true }, { ok: true }]);

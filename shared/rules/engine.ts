@@ -110,10 +110,16 @@ export interface JoinState {
  */
 export type JoinDecision =
   | (FireEffect & {
-    readonly degraded: boolean;
-    readonly missing: readonly string[];
-  })
-  | { readonly kind: 'abandon'; readonly rule: string; readonly triggerKey: string; readonly reason: string; readonly event: CycleAbandonedEvent }
+      readonly degraded: boolean;
+      readonly missing: readonly string[];
+    })
+  | {
+      readonly kind: 'abandon';
+      readonly rule: string;
+      readonly triggerKey: string;
+      readonly reason: string;
+      readonly event: CycleAbandonedEvent;
+    }
   | { readonly kind: 'wait'; readonly rule: string; readonly joinKey: string; readonly waitingFor: readonly string[] };
 
 /** A stored reference the scheduler found for a join's window (see `referenceRange`). */
@@ -138,14 +144,21 @@ const keyPart = (value: string): string =>
 const describeEvent = (event: Pick<CometEvent, 'type' | 'id'>): string => `${event.type} event ${event.id}`;
 
 function scalarAt(rule: string, what: string, path: string, value: unknown, event: CometEvent): string {
-  if (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) return String(value);
-  throw new RuleEvaluationError(rule, `${what} ${path} has ${value === undefined ? 'no value' : `the non-scalar value ${JSON.stringify(value)}`} in ${describeEvent(event)}`);
+  if (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)))
+    return String(value);
+  throw new RuleEvaluationError(
+    rule,
+    `${what} ${path} has ${value === undefined ? 'no value' : `the non-scalar value ${JSON.stringify(value)}`} in ${describeEvent(event)}`,
+  );
 }
 
 function instantAt(rule: string, what: string, path: string, value: unknown, event: CometEvent): number {
   const ms = typeof value === 'string' ? Date.parse(value) : Number.NaN;
   if (Number.isNaN(ms)) {
-    throw new RuleEvaluationError(rule, `${what} ${path} is ${value === undefined ? 'missing' : JSON.stringify(value)} in ${describeEvent(event)}; expected an ISO-8601 time`);
+    throw new RuleEvaluationError(
+      rule,
+      `${what} ${path} is ${value === undefined ? 'missing' : JSON.stringify(value)} in ${describeEvent(event)}; expected an ISO-8601 time`,
+    );
   }
   return ms;
 }
@@ -156,23 +169,39 @@ function inputAt(rule: string, what: string, input: CompiledInput, event: CometE
   const size = input.size(event);
   const sha256 = input.sha256(event);
   const name = input.name(event);
-  if (typeof bucket === 'string' && typeof key === 'string' && typeof size === 'number' && typeof sha256 === 'string' && typeof name === 'string') {
+  if (
+    typeof bucket === 'string' &&
+    typeof key === 'string' &&
+    typeof size === 'number' &&
+    typeof sha256 === 'string' &&
+    typeof name === 'string'
+  ) {
     return { bucket, key, size, sha256, name };
   }
   const wrong = Object.entries({ bucket, key, size, sha256, name })
     .filter(([field, value]) => (field === 'size' ? typeof value !== 'number' : typeof value !== 'string'))
-    .map(([field, value]) => `${field} (${input.paths[field as keyof typeof input.paths]} = ${JSON.stringify(value) ?? 'nothing'})`);
+    .map(
+      ([field, value]) =>
+        `${field} (${input.paths[field as keyof typeof input.paths]} = ${JSON.stringify(value) ?? 'nothing'})`,
+    );
   throw new RuleEvaluationError(rule, `${what} is incomplete in ${describeEvent(event)}: ${wrong.join(', ')}`);
 }
 
 function slotAt(rule: CompiledJoinRule, event: CometEvent): string {
   const value = rule.collect.slot(event);
-  const slot = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  const slot =
+    typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isInteger(slot)) {
-    throw new RuleEvaluationError(rule.name, `collect.slot ${rule.collect.slotPath} is ${value === undefined ? 'missing' : JSON.stringify(value)} in ${describeEvent(event)}; expected a whole number`);
+    throw new RuleEvaluationError(
+      rule.name,
+      `collect.slot ${rule.collect.slotPath} is ${value === undefined ? 'missing' : JSON.stringify(value)} in ${describeEvent(event)}; expected a whole number`,
+    );
   }
   if (slot < rule.collect.from || slot > rule.collect.to) {
-    throw new RuleEvaluationError(rule.name, `slot ${slot} of ${describeEvent(event)} is outside the expected ${rule.collect.from}..${rule.collect.to}`);
+    throw new RuleEvaluationError(
+      rule.name,
+      `slot ${slot} of ${describeEvent(event)} is outside the expected ${rule.collect.from}..${rule.collect.to}`,
+    );
   }
   return String(slot);
 }
@@ -205,19 +234,35 @@ export function evaluateRule(rule: CompiledRule, event: CometEvent): Effect[] {
       });
     } catch (error) {
       if (error instanceof RuleEvaluationError) throw error;
-      throw new RuleEvaluationError(rule.name, `routes[${route.index}] builds a command from ${describeEvent(event)} that is not valid: ${(error as Error).message}`, { cause: error });
+      throw new RuleEvaluationError(
+        rule.name,
+        `routes[${route.index}] builds a command from ${describeEvent(event)} that is not valid: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
-    return [{
-      kind: 'fire', rule: rule.name, triggerKey, target: route.target,
-      ...(route.priority === undefined ? {} : { priority: route.priority }),
-      delaySeconds: route.delaySeconds, command,
-    }];
+    return [
+      {
+        kind: 'fire',
+        rule: rule.name,
+        triggerKey,
+        target: route.target,
+        ...(route.priority === undefined ? {} : { priority: route.priority }),
+        delaySeconds: route.delaySeconds,
+        command,
+      },
+    ];
   }
 
   const effects: Effect[] = [];
   const { collect } = rule;
   if (collect.when(event)) {
-    const start = instantAt(rule.name, 'collect.window.start', collect.windowStartPath, collect.windowStart(event), event);
+    const start = instantAt(
+      rule.name,
+      'collect.window.start',
+      collect.windowStartPath,
+      collect.windowStart(event),
+      event,
+    );
     const end = instantAt(rule.name, 'collect.window.end', collect.windowEndPath, collect.windowEnd(event), event);
     effects.push({
       kind: 'collect',
@@ -234,7 +279,13 @@ export function evaluateRule(rule: CompiledRule, event: CometEvent): Effect[] {
   }
   for (const requirement of rule.requirements) {
     if (!requirement.when(event)) continue;
-    const time = instantAt(rule.name, `requirement "${requirement.name}" time`, requirement.timePath, requirement.time(event), event);
+    const time = instantAt(
+      rule.name,
+      `requirement "${requirement.name}" time`,
+      requirement.timePath,
+      requirement.time(event),
+      event,
+    );
     effects.push({
       kind: 'reference',
       rule: rule.name,
@@ -279,7 +330,8 @@ export function matchRules(ruleSet: RuleSet, event: CometEvent): RuleMatch[] {
     if (rule.kind === 'forward') {
       if (rule.when !== undefined && !rule.when(event)) continue;
       const route = rule.routes.find((candidate) => candidate.when === undefined || candidate.when(event));
-      if (route !== undefined) matches.push({ kind: 'forward', rule: rule.name, route: route.index, target: route.target });
+      if (route !== undefined)
+        matches.push({ kind: 'forward', rule: rule.name, route: route.index, target: route.target });
       continue;
     }
     if (rule.collect.when(event)) matches.push({ kind: 'collect', rule: rule.name });
@@ -292,7 +344,11 @@ export function matchRules(ruleSet: RuleSet, event: CometEvent): RuleMatch[] {
 
 function joinRule(ruleSet: RuleSet, name: string): CompiledJoinRule {
   const rule = ruleSet.byName.get(name);
-  if (rule === undefined) throw new RuleEvaluationError(name, `no such rule in the rule set; known rules: ${[...ruleSet.byName.keys()].join(', ')}`);
+  if (rule === undefined)
+    throw new RuleEvaluationError(
+      name,
+      `no such rule in the rule set; known rules: ${[...ruleSet.byName.keys()].join(', ')}`,
+    );
   if (rule.kind !== 'join') throw new RuleEvaluationError(name, `is a ${rule.kind} rule; expected a join rule`);
   return rule;
 }
@@ -300,7 +356,10 @@ function joinRule(ruleSet: RuleSet, name: string): CompiledJoinRule {
 function requirementOf(rule: CompiledJoinRule, name: string) {
   const requirement = rule.requirements.find((candidate) => candidate.name === name);
   if (requirement === undefined) {
-    throw new RuleEvaluationError(rule.name, `has no requirement ${JSON.stringify(name)}; it has ${rule.requirements.map((r) => r.name).join(', ') || 'none'}`);
+    throw new RuleEvaluationError(
+      rule.name,
+      `has no requirement ${JSON.stringify(name)}; it has ${rule.requirements.map((r) => r.name).join(', ') || 'none'}`,
+    );
   }
   return requirement;
 }
@@ -309,7 +368,12 @@ function requirementOf(rule: CompiledJoinRule, name: string) {
  * The times a reference must have to serve a join whose window starts at `windowStart`: the
  * range of the scheduler's query for candidates.
  */
-export function referenceRange(ruleSet: RuleSet, rule: string, requirement: string, windowStart: string): { from: string; to: string } {
+export function referenceRange(
+  ruleSet: RuleSet,
+  rule: string,
+  requirement: string,
+  windowStart: string,
+): { from: string; to: string } {
   const found = requirementOf(joinRule(ruleSet, rule), requirement);
   const start = Date.parse(windowStart);
   return { from: new Date(start - found.beforeMs).toISOString(), to: new Date(start + found.afterMs).toISOString() };
@@ -320,7 +384,13 @@ export function referenceRange(ruleSet: RuleSet, rule: string, requirement: stri
  * one closest to the window start; on a tie the later time, then the greater key, so that every
  * scheduler instance chooses the same one.
  */
-export function chooseReference(ruleSet: RuleSet, rule: string, requirement: string, windowStart: string, candidates: readonly ReferenceCandidate[]): JoinInput | undefined {
+export function chooseReference(
+  ruleSet: RuleSet,
+  rule: string,
+  requirement: string,
+  windowStart: string,
+  candidates: readonly ReferenceCandidate[],
+): JoinInput | undefined {
   const range = referenceRange(ruleSet, rule, requirement, windowStart);
   const from = Date.parse(range.from);
   const to = Date.parse(range.to);
@@ -330,8 +400,11 @@ export function chooseReference(ruleSet: RuleSet, rule: string, requirement: str
     const time = Date.parse(candidate.time);
     if (Number.isNaN(time) || time < from || time > to) continue;
     const distance = Math.abs(time - start);
-    if (best === undefined || distance < best.distance || (distance === best.distance &&
-      (time > best.time || (time === best.time && candidate.input.key > best.input.key)))) {
+    if (
+      best === undefined ||
+      distance < best.distance ||
+      (distance === best.distance && (time > best.time || (time === best.time && candidate.input.key > best.input.key)))
+    ) {
       best = { distance, time, input: candidate.input };
     }
   }
@@ -353,7 +426,13 @@ export function chooseReference(ruleSet: RuleSet, rule: string, requirement: str
  * The command or event built is deterministic: id from rule and join key, time from the cause,
  * correlation id from the join (its inputs), causation id from the cause.
  */
-export function completeJoin(ruleSet: RuleSet, rule: string, join: JoinState, cause: Cause, mode: 'complete' | 'deadline'): JoinDecision {
+export function completeJoin(
+  ruleSet: RuleSet,
+  rule: string,
+  join: JoinState,
+  cause: Cause,
+  mode: 'complete' | 'deadline',
+): JoinDecision {
   const compiled = joinRule(ruleSet, rule);
   const { from, to, expectedCount } = compiled.collect;
   const bySlot = new Map<number, CollectedInput>();
@@ -363,23 +442,31 @@ export function completeJoin(ruleSet: RuleSet, rule: string, join: JoinState, ca
   }
   const missingSlots: string[] = [];
   for (let slot = from; slot <= to; slot += 1) if (!bySlot.has(slot)) missingSlots.push(String(slot));
-  const missingRequirements = compiled.requirements.filter((requirement) => join.references[requirement.name] === undefined);
+  const missingRequirements = compiled.requirements.filter(
+    (requirement) => join.references[requirement.name] === undefined,
+  );
   const missing = [...missingSlots, ...missingRequirements.map((requirement) => requirement.name)];
   const triggerKey = join.joinKey;
   const id = commandId(compiled.name, triggerKey);
   const causedBy = { id: cause.id, correlationid: join.correlationId ?? cause.correlationid };
 
-  if (mode === 'complete' && missing.length > 0) return { kind: 'wait', rule: compiled.name, joinKey: join.joinKey, waitingFor: missing };
+  if (mode === 'complete' && missing.length > 0)
+    return { kind: 'wait', rule: compiled.name, joinKey: join.joinKey, waitingFor: missing };
 
   const arrived = bySlot.size;
   const share = arrived / expectedCount;
   const reasons: string[] = [];
   if (missing.length > 0) {
     if (share < compiled.minShare) {
-      reasons.push(`only ${arrived} of ${expectedCount} inputs arrived by the deadline (${Math.floor(share * 100)} %, at least ${Math.round(compiled.minShare * 100)} % required)`);
+      reasons.push(
+        `only ${arrived} of ${expectedCount} inputs arrived by the deadline (${Math.floor(share * 100)} %, at least ${Math.round(compiled.minShare * 100)} % required)`,
+      );
     }
     for (const requirement of missingRequirements) {
-      if (requirement.onMissing === 'abandon') reasons.push(`requirement "${requirement.name}" is still missing at the deadline, and the rule does not process without it`);
+      if (requirement.onMissing === 'abandon')
+        reasons.push(
+          `requirement "${requirement.name}" is still missing at the deadline, and the rule does not process without it`,
+        );
     }
     if (arrived === 0 && reasons.length === 0) reasons.push('no input arrived by the deadline');
   }
@@ -387,34 +474,70 @@ export function completeJoin(ruleSet: RuleSet, rule: string, join: JoinState, ca
     const reason = reasons.join('; ');
     const deadlineAt = new Date(Date.parse(join.windowEnd) + compiled.deadlineMs).toISOString();
     const event = wrap({
-      type: EventTypes.cycleAbandoned, source, id, time: new Date(cause.time), subject: join.joinKey, cause: causedBy,
+      type: EventTypes.cycleAbandoned,
+      source,
+      id,
+      time: new Date(cause.time),
+      subject: join.joinKey,
+      cause: causedBy,
       data: {
-        rule: compiled.name, joinKey: join.joinKey, reason, windowStart: join.windowStart, windowEnd: join.windowEnd, deadlineAt,
-        expectedCount, arrivedCount: arrived, minShare: compiled.minShare, missing,
+        rule: compiled.name,
+        joinKey: join.joinKey,
+        reason,
+        windowStart: join.windowStart,
+        windowEnd: join.windowEnd,
+        deadlineAt,
+        expectedCount,
+        arrivedCount: arrived,
+        minShare: compiled.minShare,
+        missing,
       },
     });
     return { kind: 'abandon', rule: compiled.name, triggerKey, reason, event };
   }
 
-  const inputs: JoinInput[] = [...bySlot.entries()].sort(([a], [b]) => a - b)
+  const inputs: JoinInput[] = [...bySlot.entries()]
+    .sort(([a], [b]) => a - b)
     .map(([, { bucket, key, size, sha256, name }]) => ({ bucket, key, size, sha256, name }));
   for (const requirement of compiled.requirements) {
     const reference = join.references[requirement.name];
-    if (reference !== undefined) inputs.push({ bucket: reference.bucket, key: reference.key, size: reference.size, sha256: reference.sha256, name: reference.name });
+    if (reference !== undefined)
+      inputs.push({
+        bucket: reference.bucket,
+        key: reference.key,
+        size: reference.size,
+        sha256: reference.sha256,
+        name: reference.name,
+      });
   }
   let command: CometEvent;
   try {
     command = wrap({
-      type: compiled.emit.command, source, id, time: new Date(cause.time), subject: join.joinKey, cause: causedBy,
+      type: compiled.emit.command,
+      source,
+      id,
+      time: new Date(cause.time),
+      subject: join.joinKey,
+      cause: causedBy,
       data: { ...compiled.emit.data, inputs, degraded: missing.length > 0, missing } as CometEvent['data'],
     });
   } catch (error) {
-    throw new RuleEvaluationError(compiled.name, `the command for join ${join.joinKey} is not valid: ${(error as Error).message}`, { cause: error });
+    throw new RuleEvaluationError(
+      compiled.name,
+      `the command for join ${join.joinKey} is not valid: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   return {
-    kind: 'fire', rule: compiled.name, triggerKey, target: compiled.emit.target,
+    kind: 'fire',
+    rule: compiled.name,
+    triggerKey,
+    target: compiled.emit.target,
     ...(compiled.emit.priority === undefined ? {} : { priority: compiled.emit.priority }),
-    delaySeconds: compiled.emit.delaySeconds, degraded: missing.length > 0, missing, command,
+    delaySeconds: compiled.emit.delaySeconds,
+    degraded: missing.length > 0,
+    missing,
+    command,
   };
 }
 
@@ -423,7 +546,13 @@ export function completeJoin(ruleSet: RuleSet, rule: string, join: JoinState, ca
  * recorded and reported, never dropped. One per join and slot: a second copy of the same late
  * chunk gets the same id.
  */
-export function lateInput(ruleSet: RuleSet, rule: string, joinKey: string, slot: string, event: CometEvent): InputLateEvent {
+export function lateInput(
+  ruleSet: RuleSet,
+  rule: string,
+  joinKey: string,
+  slot: string,
+  event: CometEvent,
+): InputLateEvent {
   const compiled = joinRule(ruleSet, rule);
   return wrap({
     type: EventTypes.inputLate,
@@ -433,7 +562,9 @@ export function lateInput(ruleSet: RuleSet, rule: string, joinKey: string, slot:
     subject: joinKey,
     cause: event,
     data: {
-      rule: compiled.name, joinKey, slot,
+      rule: compiled.name,
+      joinKey,
+      slot,
       input: inputAt(compiled.name, 'collect.input', compiled.collect.input, event),
       closedBy: commandId(compiled.name, joinKey),
     },

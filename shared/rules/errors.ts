@@ -10,9 +10,11 @@ export class RuleSetError extends PipelineError {
   public readonly problems: readonly string[];
 
   public constructor(problems: readonly string[]) {
-    super(problems.length === 1
-      ? problems[0]!
-      : `${problems.length} problems in the rule set:\n${problems.map((problem) => `- ${problem}`).join('\n')}`);
+    super(
+      problems.length === 1
+        ? problems[0]!
+        : `${problems.length} problems in the rule set:\n${problems.map((problem) => `- ${problem}`).join('\n')}`,
+    );
     this.name = 'RuleSetError';
     this.problems = problems;
   }

@@ -13,11 +13,30 @@ export { loadRuleSet, formatAt } from './loader.ts';
 export type { LoadOptions } from './loader.ts';
 export type { RuleSet } from './compile.ts';
 export {
-  chooseReference, commandId, completeJoin, deadlineReached, evaluate, lateInput, matchRules, referenceRange,
+  chooseReference,
+  commandId,
+  completeJoin,
+  deadlineReached,
+  evaluate,
+  lateInput,
+  matchRules,
+  referenceRange,
 } from './engine.ts';
 export type {
-  Cause, CollectEffect, CollectedInput, CycleAbandonedEvent, DeadlineReachedEvent, Effect, FireEffect, InputLateEvent,
-  JoinDecision, JoinInput, JoinState, ReferenceCandidate, ReferenceEffect, RuleMatch,
+  Cause,
+  CollectEffect,
+  CollectedInput,
+  CycleAbandonedEvent,
+  DeadlineReachedEvent,
+  Effect,
+  FireEffect,
+  InputLateEvent,
+  JoinDecision,
+  JoinInput,
+  JoinState,
+  ReferenceCandidate,
+  ReferenceEffect,
+  RuleMatch,
 } from './engine.ts';
 export { RuleEvaluationError, RuleSetError } from './errors.ts';
 export type { Comparison, Condition, Operator } from './conditions.ts';

@@ -7,15 +7,19 @@
 import * as z from 'zod';
 import { EventDataSchemas, EventTypes, type CometEvent, type EventType } from '#events/registry.ts';
 import { comparisonsOf, type Condition } from './conditions.ts';
-import { parseDuration } from './durations.ts';
 import { RuleEvaluationError, RuleSetError } from './errors.ts';
-import { pathSyntaxProblem, valueTypesAt, type ValueType } from './paths.ts';
+import { valueTypesAt, type ValueType } from './paths.ts';
 import { compileRuleSet, type RuleSet } from './compile.ts';
 import { evaluateRule } from './engine.ts';
 import { checkTemplate } from './template.ts';
 import { resolveLane, type LaneTable, type Priority } from '../config.ts';
 import {
-  ForwardRuleSchema, JoinRuleSchema, MaxJoinSlots, RuleSetSchema, type InputPaths, type RuleDefinition, type RuleSetDefinition,
+  ForwardRuleSchema,
+  JoinRuleSchema,
+  MaxJoinSlots,
+  type InputPaths,
+  type RuleDefinition,
+  type RuleSetDefinition,
 } from './schema.ts';
 
 /** What a rule file is checked against besides its own schema. */
@@ -44,8 +48,10 @@ const numberTypes: readonly ValueType[] = ['number', 'integer'];
 
 /** `routes[0].emit.target` from `['routes', 0, 'emit', 'target']`. */
 export function formatAt(at: readonly PropertyKey[]): string {
-  return at.reduce<string>((text, key) =>
-    typeof key === 'number' ? `${text}[${key}]` : text === '' ? String(key) : `${text}.${String(key)}`, '');
+  return at.reduce<string>(
+    (text, key) => (typeof key === 'number' ? `${text}[${key}]` : text === '' ? String(key) : `${text}.${String(key)}`),
+    '',
+  );
 }
 
 const labelOf = (raw: unknown, index: number): string => {
@@ -56,12 +62,15 @@ const labelOf = (raw: unknown, index: number): string => {
 /** Checks one parsed rule against the catalog and the targets; returns its problems. */
 function semanticProblems(rule: RuleDefinition, targets: readonly string[], lanes?: LaneTable): string[] {
   const problems: string[] = [];
-  const report = (message: string): void => { problems.push(`Rule "${rule.name}": ${message}`); };
+  const report = (message: string): void => {
+    problems.push(`Rule "${rule.name}": ${message}`);
+  };
 
   const on: EventType[] = [];
   rule.on.forEach((type, index) => {
     if (knownTypes.has(type)) on.push(type as EventType);
-    else report(`on[${index}]: unknown event type ${JSON.stringify(type)}; expected one of ${[...knownTypes].join(', ')}`);
+    else
+      report(`on[${index}]: unknown event type ${JSON.stringify(type)}; expected one of ${[...knownTypes].join(', ')}`);
   });
   if (on.length === 0) return problems;
 
@@ -94,14 +103,27 @@ function semanticProblems(rule: RuleDefinition, targets: readonly string[], lane
       if (found.includes('any')) continue;
       const value = comparison.op === 'exists' ? undefined : comparison.value;
       const expected: readonly ValueType[] | undefined =
-        comparison.op === 'gt' || comparison.op === 'gte' || comparison.op === 'lt' || comparison.op === 'lte' ? numberTypes
-          : comparison.op === 'matches' ? ['string']
+        comparison.op === 'gt' || comparison.op === 'gte' || comparison.op === 'lt' || comparison.op === 'lte'
+          ? numberTypes
+          : comparison.op === 'matches'
+            ? ['string']
             : comparison.op === 'eq' || comparison.op === 'ne' || comparison.op === 'in'
-              ? [...new Set((Array.isArray(value) ? value : [value]).flatMap((item): ValueType[] =>
-                item === null ? ['null'] : typeof item === 'number' ? [...numberTypes] : [typeof item as ValueType]))]
+              ? [
+                  ...new Set(
+                    (Array.isArray(value) ? value : [value]).flatMap((item): ValueType[] =>
+                      item === null
+                        ? ['null']
+                        : typeof item === 'number'
+                          ? [...numberTypes]
+                          : [typeof item as ValueType],
+                    ),
+                  ),
+                ]
               : undefined;
       if (expected !== undefined && !found.some((type) => expected.includes(type))) {
-        report(`${here}: ${comparison.op} ${JSON.stringify(comparison.op === 'exists' ? true : comparison.value)} can never hold: path ${comparison.path} holds ${typesText([...new Set(found)])} values`);
+        report(
+          `${here}: ${comparison.op} ${JSON.stringify(comparison.op === 'exists' ? true : comparison.value)} can never hold: path ${comparison.path} holds ${typesText([...new Set(found)])} values`,
+        );
       }
     }
   };
@@ -117,7 +139,9 @@ function semanticProblems(rule: RuleDefinition, targets: readonly string[], lane
       return;
     }
     if (!targets.includes(name)) {
-      report(`${where}: unknown target ${JSON.stringify(name)}; expected one of ${targets.length === 0 ? '(no targets declared)' : targets.join(', ')}`);
+      report(
+        `${where}: unknown target ${JSON.stringify(name)}; expected one of ${targets.length === 0 ? '(no targets declared)' : targets.join(', ')}`,
+      );
     }
   };
   const inputPaths = (input: InputPaths, where: string): void => {
@@ -130,7 +154,9 @@ function semanticProblems(rule: RuleDefinition, targets: readonly string[], lane
 
   if (rule.kind === 'forward') {
     conditionPaths(rule.when, ['when']);
-    rule.key.forEach((path, index) => valuePath(path, `key[${index}]`, scalarTypes));
+    rule.key.forEach((path, index) => {
+      valuePath(path, `key[${index}]`, scalarTypes);
+    });
     const catchAll = rule.routes.findIndex((route) => route.when === undefined);
     rule.routes.forEach((route, index) => {
       const where = `routes[${index}]`;
@@ -158,9 +184,13 @@ function semanticProblems(rule: RuleDefinition, targets: readonly string[], lane
   valuePath(collect.key, 'collect.key', scalarTypes);
   valuePath(collect.slot, 'collect.slot', ['integer', 'number', 'string']);
   if (collect.expected.to < collect.expected.from) {
-    report(`collect.expected.to (${collect.expected.to}) is smaller than collect.expected.from (${collect.expected.from})`);
+    report(
+      `collect.expected.to (${collect.expected.to}) is smaller than collect.expected.from (${collect.expected.from})`,
+    );
   } else if (collect.expected.to - collect.expected.from + 1 > MaxJoinSlots) {
-    report(`collect.expected covers ${collect.expected.to - collect.expected.from + 1} slots; at most ${MaxJoinSlots}, since the final command lists every input`);
+    report(
+      `collect.expected covers ${collect.expected.to - collect.expected.from + 1} slots; at most ${MaxJoinSlots}, since the final command lists every input`,
+    );
   }
   inputPaths(collect.input, 'collect.input');
   valuePath(collect.window.start, 'collect.window.start', ['string']);
@@ -168,7 +198,8 @@ function semanticProblems(rule: RuleDefinition, targets: readonly string[], lane
   const seen = new Set<string>();
   (rule.require ?? []).forEach((requirement, index) => {
     const where = `require[${index}]`;
-    if (seen.has(requirement.name)) report(`${where}.name: requirement ${JSON.stringify(requirement.name)} is declared twice`);
+    if (seen.has(requirement.name))
+      report(`${where}.name: requirement ${JSON.stringify(requirement.name)} is declared twice`);
     seen.add(requirement.name);
     conditionPaths(requirement.when, ['require', index, 'when']);
     valuePath(requirement.time, `${where}.time`, ['string']);
@@ -178,14 +209,27 @@ function semanticProblems(rule: RuleDefinition, targets: readonly string[], lane
   target(rule.emit.target, 'emit.target', rule.emit.priority);
   const { placeholders } = checkTemplate(rule.emit.data);
   for (const placeholder of placeholders) {
-    report(`${formatAt(['emit', 'data', ...placeholder.at])}: a join's command is built from all its inputs, not from one event, so { "$path" } is not available here`);
+    report(
+      `${formatAt(['emit', 'data', ...placeholder.at])}: a join's command is built from all its inputs, not from one event, so { "$path" } is not available here`,
+    );
   }
   const reserved = ['inputs', 'degraded', 'missing'].filter((key) => key in rule.emit.data);
-  if (reserved.length > 0) report(`emit.data sets ${reserved.join(', ')}, which the engine fills in; remove ${reserved.length === 1 ? 'it' : 'them'}`);
+  if (reserved.length > 0)
+    report(
+      `emit.data sets ${reserved.join(', ')}, which the engine fills in; remove ${reserved.length === 1 ? 'it' : 'them'}`,
+    );
   if (type !== undefined && placeholders.length === 0 && reserved.length === 0) {
     const example = { bucket: 'example-bucket', key: 'example/key', size: 1, sha256: '0'.repeat(64), name: 'example' };
-    const parsed = EventDataSchemas[type].safeParse({ ...rule.emit.data, inputs: [example], degraded: false, missing: [] });
-    if (!parsed.success) report(`emit.data, with the inputs, degraded and missing the engine adds, does not match ${type}: ${z.prettifyError(parsed.error)}`);
+    const parsed = EventDataSchemas[type].safeParse({
+      ...rule.emit.data,
+      inputs: [example],
+      degraded: false,
+      missing: [],
+    });
+    if (!parsed.success)
+      report(
+        `emit.data, with the inputs, degraded and missing the engine adds, does not match ${type}: ${z.prettifyError(parsed.error)}`,
+      );
   }
   return problems;
 }
@@ -200,10 +244,15 @@ function semanticProblems(rule: RuleDefinition, targets: readonly string[], lane
  * });
  */
 export function loadRuleSet(json: unknown, options: LoadOptions): RuleSet {
-  const top = z.strictObject({ version: z.literal(1), description: z.string().optional(), rules: z.array(z.unknown()) }).safeParse(json);
+  const top = z
+    .strictObject({ version: z.literal(1), description: z.string().optional(), rules: z.array(z.unknown()) })
+    .safeParse(json);
   if (!top.success) {
-    throw new RuleSetError(top.error.issues.map((issue) =>
-      `Rule set: ${issue.path.length === 0 ? '' : `${formatAt(issue.path)}: `}${issue.message}`));
+    throw new RuleSetError(
+      top.error.issues.map(
+        (issue) => `Rule set: ${issue.path.length === 0 ? '' : `${formatAt(issue.path)}: `}${issue.message}`,
+      ),
+    );
   }
   const problems: string[] = [];
   const rules: RuleDefinition[] = [];
@@ -212,7 +261,9 @@ export function loadRuleSet(json: unknown, options: LoadOptions): RuleSet {
     const label = labelOf(raw, index);
     const kind = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>).kind : undefined;
     if (!(ruleKinds as readonly unknown[]).includes(kind)) {
-      problems.push(`${label}: kind ${kind === undefined ? 'is missing' : `${JSON.stringify(kind)} is unknown`}; expected ${ruleKinds.join(' or ')}`);
+      problems.push(
+        `${label}: kind ${kind === undefined ? 'is missing' : `${JSON.stringify(kind)} is unknown`}; expected ${ruleKinds.join(' or ')}`,
+      );
       return;
     }
     const parsed = (kind === 'forward' ? ForwardRuleSchema : JoinRuleSchema).safeParse(raw);
@@ -226,13 +277,20 @@ export function loadRuleSet(json: unknown, options: LoadOptions): RuleSet {
     positions.set(parsed.data.name, [...(positions.get(parsed.data.name) ?? []), index]);
   });
   for (const [name, at] of positions) {
-    if (at.length > 1) problems.push(`Rule "${name}": the name is used by ${at.length} rules (${at.map((index) => `rules[${index}]`).join(', ')}); names must be unique, they identify triggers`);
+    if (at.length > 1)
+      problems.push(
+        `Rule "${name}": the name is used by ${at.length} rules (${at.map((index) => `rules[${index}]`).join(', ')}); names must be unique, they identify triggers`,
+      );
   }
   for (const rule of rules) problems.push(...semanticProblems(rule, options.targets, options.lanes));
   if (problems.length > 0) throw new RuleSetError(problems);
 
   const resolved = options.lanes === undefined ? rules : rules.map((rule) => withLanes(rule, options.lanes!));
-  const definition: RuleSetDefinition = { version: 1, ...(top.data.description === undefined ? {} : { description: top.data.description }), rules: resolved };
+  const definition: RuleSetDefinition = {
+    version: 1,
+    ...(top.data.description === undefined ? {} : { description: top.data.description }),
+    rules: resolved,
+  };
   const targets = options.lanes === undefined ? options.targets : Object.keys(options.lanes);
   const ruleSet = compileRuleSet(definition, targets);
   problems.push(...sampleProblems(ruleSet, options.samples ?? []));
@@ -247,8 +305,15 @@ function withLanes(rule: RuleDefinition, lanes: LaneTable): RuleDefinition {
     if ('problem' in resolved) throw new Error(`unreachable: ${resolved.problem}`);
     return resolved.lane;
   };
-  if (rule.kind === 'join') return { ...rule, emit: { ...rule.emit, target: laneOf(rule.emit.target, rule.emit.priority) } };
-  return { ...rule, routes: rule.routes.map((route) => ({ ...route, emit: { ...route.emit, target: laneOf(route.emit.target, route.emit.priority) } })) };
+  if (rule.kind === 'join')
+    return { ...rule, emit: { ...rule.emit, target: laneOf(rule.emit.target, rule.emit.priority) } };
+  return {
+    ...rule,
+    routes: rule.routes.map((route) => ({
+      ...route,
+      emit: { ...route.emit, target: laneOf(route.emit.target, route.emit.priority) },
+    })),
+  };
 }
 
 /** Evaluates every rule on the samples of its types; any failure is a problem of that rule. */
@@ -261,7 +326,8 @@ function sampleProblems(ruleSet: RuleSet, samples: readonly unknown[]): string[]
       try {
         evaluateRule(rule, sample as CometEvent);
       } catch (error) {
-        const message = error instanceof RuleEvaluationError ? error.message : `Rule "${rule.name}": ${(error as Error).message}`;
+        const message =
+          error instanceof RuleEvaluationError ? error.message : `Rule "${rule.name}": ${(error as Error).message}`;
         problems.push(`${message} (on sample event ${String(id)} of type ${String(type)})`);
       }
     }

@@ -8,7 +8,15 @@ describe('compilePath', () => {
     const event = { type: 't', data: { a: { b: { c: { d: 4 } } }, list: [{ key: 'first' }] } };
 
     // Act
-    const values = ['type', 'data.a', 'data.a.b', 'data.a.b.c.d', 'data.list.0.key', 'data.a.x.y.z', 'data.list.1.key'].map((path) => compilePath(path)(event));
+    const values = [
+      'type',
+      'data.a',
+      'data.a.b',
+      'data.a.b.c.d',
+      'data.list.0.key',
+      'data.a.x.y.z',
+      'data.list.1.key',
+    ].map((path) => compilePath(path)(event));
 
     // Assess
     expect(values).toEqual(['t', { b: { c: { d: 4 } } }, { c: { d: 4 } }, 4, 'first', undefined, undefined]);
@@ -49,7 +57,9 @@ describe('pathSyntaxProblem', () => {
     expect(problems[0]).toMatch(/path "data..size" is not a dot path/);
     expect(problems[1]).toMatch(/path "data.file\[0\]" is not a dot path/);
     expect(problems[2]).toMatch(/path "" is not a dot path/);
-    expect(problems[3]).toMatch(/starts with "event", which is not an attribute of the event; expected one of specversion/);
+    expect(problems[3]).toMatch(
+      /starts with "event", which is not an attribute of the event; expected one of specversion/,
+    );
     expect(problems[4]).toMatch(/is not a dot path/);
   });
 });
@@ -70,7 +80,14 @@ describe('valueTypesAt', () => {
     };
 
     // Assess
-    expect(types).toEqual({ chunk: ['integer'], validTime: ['string'], size: ['integer'], envelope: ['string'], missing: undefined, tooDeep: undefined });
+    expect(types).toEqual({
+      chunk: ['integer'],
+      validTime: ['string'],
+      size: ['integer'],
+      envelope: ['string'],
+      missing: undefined,
+      tooDeep: undefined,
+    });
   });
 
   it('finds array items by index', () => {

@@ -15,8 +15,17 @@ const pathPattern = new RegExp(`^[A-Za-z_][A-Za-z0-9_]*(?:\\.${segment})*$`);
 
 /** The attributes of the envelope, where every path starts. */
 export const EnvelopeAttributes = [
-  'specversion', 'id', 'source', 'type', 'time', 'subject', 'dataschema', 'datacontenttype',
-  'correlationid', 'causationid', 'data',
+  'specversion',
+  'id',
+  'source',
+  'type',
+  'time',
+  'subject',
+  'dataschema',
+  'datacontenttype',
+  'correlationid',
+  'causationid',
+  'data',
 ] as const;
 const envelopeAttributes: ReadonlySet<string> = new Set(EnvelopeAttributes);
 
@@ -99,9 +108,14 @@ function alternatives(schema: JsonSchema): JsonSchema[] {
 }
 
 const unconstrained = (schema: JsonSchema): boolean =>
-  schema.type === undefined && schema.properties === undefined && schema.items === undefined &&
-  schema.anyOf === undefined && schema.oneOf === undefined && schema.allOf === undefined &&
-  schema.const === undefined && schema.enum === undefined;
+  schema.type === undefined &&
+  schema.properties === undefined &&
+  schema.items === undefined &&
+  schema.anyOf === undefined &&
+  schema.oneOf === undefined &&
+  schema.allOf === undefined &&
+  schema.const === undefined &&
+  schema.enum === undefined;
 
 function childrenOf(schema: JsonSchema, key: string): JsonSchema[] {
   const children: JsonSchema[] = [];

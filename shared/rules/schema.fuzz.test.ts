@@ -10,15 +10,51 @@ import { completeJoin, evaluate } from './engine.ts';
 import { RuleEvaluationError, RuleSetError } from './errors.ts';
 import { loadRuleSet } from './loader.ts';
 import {
-  chunkIngested, fileAvailable, fileRejected, forecastIngested, productGenerated, prng, ReferenceLoad, referenceRuleFile,
+  chunkIngested,
+  fileAvailable,
+  fileRejected,
+  forecastIngested,
+  productGenerated,
+  prng,
+  ReferenceLoad,
+  referenceRuleFile,
 } from './testing.ts';
 
 const CASES = 2000;
 
 const replacements: readonly unknown[] = [
-  null, 0, -1, 1.5, 41, 900, 901, 1e12, '', 'x', 'data', 'data.file.size', 'data.attributes.chunk', 'data..x', 'PT5M', 'P1M',
-  'forward', 'join', 'ingest', 'cometflow.file.ingested', 'eq', 'gt', 'matches', '(', true, [], [1], {}, { $path: 'data' },
-  { $path: 'data.nothing' }, { path: 'data.file.size', op: 'gt', value: 1 }, { all: [] },
+  null,
+  0,
+  -1,
+  1.5,
+  41,
+  900,
+  901,
+  1e12,
+  '',
+  'x',
+  'data',
+  'data.file.size',
+  'data.attributes.chunk',
+  'data..x',
+  'PT5M',
+  'P1M',
+  'forward',
+  'join',
+  'ingest',
+  'cometflow.file.ingested',
+  'eq',
+  'gt',
+  'matches',
+  '(',
+  true,
+  [],
+  [1],
+  {},
+  { $path: 'data' },
+  { $path: 'data.nothing' },
+  { path: 'data.file.size', op: 'gt', value: 1 },
+  { all: [] },
 ];
 
 type Node = Record<string, unknown> | unknown[];
@@ -70,25 +106,33 @@ function mutant(seed: number): unknown {
 const samples = Object.values(EventTypes).flatMap((type) => samplesOf(type).map((sample) => sample.event));
 
 const events: CometEvent[] = [
-  fileAvailable({ size: 10 }), fileAvailable({ size: 2_000_000_000, key: 'S1D11221200112218001' }), fileRejected(), productGenerated(),
-  chunkIngested({ chunk: 1 }), chunkIngested({ chunk: 41 }), forecastIngested({ validTime: '2026-11-22T12:00:00Z' }),
+  fileAvailable({ size: 10 }),
+  fileAvailable({ size: 2_000_000_000, key: 'S1D11221200112218001' }),
+  fileRejected(),
+  productGenerated(),
+  chunkIngested({ chunk: 1 }),
+  chunkIngested({ chunk: 41 }),
+  forecastIngested({ validTime: '2026-11-22T12:00:00Z' }),
 ];
 
 describe('loadRuleSet (fuzz)', () => {
-  it('loads a mutated rule file or throws RuleSetError, and what loads never fails on valid events', { timeout: 60_000 }, () => {
+  it('loads a mutated rule file or throws RuleSetError, and what loads never fails on valid events', {
+    timeout: 60_000,
+  }, () => {
     // Prepare
     const verdicts = { loaded: 0, refused: 0 };
     const runtimeFailures: string[] = [];
 
     for (let seed = 1; seed <= CASES; seed += 1) {
       // Act
-      let ruleSet;
+      let ruleSet: ReturnType<typeof loadRuleSet>;
       try {
         ruleSet = loadRuleSet(mutant(seed), { ...ReferenceLoad, samples });
         verdicts.loaded += 1;
       } catch (error) {
         // Assess
-        if (!(error instanceof RuleSetError)) throw new Error(`seed ${seed}: loadRuleSet threw ${String(error)}`, { cause: error });
+        if (!(error instanceof RuleSetError))
+          throw new Error(`seed ${seed}: loadRuleSet threw ${String(error)}`, { cause: error });
         expect(error.message).toMatch(/^(Rule|\d+ problems)/);
         verdicts.refused += 1;
         continue;
@@ -97,12 +141,19 @@ describe('loadRuleSet (fuzz)', () => {
         try {
           for (const effect of evaluate(ruleSet, event)) {
             if (effect.kind !== 'collect') continue;
-            const join = { joinKey: effect.joinKey, windowStart: effect.windowStart, windowEnd: effect.windowEnd, collected: [{ ...effect.input, slot: effect.slot }], references: {} };
+            const join = {
+              joinKey: effect.joinKey,
+              windowStart: effect.windowStart,
+              windowEnd: effect.windowEnd,
+              collected: [{ ...effect.input, slot: effect.slot }],
+              references: {},
+            };
             completeJoin(ruleSet, effect.rule, join, event, 'deadline');
           }
         } catch (error) {
           runtimeFailures.push(`seed ${seed}: ${String(error)}`);
-          if (!(error instanceof RuleEvaluationError)) throw new Error(`seed ${seed}: evaluating ${event.type} threw ${String(error)}`, { cause: error });
+          if (!(error instanceof RuleEvaluationError))
+            throw new Error(`seed ${seed}: evaluating ${event.type} threw ${String(error)}`, { cause: error });
         }
       }
     }

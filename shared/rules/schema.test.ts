@@ -48,10 +48,16 @@ describe('loadRuleSet', () => {
 
     // Assess
     expect(ruleSet.rules.map((rule) => `${rule.kind}:${rule.name}`)).toEqual([
-      'forward:ingest-available-file', 'join:join-fci-cycle', 'forward:deliver-product', 'forward:process-lightning-file',
+      'forward:ingest-available-file',
+      'join:join-fci-cycle',
+      'forward:deliver-product',
+      'forward:process-lightning-file',
       'forward:deliver-stream-product',
     ]);
-    expect(ruleSet.byType.get(EventTypes.fileIngested)?.map((rule) => rule.name)).toEqual(['join-fci-cycle', 'process-lightning-file']);
+    expect(ruleSet.byType.get(EventTypes.fileIngested)?.map((rule) => rule.name)).toEqual([
+      'join-fci-cycle',
+      'process-lightning-file',
+    ]);
     expect(ruleSet.byType.get(EventTypes.fileRejected)).toBeUndefined();
   });
 
@@ -80,51 +86,67 @@ describe('loadRuleSet', () => {
 
   it('names the rule whose expected range is reversed', () => {
     // Prepare
-    const file = ruleFileWith((f) => { f.rules[1].collect.expected = { from: 41, to: 40 }; });
+    const file = ruleFileWith((f) => {
+      f.rules[1].collect.expected = { from: 41, to: 40 };
+    });
 
     // Act
     const error = loadError(file);
 
     // Assess
-    expect(error.message).toBe('Rule "join-fci-cycle": collect.expected.to (40) is smaller than collect.expected.from (41)');
+    expect(error.message).toBe(
+      'Rule "join-fci-cycle": collect.expected.to (40) is smaller than collect.expected.from (41)',
+    );
   });
 
   it('refuses an unknown event type in on', () => {
     // Prepare
-    const file = ruleFileWith((f) => { f.rules[2].on = ['cometflow.product.generatd']; });
+    const file = ruleFileWith((f) => {
+      f.rules[2].on = ['cometflow.product.generatd'];
+    });
 
     // Act
     const error = loadError(file);
 
     // Assess
-    expect(error.message).toMatch(/^Rule "deliver-product": on\[0\]: unknown event type "cometflow\.product\.generatd"; expected one of cometflow\.file\.available,/);
+    expect(error.message).toMatch(
+      /^Rule "deliver-product": on\[0\]: unknown event type "cometflow\.product\.generatd"; expected one of cometflow\.file\.available,/,
+    );
   });
 
   it('refuses an unknown command type', () => {
     // Prepare
-    const file = ruleFileWith((f) => { f.rules[1].emit.command = 'cometflow.processing.request'; });
+    const file = ruleFileWith((f) => {
+      f.rules[1].emit.command = 'cometflow.processing.request';
+    });
 
     // Act
     const error = loadError(file);
 
     // Assess
-    expect(error.message).toMatch(/^Rule "join-fci-cycle": emit\.command: unknown command type "cometflow\.processing\.request"/);
+    expect(error.message).toMatch(
+      /^Rule "join-fci-cycle": emit\.command: unknown command type "cometflow\.processing\.request"/,
+    );
   });
 
   it('refuses a target the deployment does not declare', () => {
     // Prepare
-    const file = ruleFileWith((f) => { f.rules[0].routes[0].emit.target = 'ingest-fargate'; });
+    const file = ruleFileWith((f) => {
+      f.rules[0].routes[0].emit.target = 'ingest-fargate';
+    });
 
     // Act
     const error = loadError(file);
 
     // Assess
-    expect(error.message).toBe('Rule "ingest-available-file": routes[0].emit.target: unknown target "ingest-fargate"; expected a lane or a stage with a priority; '
-      + 'the topology\'s lanes: ingest (ingest, realtime), ingest-bulk (ingest, bulk), ingest-container (ingest-container, bulk), '
-      + 'process-realtime (process, realtime), process-bulk (process, bulk), deliver (deliver, realtime)');
+    expect(error.message).toBe(
+      'Rule "ingest-available-file": routes[0].emit.target: unknown target "ingest-fargate"; expected a lane or a stage with a priority; ' +
+        "the topology's lanes: ingest (ingest, realtime), ingest-bulk (ingest, bulk), ingest-container (ingest-container, bulk), " +
+        'process-realtime (process, realtime), process-bulk (process, bulk), deliver (deliver, realtime)',
+    );
   });
 
-  it('resolves a stage and priority to the stage\'s lane of that priority', () => {
+  it("resolves a stage and priority to the stage's lane of that priority", () => {
     // Act
     const ruleSet = loadRuleSet(referenceRuleFile(), options);
 
@@ -143,31 +165,42 @@ describe('loadRuleSet', () => {
     const error = loadError(referenceRuleFile(), { targets: Object.keys(withoutBulk), lanes: withoutBulk });
 
     // Assess
-    expect(error.message).toBe('Rule "join-fci-cycle": emit.target: no lane of stage "process" has priority "bulk"; '
-      + 'the topology\'s lanes of that stage: process-realtime (process, realtime)');
+    expect(error.message).toBe(
+      'Rule "join-fci-cycle": emit.target: no lane of stage "process" has priority "bulk"; ' +
+        "the topology's lanes of that stage: process-realtime (process, realtime)",
+    );
   });
 
   it('refuses a lane named with a priority it does not have', () => {
     // Prepare
-    const file = ruleFileWith((f) => { f.rules[1].emit.target = 'process-bulk'; f.rules[1].emit.priority = 'realtime'; });
+    const file = ruleFileWith((f) => {
+      f.rules[1].emit.target = 'process-bulk';
+      f.rules[1].emit.priority = 'realtime';
+    });
 
     // Act
     const error = loadError(file);
 
     // Assess
-    expect(error.message).toBe('Rule "join-fci-cycle": emit.target: lane "process-bulk" has priority "bulk", not "realtime"; '
-      + 'name its stage "process" with the priority instead');
+    expect(error.message).toBe(
+      'Rule "join-fci-cycle": emit.target: lane "process-bulk" has priority "bulk", not "realtime"; ' +
+        'name its stage "process" with the priority instead',
+    );
   });
 
   it('refuses two rules with the same name', () => {
     // Prepare
-    const file = ruleFileWith((f) => { f.rules.push(structuredClone(f.rules[2])); });
+    const file = ruleFileWith((f) => {
+      f.rules.push(structuredClone(f.rules[2]));
+    });
 
     // Act
     const error = loadError(file);
 
     // Assess
-    expect(error.message).toBe('Rule "deliver-product": the name is used by 2 rules (rules[2], rules[5]); names must be unique, they identify triggers');
+    expect(error.message).toBe(
+      'Rule "deliver-product": the name is used by 2 rules (rules[2], rules[5]); names must be unique, they identify triggers',
+    );
   });
 
   it('refuses a bad duration, naming the field', () => {
@@ -182,8 +215,12 @@ describe('loadRuleSet', () => {
 
     // Assess
     expect(error.problems).toEqual([
-      expect.stringMatching(/^Rule "join-fci-cycle": require\[0\]\.within\.before: bad duration: duration "P1M" uses years or months/),
-      expect.stringMatching(/^Rule "join-fci-cycle": deadline\.after: bad duration: "5 minutes" is not an ISO-8601 duration/),
+      expect.stringMatching(
+        /^Rule "join-fci-cycle": require\[0\]\.within\.before: bad duration: duration "P1M" uses years or months/,
+      ),
+      expect.stringMatching(
+        /^Rule "join-fci-cycle": deadline\.after: bad duration: "5 minutes" is not an ISO-8601 duration/,
+      ),
     ]);
     expect(error.message).toMatch(/^2 problems in the rule set:\n- Rule "join-fci-cycle"/);
   });
@@ -200,20 +237,26 @@ describe('loadRuleSet', () => {
 
     // Assess
     expect(error.problems).toEqual([
-      expect.stringMatching(/^Rule "ingest-available-file": key\[0\]: path "file.key" starts with "file", which is not an attribute of the event/),
+      expect.stringMatching(
+        /^Rule "ingest-available-file": key\[0\]: path "file.key" starts with "file", which is not an attribute of the event/,
+      ),
       expect.stringMatching(/^Rule "join-fci-cycle": collect\.slot: path "data.attributes..chunk" is not a dot path/),
     ]);
   });
 
   it('refuses a $path template that refers to nothing', () => {
     // Prepare
-    const file = ruleFileWith((f) => { f.rules[2].routes[0].emit.data.manifest = { $path: 'data.manifestt' }; });
+    const file = ruleFileWith((f) => {
+      f.rules[2].routes[0].emit.data.manifest = { $path: 'data.manifestt' };
+    });
 
     // Act
     const error = loadError(file);
 
     // Assess
-    expect(error.message).toBe('Rule "deliver-product": routes[0].emit.data.manifest.$path: path data.manifestt refers to nothing in cometflow.product.generated events');
+    expect(error.message).toBe(
+      'Rule "deliver-product": routes[0].emit.data.manifest.$path: path data.manifestt refers to nothing in cometflow.product.generated events',
+    );
   });
 
   it('refuses paths that refer to nothing in conditions, keys and join fields', () => {
@@ -237,35 +280,47 @@ describe('loadRuleSet', () => {
 
   it('refuses a minShare outside 0..1', () => {
     // Prepare
-    const file = ruleFileWith((f) => { f.rules[1].degraded.minShare = 80; });
+    const file = ruleFileWith((f) => {
+      f.rules[1].degraded.minShare = 80;
+    });
 
     // Act
     const error = loadError(file);
 
     // Assess
-    expect(error.message).toBe('Rule "join-fci-cycle": degraded.minShare: 80 is outside 0..1; expected the share of the expected inputs that must have arrived, such as 0.8');
+    expect(error.message).toBe(
+      'Rule "join-fci-cycle": degraded.minShare: 80 is outside 0..1; expected the share of the expected inputs that must have arrived, such as 0.8',
+    );
   });
 
   it('refuses a delay beyond what SQS allows', () => {
     // Prepare
-    const file = ruleFileWith((f) => { f.rules[2].routes[0].emit.delaySeconds = 1800; });
+    const file = ruleFileWith((f) => {
+      f.rules[2].routes[0].emit.delaySeconds = 1800;
+    });
 
     // Act
     const error = loadError(file);
 
     // Assess
-    expect(error.message).toBe('Rule "deliver-product": routes[0].emit.delaySeconds: delaySeconds 1800 is outside 0..900 (whole seconds; SQS caps message delays at 15 minutes)');
+    expect(error.message).toBe(
+      'Rule "deliver-product": routes[0].emit.delaySeconds: delaySeconds 1800 is outside 0..900 (whole seconds; SQS caps message delays at 15 minutes)',
+    );
   });
 
   it('names an unnamed rule by its index', () => {
     // Prepare
-    const file = ruleFileWith((f) => { delete f.rules[2].name; });
+    const file = ruleFileWith((f) => {
+      delete f.rules[2].name;
+    });
 
     // Act
     const error = loadError(file);
 
     // Assess
-    expect(error.message).toMatch(/^Rule at rules\[2\] \(no name\): name: Invalid input: expected string, received undefined/);
+    expect(error.message).toMatch(
+      /^Rule at rules\[2\] \(no name\): name: Invalid input: expected string, received undefined/,
+    );
   });
 
   it('refuses a rule without a known kind', () => {
@@ -297,22 +352,28 @@ describe('loadRuleSet', () => {
 
     // Assess
     expect(error.problems).toEqual([
-      expect.stringMatching(/^Rule "join-fci-cycle": deadline\.after: Invalid input: expected string, received undefined/),
+      expect.stringMatching(
+        /^Rule "join-fci-cycle": deadline\.after: Invalid input: expected string, received undefined/,
+      ),
       expect.stringMatching(/^Rule "join-fci-cycle": deadline: Unrecognized key: "afer"/),
     ]);
   });
 
   it('refuses a route that can never match', () => {
     // Prepare
-    const file = ruleFileWith((f) => { f.rules[0].routes.reverse(); });
+    const file = ruleFileWith((f) => {
+      f.rules[0].routes.reverse();
+    });
 
     // Act
     const error = loadError(file);
 
     // Assess
-    expect(error.message).toBe('2 problems in the rule set:\n'
-      + '- Rule "ingest-available-file": routes[1] can never match: routes[0] has no "when" and takes every event before it\n'
-      + '- Rule "ingest-available-file": routes[2] can never match: routes[0] has no "when" and takes every event before it');
+    expect(error.message).toBe(
+      '2 problems in the rule set:\n' +
+        '- Rule "ingest-available-file": routes[1] can never match: routes[0] has no "when" and takes every event before it\n' +
+        '- Rule "ingest-available-file": routes[2] can never match: routes[0] has no "when" and takes every event before it',
+    );
   });
 
   it('refuses a comparison that can never hold for the type at its path', () => {
@@ -368,29 +429,39 @@ describe('loadRuleSet', () => {
 
   it('refuses a join command whose data cannot match its type', () => {
     // Prepare
-    const file = ruleFileWith((f) => { delete f.rules[1].emit.data.productType; });
+    const file = ruleFileWith((f) => {
+      delete f.rules[1].emit.data.productType;
+    });
 
     // Act
     const error = loadError(file);
 
     // Assess
-    expect(error.message).toMatch(/^Rule "join-fci-cycle": emit\.data, with the inputs, degraded and missing the engine adds, does not match cometflow\.processing\.requested: .*productType/s);
+    expect(error.message).toMatch(
+      /^Rule "join-fci-cycle": emit\.data, with the inputs, degraded and missing the engine adds, does not match cometflow\.processing\.requested: .*productType/s,
+    );
   });
 
   it('refuses a constant forward command whose data does not match its type', () => {
     // Prepare
-    const file = ruleFileWith((f) => { f.rules[2].routes[0].emit.data = { productId: 'x' }; });
+    const file = ruleFileWith((f) => {
+      f.rules[2].routes[0].emit.data = { productId: 'x' };
+    });
 
     // Act
     const error = loadError(file);
 
     // Assess
-    expect(error.message).toMatch(/^Rule "deliver-product": routes\[0\]\.emit\.data does not match cometflow\.delivery\.requested: /);
+    expect(error.message).toMatch(
+      /^Rule "deliver-product": routes\[0\]\.emit\.data does not match cometflow\.delivery\.requested: /,
+    );
   });
 
   it('refuses a requirement declared twice', () => {
     // Prepare
-    const file = ruleFileWith((f) => { f.rules[1].require.push(structuredClone(f.rules[1].require[0])); });
+    const file = ruleFileWith((f) => {
+      f.rules[1].require.push(structuredClone(f.rules[1].require[0]));
+    });
 
     // Act
     const error = loadError(file);
@@ -401,7 +472,9 @@ describe('loadRuleSet', () => {
 
   it('refuses a rule whose template builds an invalid command from a sample event', () => {
     // Prepare
-    const file = ruleFileWith((f) => { f.rules.push(forwardRule()); });
+    const file = ruleFileWith((f) => {
+      f.rules.push(forwardRule());
+    });
     const samples = samplesOf(EventTypes.fileRejected).map((sample) => sample.event);
 
     // Act
@@ -409,7 +482,9 @@ describe('loadRuleSet', () => {
 
     // Assess
     expect(samples.length).toBeGreaterThan(0);
-    expect(error.problems[0]).toMatch(/^Rule "deliver-rejections": routes\[0\] builds a command from cometflow\.file\.rejected event \w+ that is not valid: Data of cometflow\.delivery\.requested does not match its schema: .* \(on sample event \w+ of type cometflow\.file\.rejected\)$/s);
+    expect(error.problems[0]).toMatch(
+      /^Rule "deliver-rejections": routes\[0\] builds a command from cometflow\.file\.rejected event \w+ that is not valid: Data of cometflow\.delivery\.requested does not match its schema: .* \(on sample event \w+ of type cometflow\.file\.rejected\)$/s,
+    );
   });
 
   it('refuses a rule file that is not a version 1 rule set', () => {
@@ -429,12 +504,16 @@ describe('loadRuleSet', () => {
 
   it('refuses every target when the deployment declares none', () => {
     // Prepare
-    const file = ruleFileWith((f) => { f.rules = [f.rules[2]]; });
+    const file = ruleFileWith((f) => {
+      f.rules = [f.rules[2]];
+    });
 
     // Act
     const error = loadError(file, { targets: [] });
 
     // Assess
-    expect(error.message).toBe('Rule "deliver-product": routes[0].emit.target: unknown target "deliver"; expected one of (no targets declared)');
+    expect(error.message).toBe(
+      'Rule "deliver-product": routes[0].emit.target: unknown target "deliver"; expected one of (no targets declared)',
+    );
   });
 });

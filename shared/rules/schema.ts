@@ -40,14 +40,18 @@ const DurationSchema = z.string().superRefine((text, ctx) => {
 });
 
 /** A condition (see `conditions.ts`); checked by hand for messages that say which operand is wrong. */
-export const ConditionSchema = z.custom<Condition>(() => true).superRefine((value, ctx) => {
-  for (const problem of checkCondition(value)) custom(ctx, problem.message, [...problem.at]);
-});
+export const ConditionSchema = z
+  .custom<Condition>(() => true)
+  .superRefine((value, ctx) => {
+    for (const problem of checkCondition(value)) custom(ctx, problem.message, [...problem.at]);
+  });
 
 /** A template (see `template.ts`). */
-export const TemplateSchema = z.custom<Template>(() => true).superRefine((value, ctx) => {
-  for (const problem of checkTemplate(value).problems) custom(ctx, problem.message, [...problem.at]);
-});
+export const TemplateSchema = z
+  .custom<Template>(() => true)
+  .superRefine((value, ctx) => {
+    for (const problem of checkTemplate(value).problems) custom(ctx, problem.message, [...problem.at]);
+  });
 
 const PrioritySchema = z.enum(Priorities);
 /** The priority of a command: with a stage as target, it chooses the stage's lane. */
@@ -55,7 +59,10 @@ export type { Priority };
 
 const DelaySchema = z.number().superRefine((delay, ctx) => {
   if (!Number.isInteger(delay) || delay < 0 || delay > MaxDelaySeconds) {
-    custom(ctx, `delaySeconds ${delay} is outside 0..${MaxDelaySeconds} (whole seconds; SQS caps message delays at 15 minutes)`);
+    custom(
+      ctx,
+      `delaySeconds ${delay} is outside 0..${MaxDelaySeconds} (whole seconds; SQS caps message delays at 15 minutes)`,
+    );
   }
 });
 
@@ -116,7 +123,11 @@ const RequirementSchema = z.strictObject({
 });
 
 const MinShareSchema = z.number().superRefine((share, ctx) => {
-  if (share < 0 || share > 1) custom(ctx, `${share} is outside 0..1; expected the share of the expected inputs that must have arrived, such as 0.8`);
+  if (share < 0 || share > 1)
+    custom(
+      ctx,
+      `${share} is outside 0..1; expected the share of the expected inputs that must have arrived, such as 0.8`,
+    );
 });
 
 /** Many-to-one rule with a deadline: collect numbered slots, join references, fire once. */

@@ -62,12 +62,20 @@ describe('checkTemplate', () => {
 
     // Assess
     expect(problems).toEqual([]);
-    expect(placeholders).toEqual([{ path: 'data.a', at: ['a'] }, { path: 'data.b', at: ['b', 0] }]);
+    expect(placeholders).toEqual([
+      { path: 'data.a', at: ['a'] },
+      { path: 'data.b', at: ['b', 0] },
+    ]);
   });
 
   it('reports placeholders with other keys, bad paths and unknown $ keys', () => {
     // Prepare
-    const template = { a: { $path: 'data.a', default: 1 }, b: { $path: 'data..b' }, c: { $pth: 'data.c' }, d: { $path: 3 } };
+    const template = {
+      a: { $path: 'data.a', default: 1 },
+      b: { $path: 'data..b' },
+      c: { $pth: 'data.c' },
+      d: { $path: 3 },
+    };
 
     // Act
     const { problems } = checkTemplate(template);

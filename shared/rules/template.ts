@@ -20,25 +20,35 @@ export interface TemplateProblem {
 }
 
 /** Checks a template read from JSON; returns its placeholders and its problems. */
-export function checkTemplate(template: unknown, at: readonly (string | number)[] = []): { placeholders: Placeholder[]; problems: TemplateProblem[] } {
+export function checkTemplate(
+  template: unknown,
+  at: readonly (string | number)[] = [],
+): { placeholders: Placeholder[]; problems: TemplateProblem[] } {
   const placeholders: Placeholder[] = [];
   const problems: TemplateProblem[] = [];
   const visit = (value: unknown, where: readonly (string | number)[]): void => {
     if (Array.isArray(value)) {
-      value.forEach((item, index) => visit(item, [...where, index]));
+      value.forEach((item, index) => {
+        visit(item, [...where, index]);
+      });
       return;
     }
     if (value === null || typeof value !== 'object') {
-      if (typeof value === 'number' && !Number.isFinite(value)) problems.push({ at: where, message: `${String(value)} is not a JSON number` });
+      if (typeof value === 'number' && !Number.isFinite(value))
+        problems.push({ at: where, message: `${String(value)} is not a JSON number` });
       return;
     }
     const record = value as Record<string, unknown>;
     if ('$path' in record) {
       const keys = Object.keys(record);
-      if (keys.length !== 1) problems.push({ at: where, message: `a { "$path" } placeholder has no other key; found ${keys.join(', ')}` });
+      if (keys.length !== 1)
+        problems.push({ at: where, message: `a { "$path" } placeholder has no other key; found ${keys.join(', ')}` });
       const path = record.$path;
       if (typeof path !== 'string') {
-        problems.push({ at: [...where, '$path'], message: `expected a dot path such as data.file, got ${JSON.stringify(path)}` });
+        problems.push({
+          at: [...where, '$path'],
+          message: `expected a dot path such as data.file, got ${JSON.stringify(path)}`,
+        });
         return;
       }
       const problem = pathSyntaxProblem(path);
@@ -48,7 +58,10 @@ export function checkTemplate(template: unknown, at: readonly (string | number)[
     }
     for (const [key, child] of Object.entries(record)) {
       if (key.startsWith('$')) {
-        problems.push({ at: [...where, key], message: `keys starting with $ are reserved for { "$path": ... } placeholders; found ${JSON.stringify(key)}` });
+        problems.push({
+          at: [...where, key],
+          message: `keys starting with $ are reserved for { "$path": ... } placeholders; found ${JSON.stringify(key)}`,
+        });
         continue;
       }
       visit(child, [...where, key]);
@@ -64,7 +77,10 @@ export function checkTemplate(template: unknown, at: readonly (string | number)[
  * A template without placeholders is returned as it is, without copying: the envelope's
  * validation copies data on the way out.
  */
-export function compileTemplate(template: Template, missing: (path: string, event: unknown) => never): (event: unknown) => unknown {
+export function compileTemplate(
+  template: Template,
+  missing: (path: string, event: unknown) => never,
+): (event: unknown) => unknown {
   const { placeholders } = checkTemplate(template);
   if (placeholders.length === 0) return () => template;
   const build = (value: unknown): ((event: unknown) => unknown) => {

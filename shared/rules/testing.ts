@@ -26,12 +26,13 @@ const PRODUCTS = 'cometflow-products-123456789012-eu-central-1';
 /** A deterministic lower-case SHA-256 of a text. */
 export const sha256Of = (text: string): string => createHash('sha256').update(text).digest('hex');
 
-
 /** Where repeat cycle `cycle` (1..144) of `day` (YYYY-MM-DD) starts. */
-export const cycleStartOf = (day: string, cycle: number): Date => new Date(Date.parse(`${day}T00:00:00Z`) + (cycle - 1) * 600_000);
+export const cycleStartOf = (day: string, cycle: number): Date =>
+  new Date(Date.parse(`${day}T00:00:00Z`) + (cycle - 1) * 600_000);
 
 /** The cycle id of the FCI convention, `YYYYMMDD-NNN`. */
-export const cycleIdOf = (day: string, cycle: number): string => `${day.replaceAll('-', '')}-${String(cycle).padStart(3, '0')}`;
+export const cycleIdOf = (day: string, cycle: number): string =>
+  `${day.replaceAll('-', '')}-${String(cycle).padStart(3, '0')}`;
 
 /** The FCI L1c file name of a chunk (41 = the trailer): the samples' one factory. */
 export const fciName = fciChunkName;
@@ -113,16 +114,31 @@ export function forecastIngested(options: ForecastOptions): CometEvent<typeof Ev
     subject: `ecmwf/${name}`,
     data: {
       source: { bucket: INBOX, key: `ecmwf/${name}`, size, etag: `${sha256Of(name).slice(0, 32)}-167` },
-      ingested: { bucket: ARCHIVE, key: `ecmwf/${analysis.toISOString().slice(0, 10).replaceAll('-', '/')}/${name}`, size, sha256: sha256Of(`forecast ${name}`) },
+      ingested: {
+        bucket: ARCHIVE,
+        key: `ecmwf/${analysis.toISOString().slice(0, 10).replaceAll('-', '/')}/${name}`,
+        size,
+        sha256: sha256Of(`forecast ${name}`),
+      },
       provider: 'ecmwf',
       name,
-      attributes: { kind: 'forecast', convention: 'ecmwf-dissemination', stream: 'S1D', analysisTime: analysis.toISOString(), validTime: valid.toISOString() },
+      attributes: {
+        kind: 'forecast',
+        convention: 'ecmwf-dissemination',
+        stream: 'S1D',
+        analysisTime: analysis.toISOString(),
+        validTime: valid.toISOString(),
+      },
     },
   });
 }
 
 /** A `file.available` of an upload of `size` bytes (a forecast above 1 GiB, a chunk below). */
-export function fileAvailable(options: { readonly size: number; readonly key?: string; readonly id?: string }): CometEvent<typeof EventTypes.fileAvailable> {
+export function fileAvailable(options: {
+  readonly size: number;
+  readonly key?: string;
+  readonly id?: string;
+}): CometEvent<typeof EventTypes.fileAvailable> {
   const name = options.key ?? fciName('2026-11-22', 61, 1);
   return wrap({
     type: EventTypes.fileAvailable,
@@ -136,16 +152,26 @@ export function fileAvailable(options: { readonly size: number; readonly key?: s
       provider: 'eumetsat',
       name,
       attributes: {
-        kind: 'imager-chunk', convention: 'mtg-fci-l1c', satellite: 'MTI1', processingLevel: '1C', repeatCycle: 61, chunk: 1,
-        sensingStart: '2026-11-22T10:00:07.000Z', sensingEnd: '2026-11-22T10:00:20.000Z', cycleId: '20261122-061',
-        cycleStart: '2026-11-22T10:00:00.000Z', cycleEnd: '2026-11-22T10:10:00.000Z',
+        kind: 'imager-chunk',
+        convention: 'mtg-fci-l1c',
+        satellite: 'MTI1',
+        processingLevel: '1C',
+        repeatCycle: 61,
+        chunk: 1,
+        sensingStart: '2026-11-22T10:00:07.000Z',
+        sensingEnd: '2026-11-22T10:00:20.000Z',
+        cycleId: '20261122-061',
+        cycleStart: '2026-11-22T10:00:00.000Z',
+        cycleEnd: '2026-11-22T10:10:00.000Z',
       },
     },
   });
 }
 
 /** A `product.generated` of a cycle's product. */
-export function productGenerated(options: { readonly productId?: string; readonly id?: string } = {}): CometEvent<typeof EventTypes.productGenerated> {
+export function productGenerated(
+  options: { readonly productId?: string; readonly id?: string } = {},
+): CometEvent<typeof EventTypes.productGenerated> {
   const productId = options.productId ?? '70cf47380b9674f26bc8432dc68cdf0c';
   return wrap({
     type: EventTypes.productGenerated,
@@ -158,7 +184,12 @@ export function productGenerated(options: { readonly productId?: string; readonl
       productId,
       productType: 'fci-cycle-statistics',
       algorithm: 'byte-statistics',
-      product: { bucket: PRODUCTS, key: `fci-cycle-statistics/${productId}.json`, size: 9871, sha256: sha256Of(productId) },
+      product: {
+        bucket: PRODUCTS,
+        key: `fci-cycle-statistics/${productId}.json`,
+        size: 9871,
+        sha256: sha256Of(productId),
+      },
       manifest: { bucket: PRODUCTS, key: `fci-cycle-statistics/${productId}.manifest.json` },
       inputCount: 42,
     },
@@ -166,7 +197,9 @@ export function productGenerated(options: { readonly productId?: string; readonl
 }
 
 /** A `file.rejected` of a bad upload. */
-export function fileRejected(options: { readonly key?: string; readonly id?: string } = {}): CometEvent<typeof EventTypes.fileRejected> {
+export function fileRejected(
+  options: { readonly key?: string; readonly id?: string } = {},
+): CometEvent<typeof EventTypes.fileRejected> {
   const key = options.key ?? 'eumetsat/not-a-chunk.nc';
   return wrap({
     type: EventTypes.fileRejected,

@@ -27,7 +27,11 @@ function randomBlock(seed: number): Buffer {
   const block = Buffer.alloc(BlockBytes);
   let state = (seed * 2654435761) >>> 0 || 1;
   for (let i = 0; i < BlockBytes; i += 4) {
-    state ^= state << 13; state >>>= 0; state ^= state >>> 17; state ^= state << 5; state >>>= 0;
+    state ^= state << 13;
+    state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
     block.writeUInt32LE(state, i);
   }
   return block;
@@ -44,12 +48,16 @@ function randomBlock(seed: number): Buffer {
 export function grib2Stream(options: Grib2StreamOptions): { stream: Readable; size: number; sha256: Promise<string> } {
   const { messages, messageBytes } = options;
   if (messageBytes <= GRIB2_FRAME_BYTES + 4) {
-    throw new RangeError(`A streamed GRIB2 message needs more than ${GRIB2_FRAME_BYTES + 4} bytes; got ${messageBytes}`);
+    throw new RangeError(
+      `A streamed GRIB2 message needs more than ${GRIB2_FRAME_BYTES + 4} bytes; got ${messageBytes}`,
+    );
   }
   const block = randomBlock(options.seed ?? 1);
   const hash = createHash('sha256');
   let resolveSha: (hex: string) => void = () => undefined;
-  const sha256 = new Promise<string>((resolve) => { resolveSha = resolve; });
+  const sha256 = new Promise<string>((resolve) => {
+    resolveSha = resolve;
+  });
   let next = 1;
   const stream = new Readable({
     highWaterMark: 1,

@@ -23,7 +23,10 @@ const mmddhhmm = (date: Date): string => date.toISOString().replace(/[-:T]/g, ''
  */
 export function fciChunkName(day: string, repeatCycle: number, chunk: number): string {
   const digits = day.replaceAll('-', '');
-  const cycleStart = new Date(Date.parse(`${digits.slice(0, 4)}-${digits.slice(4, 6)}-${digits.slice(6, 8)}T00:00:00Z`) + (repeatCycle - 1) * 600_000);
+  const cycleStart = new Date(
+    Date.parse(`${digits.slice(0, 4)}-${digits.slice(4, 6)}-${digits.slice(6, 8)}T00:00:00Z`) +
+      (repeatCycle - 1) * 600_000,
+  );
   const start = new Date(cycleStart.getTime() + 7_000 + (chunk - 1) * 14_000);
   const end = new Date(start.getTime() + (chunk === 41 ? 546_000 : 13_000));
   const created = new Date(end.getTime() + 292_000);
@@ -44,7 +47,12 @@ export function ecmwfName(analysis: Date, validHours: number): string {
 }
 
 /** A forecast: `messages` GRIB2 messages of `messageBytes` each, for its analysis time and step. */
-export function ecmwfForecast(analysis: Date, validHours: number, messages = 4, messageBytes = 32 * 1024): ProviderFileSample {
+export function ecmwfForecast(
+  analysis: Date,
+  validHours: number,
+  messages = 4,
+  messageBytes = 32 * 1024,
+): ProviderFileSample {
   const body = buildGrib2(messages, messageBytes, validHours + 7, { reference: analysis, stepHours: validHours });
   return { key: `ecmwf/${ecmwfName(analysis, validHours)}`, body };
 }
@@ -59,14 +67,20 @@ export function liFileName(productType: string, start: Date, satellite = 'MTI1')
   const minuteOfDay = start.getUTCHours() * 60 + start.getUTCMinutes();
   const repeatCycle = Math.floor(minuteOfDay / 10) + 1;
   const count = Math.floor(((minuteOfDay % 10) * 60 + start.getUTCSeconds()) / 30) + 1;
-  return `W_XX-EUMETSAT-Darmstadt,IMG+SAT,${satellite}+LI-2-${productType}--FD--CHK-BODY---NC4E_C_EUMT_${compact(created)}_L2PF_OPE_` +
-    `${compact(start)}_${compact(end)}_N__T_${String(repeatCycle).padStart(4, '0')}_${String(count).padStart(4, '0')}.nc`;
+  return (
+    `W_XX-EUMETSAT-Darmstadt,IMG+SAT,${satellite}+LI-2-${productType}--FD--CHK-BODY---NC4E_C_EUMT_${compact(created)}_L2PF_OPE_` +
+    `${compact(start)}_${compact(end)}_N__T_${String(repeatCycle).padStart(4, '0')}_${String(count).padStart(4, '0')}.nc`
+  );
 }
 
 /** An LI Level-2 file: an HDF5 file whose data bytes are seeded by its window, type and satellite. */
 export function liFile(productType: string, start: Date, size = 16 * 1024, satellite = 'MTI1'): ProviderFileSample {
   // Seeds stay below 2^31 and differ per window, per type and per satellite.
-  const seed = (Math.floor(start.getTime() / 30_000) % 10_000_000) * 100 + productType.charCodeAt(0) + productType.length * 31 + Number(satellite.slice(3));
+  const seed =
+    (Math.floor(start.getTime() / 30_000) % 10_000_000) * 100 +
+    productType.charCodeAt(0) +
+    productType.length * 31 +
+    Number(satellite.slice(3));
   const body = buildHdf5(size, seed);
   return { key: `eumetsat/${liFileName(productType, start, satellite)}`, body };
 }

@@ -45,8 +45,12 @@ export interface Once<T extends CometEvent, A extends unknown[], R> {
  * await once.handle(command);
  */
 export function onceByEventId<T extends CometEvent, A extends unknown[], R>(
-  handle: (event: T, ...rest: A) => Promise<R>, options: OnceOptions): Once<T, A, R> {
-  const { [Env.idempotencyTable]: tableName } = parseEnvironment({ [Env.idempotencyTable]: Setting.name(`a table name: stage ${options.stage} is idempotent`) });
+  handle: (event: T, ...rest: A) => Promise<R>,
+  options: OnceOptions,
+): Once<T, A, R> {
+  const { [Env.idempotencyTable]: tableName } = parseEnvironment({
+    [Env.idempotencyTable]: Setting.name(`a table name: stage ${options.stage} is idempotent`),
+  });
   const config = new IdempotencyConfig({ eventKeyJmesPath: 'id', expiresAfterSeconds: IdempotencyRecordSeconds });
   const wrapped = makeIdempotent(handle, {
     persistenceStore: new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: dynamoDbClient() }),

@@ -15,17 +15,34 @@ const QueueArn = 'arn:aws:sqs:us-east-1:123456789012:cometflow-intake';
 const QueueUrl = 'https://sqs.us-east-1.amazonaws.com/123456789012/cometflow-intake';
 
 const context = {
-  functionName: 'cometflow-intake', functionVersion: '$LATEST', invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:cometflow-intake',
-  memoryLimitInMB: '256', awsRequestId: 'request-1', logGroupName: '/aws/lambda/cometflow-intake', logStreamName: 'stream',
-  callbackWaitsForEmptyEventLoop: true, getRemainingTimeInMillis: () => 30_000,
-  done: () => undefined, fail: () => undefined, succeed: () => undefined,
+  functionName: 'cometflow-intake',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:cometflow-intake',
+  memoryLimitInMB: '256',
+  awsRequestId: 'request-1',
+  logGroupName: '/aws/lambda/cometflow-intake',
+  logStreamName: 'stream',
+  callbackWaitsForEmptyEventLoop: true,
+  getRemainingTimeInMillis: () => 30_000,
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
 } as Context;
 
 const recordOf = (messageId: string, body: string, receiveCount = 1): SQSRecord => ({
-  messageId, receiptHandle: `receipt-${messageId}`, body, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: QueueArn, awsRegion: 'us-east-1',
+  messageId,
+  receiptHandle: `receipt-${messageId}`,
+  body,
+  md5OfBody: '',
+  eventSource: 'aws:sqs',
+  eventSourceARN: QueueArn,
+  awsRegion: 'us-east-1',
   messageAttributes: {},
   attributes: {
-    ApproximateReceiveCount: String(receiveCount), SentTimestamp: '0', SenderId: 'sender', ApproximateFirstReceiveTimestamp: '0',
+    ApproximateReceiveCount: String(receiveCount),
+    SentTimestamp: '0',
+    SenderId: 'sender',
+    ApproximateFirstReceiveTimestamp: '0',
   },
 });
 
@@ -53,7 +70,9 @@ describe('recordStage through its middy chain', () => {
 
   it('reports only the failed records of a batch and runs every record once', async () => {
     // Prepare
-    const event: SQSEvent = { Records: [recordOf('m1', 'good'), recordOf('m2', 'bad'), recordOf('m3', 'good'), recordOf('m4', 'broken')] };
+    const event: SQSEvent = {
+      Records: [recordOf('m1', 'good'), recordOf('m2', 'bad'), recordOf('m3', 'good'), recordOf('m4', 'broken')],
+    };
 
     // Act
     const response = await handler(event, context);
@@ -65,7 +84,14 @@ describe('recordStage through its middy chain', () => {
 
   it('makes a terminal failure visible again at once and backs a retryable one off by its receive count', async () => {
     // Prepare
-    const event: SQSEvent = { Records: [recordOf('m1', 'bad', 2), recordOf('m2', 'throttled', 3), recordOf('m3', 'broken', 9), recordOf('m4', 'good')] };
+    const event: SQSEvent = {
+      Records: [
+        recordOf('m1', 'bad', 2),
+        recordOf('m2', 'throttled', 3),
+        recordOf('m3', 'broken', 9),
+        recordOf('m4', 'good'),
+      ],
+    };
 
     // Act
     await handler(event, context);
@@ -79,7 +105,7 @@ describe('recordStage through its middy chain', () => {
     ]);
   });
 
-  it('finds the queue URL from the record\'s ARN, once per queue', async () => {
+  it("finds the queue URL from the record's ARN, once per queue", async () => {
     // Act
     await handler({ Records: [recordOf('m1', 'bad'), recordOf('m2', 'bad'), recordOf('m3', 'good')] }, context);
 
@@ -105,7 +131,9 @@ describe('recordStage through its middy chain', () => {
 
     // Assess: Powertools throws so that Lambda's own retry and DLQ take the batch.
     await expect(invocation).rejects.toThrow('All records failed processing');
-    expect(sqs.commandCalls(ChangeMessageVisibilityCommand).map((call) => call.args[0].input.VisibilityTimeout)).toEqual([0, 4]);
+    expect(
+      sqs.commandCalls(ChangeMessageVisibilityCommand).map((call) => call.args[0].input.VisibilityTimeout),
+    ).toEqual([0, 4]);
   });
 
   it('reports nothing when every record succeeds', async () => {

@@ -59,7 +59,8 @@ function tooling(stage: Stage): { logger: Logger; metrics: Metrics } {
 }
 
 function describeFailure(error: unknown): Record<string, unknown> {
-  if (error instanceof PipelineError) return { errorName: error.name, retryable: error.retryable, reason: error.message };
+  if (error instanceof PipelineError)
+    return { errorName: error.name, retryable: error.retryable, reason: error.message };
   if (error instanceof Error) return { errorName: error.name, retryable: true, reason: error.message };
   return { errorName: 'Unknown', retryable: true, reason: String(error) };
 }
@@ -73,7 +74,9 @@ function queueUrlOf(arn: string): Promise<string> {
   let url = queueUrls.get(arn);
   if (url === undefined) {
     const [, , , , account, name] = arn.split(':');
-    url = sqsClient().send(new GetQueueUrlCommand({ QueueName: name, QueueOwnerAWSAccountId: account })).then((r) => r.QueueUrl!);
+    url = sqsClient()
+      .send(new GetQueueUrlCommand({ QueueName: name, QueueOwnerAWSAccountId: account }))
+      .then((r) => r.QueueUrl!);
     url.catch(() => queueUrls.delete(arn));
     queueUrls.set(arn, url);
   }
@@ -85,48 +88,68 @@ function queueUrlOf(arn: string): Promise<string> {
  * dead-letter queue after maxReceiveCount receives instead of after as many visibility
  * timeouts; a retryable one backs off exponentially instead of waiting the whole timeout.
  */
-async function scheduleRetry(record: SQSRecord, error: unknown, logger: Logger,
-  lockBoundSeconds: number): Promise<void> {
+async function scheduleRetry(
+  record: SQSRecord,
+  error: unknown,
+  logger: Logger,
+  lockBoundSeconds: number,
+): Promise<void> {
   const retryable = !(error instanceof PipelineError) || error.retryable;
   const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? '1');
   try {
-    await sqsClient().send(new ChangeMessageVisibilityCommand({
-      QueueUrl: await queueUrlOf(record.eventSourceARN),
-      ReceiptHandle: record.receiptHandle,
-      VisibilityTimeout: retryable ? retryDelaySeconds(error, receiveCount, lockBoundSeconds) : 0,
-    }));
+    await sqsClient().send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: await queueUrlOf(record.eventSourceARN),
+        ReceiptHandle: record.receiptHandle,
+        VisibilityTimeout: retryable ? retryDelaySeconds(error, receiveCount, lockBoundSeconds) : 0,
+      }),
+    );
   } catch (visibilityError) {
     // The message then simply waits for its visibility timeout: slower, not lost.
-    logger.warn('could not change the visibility of a failed record', { messageId: record.messageId, error: String(visibilityError) });
+    logger.warn('could not change the visibility of a failed record', {
+      messageId: record.messageId,
+      error: String(visibilityError),
+    });
   }
 }
 
-function wrapBatch(stage: Stage, perRecord: (record: SQSRecord, tools: StageTools) => Promise<void>,
-  logger: Logger, metrics: Metrics, onContext?: (context: Context) => void): SqsHandler {
+function wrapBatch(
+  stage: Stage,
+  perRecord: (record: SQSRecord, tools: StageTools) => Promise<void>,
+  logger: Logger,
+  metrics: Metrics,
+  onContext?: (context: Context) => void,
+): SqsHandler {
   const processor = new BatchProcessor(BatchEventType.SQS);
   const base: SqsHandler = async (event, context) => {
     onContext?.(context);
     // An in-progress idempotency record of another run lasts at most that run's timeout, which
     // is this invocation's time left at its start (same function, same timeout).
     const lockBoundSeconds = context.getRemainingTimeInMillis() / 1000;
-    return processPartialResponse(event, async (record: SQSRecord) => {
-      const tools: StageTools = { logger, metrics, record, lambdaContext: context };
-      try {
-        await perRecord(record, tools);
-        metrics.addMetric('RecordsProcessed', MetricUnit.Count, 1);
-      } catch (error) {
-        // The reason goes to the log with the receive count: when SQS moves the message to the
-        // DLQ after maxReceiveCount, this line is the record of why.
-        logger.error('record failed', {
-          stage, messageId: record.messageId,
-          receiveCount: Number(record.attributes.ApproximateReceiveCount),
-          ...describeFailure(error),
-        });
-        metrics.addMetric('RecordsFailed', MetricUnit.Count, 1);
-        await scheduleRetry(record, error, logger, lockBoundSeconds);
-        throw error;
-      }
-    }, processor, { context });
+    return processPartialResponse(
+      event,
+      async (record: SQSRecord) => {
+        const tools: StageTools = { logger, metrics, record, lambdaContext: context };
+        try {
+          await perRecord(record, tools);
+          metrics.addMetric('RecordsProcessed', MetricUnit.Count, 1);
+        } catch (error) {
+          // The reason goes to the log with the receive count: when SQS moves the message to the
+          // DLQ after maxReceiveCount, this line is the record of why.
+          logger.error('record failed', {
+            stage,
+            messageId: record.messageId,
+            receiveCount: Number(record.attributes.ApproximateReceiveCount),
+            ...describeFailure(error),
+          });
+          metrics.addMetric('RecordsFailed', MetricUnit.Count, 1);
+          await scheduleRetry(record, error, logger, lockBoundSeconds);
+          throw error;
+        }
+      },
+      processor,
+      { context },
+    );
   };
   return middy(base).use(injectLambdaContext(logger)).use(logMetrics(metrics));
 }
@@ -158,13 +181,19 @@ export function eventStage<T extends EventType>(options: EventStageOptions<T>): 
     handleOnce = once.handle;
     registerDeadline = once.registerDeadline;
   }
-  return wrapBatch(options.stage, async (record, tools) => {
-    const event = await readEvent(record.body, options.accepts, claimStore());
-    logger.appendKeys({ correlationId: event.correlationid, eventId: event.id, eventType: event.type });
-    try {
-      await handleOnce(event, tools);
-    } finally {
-      logger.removeKeys(['correlationId', 'eventId', 'eventType']);
-    }
-  }, logger, metrics, (context) => registerDeadline?.(context));
+  return wrapBatch(
+    options.stage,
+    async (record, tools) => {
+      const event = await readEvent(record.body, options.accepts, claimStore());
+      logger.appendKeys({ correlationId: event.correlationid, eventId: event.id, eventType: event.type });
+      try {
+        await handleOnce(event, tools);
+      } finally {
+        logger.removeKeys(['correlationId', 'eventId', 'eventType']);
+      }
+    },
+    logger,
+    metrics,
+    (context) => registerDeadline?.(context),
+  );
 }

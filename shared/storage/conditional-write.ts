@@ -29,11 +29,13 @@ export const Clauses = {
  * (or a mocked one) throws an equal error of another class.
  */
 export const isConditionFailure = (error: unknown): boolean =>
-  error instanceof ConditionalCheckFailedException || (error as { name?: unknown } | null)?.name === 'ConditionalCheckFailedException';
+  error instanceof ConditionalCheckFailedException ||
+  (error as { name?: unknown } | null)?.name === 'ConditionalCheckFailedException';
 
 /** Whether `error` cancelled a transaction because the condition of item `index` failed. */
 export const isTransactionConditionFailure = (error: unknown, index: number): boolean =>
-  (error instanceof TransactionCanceledException || (error as { name?: unknown } | null)?.name === 'TransactionCanceledException') &&
+  (error instanceof TransactionCanceledException ||
+    (error as { name?: unknown } | null)?.name === 'TransactionCanceledException') &&
   (error as TransactionCanceledException).CancellationReasons?.[index]?.Code === 'ConditionalCheckFailed';
 
 /**
@@ -76,8 +78,14 @@ export interface PutIfAbsentRequest {
  * if (await putIfAbsent(db, { table, item: { pk: `TRIGGER#${rule}`, sk: 'TRIGGER', commandId } }) === 'exists') ...
  */
 export async function putIfAbsent(db: DynamoDBDocumentClient, request: PutIfAbsentRequest): Promise<PutIfAbsentResult> {
-  const applied = await conditionalWrite(() => db.send(new PutCommand({
-    TableName: request.table, Item: request.item, ConditionExpression: Clauses.absent(request.keyAttribute),
-  })));
+  const applied = await conditionalWrite(() =>
+    db.send(
+      new PutCommand({
+        TableName: request.table,
+        Item: request.item,
+        ConditionExpression: Clauses.absent(request.keyAttribute),
+      }),
+    ),
+  );
   return applied ? 'created' : 'exists';
 }

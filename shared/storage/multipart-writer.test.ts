@@ -2,7 +2,12 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, PutObjectCommand, UploadPartCommand, type S3Client,
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { MultipartWriter } from './multipart-writer.ts';
@@ -35,7 +40,8 @@ function fakeS3(options: { partDelayMs?: number; failPart?: number } = {}) {
         const body = Buffer.from(input.Body as Buffer);
         await new Promise((r) => setTimeout(r, options.partDelayMs ?? 1));
         inFlight -= 1;
-        if (input.PartNumber === options.failPart) throw Object.assign(new Error('InternalError'), { name: 'InternalError' });
+        if (input.PartNumber === options.failPart)
+          throw Object.assign(new Error('InternalError'), { name: 'InternalError' });
         uploads.get(input.UploadId as string)!.set(input.PartNumber as number, body);
         return { ETag: `"etag-${String(input.PartNumber)}"`, ChecksumCRC32: 'AAAAAA==' };
       }
@@ -64,7 +70,13 @@ function fakeS3(options: { partDelayMs?: number; failPart?: number } = {}) {
 function content(size: number, chunk = 64 * 1024): { stream: () => Readable; bytes: Buffer } {
   const bytes = Buffer.alloc(size);
   for (let i = 0; i < size; i += 1) bytes[i] = (i * 7 + (i >> 13)) & 0xff;
-  return { bytes, stream: () => Readable.from(Array.from({ length: Math.ceil(size / chunk) }, (_, i) => bytes.subarray(i * chunk, (i + 1) * chunk))) };
+  return {
+    bytes,
+    stream: () =>
+      Readable.from(
+        Array.from({ length: Math.ceil(size / chunk) }, (_, i) => bytes.subarray(i * chunk, (i + 1) * chunk)),
+      ),
+  };
 }
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -106,7 +118,10 @@ describe('MultipartWriter', () => {
     const file = content(1000, 300);
 
     // Act
-    await pipeline(file.stream(), new MultipartWriter(fake.s3, { bucket: 'b', key: 'k', partSize: PartSize, queueSize: 4 }));
+    await pipeline(
+      file.stream(),
+      new MultipartWriter(fake.s3, { bucket: 'b', key: 'k', partSize: PartSize, queueSize: 4 }),
+    );
 
     // Assess
     expect(fake.calls).toEqual(['PutObject']);
@@ -117,13 +132,18 @@ describe('MultipartWriter', () => {
     // Prepare: the source fails after two and a half parts.
     const fake = fakeS3({ partDelayMs: 10 });
     const file = content(2 * PartSize + PartSize / 2);
-    const failing = Readable.from((async function* () {
-      for await (const chunk of file.stream()) yield chunk;
-      throw new Error('connection reset');
-    })());
+    const failing = Readable.from(
+      (async function* () {
+        for await (const chunk of file.stream()) yield chunk;
+        throw new Error('connection reset');
+      })(),
+    );
 
     // Act
-    const act = pipeline(failing, new MultipartWriter(fake.s3, { bucket: 'b', key: 'k', partSize: PartSize, queueSize: 4 }));
+    const act = pipeline(
+      failing,
+      new MultipartWriter(fake.s3, { bucket: 'b', key: 'k', partSize: PartSize, queueSize: 4 }),
+    );
 
     // Assess
     await expect(act).rejects.toThrow('connection reset');
@@ -139,7 +159,10 @@ describe('MultipartWriter', () => {
     const file = content(4 * PartSize);
 
     // Act
-    const act = pipeline(file.stream(), new MultipartWriter(fake.s3, { bucket: 'b', key: 'k', partSize: PartSize, queueSize: 2 }));
+    const act = pipeline(
+      file.stream(),
+      new MultipartWriter(fake.s3, { bucket: 'b', key: 'k', partSize: PartSize, queueSize: 2 }),
+    );
 
     // Assess
     await expect(act).rejects.toThrow('InternalError');
@@ -148,8 +171,10 @@ describe('MultipartWriter', () => {
     expect(fake.uploads.size).toBe(0);
   });
 
-  it('refuses a part size below S3\'s 5 MiB', () => {
+  it("refuses a part size below S3's 5 MiB", () => {
     // Assess
-    expect(() => new MultipartWriter(fakeS3().s3, { bucket: 'b', key: 'k', partSize: MiB, queueSize: 2 })).toThrow("Part size 1048576 is below S3's least part size of 5242880 bytes");
+    expect(() => new MultipartWriter(fakeS3().s3, { bucket: 'b', key: 'k', partSize: MiB, queueSize: 2 })).toThrow(
+      "Part size 1048576 is below S3's least part size of 5242880 bytes",
+    );
   });
 });

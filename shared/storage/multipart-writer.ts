@@ -14,8 +14,13 @@
  */
 import { Writable } from 'node:stream';
 import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, PutObjectCommand, UploadPartCommand,
-  type CompletedPart, type S3Client,
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  type CompletedPart,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 
 /** Options of a `MultipartWriter`. */
@@ -54,8 +59,10 @@ export class MultipartWriter extends Writable {
   public constructor(s3: Pick<S3Client, 'send'>, options: MultipartWriterOptions) {
     // One chunk at a time: backpressure comes from the part queue, not from buffered writes.
     super({ highWaterMark: 1, objectMode: false });
-    if (options.partSize < MinPartBytes) throw new RangeError(`Part size ${options.partSize} is below S3's least part size of ${MinPartBytes} bytes`);
-    if (!Number.isInteger(options.queueSize) || options.queueSize < 1) throw new RangeError(`Queue size ${options.queueSize} is invalid; expected a whole number of at least 1`);
+    if (options.partSize < MinPartBytes)
+      throw new RangeError(`Part size ${options.partSize} is below S3's least part size of ${MinPartBytes} bytes`);
+    if (!Number.isInteger(options.queueSize) || options.queueSize < 1)
+      throw new RangeError(`Queue size ${options.queueSize} is invalid; expected a whole number of at least 1`);
     this.s3 = s3;
     this.options = options;
   }
@@ -66,16 +73,25 @@ export class MultipartWriter extends Writable {
   }
 
   public override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    void this.consume(chunk).then(() => callback(), (error: unknown) => callback(error as Error));
+    void this.consume(chunk).then(
+      () => callback(),
+      (error: unknown) => callback(error as Error),
+    );
   }
 
   public override _final(callback: (error?: Error | null) => void): void {
     this.completing = this.finish();
-    this.completing.then(() => callback(), (error: unknown) => callback(error as Error));
+    this.completing.then(
+      () => callback(),
+      (error: unknown) => callback(error as Error),
+    );
   }
 
   public override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    void this.abandon().then(() => callback(error), (abortError: unknown) => callback(error ?? (abortError as Error)));
+    void this.abandon().then(
+      () => callback(error),
+      (abortError: unknown) => callback(error ?? (abortError as Error)),
+    );
   }
 
   private async consume(chunk: Buffer): Promise<void> {
@@ -116,12 +132,22 @@ export class MultipartWriter extends Writable {
   }
 
   private createUpload(): Promise<string> {
-    this.uploadId ??= this.s3.send(new CreateMultipartUploadCommand({
-      Bucket: this.options.bucket, Key: this.options.key, Metadata: this.options.metadata, ChecksumAlgorithm: 'CRC32',
-    })).then((created) => {
-      if (created.UploadId === undefined) throw new Error(`CreateMultipartUpload of s3://${this.options.bucket}/${this.options.key} returned no UploadId`);
-      return created.UploadId;
-    });
+    this.uploadId ??= this.s3
+      .send(
+        new CreateMultipartUploadCommand({
+          Bucket: this.options.bucket,
+          Key: this.options.key,
+          Metadata: this.options.metadata,
+          ChecksumAlgorithm: 'CRC32',
+        }),
+      )
+      .then((created) => {
+        if (created.UploadId === undefined)
+          throw new Error(
+            `CreateMultipartUpload of s3://${this.options.bucket}/${this.options.key} returned no UploadId`,
+          );
+        return created.UploadId;
+      });
     return this.uploadId;
   }
 
@@ -133,16 +159,31 @@ export class MultipartWriter extends Writable {
     this.filled = 0;
     const upload = (async () => {
       const uploadId = await this.createUpload();
-      const result = await this.s3.send(new UploadPartCommand({
-        Bucket: this.options.bucket, Key: this.options.key, UploadId: uploadId, PartNumber: partNumber,
-        Body: buffer.subarray(0, length), ChecksumAlgorithm: 'CRC32',
-      }));
-      if (result.ETag === undefined) throw new Error(`UploadPart ${partNumber} of s3://${this.options.bucket}/${this.options.key} returned no ETag`);
-      this.parts.push({ PartNumber: partNumber, ETag: result.ETag, ...(result.ChecksumCRC32 === undefined ? {} : { ChecksumCRC32: result.ChecksumCRC32 }) });
-    })().catch((error: unknown) => { this.failure ??= error; }).finally(() => {
-      this.inFlight.delete(upload);
-      this.free.push(buffer);
-    });
+      const result = await this.s3.send(
+        new UploadPartCommand({
+          Bucket: this.options.bucket,
+          Key: this.options.key,
+          UploadId: uploadId,
+          PartNumber: partNumber,
+          Body: buffer.subarray(0, length),
+          ChecksumAlgorithm: 'CRC32',
+        }),
+      );
+      if (result.ETag === undefined)
+        throw new Error(`UploadPart ${partNumber} of s3://${this.options.bucket}/${this.options.key} returned no ETag`);
+      this.parts.push({
+        PartNumber: partNumber,
+        ETag: result.ETag,
+        ...(result.ChecksumCRC32 === undefined ? {} : { ChecksumCRC32: result.ChecksumCRC32 }),
+      });
+    })()
+      .catch((error: unknown) => {
+        this.failure ??= error;
+      })
+      .finally(() => {
+        this.inFlight.delete(upload);
+        this.free.push(buffer);
+      });
     this.inFlight.add(upload);
   }
 
@@ -150,7 +191,14 @@ export class MultipartWriter extends Writable {
     const { bucket, key, metadata } = this.options;
     if (this.nextPart === 1) {
       // Smaller than one part: a single PutObject.
-      await this.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Metadata: metadata, Body: (this.current ?? Buffer.alloc(0)).subarray(0, this.filled) }));
+      await this.s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Metadata: metadata,
+          Body: (this.current ?? Buffer.alloc(0)).subarray(0, this.filled),
+        }),
+      );
       return;
     }
     if (this.filled > 0 && this.current !== undefined) {
@@ -161,21 +209,34 @@ export class MultipartWriter extends Writable {
     this.throwIfFailed();
     const uploadId = await this.createUpload();
     const parts = [...this.parts].sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
-    if (parts.length !== this.nextPart - 1) throw new Error(`Uploaded ${parts.length} parts of s3://${bucket}/${key}; expected ${this.nextPart - 1}`);
-    await this.s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+    if (parts.length !== this.nextPart - 1)
+      throw new Error(`Uploaded ${parts.length} parts of s3://${bucket}/${key}; expected ${this.nextPart - 1}`);
+    await this.s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: parts },
+      }),
+    );
   }
 
   /** Waits for the parts in flight, then aborts the upload unless it completed. */
   private async abandon(): Promise<void> {
     if (this.completing !== undefined) {
       // The last part was sent: the upload completes with every byte, or fails and is aborted.
-      const completed = await this.completing.then(() => true, () => false);
+      const completed = await this.completing.then(
+        () => true,
+        () => false,
+      );
       if (completed) return;
     }
     while (this.inFlight.size > 0) await Promise.race(this.inFlight);
     if (this.uploadId === undefined) return;
     const uploadId = await this.uploadId.catch(() => undefined);
     if (uploadId === undefined) return;
-    await this.s3.send(new AbortMultipartUploadCommand({ Bucket: this.options.bucket, Key: this.options.key, UploadId: uploadId }));
+    await this.s3.send(
+      new AbortMultipartUploadCommand({ Bucket: this.options.bucket, Key: this.options.key, UploadId: uploadId }),
+    );
   }
 }

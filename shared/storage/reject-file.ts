@@ -20,7 +20,11 @@ export interface RejectedFile {
 /** The effects of a rejection. */
 export interface RejectionDeps {
   /** Copies the file to quarantine with its reason; returns where it went. */
-  readonly quarantine: (bucket: string, key: string, rejection: FileRejectedError) => Promise<{ bucket: string; key: string }>;
+  readonly quarantine: (
+    bucket: string,
+    key: string,
+    rejection: FileRejectedError,
+  ) => Promise<{ bucket: string; key: string }>;
   readonly publish: (event: CometEvent) => Promise<void>;
   /** Removes the file from the inbox. */
   readonly discard: (bucket: string, key: string) => Promise<void>;
@@ -38,13 +42,25 @@ export type RejectionContext =
  * @example
  * const event = await rejectFile(file, error, { source: sourceOf('intake'), correlationId: `upload-${file.key}` }, deps);
  */
-export async function rejectFile(file: RejectedFile, rejection: FileRejectedError, context: RejectionContext,
-  deps: RejectionDeps): Promise<CometEvent<typeof EventTypes.fileRejected>> {
+export async function rejectFile(
+  file: RejectedFile,
+  rejection: FileRejectedError,
+  context: RejectionContext,
+  deps: RejectionDeps,
+): Promise<CometEvent<typeof EventTypes.fileRejected>> {
   const quarantine = await deps.quarantine(file.bucket, file.key, rejection);
   const event = wrap({
-    type: EventTypes.fileRejected, source: context.source, subject: file.key, id: stableId('rejected', file.key, file.etag),
+    type: EventTypes.fileRejected,
+    source: context.source,
+    subject: file.key,
+    id: stableId('rejected', file.key, file.etag),
     ...(context.cause === undefined ? { correlationId: context.correlationId } : { cause: context.cause }),
-    data: { file: { bucket: file.bucket, key: file.key, size: file.size }, quarantine, code: rejection.code, reason: rejection.message },
+    data: {
+      file: { bucket: file.bucket, key: file.key, size: file.size },
+      quarantine,
+      code: rejection.code,
+      reason: rejection.message,
+    },
   });
   await deps.publish(event);
   await deps.discard(file.bucket, file.key);

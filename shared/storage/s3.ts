@@ -4,14 +4,22 @@
  * stage handler to retry (throttling is translated where a caller needs `DownstreamThrottledError`).
  */
 import {
-  CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client,
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import type { Readable, Writable } from 'node:stream';
 import { MultipartWriter } from './multipart-writer.ts';
 import type { FileRejectedError } from '../conventions/rejection.ts';
 
 const isMissing = (error: unknown): boolean =>
-  error instanceof Error && (error.name === 'NotFound' || error.name === 'NoSuchKey' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404);
+  error instanceof Error &&
+  (error.name === 'NotFound' ||
+    error.name === 'NoSuchKey' ||
+    (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404);
 
 /** What `headObject` reports of an object. */
 export interface ObjectHead {
@@ -33,11 +41,23 @@ export interface ObjectHead {
  * `{ checksum: true }` the request sets ChecksumMode ENABLED, so S3 also returns the object's
  * stored checksum.
  */
-export async function headObject(s3: S3Client, bucket: string, key: string, options: { checksum?: boolean } = {}): Promise<ObjectHead | undefined> {
+export async function headObject(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  options: { checksum?: boolean } = {},
+): Promise<ObjectHead | undefined> {
   try {
-    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ...(options.checksum === true ? { ChecksumMode: 'ENABLED' as const } : {}) }));
+    const head = await s3.send(
+      new HeadObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        ...(options.checksum === true ? { ChecksumMode: 'ENABLED' as const } : {}),
+      }),
+    );
     return {
-      size: head.ContentLength ?? 0, etag: (head.ETag ?? '').replaceAll('"', ''),
+      size: head.ContentLength ?? 0,
+      etag: (head.ETag ?? '').replaceAll('"', ''),
       ...(head.ChecksumSHA256 === undefined ? {} : { checksumSha256: head.ChecksumSHA256 }),
       ...(head.ChecksumType === undefined ? {} : { checksumType: head.ChecksumType }),
     };
@@ -48,7 +68,13 @@ export async function headObject(s3: S3Client, bucket: string, key: string, opti
 }
 
 /** Bytes `start`..`end` inclusive of an object. */
-export async function readRange(s3: S3Client, bucket: string, key: string, start: number, end: number): Promise<Buffer> {
+export async function readRange(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  start: number,
+  end: number,
+): Promise<Buffer> {
   const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end}` }));
   return Buffer.from(await response.Body!.transformToByteArray());
 }
@@ -65,19 +91,46 @@ export async function openObject(s3: S3Client, bucket: string, key: string): Pro
  * (`deleteObject`) once the rejection is announced, so the file exists somewhere at every moment
  * and a retry still finds it.
  */
-export async function quarantineObject(s3: S3Client, from: { bucket: string; key: string }, quarantineBucket: string,
-  rejection: FileRejectedError, rejectedBy: string): Promise<{ bucket: string; key: string }> {
+export async function quarantineObject(
+  s3: S3Client,
+  from: { bucket: string; key: string },
+  quarantineBucket: string,
+  rejection: FileRejectedError,
+  rejectedBy: string,
+): Promise<{ bucket: string; key: string }> {
   const to = { bucket: quarantineBucket, key: from.key };
-  await s3.send(new CopyObjectCommand({
-    Bucket: to.bucket, Key: to.key, CopySource: `${from.bucket}/${from.key.split('/').map(encodeURIComponent).join('/')}`,
-    MetadataDirective: 'REPLACE',
-    // Metadata must be US-ASCII: the reason is percent-encoded here and kept readable in the sidecar.
-    Metadata: { 'rejection-code': rejection.code, 'rejection-reason': encodeURIComponent(rejection.message.slice(0, 1024)), 'rejected-by': rejectedBy },
-  }));
-  await s3.send(new PutObjectCommand({
-    Bucket: to.bucket, Key: `${to.key}.reason.json`, ContentType: 'application/json',
-    Body: JSON.stringify({ source: from, code: rejection.code, reason: rejection.message, rejectedBy, rejectedAt: new Date().toISOString() }, null, 2),
-  }));
+  await s3.send(
+    new CopyObjectCommand({
+      Bucket: to.bucket,
+      Key: to.key,
+      CopySource: `${from.bucket}/${from.key.split('/').map(encodeURIComponent).join('/')}`,
+      MetadataDirective: 'REPLACE',
+      // Metadata must be US-ASCII: the reason is percent-encoded here and kept readable in the sidecar.
+      Metadata: {
+        'rejection-code': rejection.code,
+        'rejection-reason': encodeURIComponent(rejection.message.slice(0, 1024)),
+        'rejected-by': rejectedBy,
+      },
+    }),
+  );
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: to.bucket,
+      Key: `${to.key}.reason.json`,
+      ContentType: 'application/json',
+      Body: JSON.stringify(
+        {
+          source: from,
+          code: rejection.code,
+          reason: rejection.message,
+          rejectedBy,
+          rejectedAt: new Date().toISOString(),
+        },
+        null,
+        2,
+      ),
+    }),
+  );
   return to;
 }
 
@@ -99,10 +152,19 @@ export const StreamedWriteQueueSize = 4;
  * once the parts in flight are done and the multipart upload is aborted, so a failed or
  * abandoned write leaves no object and no parts.
  */
-export function streamedWrite(s3: S3Client, bucket: string, key: string, metadata: Record<string, string>,
-  options: { partSize?: number; queueSize?: number } = {}): { body: Writable; done: () => Promise<void>; abort: () => Promise<void> } {
+export function streamedWrite(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  metadata: Record<string, string>,
+  options: { partSize?: number; queueSize?: number } = {},
+): { body: Writable; done: () => Promise<void>; abort: () => Promise<void> } {
   const body = new MultipartWriter(s3, {
-    bucket, key, metadata, partSize: options.partSize ?? StreamedWritePartBytes, queueSize: options.queueSize ?? StreamedWriteQueueSize,
+    bucket,
+    key,
+    metadata,
+    partSize: options.partSize ?? StreamedWritePartBytes,
+    queueSize: options.queueSize ?? StreamedWriteQueueSize,
   });
   const finished = new Promise<void>((resolve, reject) => {
     body.once('finish', resolve);

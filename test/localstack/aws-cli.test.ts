@@ -29,12 +29,22 @@ describe.skipIf(!existsSync(AWS_CLI))('upload with the AWS CLI', () => {
     const endpoint = description.endpoints.s3 === undefined ? [] : ['--endpoint-url', description.endpoints.s3];
 
     // Act
-    await promisify(execFile)(AWS_CLI, [...endpoint, 's3', 'cp', file, `s3://${description.buckets.inbox}/${chunk.key}`], {
-      env: { ...process.env, ...sdkEnvironmentOf(description) },
-    });
+    await promisify(execFile)(
+      AWS_CLI,
+      [...endpoint, 's3', 'cp', file, `s3://${description.buckets.inbox}/${chunk.key}`],
+      {
+        env: { ...process.env, ...sdkEnvironmentOf(description) },
+      },
+    );
 
     // Assess
-    const manifests = await deliveredManifests(s3, documents, description.tables.eventStore!, description.buckets.products!, cycle.correlationId);
+    const manifests = await deliveredManifests(
+      s3,
+      documents,
+      description.tables.eventStore!,
+      description.buckets.products!,
+      cycle.correlationId,
+    );
     expect(manifests).toHaveLength(1);
     expect(manifests[0]!.inputs.map((i) => i.name)).toContain(chunk.key.slice('eumetsat/'.length));
   });

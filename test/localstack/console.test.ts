@@ -271,7 +271,8 @@ describe('operator console in Chromium', () => {
     await page.keyboard.press('Enter');
     await dialog.waitFor();
     // The dialog is opened modal by an effect after it renders: wait for focus to land in it.
-    await page.waitForFunction(() => document.activeElement?.textContent !== 'Redrive', undefined, { timeout: 5000 })
+    await page
+      .waitForFunction(() => document.activeElement?.textContent !== 'Redrive', undefined, { timeout: 5000 })
       .catch(() => undefined);
     await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Cancel');
     await page.keyboard.press('Tab');
@@ -314,11 +315,14 @@ describe('operator console in Chromium', () => {
     await page.getByTestId('trace').waitFor({ timeout: 30_000 });
     const missingAt = await seenAt(page, '[data-testid="file-state"][data-state="missing"]', 240_000);
     // Settled: no slot but the withheld one without its chunk (one ingested after the close turns late).
-    await page.waitForFunction(
-      () => document.querySelectorAll('[data-testid="trace"] .cell[data-state="missing"]:not([data-slot])').length < 2,
-      undefined,
-      { timeout: 120_000, polling: 250 },
-    ).catch(() => undefined);
+    await page
+      .waitForFunction(
+        () =>
+          document.querySelectorAll('[data-testid="trace"] .cell[data-state="missing"]:not([data-slot])').length < 2,
+        undefined,
+        { timeout: 120_000, polling: 250 },
+      )
+      .catch(() => undefined);
 
     // Assess
     await expect(page.getByTestId('why').textContent()).resolves.toContain(

@@ -6,7 +6,14 @@
  *
  * The files are about 1.08 GB, generated as streams (the test never holds them in memory).
  */
-import { DescribeTasksCommand, ECSClient, ListTasksCommand, RunTaskCommand, StopTaskCommand, type Task } from '@aws-sdk/client-ecs';
+import {
+  DescribeTasksCommand,
+  ECSClient,
+  ListTasksCommand,
+  RunTaskCommand,
+  StopTaskCommand,
+  type Task,
+} from '@aws-sdk/client-ecs';
 import { HeadObjectCommand, ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
@@ -30,14 +37,27 @@ const MinuteMs = 60_000;
 
 /** Uploads a stream in 8 MiB parts, as a provider's transfer agent would. */
 async function upload(client: S3Client, key: string, body: Readable): Promise<void> {
-  await new Upload({ client, params: { Bucket: buckets.inbox, Key: key, Body: body }, partSize: 8 * 1024 * 1024, queueSize: 4 }).done();
+  await new Upload({
+    client,
+    params: { Bucket: buckets.inbox, Key: key, Body: body },
+    partSize: 8 * 1024 * 1024,
+    queueSize: 4,
+  }).done();
 }
 
 /** The forecast key and correlation id for an analysis time and a valid hour. */
-function forecast(analysis: Date, validHours: number): { key: string; name: string; correlationId: string; archiveKey: string } {
+function forecast(
+  analysis: Date,
+  validHours: number,
+): { key: string; name: string; correlationId: string; archiveKey: string } {
   const name = ecmwfName(analysis, validHours);
   const date = analysis.toISOString();
-  return { key: `ecmwf/${name}`, name, correlationId: `forecast-${date}`, archiveKey: `ecmwf/${date.slice(0, 4)}/${date.slice(5, 7)}/${date.slice(8, 10)}/${name}` };
+  return {
+    key: `ecmwf/${name}`,
+    name,
+    correlationId: `forecast-${date}`,
+    archiveKey: `ecmwf/${date.slice(0, 4)}/${date.slice(5, 7)}/${date.slice(8, 10)}/${name}`,
+  };
 }
 
 /** A past analysis time no other test uses (random day, 18 UTC). */
@@ -48,7 +68,9 @@ function uniqueAnalysis(): Date {
 
 /** The worker's tasks with the given desired status. */
 async function tasks(desiredStatus: 'RUNNING' | 'STOPPED'): Promise<Task[]> {
-  const { taskArns = [] } = await ecs.send(new ListTasksCommand({ cluster: worker.cluster, family: worker.family, desiredStatus }));
+  const { taskArns = [] } = await ecs.send(
+    new ListTasksCommand({ cluster: worker.cluster, family: worker.family, desiredStatus }),
+  );
   if (taskArns.length === 0) return [];
   return (await ecs.send(new DescribeTasksCommand({ cluster: worker.cluster, tasks: taskArns }))).tasks ?? [];
 }
@@ -57,11 +79,30 @@ async function tasks(desiredStatus: 'RUNNING' | 'STOPPED'): Promise<Task[]> {
 async function runWorkers(count: number, environment: Record<string, string> = {}): Promise<string[]> {
   const arns: string[] = [];
   for (let i = 0; i < count; i += 1) {
-    const run = await ecs.send(new RunTaskCommand({
-      cluster: worker.cluster, taskDefinition: worker.taskDefinition, launchType: 'FARGATE', count: 1, startedBy: 'cometflow-test',
-      networkConfiguration: { awsvpcConfiguration: { subnets: [...worker.subnets], securityGroups: [...worker.securityGroups], assignPublicIp: worker.assignPublicIp } },
-      overrides: { containerOverrides: [{ name: worker.container, environment: Object.entries(environment).map(([name, value]) => ({ name, value })) }] },
-    }));
+    const run = await ecs.send(
+      new RunTaskCommand({
+        cluster: worker.cluster,
+        taskDefinition: worker.taskDefinition,
+        launchType: 'FARGATE',
+        count: 1,
+        startedBy: 'cometflow-test',
+        networkConfiguration: {
+          awsvpcConfiguration: {
+            subnets: [...worker.subnets],
+            securityGroups: [...worker.securityGroups],
+            assignPublicIp: worker.assignPublicIp,
+          },
+        },
+        overrides: {
+          containerOverrides: [
+            {
+              name: worker.container,
+              environment: Object.entries(environment).map(([name, value]) => ({ name, value })),
+            },
+          ],
+        },
+      }),
+    );
     arns.push(run.tasks![0]!.taskArn!);
   }
   return arns;
@@ -70,10 +111,15 @@ async function runWorkers(count: number, environment: Record<string, string> = {
 /** Stops tasks (SIGTERM) and waits until ECS reports them stopped. */
 async function stopTasks(arns: readonly string[], reason: string): Promise<Task[]> {
   for (const task of arns) await ecs.send(new StopTaskCommand({ cluster: worker.cluster, task, reason }));
-  return waitFor(`tasks ${arns.length} stopped`, async () => {
-    const described = (await ecs.send(new DescribeTasksCommand({ cluster: worker.cluster, tasks: [...arns] }))).tasks ?? [];
-    return described.every((t) => t.lastStatus === 'STOPPED') ? described : undefined;
-  }, 2 * MinuteMs);
+  return waitFor(
+    `tasks ${arns.length} stopped`,
+    async () => {
+      const described =
+        (await ecs.send(new DescribeTasksCommand({ cluster: worker.cluster, tasks: [...arns] }))).tasks ?? [];
+      return described.every((t) => t.lastStatus === 'STOPPED') ? described : undefined;
+    },
+    2 * MinuteMs,
+  );
 }
 
 /** Unfinished multipart uploads under a key (what an abandoned write could leave behind). */
@@ -83,15 +129,23 @@ async function multipartUploads(bucket: string, key: string): Promise<string[]> 
 }
 
 const objectExists = (bucket: string, key: string): Promise<boolean> =>
-  s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(() => true, (error: unknown) => {
-    if ((error as { name?: string }).name === 'NotFound') return false;
-    throw error;
-  });
+  s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(
+    () => true,
+    (error: unknown) => {
+      if ((error as { name?: string }).name === 'NotFound') return false;
+      throw error;
+    },
+  );
 
-const ingestedIn = (correlationId: string, timeoutMs: number) => waitFor(`file.ingested in ${correlationId}`, async () => {
-  const events = await eventsOf(documents, tables.eventStore!, correlationId, EventTypes.fileIngested);
-  return events.length > 0 ? events as CometEvent<typeof EventTypes.fileIngested>[] : undefined;
-}, timeoutMs);
+const ingestedIn = (correlationId: string, timeoutMs: number) =>
+  waitFor(
+    `file.ingested in ${correlationId}`,
+    async () => {
+      const events = await eventsOf(documents, tables.eventStore!, correlationId, EventTypes.fileIngested);
+      return events.length > 0 ? (events as CometEvent<typeof EventTypes.fileIngested>[]) : undefined;
+    },
+    timeoutMs,
+  );
 
 describe('container ingest', () => {
   afterAll(async () => {
@@ -100,7 +154,9 @@ describe('container ingest', () => {
     if (running.length > 0) await stopTasks(running, 'test cleanup');
   });
 
-  it('ingests a forecast over 1 GiB in a worker the scheduler started, and the pipeline joins it into a product', { timeout: 8 * MinuteMs }, async () => {
+  it('ingests a forecast over 1 GiB in a worker the scheduler started, and the pipeline joins it into a product', {
+    timeout: 8 * MinuteMs,
+  }, async () => {
     // Prepare: a repeat cycle whose forecast is a 1.08 GB file.
     expect(worker, 'the stack describes its ingest worker (WorkerIngest output)').toBeDefined();
     const { day, repeatCycle } = uniqueCycle();
@@ -112,21 +168,35 @@ describe('container ingest', () => {
     // Act
     await Promise.all([upload(s3, cycle.forecast.key, big.stream), uploadAll(s3, buckets.inbox!, cycle.chunks)]);
     const [ingested] = await ingestedIn(correlationId, 5 * MinuteMs);
-    const [manifest] = await deliveredManifests(s3, documents, tables.eventStore!, buckets.products!, cycle.correlationId, 5 * MinuteMs);
+    const [manifest] = await deliveredManifests(
+      s3,
+      documents,
+      tables.eventStore!,
+      buckets.products!,
+      cycle.correlationId,
+      5 * MinuteMs,
+    );
 
     // Assess: the streamed SHA-256 is the uploaded file's, and processing verified it again.
     const expected = await big.sha256;
     expect(ingested!.data.ingested).toMatchObject({ size: big.size, sha256: expected });
-    expect(manifest!.inputs.find((input) => input.name === cycle.forecast.key.slice('ecmwf/'.length))?.sha256).toBe(expected);
+    expect(manifest!.inputs.find((input) => input.name === cycle.forecast.key.slice('ecmwf/'.length))?.sha256).toBe(
+      expected,
+    );
     // The scheduler woke a worker for this very command (RunTask overrides name it).
     const [command] = await eventsOf(documents, tables.eventStore!, correlationId, EventTypes.ingestRequested);
-    const woken = [...await tasks('RUNNING'), ...await tasks('STOPPED')].filter((t) =>
-      t.overrides?.containerOverrides?.some((o) => o.environment?.some((e) => e.name === Env.workerWokenBy && e.value === command!.id)));
+    const woken = [...(await tasks('RUNNING')), ...(await tasks('STOPPED'))].filter((t) =>
+      t.overrides?.containerOverrides?.some((o) =>
+        o.environment?.some((e) => e.name === Env.workerWokenBy && e.value === command!.id),
+      ),
+    );
     expect(woken).toHaveLength(1);
     expect(woken[0]!.taskDefinitionArn).toBe(worker.taskDefinition);
   });
 
-  it('hands a file back when its worker is stopped mid-file: no partial object, then ingested once by the next worker', { timeout: 8 * MinuteMs }, async () => {
+  it('hands a file back when its worker is stopped mid-file: no partial object, then ingested once by the next worker', {
+    timeout: 8 * MinuteMs,
+  }, async () => {
     // Prepare: the only workers running are ours, as many as the cap, with no grace period, so
     // that SIGTERM abandons the file at once; the scheduler's wake-up finds the cap reached.
     const running = (await tasks('RUNNING')).map((t) => t.taskArn!);
@@ -135,7 +205,11 @@ describe('container ingest', () => {
     const file = forecast(uniqueAnalysis(), 6);
     const big = grib2Stream({ ...BigFile, seed: 77 });
     await upload(s3, file.key, big.stream);
-    await waitFor('the archive upload under way', async () => ((await multipartUploads(buckets.archive!, file.archiveKey)).length > 0 ? true : undefined), 2 * MinuteMs);
+    await waitFor(
+      'the archive upload under way',
+      async () => ((await multipartUploads(buckets.archive!, file.archiveKey)).length > 0 ? true : undefined),
+      2 * MinuteMs,
+    );
     const liveBeforeStop = (await tasks('RUNNING')).map((t) => t.taskArn).sort();
 
     // Act: SIGTERM through ECS, mid-file.
@@ -156,31 +230,49 @@ describe('container ingest', () => {
     // Assess: ingested once, whole, with the streamed digest.
     expect(ingested!.data.ingested).toMatchObject({ key: file.archiveKey, size: big.size, sha256: await big.sha256 });
     expect(await eventsOf(documents, tables.eventStore!, file.correlationId, EventTypes.fileIngested)).toHaveLength(1);
-    expect((await s3.send(new HeadObjectCommand({ Bucket: buckets.archive, Key: file.archiveKey }))).ContentLength).toBe(big.size);
+    expect(
+      (await s3.send(new HeadObjectCommand({ Bucket: buckets.archive, Key: file.archiveKey }))).ContentLength,
+    ).toBe(big.size);
     expect(await multipartUploads(buckets.archive!, file.archiveKey)).toEqual([]);
   });
 
-  it('quarantines a corrupt GRIB2 file over the threshold with the reason, leaving nothing in the archive or the inbox', { timeout: 6 * MinuteMs }, async () => {
+  it('quarantines a corrupt GRIB2 file over the threshold with the reason, leaving nothing in the archive or the inbox', {
+    timeout: 6 * MinuteMs,
+  }, async () => {
     // Prepare: message 2 of 129 ends with "7776".
     const file = forecast(uniqueAnalysis(), 12);
     const corrupt = grib2Stream({ ...BigFile, seed: 78, corruptMessage: 2 });
 
     // Act
     await upload(s3, file.key, corrupt.stream);
-    const [rejected] = await waitFor('file.rejected', async () => {
-      const events = await eventsOf(documents, tables.eventStore!, `upload-${file.key}`, EventTypes.fileRejected);
-      const ours = events.concat(await eventsOf(documents, tables.eventStore!, file.correlationId, EventTypes.fileRejected));
-      return ours.length > 0 ? ours as CometEvent<typeof EventTypes.fileRejected>[] : undefined;
-    }, 4 * MinuteMs);
+    const [rejected] = await waitFor(
+      'file.rejected',
+      async () => {
+        const events = await eventsOf(documents, tables.eventStore!, `upload-${file.key}`, EventTypes.fileRejected);
+        const ours = events.concat(
+          await eventsOf(documents, tables.eventStore!, file.correlationId, EventTypes.fileRejected),
+        );
+        return ours.length > 0 ? (ours as CometEvent<typeof EventTypes.fileRejected>[]) : undefined;
+      },
+      4 * MinuteMs,
+    );
 
     // Assess
     expect(rejected!.data).toMatchObject({ code: 'bad-structure', file: { key: file.key, size: corrupt.size } });
     expect(rejected!.data.reason).toMatch(/GRIB2 message 2 at byte 8388608 .* ends with "7776"; expected "7777"/);
-    const reason = JSON.parse((await readObject(s3, buckets.quarantine!, `${file.key}.reason.json`)).toString()) as { code: string; reason: string; rejectedBy: string };
+    const reason = JSON.parse((await readObject(s3, buckets.quarantine!, `${file.key}.reason.json`)).toString()) as {
+      code: string;
+      reason: string;
+      rejectedBy: string;
+    };
     expect(reason).toMatchObject({ code: 'bad-structure', reason: rejected!.data.reason, rejectedBy: 'ingest' });
-    expect((await s3.send(new HeadObjectCommand({ Bucket: buckets.quarantine, Key: file.key }))).ContentLength).toBe(corrupt.size);
+    expect((await s3.send(new HeadObjectCommand({ Bucket: buckets.quarantine, Key: file.key }))).ContentLength).toBe(
+      corrupt.size,
+    );
     expect(await objectExists(buckets.archive!, file.archiveKey)).toBe(false);
     expect(await multipartUploads(buckets.archive!, file.archiveKey)).toEqual([]);
-    await waitFor('the file gone from the inbox', async () => ((await objectExists(buckets.inbox!, file.key)) ? undefined : true));
+    await waitFor('the file gone from the inbox', async () =>
+      (await objectExists(buckets.inbox!, file.key)) ? undefined : true,
+    );
   });
 });

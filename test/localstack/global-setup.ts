@@ -12,7 +12,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import {
-  descriptionFromOutputs, descriptionPath, isServing, readDescription, type StackDescription,
+  descriptionFromOutputs,
+  descriptionPath,
+  isServing,
+  readDescription,
+  type StackDescription,
 } from '../../local/stack-description.ts';
 
 const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -26,7 +30,10 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
   const outputsFile = process.env.COMETFLOW_STACK_OUTPUTS;
   if (outputsFile !== undefined && outputsFile !== '') {
-    project.provide('stack', descriptionFromOutputs(JSON.parse(readFileSync(outputsFile, 'utf8')), process.env, outputsFile));
+    project.provide(
+      'stack',
+      descriptionFromOutputs(JSON.parse(readFileSync(outputsFile, 'utf8')), process.env, outputsFile),
+    );
     return undefined;
   }
   const running = readDescription(descriptionPath(projectRoot));
@@ -36,10 +43,17 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   }
   // Start the stack as a tester would (`npm start -- --serve`), in its own process, and wait
   // for it to describe itself; stop it by its PID afterwards.
-  const child = spawn(process.execPath, [join(projectRoot, 'local', 'start.ts'), '--serve'], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(projectRoot, 'local', 'start.ts'), '--serve'], {
+    cwd: projectRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
-  child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
+  child.stdout.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = Date.now() + 180_000;
   let description: StackDescription | undefined;

@@ -4,7 +4,12 @@
  * its reason code, dead-lettered, or ignored; none holds back the valid cycle sent with them.
  */
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { GetQueueAttributesCommand, ReceiveMessageCommand, DeleteMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import {
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  DeleteMessageCommand,
+  SendMessageBatchCommand,
+} from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { EventTypes } from '../../events/registry.ts';
 import { cycleFiles, uploadAll } from './support/cycles.ts';
@@ -17,15 +22,19 @@ const { buckets, queues, tables } = stack();
 async function send(queueUrl: string, cases: readonly HostileCase[]): Promise<void> {
   // Batches of ten mix cases of every kind: a bad message must not re-run its neighbours.
   for (let i = 0; i < cases.length; i += 10) {
-    await sqs.send(new SendMessageBatchCommand({
-      QueueUrl: queueUrl,
-      Entries: cases.slice(i, i + 10).map((c, j) => ({ Id: `case${i + j}`, MessageBody: String(c.body) })),
-    }));
+    await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: cases.slice(i, i + 10).map((c, j) => ({ Id: `case${i + j}`, MessageBody: String(c.body) })),
+      }),
+    );
   }
 }
 
 async function deadLetters(queueUrl: string, wanted: ReadonlySet<string>, seen: Set<string>): Promise<boolean> {
-  const response = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+  const response = await sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+  );
   for (const message of response.Messages ?? []) {
     if (wanted.has(message.Body!)) seen.add(message.Body!);
     await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle! }));
@@ -53,44 +62,72 @@ describe('hostile-input corpus', () => {
 
     // Assess: each upload quarantined with its code, on the quarantined object itself.
     const codes = new Map<string, string>();
-    await waitFor('every hostile upload in quarantine', async () => {
-      for (const c of uploads.filter((u) => !codes.has(u.key!))) {
-        try {
-          const head = await s3.send(new HeadObjectCommand({ Bucket: buckets.quarantine, Key: c.key }));
-          codes.set(c.key!, head.Metadata?.['rejection-code'] ?? '');
-        } catch {
-          // Not there yet.
+    await waitFor(
+      'every hostile upload in quarantine',
+      async () => {
+        for (const c of uploads.filter((u) => !codes.has(u.key!))) {
+          try {
+            const head = await s3.send(new HeadObjectCommand({ Bucket: buckets.quarantine, Key: c.key }));
+            codes.set(c.key!, head.Metadata?.['rejection-code'] ?? '');
+          } catch {
+            // Not there yet.
+          }
         }
-      }
-      return codes.size === uploads.length ? true : undefined;
-    }, 150_000).catch(() => undefined);
+        return codes.size === uploads.length ? true : undefined;
+      },
+      150_000,
+    ).catch(() => undefined);
     const quarantined = uploads.map((c) => `${c.name}: ${codes.get(c.key!) ?? 'not quarantined'}`);
-    expect(quarantined).toEqual(uploads.map((c) => `${c.name}: ${'quarantined' in c.outcome ? c.outcome.quarantined : ''}`));
+    expect(quarantined).toEqual(
+      uploads.map((c) => `${c.name}: ${'quarantined' in c.outcome ? c.outcome.quarantined : ''}`),
+    );
 
     // Each poisoned message in its queue's dead-letter queue.
     const seen = new Set<string>();
-    for (const [channel, dlqUrl] of [[intake, queues.intakeDlq!], [bus, queues.eventBusDlq!]] as const) {
+    for (const [channel, dlqUrl] of [
+      [intake, queues.intakeDlq!],
+      [bus, queues.eventBusDlq!],
+    ] as const) {
       const wanted = new Set(channel.filter((c) => 'deadLettered' in c.outcome).map((c) => String(c.body)));
-      await waitFor(`dead letters in ${dlqUrl}`, async () => ((await deadLetters(dlqUrl, wanted, seen)) ? true : undefined), 150_000)
-        .catch(() => undefined);
+      await waitFor(
+        `dead letters in ${dlqUrl}`,
+        async () => ((await deadLetters(dlqUrl, wanted, seen)) ? true : undefined),
+        150_000,
+      ).catch(() => undefined);
     }
-    const lettered = [...intake, ...bus].filter((c) => 'deadLettered' in c.outcome).map((c) => `${c.name}: ${seen.has(String(c.body)) ? 'dead-lettered' : 'not dead-lettered'}`);
+    const lettered = [...intake, ...bus]
+      .filter((c) => 'deadLettered' in c.outcome)
+      .map((c) => `${c.name}: ${seen.has(String(c.body)) ? 'dead-lettered' : 'not dead-lettered'}`);
     expect(lettered).toEqual(lettered.map((line) => `${line.split(': ')[0]}: dead-lettered`));
 
     // Ignored notifications: consumed, never dead-lettered, the intake queue drained.
     expect(intake.filter((c) => 'ignored' in c.outcome && seen.has(String(c.body)))).toEqual([]);
-    const depth = await sqs.send(new GetQueueAttributesCommand({
-      QueueUrl: queues.intake, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }));
-    expect(Number(depth.Attributes?.ApproximateNumberOfMessages) + Number(depth.Attributes?.ApproximateNumberOfMessagesNotVisible)).toBe(0);
+    const depth = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queues.intake,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    expect(
+      Number(depth.Attributes?.ApproximateNumberOfMessages) +
+        Number(depth.Attributes?.ApproximateNumberOfMessagesNotVisible),
+    ).toBe(0);
 
     // The valid cycle sent alongside became its product.
-    const generated = await waitFor('the product of the valid cycle', async () => {
-      const events = await eventsOf(documents, tables.eventStore!, valid.correlationId, EventTypes.productGenerated);
-      return events.length > 0 ? events : undefined;
-    }, 150_000);
+    const generated = await waitFor(
+      'the product of the valid cycle',
+      async () => {
+        const events = await eventsOf(documents, tables.eventStore!, valid.correlationId, EventTypes.productGenerated);
+        return events.length > 0 ? events : undefined;
+      },
+      150_000,
+    );
     expect(generated).toHaveLength(1);
-    const counts = { quarantined: uploads.length, deadLettered: lettered.length, ignored: intake.filter((c) => 'ignored' in c.outcome).length };
+    const counts = {
+      quarantined: uploads.length,
+      deadLettered: lettered.length,
+      ignored: intake.filter((c) => 'ignored' in c.outcome).length,
+    };
     console.log(`hostile-input corpus: ${cases.length} cases, ${JSON.stringify(counts)}`);
     expect(cases.length).toBeGreaterThanOrEqual(60);
   }, 600_000);

@@ -14,7 +14,6 @@ import { shuffled } from '../../shared/testing/random.ts';
 const { s3, documents } = clients();
 const { buckets, tables } = stack();
 
-
 describe('join of a repeat cycle', () => {
   it('yields exactly one product from 41 chunks and a forecast uploaded shuffled, a tenth of them twice, concurrently', async () => {
     // Prepare
@@ -25,18 +24,28 @@ describe('join of a repeat cycle', () => {
 
     // Act: eight uploads in flight at a time, so the scheduler sees concurrent batches.
     await uploadAll(s3, buckets.inbox!, uploads, 8);
-    const manifests = await deliveredManifests(s3, documents, tables.eventStore!, buckets.products!, cycle.correlationId);
+    const manifests = await deliveredManifests(
+      s3,
+      documents,
+      tables.eventStore!,
+      buckets.products!,
+      cycle.correlationId,
+    );
     await new Promise((r) => setTimeout(r, 3000));
 
     // Assess
     expect(manifests).toHaveLength(1);
-    const [manifest] = manifests as [typeof manifests[number]];
+    const [manifest] = manifests as [(typeof manifests)[number]];
     expect(manifest.degraded).toBe(false);
     expect(manifest.inputs).toHaveLength(42);
     const expected = new Map(files.map((f) => [f.key.slice(f.key.indexOf('/') + 1), sha256(f.body)]));
     expect(new Map(manifest.inputs.map((i) => [i.name, i.sha256]))).toEqual(expected);
-    expect(await eventsOf(documents, tables.eventStore!, cycle.correlationId, EventTypes.processingRequested)).toHaveLength(1);
-    expect(await eventsOf(documents, tables.eventStore!, cycle.correlationId, EventTypes.productDelivered)).toHaveLength(1);
+    expect(
+      await eventsOf(documents, tables.eventStore!, cycle.correlationId, EventTypes.processingRequested),
+    ).toHaveLength(1);
+    expect(
+      await eventsOf(documents, tables.eventStore!, cycle.correlationId, EventTypes.productDelivered),
+    ).toHaveLength(1);
   });
 
   it('closes incomplete cycles at their deadline: degraded when 80 % arrived, abandoned below, late chunks reported', async () => {
@@ -51,17 +60,35 @@ describe('join of a repeat cycle', () => {
 
     // Act
     await uploadAll(s3, buckets.inbox!, [
-      degraded.forecast, ...degraded.chunks.filter((c) => !held.includes(c)), ...abandoned.chunks.slice(0, 10),
+      degraded.forecast,
+      ...degraded.chunks.filter((c) => !held.includes(c)),
+      ...abandoned.chunks.slice(0, 10),
     ]);
-    const [manifest] = await deliveredManifests(s3, documents, tables.eventStore!, buckets.products!, degraded.correlationId, 240_000);
-    const [gaveUp] = await waitFor('cycle.abandoned', async () => {
-      const events = await eventsOf(documents, tables.eventStore!, abandoned.correlationId, EventTypes.cycleAbandoned);
-      return events.length > 0 ? events as CometEvent<typeof EventTypes.cycleAbandoned>[] : undefined;
-    }, 120_000);
+    const [manifest] = await deliveredManifests(
+      s3,
+      documents,
+      tables.eventStore!,
+      buckets.products!,
+      degraded.correlationId,
+      240_000,
+    );
+    const [gaveUp] = await waitFor(
+      'cycle.abandoned',
+      async () => {
+        const events = await eventsOf(
+          documents,
+          tables.eventStore!,
+          abandoned.correlationId,
+          EventTypes.cycleAbandoned,
+        );
+        return events.length > 0 ? (events as CometEvent<typeof EventTypes.cycleAbandoned>[]) : undefined;
+      },
+      120_000,
+    );
     await s3.send(new PutObjectCommand({ Bucket: buckets.inbox, Key: held[0]!.key, Body: held[0]!.body }));
     const [late] = await waitFor('input.late', async () => {
       const events = await eventsOf(documents, tables.eventStore!, degraded.correlationId, EventTypes.inputLate);
-      return events.length > 0 ? events as CometEvent<typeof EventTypes.inputLate>[] : undefined;
+      return events.length > 0 ? (events as CometEvent<typeof EventTypes.inputLate>[]) : undefined;
     });
 
     // Assess
@@ -72,6 +99,8 @@ describe('join of a repeat cycle', () => {
     expect(abandonedData.arrivedCount).toBe(10);
     expect(abandonedData.reason).toMatch(/only 10 of 41 inputs arrived/);
     expect(late!.data.slot).toBe(String(missing[0]));
-    expect(await eventsOf(documents, tables.eventStore!, degraded.correlationId, EventTypes.productDelivered)).toHaveLength(1);
+    expect(
+      await eventsOf(documents, tables.eventStore!, degraded.correlationId, EventTypes.productDelivered),
+    ).toHaveLength(1);
   });
 });

@@ -25,20 +25,35 @@ writeFileSync(stackFile, JSON.stringify(description));
 async function cometflow(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main([...argv, '--stack', stackFile], { print: (l) => { out.push(l); }, error: (l) => { err.push(l); } }, process.env);
+  const code = await main(
+    [...argv, '--stack', stackFile],
+    {
+      print: (l) => {
+        out.push(l);
+      },
+      error: (l) => {
+        err.push(l);
+      },
+    },
+    process.env,
+  );
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
-const traceOf = async (what: string): Promise<Trace | NotFound> => JSON.parse((await cometflow('trace', what, '--json')).out) as Trace | NotFound;
+const traceOf = async (what: string): Promise<Trace | NotFound> =>
+  JSON.parse((await cometflow('trace', what, '--json')).out) as Trace | NotFound;
 
 /** Every view of the status table whose key starts with one of `prefixes`, by key. */
 async function viewsUnder(prefixes: readonly string[]): Promise<Map<string, EntityView>> {
   const views = new Map<string, EntityView>();
   let start: Record<string, unknown> | undefined;
   do {
-    const page = await documents.send(new ScanCommand({ TableName: description.tables.status, ExclusiveStartKey: start, ConsistentRead: true }));
+    const page = await documents.send(
+      new ScanCommand({ TableName: description.tables.status, ExclusiveStartKey: start, ConsistentRead: true }),
+    );
     for (const item of page.Items ?? []) {
-      if (prefixes.some((p) => (item.pk as string).startsWith(p)) && item.view !== undefined) views.set(item.pk as string, item.view as EntityView);
+      if (prefixes.some((p) => (item.pk as string).startsWith(p)) && item.view !== undefined)
+        views.set(item.pk as string, item.view as EntityView);
     }
     start = page.LastEvaluatedKey;
   } while (start !== undefined);
@@ -55,30 +70,47 @@ describe('operations', () => {
     const withheld = [7, 21];
 
     // Act
-    await uploadAll(s3, description.buckets.inbox!, [cycle.forecast, ...cycle.chunks.filter((_, i) => !withheld.includes(i + 1))]);
-    const collecting = await waitFor('the cycle\'s 39 chunks in the read model', async () => {
+    await uploadAll(s3, description.buckets.inbox!, [
+      cycle.forecast,
+      ...cycle.chunks.filter((_, i) => !withheld.includes(i + 1)),
+    ]);
+    const collecting = await waitFor("the cycle's 39 chunks in the read model", async () => {
       const trace = await traceOf(cycleId);
       return trace.found && trace.view.kind === 'cycle' && trace.view.ingested.length === 39 ? trace : undefined;
     });
     const fileTrace = await traceOf(cycle.chunks[0]!.key);
-    const delivered = await waitFor('the degraded cycle delivered', async () => {
-      const trace = await traceOf(cycleId);
-      return trace.found && trace.view.stage === 'delivered' ? trace : undefined;
-    }, 240_000);
+    const delivered = await waitFor(
+      'the degraded cycle delivered',
+      async () => {
+        const trace = await traceOf(cycleId);
+        return trace.found && trace.view.stage === 'delivered' ? trace : undefined;
+      },
+      240_000,
+    );
 
     // Assess
     expect(collecting.found && collecting.view.stage).toBe('collecting');
     expect(collecting.found && collecting.why).toEqual(['waiting for chunks 7 and 21']);
     expect(fileTrace.found && fileTrace.view.stage).toBe('ingested');
-    expect(fileTrace.found && fileTrace.why).toEqual([`its cycle ${cycleId} is collecting, waiting for chunks 7 and 21`]);
+    expect(fileTrace.found && fileTrace.why).toEqual([
+      `its cycle ${cycleId} is collecting, waiting for chunks 7 and 21`,
+    ]);
     expect(delivered.found && delivered.view.kind === 'cycle' && delivered.view.fired?.degraded).toBe(true);
     expect(delivered.found && delivered.why).toEqual([]);
 
     // Act: rebuild from the event store and read the views of this cycle again.
     const [productId] = delivered.found && delivered.view.kind === 'cycle' ? delivered.view.productIds : [];
-    const prefixes = [`cycle#${cycleId}`, `product#${productId}`, ...cycle.chunks.map((c) => `file#${c.key}`), `file#${cycle.forecast.key}`];
+    const prefixes = [
+      `cycle#${cycleId}`,
+      `product#${productId}`,
+      ...cycle.chunks.map((c) => `file#${c.key}`),
+      `file#${cycle.forecast.key}`,
+    ];
     await waitFor('the product delivered in the read model', async () =>
-      ((await viewsUnder([`product#${productId}`])).get(`product#${productId}`)?.stage === 'delivered' ? true : undefined));
+      (await viewsUnder([`product#${productId}`])).get(`product#${productId}`)?.stage === 'delivered'
+        ? true
+        : undefined,
+    );
     const before = await viewsUnder(prefixes);
     const rebuilt = await cometflow('rebuild-status', '--json');
     const after = await viewsUnder(prefixes);
@@ -117,10 +149,19 @@ describe('operations', () => {
     const window = dueWindows(fci, new Date(), calendar.lookbackMinutes).at(-1)!;
 
     // Act: the check runs every minute.
-    const [missing] = await waitFor('input.missing of the cycle', async () => {
-      const events = await eventsOf(documents, description.tables.eventStore!, `cycle-${window.id}`, EventTypes.inputMissing);
-      return events.length > 0 ? events : undefined;
-    }, 150_000);
+    const [missing] = await waitFor(
+      'input.missing of the cycle',
+      async () => {
+        const events = await eventsOf(
+          documents,
+          description.tables.eventStore!,
+          `cycle-${window.id}`,
+          EventTypes.inputMissing,
+        );
+        return events.length > 0 ? events : undefined;
+      },
+      150_000,
+    );
     const trace = await waitFor('the missing cycle in the read model', async () => {
       const found = await traceOf(window.id);
       return found.found && found.view.stage === 'missing' ? found : undefined;
@@ -128,9 +169,18 @@ describe('operations', () => {
     const status = await cometflow('status', '--json');
 
     // Assess
-    expect(missing!.data).toMatchObject({ expectation: 'fci-cycles', expected: window.id, expectedFiles: 41, dueAt: window.dueAt });
+    expect(missing!.data).toMatchObject({
+      expectation: 'fci-cycles',
+      expected: window.id,
+      expectedFiles: 41,
+      dueAt: window.dueAt,
+    });
     expect(Date.parse(missing!.time)).toBeGreaterThanOrEqual(Date.parse(window.dueAt));
-    expect(trace.found && trace.why[0]).toBe(`input-missing: the calendar expected 41 files by ${window.dueAt}; none came`);
-    expect(JSON.parse(status.out).alerts).toContainEqual(expect.objectContaining({ type: 'input.missing', subject: window.id }));
+    expect(trace.found && trace.why[0]).toBe(
+      `input-missing: the calendar expected 41 files by ${window.dueAt}; none came`,
+    );
+    expect(JSON.parse(status.out).alerts).toContainEqual(
+      expect.objectContaining({ type: 'input.missing', subject: window.id }),
+    );
   });
 });

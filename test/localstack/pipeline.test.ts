@@ -14,10 +14,11 @@ import { clients, eventsOf, readObject, sha256, stack, uniqueCycle, waitFor } fr
 const { s3, documents } = clients();
 const { buckets, tables } = stack();
 
-const ingestedIn = (correlationId: string, count = 1) => waitFor(`${count} file.ingested in ${correlationId}`, async () => {
-  const events = await eventsOf(documents, tables.eventStore!, correlationId, EventTypes.fileIngested);
-  return events.length >= count ? events as CometEvent<typeof EventTypes.fileIngested>[] : undefined;
-});
+const ingestedIn = (correlationId: string, count = 1) =>
+  waitFor(`${count} file.ingested in ${correlationId}`, async () => {
+    const events = await eventsOf(documents, tables.eventStore!, correlationId, EventTypes.fileIngested);
+    return events.length >= count ? (events as CometEvent<typeof EventTypes.fileIngested>[]) : undefined;
+  });
 
 describe('pipeline', () => {
   it('turns a repeat cycle uploaded with the SDK into one product whose manifest verifies against the inputs', async () => {
@@ -27,17 +28,30 @@ describe('pipeline', () => {
 
     // Act
     await uploadAll(s3, buckets.inbox!, [cycle.forecast, ...cycle.chunks]);
-    const [manifest] = await deliveredManifests(s3, documents, tables.eventStore!, buckets.products!, cycle.correlationId);
+    const [manifest] = await deliveredManifests(
+      s3,
+      documents,
+      tables.eventStore!,
+      buckets.products!,
+      cycle.correlationId,
+    );
 
     // Assess: every input listed with the digest of what was uploaded, and found in the archive.
-    const uploaded = new Map([cycle.forecast, ...cycle.chunks].map((f) => [f.key.slice(f.key.indexOf('/') + 1), sha256(f.body)]));
+    const uploaded = new Map(
+      [cycle.forecast, ...cycle.chunks].map((f) => [f.key.slice(f.key.indexOf('/') + 1), sha256(f.body)]),
+    );
     expect(manifest!.inputs).toHaveLength(42);
     for (const input of manifest!.inputs) {
       expect(input.sha256).toBe(uploaded.get(input.name));
       expect(sha256(await readObject(s3, input.bucket, input.key))).toBe(input.sha256);
     }
     expect(sha256(await readObject(s3, buckets.products!, manifest!.product.key))).toBe(manifest!.product.sha256);
-    const [delivered] = await eventsOf(documents, tables.eventStore!, cycle.correlationId, EventTypes.productDelivered) as CometEvent<typeof EventTypes.productDelivered>[];
+    const [delivered] = (await eventsOf(
+      documents,
+      tables.eventStore!,
+      cycle.correlationId,
+      EventTypes.productDelivered,
+    )) as CometEvent<typeof EventTypes.productDelivered>[];
     for (const target of delivered!.data.distributed) {
       await expect(s3.send(new HeadObjectCommand({ Bucket: target.bucket, Key: target.key }))).resolves.toBeDefined();
     }
@@ -50,13 +64,19 @@ describe('pipeline', () => {
     const forecast = ecmwfForecast(analysis, 18, 12, 1024 * 1024);
 
     // Act
-    await new Upload({ client: s3, params: { Bucket: buckets.inbox, Key: forecast.key, Body: forecast.body }, partSize: 5 * 1024 * 1024 }).done();
+    await new Upload({
+      client: s3,
+      params: { Bucket: buckets.inbox, Key: forecast.key, Body: forecast.body },
+      partSize: 5 * 1024 * 1024,
+    }).done();
     const [ingested] = await ingestedIn(`forecast-${analysis.toISOString()}`);
 
     // Assess
     expect(ingested!.data.ingested.sha256).toBe(sha256(forecast.body));
     expect(ingested!.data.attributes).toMatchObject({ kind: 'forecast', analysisTime: analysis.toISOString() });
-    expect(sha256(await readObject(s3, ingested!.data.ingested.bucket, ingested!.data.ingested.key))).toBe(sha256(forecast.body));
+    expect(sha256(await readObject(s3, ingested!.data.ingested.bucket, ingested!.data.ingested.key))).toBe(
+      sha256(forecast.body),
+    );
   });
 
   it('quarantines a file with a wrong signature, with its reason, and keeps nothing in the inbox', async () => {
@@ -74,12 +94,19 @@ describe('pipeline', () => {
 
     // Assess
     expect((rejected as CometEvent<typeof EventTypes.fileRejected>).data.code).toBe('bad-signature');
-    const reason = JSON.parse((await readObject(s3, buckets.quarantine!, `${chunk.key}.reason.json`)).toString()) as { code: string; reason: string };
+    const reason = JSON.parse((await readObject(s3, buckets.quarantine!, `${chunk.key}.reason.json`)).toString()) as {
+      code: string;
+      reason: string;
+    };
     expect(reason.code).toBe('bad-signature');
     expect(reason.reason).toMatch(/HDF5 signature/);
     expect(sha256(await readObject(s3, buckets.quarantine!, chunk.key))).toBe(sha256(chunk.body));
     await waitFor('the file gone from the inbox', async () =>
-      s3.send(new HeadObjectCommand({ Bucket: buckets.inbox, Key: chunk.key })).then(() => undefined, () => true));
+      s3.send(new HeadObjectCommand({ Bucket: buckets.inbox, Key: chunk.key })).then(
+        () => undefined,
+        () => true,
+      ),
+    );
   });
 
   it('recognizes a duplicate upload and ingests it once', async () => {
@@ -110,10 +137,17 @@ describe('pipeline', () => {
     const events = await eventsOf(documents, tables.eventStore!, cycle.correlationId);
 
     // Assess: every type of the chain was seen, and each message is valid.
-    expect(new Set(events.map((e) => e.type))).toEqual(new Set([
-      EventTypes.fileAvailable, EventTypes.ingestRequested, EventTypes.fileIngested, EventTypes.processingRequested,
-      EventTypes.productGenerated, EventTypes.deliveryRequested, EventTypes.productDelivered,
-    ]));
+    expect(new Set(events.map((e) => e.type))).toEqual(
+      new Set([
+        EventTypes.fileAvailable,
+        EventTypes.ingestRequested,
+        EventTypes.fileIngested,
+        EventTypes.processingRequested,
+        EventTypes.productGenerated,
+        EventTypes.deliveryRequested,
+        EventTypes.productDelivered,
+      ]),
+    );
     for (const event of events) expect(validateAgainstCatalog(event)).toEqual({ ok: true });
   });
 });

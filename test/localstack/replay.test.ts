@@ -23,12 +23,21 @@ const { correlationId } = cycle;
 /** The CLI's clients, counting the SendMessage calls they make. */
 const cli = clientsFor({ description, sdkCredentials: false });
 let sendMessages = 0;
-cli.sqs.middlewareStack.add((next, context) => async (args) => {
-  if (context.commandName === 'SendMessageCommand') sendMessages += 1;
-  return next(args);
-}, { step: 'initialize', name: 'countSendMessage' });
+cli.sqs.middlewareStack.add(
+  (next, context) => async (args) => {
+    if (context.commandName === 'SendMessageCommand') sendMessages += 1;
+    return next(args);
+  },
+  { step: 'initialize', name: 'countSendMessage' },
+);
 
-const context = (lines: string[]): CliContext => ({ description, clients: cli, print: (line) => { lines.push(line); } });
+const context = (lines: string[]): CliContext => ({
+  description,
+  clients: cli,
+  print: (line) => {
+    lines.push(line);
+  },
+});
 const total = (depth: QueueDepth): number => depth.visible + depth.inFlight + depth.delayed;
 const ofType = (events: readonly CometEvent[], type: string): CometEvent[] => events.filter((e) => e.type === type);
 
@@ -36,7 +45,13 @@ async function manifestKeys(productType: string): Promise<string[]> {
   const keys: string[] = [];
   let token: string | undefined;
   do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: buckets.products, Prefix: `${productType}/${correlationId}/`, ContinuationToken: token }));
+    const page = await s3.send(
+      new ListObjectsV2Command({
+        Bucket: buckets.products,
+        Prefix: `${productType}/${correlationId}/`,
+        ContinuationToken: token,
+      }),
+    );
     keys.push(...(page.Contents ?? []).map((o) => o.Key!).filter((key) => key.endsWith('.manifest.json')));
     token = page.NextContinuationToken;
   } while (token !== undefined);
@@ -49,10 +64,14 @@ describe('replay of a cycle that produced its product', () => {
     // of this cycle is left in flight on the event bus.
     await uploadAll(s3, buckets.inbox!, [cycle.forecast, ...cycle.chunks]);
     await deliveredManifests(s3, documents, tables.eventStore!, buckets.products!, correlationId);
-    await waitFor(`deadline.reached in ${correlationId}`, async () => {
-      const timers = await eventsOf(documents, tables.eventStore!, correlationId, EventTypes.deadlineReached);
-      return timers.length > 0 ? timers : undefined;
-    }, 150_000);
+    await waitFor(
+      `deadline.reached in ${correlationId}`,
+      async () => {
+        const timers = await eventsOf(documents, tables.eventStore!, correlationId, EventTypes.deadlineReached);
+        return timers.length > 0 ? timers : undefined;
+      },
+      150_000,
+    );
   });
 
   afterAll(() => destroyClients(cli));
@@ -65,7 +84,10 @@ describe('replay of a cycle that produced its product', () => {
     const sendsBefore = sendMessages;
 
     // Act
-    const summary = await runReplay({ selection: { kind: 'correlation', correlationId }, dryRun: true, rate: 20 }, context(lines));
+    const summary = await runReplay(
+      { selection: { kind: 'correlation', correlationId }, dryRun: true, rate: 20 },
+      context(lines),
+    );
 
     // Assess
     const processing = lines.filter((line) => line.includes(`command  ${EventTypes.processingRequested} -> `));
@@ -73,14 +95,18 @@ describe('replay of a cycle that produced its product', () => {
     expect(processing[0]).toMatch(/ inputs 42 {2}complete /);
     expect(processing[0]).toMatch(/\[already in the store\]$/);
     expect(lines.filter((line) => line.includes(`command  ${EventTypes.ingestRequested} -> ingest `))).toHaveLength(41);
-    expect(lines.filter((line) => line.includes(`command  ${EventTypes.deliveryRequested} -> deliver `))).toHaveLength(1);
+    expect(lines.filter((line) => line.includes(`command  ${EventTypes.deliveryRequested} -> deliver `))).toHaveLength(
+      1,
+    );
     expect(lines.some((line) => / abandon | late /.test(line))).toBe(false);
     expect(lines.at(-1)).toBe('DRY RUN: nothing was sent');
     expect(summary.sent).toBe(0);
     expect(summary.selected.map((e) => e.type)).not.toContain(EventTypes.processingRequested);
     expect(sendMessages).toBe(sendsBefore);
     expect(total(await queueDepth(sqs, queues.eventBus!))).toBe(total(busBefore));
-    expect((await eventsOf(documents, tables.eventStore!, correlationId)).map((e) => e.id)).toEqual(storedBefore.map((e) => e.id));
+    expect((await eventsOf(documents, tables.eventStore!, correlationId)).map((e) => e.id)).toEqual(
+      storedBefore.map((e) => e.id),
+    );
   });
 
   it('replays the cycle into the event bus without a second product or delivery', async () => {
@@ -91,19 +117,30 @@ describe('replay of a cycle that produced its product', () => {
     const sendsBefore = sendMessages;
 
     // Act: a high cap; then wait for the bus to drain and the store to hold still.
-    const summary = await runReplay({ selection: { kind: 'correlation', correlationId }, dryRun: false, rate: 500 }, context(lines));
-    await waitFor('the event bus to drain', async () => {
-      const depth = await queueDepth(sqs, queues.eventBus!);
-      return depth.visible + depth.inFlight === 0 ? depth : undefined;
-    }, 120_000);
+    const summary = await runReplay(
+      { selection: { kind: 'correlation', correlationId }, dryRun: false, rate: 500 },
+      context(lines),
+    );
+    await waitFor(
+      'the event bus to drain',
+      async () => {
+        const depth = await queueDepth(sqs, queues.eventBus!);
+        return depth.visible + depth.inFlight === 0 ? depth : undefined;
+      },
+      120_000,
+    );
     let previous = -1;
-    const stored = await waitFor('the event store to hold still', async () => {
-      await new Promise((r) => setTimeout(r, 1500));
-      const events = await eventsOf(documents, tables.eventStore!, correlationId);
-      const settled = events.length === previous;
-      previous = events.length;
-      return settled ? events : undefined;
-    }, 60_000);
+    const stored = await waitFor(
+      'the event store to hold still',
+      async () => {
+        await new Promise((r) => setTimeout(r, 1500));
+        const events = await eventsOf(documents, tables.eventStore!, correlationId);
+        const settled = events.length === previous;
+        previous = events.length;
+        return settled ? events : undefined;
+      },
+      60_000,
+    );
 
     // Assess
     expect(summary.sent).toBe(summary.selected.length);

@@ -12,8 +12,17 @@ import { validateAgainstCatalog } from '../../events/catalog.ts';
 import { EventTypes, type CometEvent } from '../../events/registry.ts';
 import { historyOf, sagaStepsOf } from '../../local/saga-steps.ts';
 import {
-  ProductType, SubscriberInboxes, deliveryExecutionArn, deliveryRecordOf, distributedKeysOf, finishedDelivery, injectFault,
-  productToDeliver, requestDelivery, setBreaker, type FaultTarget,
+  ProductType,
+  SubscriberInboxes,
+  deliveryExecutionArn,
+  deliveryRecordOf,
+  distributedKeysOf,
+  finishedDelivery,
+  injectFault,
+  productToDeliver,
+  requestDelivery,
+  setBreaker,
+  type FaultTarget,
 } from './support/deliveries.ts';
 import { clients, eventsOf, stack, waitFor } from './support/stack.ts';
 
@@ -21,14 +30,18 @@ const { s3, sqs, documents, sfn } = clients();
 const { buckets, queues, tables, stateMachines } = stack();
 const stateMachine = stateMachines?.delivery ?? '';
 const deliveries = tables.deliveries!;
-const subscriberQueues = Object.fromEntries(Object.entries(queues)
-  .filter(([role]) => role.startsWith('subscriber') && !role.endsWith('Dlq'))
-  .map(([role, url]) => [role.slice('subscriber'.length), url]));
+const subscriberQueues = Object.fromEntries(
+  Object.entries(queues)
+    .filter(([role]) => role.startsWith('subscriber') && !role.endsWith('Dlq'))
+    .map(([role, url]) => [role.slice('subscriber'.length), url]),
+);
 const inboxes = new SubscriberInboxes(sqs, subscriberQueues);
 const faults: { step: FaultTarget; productId: string }[] = [];
 
 /** A product put in the products bucket, with faults configured for it. */
-async function product(withFaults: [FaultTarget, 'terminal' | 'transient-once'][] = []): Promise<CometEvent<typeof EventTypes.deliveryRequested>> {
+async function product(
+  withFaults: [FaultTarget, 'terminal' | 'transient-once'][] = [],
+): Promise<CometEvent<typeof EventTypes.deliveryRequested>> {
   const command = await productToDeliver(s3, buckets.products!);
   for (const [step, mode] of withFaults) {
     await injectFault(documents, deliveries, step, command.data.productId, mode);
@@ -45,8 +58,13 @@ async function deliver(command: CometEvent<typeof EventTypes.deliveryRequested>)
   return { execution, steps };
 }
 
-const eventsOfProduct = async (command: CometEvent, type: (typeof EventTypes)[keyof typeof EventTypes]): Promise<CometEvent[]> =>
-  (await eventsOf(documents, tables.eventStore!, command.correlationid, type)).filter((e) => e.subject === command.subject);
+const eventsOfProduct = async (
+  command: CometEvent,
+  type: (typeof EventTypes)[keyof typeof EventTypes],
+): Promise<CometEvent[]> =>
+  (await eventsOf(documents, tables.eventStore!, command.correlationid, type)).filter(
+    (e) => e.subject === command.subject,
+  );
 
 afterAll(async () => {
   for (const { step, productId } of faults) {
@@ -72,19 +90,35 @@ describe('delivery saga', () => {
     // Assess
     expect(execution.status).toBe('SUCCEEDED');
     expect(steps.map((s) => [s.name, s.outcome, s.attempts])).toEqual([
-      ['Publish', 'succeeded', 1], ['Register', 'succeeded', 1], ['Notify', 'succeeded', 1], ['Confirm', 'succeeded', 1],
+      ['Publish', 'succeeded', 1],
+      ['Register', 'succeeded', 1],
+      ['Notify', 'succeeded', 1],
+      ['Confirm', 'succeeded', 1],
     ]);
-    expect((await distributedKeysOf(s3, buckets.distribution!, ProductType, productId)).sort()).toEqual(
-      [`${ProductType}/${productId}/${productId}.json`, `${ProductType}/${productId}/${productId}.manifest.json`]);
+    expect((await distributedKeysOf(s3, buckets.distribution!, ProductType, productId)).sort()).toEqual([
+      `${ProductType}/${productId}/${productId}.json`,
+      `${ProductType}/${productId}/${productId}.manifest.json`,
+    ]);
     const record = await deliveryRecordOf(documents, deliveries, productId);
     expect(record).toMatchObject({
-      status: 'delivered', correlationId: command.correlationid, requestId: command.id, execution: `product-${productId}`,
+      status: 'delivered',
+      correlationId: command.correlationid,
+      requestId: command.id,
+      execution: `product-${productId}`,
       lineage: { inputs: [{ name: 'input.nc' }], algorithm: { name: 'byte-statistics' } },
-      timings: { requestedAt: command.time, publishedAt: expect.any(String), registeredAt: expect.any(String), deliveredAt: expect.any(String) },
+      timings: {
+        requestedAt: command.time,
+        publishedAt: expect.any(String),
+        registeredAt: expect.any(String),
+        deliveredAt: expect.any(String),
+      },
     });
     const notifications = await inboxes.of(productId);
     expect(notifications.map((n) => [n.subscriber, n.event.type]).sort()).toEqual(
-      Object.keys(subscriberQueues).map((s) => [s, EventTypes.deliveryAvailable]).sort());
+      Object.keys(subscriberQueues)
+        .map((s) => [s, EventTypes.deliveryAvailable])
+        .sort(),
+    );
     for (const { event } of notifications) expect(validateAgainstCatalog(event)).toEqual({ ok: true });
     const delivered = await waitFor('product.delivered in the event store', async () => {
       const events = await eventsOfProduct(command, EventTypes.productDelivered);
@@ -116,7 +150,11 @@ describe('delivery saga', () => {
       const forward = ['Publish', 'Register', 'Notify', 'Confirm'];
       const ran = forward.slice(0, forward.indexOf(`${failedStep.charAt(0).toUpperCase()}${failedStep.slice(1)}`) + 1);
       expect(steps.map((s) => s.name)).toEqual([...ran, ...compensationsAfter[failedStep], 'ReportCompensation']);
-      expect(steps.at(ran.length - 1)).toMatchObject({ outcome: 'failed', attempts: 1, errors: ['InjectedFaultError'] });
+      expect(steps.at(ran.length - 1)).toMatchObject({
+        outcome: 'failed',
+        attempts: 1,
+        errors: ['InjectedFaultError'],
+      });
       // Nothing distributed, no record left un-withdrawn.
       expect(await distributedKeysOf(s3, buckets.distribution!, ProductType, productId)).toEqual([]);
       const record = await deliveryRecordOf(documents, deliveries, productId);
@@ -125,43 +163,52 @@ describe('delivery saga', () => {
       const notifications = await inboxes.of(productId);
       for (const subscriber of Object.keys(subscriberQueues)) {
         const types = notifications.filter((n) => n.subscriber === subscriber).map((n) => n.event.type);
-        if (types.includes(EventTypes.deliveryAvailable)) expect(types, subscriber).toContain(EventTypes.deliveryWithdrawn);
+        if (types.includes(EventTypes.deliveryAvailable))
+          expect(types, subscriber).toContain(EventTypes.deliveryWithdrawn);
       }
       // delivery.compensated names the step; no product.delivered.
       const [compensated] = await waitFor('delivery.compensated in the event store', async () => {
         const events = await eventsOfProduct(command, EventTypes.deliveryCompensated);
-        return events.length > 0 ? events as CometEvent<typeof EventTypes.deliveryCompensated>[] : undefined;
+        return events.length > 0 ? (events as CometEvent<typeof EventTypes.deliveryCompensated>[]) : undefined;
       });
       expect(compensated!.data).toMatchObject({
-        productId, failedStep, error: 'InjectedFaultError',
+        productId,
+        failedStep,
+        error: 'InjectedFaultError',
         compensations: compensationsAfter[failedStep].map((s) => s.toLowerCase()),
         execution: `product-${productId}`,
       });
       expect(compensated!.data.reason).toMatch(new RegExp(`Fault injected at step ${failedStep}`));
       expect(validateAgainstCatalog(compensated)).toEqual({ ok: true });
       expect(await eventsOfProduct(command, EventTypes.productDelivered)).toEqual([]);
-    });
+    },
+  );
 
-  it.each(['publish', 'register', 'notify', 'confirm'] as const)('retries a transient failure at %s and delivers', async (step) => {
-    // Prepare
-    const command = await product([[step, 'transient-once']]);
-    const { productId } = command.data;
+  it.each(['publish', 'register', 'notify', 'confirm'] as const)(
+    'retries a transient failure at %s and delivers',
+    async (step) => {
+      // Prepare
+      const command = await product([[step, 'transient-once']]);
+      const { productId } = command.data;
 
-    // Act
-    const { execution, steps } = await deliver(command);
+      // Act
+      const { execution, steps } = await deliver(command);
 
-    // Assess
-    expect(execution.status).toBe('SUCCEEDED');
-    const retried = steps.find((s) => s.name.toLowerCase() === step);
-    expect(retried).toMatchObject({ outcome: 'succeeded', attempts: 2, errors: ['DownstreamThrottledError'] });
-    expect(steps.filter((s) => s !== retried).every((s) => s.attempts === 1)).toBe(true);
-    expect(await distributedKeysOf(s3, buckets.distribution!, ProductType, productId)).toHaveLength(2);
-    expect((await deliveryRecordOf(documents, deliveries, productId))?.status).toBe('delivered');
-    const notifications = await inboxes.of(productId);
-    expect(notifications.map((n) => n.event.type).sort()).toEqual(Object.keys(subscriberQueues).map(() => EventTypes.deliveryAvailable));
-  });
+      // Assess
+      expect(execution.status).toBe('SUCCEEDED');
+      const retried = steps.find((s) => s.name.toLowerCase() === step);
+      expect(retried).toMatchObject({ outcome: 'succeeded', attempts: 2, errors: ['DownstreamThrottledError'] });
+      expect(steps.filter((s) => s !== retried).every((s) => s.attempts === 1)).toBe(true);
+      expect(await distributedKeysOf(s3, buckets.distribution!, ProductType, productId)).toHaveLength(2);
+      expect((await deliveryRecordOf(documents, deliveries, productId))?.status).toBe('delivered');
+      const notifications = await inboxes.of(productId);
+      expect(notifications.map((n) => n.event.type).sort()).toEqual(
+        Object.keys(subscriberQueues).map(() => EventTypes.deliveryAvailable),
+      );
+    },
+  );
 
-  it('starts a product\'s delivery once, however many requests name it', async () => {
+  it("starts a product's delivery once, however many requests name it", async () => {
     // Prepare: two requests for the same product at once, a third after it was delivered.
     const command = await product();
     const { productId } = command.data;
@@ -173,10 +220,17 @@ describe('delivery saga', () => {
     const execution = await finishedDelivery(sfn, stateMachine, productId);
     await requestDelivery(sqs, queues.deliver!, late);
     await waitFor('the deliver queue to be empty', async () => {
-      const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({
-        QueueUrl: queues.deliver!, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-      }));
-      return Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible) === 0 ? true : undefined;
+      const { Attributes = {} } = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: queues.deliver!,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
+      return Number(Attributes.ApproximateNumberOfMessages) +
+        Number(Attributes.ApproximateNumberOfMessagesNotVisible) ===
+        0
+        ? true
+        : undefined;
     });
 
     // Assess
@@ -189,38 +243,55 @@ describe('delivery saga', () => {
       nextToken = page.nextToken;
     } while (nextToken !== undefined);
     expect(executions.map((e) => e.executionArn)).toEqual([deliveryExecutionArn(stateMachine, productId)]);
-    await waitFor('product.delivered in the event store', async () => ((await eventsOfProduct(command, EventTypes.productDelivered)).length > 0 ? true : undefined));
+    await waitFor('product.delivered in the event store', async () =>
+      (await eventsOfProduct(command, EventTypes.productDelivered)).length > 0 ? true : undefined,
+    );
     expect(await eventsOfProduct(command, EventTypes.productDelivered)).toHaveLength(1);
     const notifications = await inboxes.of(productId);
     expect(notifications.map((n) => n.subscriber).sort()).toEqual(Object.keys(subscriberQueues).sort());
   });
 
-  it('fails fast into compensation while a subscriber\'s breaker is open, and delivers again once the cool-down is over', async () => {
+  it("fails fast into compensation while a subscriber's breaker is open, and delivers again once the cool-down is over", async () => {
     // Prepare
     const [subscriber] = Object.keys(subscriberQueues) as [string];
     const blocked = await product();
     const later = await product();
-    await setBreaker(documents, deliveries, subscriber, { state: 'open', failures: 3, openUntil: new Date(Date.now() + 600_000).toISOString() });
+    await setBreaker(documents, deliveries, subscriber, {
+      state: 'open',
+      failures: 3,
+      openUntil: new Date(Date.now() + 600_000).toISOString(),
+    });
 
     try {
       // Act
       const first = await deliver(blocked);
-      await setBreaker(documents, deliveries, subscriber, { state: 'open', failures: 3, openUntil: new Date(Date.now() - 1000).toISOString() });
+      await setBreaker(documents, deliveries, subscriber, {
+        state: 'open',
+        failures: 3,
+        openUntil: new Date(Date.now() - 1000).toISOString(),
+      });
       const second = await deliver(later);
 
       // Assess: the open breaker failed the delivery before any subscriber was told...
       expect(first.execution.status).toBe('FAILED');
-      expect(first.steps.find((s) => s.name === 'Notify')).toMatchObject({ attempts: 1, errors: ['SubscriberUnavailableError'] });
-      expect((await inboxes.of(blocked.data.productId)).filter((n) => n.event.type === EventTypes.deliveryAvailable)).toEqual([]);
+      expect(first.steps.find((s) => s.name === 'Notify')).toMatchObject({
+        attempts: 1,
+        errors: ['SubscriberUnavailableError'],
+      });
+      expect(
+        (await inboxes.of(blocked.data.productId)).filter((n) => n.event.type === EventTypes.deliveryAvailable),
+      ).toEqual([]);
       const [compensated] = await waitFor('delivery.compensated', async () => {
         const events = await eventsOfProduct(blocked, EventTypes.deliveryCompensated);
-        return events.length > 0 ? events as CometEvent<typeof EventTypes.deliveryCompensated>[] : undefined;
+        return events.length > 0 ? (events as CometEvent<typeof EventTypes.deliveryCompensated>[]) : undefined;
       });
       expect(compensated!.data).toMatchObject({ failedStep: 'notify', error: 'SubscriberUnavailableError' });
       expect(compensated!.data.reason).toContain(`Subscriber ${subscriber} is unavailable`);
       // ...and after the cool-down the trial delivery went through and closed it.
       expect(second.execution.status).toBe('SUCCEEDED');
-      const { Item } = await documents.send(new GetCommand({ TableName: deliveries, Key: { pk: `BREAKER#${subscriber}` }, ConsistentRead: true }));
+      const { Item } = await documents.send(
+        new GetCommand({ TableName: deliveries, Key: { pk: `BREAKER#${subscriber}` }, ConsistentRead: true }),
+      );
       expect(Item).toMatchObject({ state: 'closed', failures: 0 });
     } finally {
       await setBreaker(documents, deliveries, subscriber, undefined);
@@ -229,7 +300,10 @@ describe('delivery saga', () => {
 
   it('ends at CompensationFailed, without delivery.compensated, when a compensation keeps failing', async () => {
     // Prepare
-    const command = await product([['register', 'terminal'], ['unpublish', 'terminal']]);
+    const command = await product([
+      ['register', 'terminal'],
+      ['unpublish', 'terminal'],
+    ]);
 
     // Act
     const { execution, steps } = await deliver(command);

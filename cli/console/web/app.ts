@@ -193,11 +193,17 @@ function ReadModel({ status }: { status: Overview['status'] }) {
     <caption>Status read model, ${status.day}: files, cycles and products per stage</caption>
     <thead><tr><th scope="col">kind</th><th scope="col">stage</th><th scope="col" class="num">count</th>
       <th scope="col">oldest waiting</th></tr></thead>
-    <tbody>${status.readModel.map((s) => html`<tr key=${`${s.kind}${s.stage}`}>
+    <tbody>${status.readModel.map(
+      (s) => html`<tr key=${`${s.kind}${s.stage}`}>
       <td>${s.kind}</td><td>${s.stage}</td><td class="num">${s.count}</td>
-      <td>${s.oldestWaitingSince === undefined ? '–' : html`${seconds(secondsSince(s.oldestWaitingSince, status.at))}
-        <a class="key" href=${traceHref(s.oldestWaitingId ?? '')}>${s.oldestWaitingId}</a>`}</td>
-    </tr>`)}</tbody>
+      <td>${
+        s.oldestWaitingSince === undefined
+          ? '–'
+          : html`${seconds(secondsSince(s.oldestWaitingSince, status.at))}
+        <a class="key" href=${traceHref(s.oldestWaitingId ?? '')}>${s.oldestWaitingId}</a>`
+      }</td>
+    </tr>`,
+    )}</tbody>
   </table>`;
 }
 
@@ -219,8 +225,11 @@ function OverviewPage() {
             ? html`<p class="ok">No alerts.</p>`
             : html`<ul>${data.alerts.map(
                 (alert, i) => html`<li key=${i} class=${alert.severity}>
-          <strong>${alert.kind}</strong> ${alert.text} ${alert.subject !== undefined && html`<a
-            href=${traceHref(alert.subject)}>trace</a>`}</li>`,
+          <strong>${alert.kind}</strong> ${alert.text} ${
+            alert.subject !== undefined &&
+            html`<a
+            href=${traceHref(alert.subject)}>trace</a>`
+          }</li>`,
               )}</ul>`
         }
       </section>
@@ -228,13 +237,18 @@ function OverviewPage() {
       <div class="running">
         <${ReadModel} status=${data.status} />
         <table><caption>Running</caption><tbody>
-          ${Object.entries(data.status.executions).map(([role, count]) => html`<tr key=${role}>
-            <th scope="row">${role} saga executions</th><td class="num">${count}</td></tr>`)}
-          ${Object.entries(data.status.containerTasks).map(([role, tasks]) => html`<tr key=${role}>
+          ${Object.entries(data.status.executions).map(
+            ([role, count]) => html`<tr key=${role}>
+            <th scope="row">${role} saga executions</th><td class="num">${count}</td></tr>`,
+          )}
+          ${Object.entries(data.status.containerTasks).map(
+            ([role, tasks]) => html`<tr key=${role}>
             <th scope="row">${role} container tasks</th>
             <td
-              class="num">${typeof tasks === 'string' ? tasks
-                : `${tasks.running} running, ${tasks.pending} pending`}</td></tr>`)}
+              class="num">${
+                typeof tasks === 'string' ? tasks : `${tasks.running} running, ${tasks.pending} pending`
+              }</td></tr>`,
+          )}
         </tbody></table>
       </div>
       <p class="meta">Read ${clock(data.generatedAt)}; done and failed count the events each stage published
@@ -260,8 +274,10 @@ function Cells({ row }: { row: CycleRow }) {
     `${count('missing')} missing, ${count('late')} late, ${count('duplicate')} duplicate; ` +
     `forecast ${STATE_LABEL[row.forecast]}`;
   return html`<div class="cells" role="img" aria-label=${summary} title=${summary}>
-    ${row.cells.map((state, i) => html`<span key=${i} class=${`cell ${state}`} data-state=${state}
-      title=${`chunk ${i + 1}: ${STATE_LABEL[state]}`}></span>`)}
+    ${row.cells.map(
+      (state, i) => html`<span key=${i} class=${`cell ${state}`} data-state=${state}
+      title=${`chunk ${i + 1}: ${STATE_LABEL[state]}`}></span>`,
+    )}
     <span class=${`cell forecast ${row.forecast}`} data-state=${row.forecast} data-slot="forecast"
       title=${`forecast: ${STATE_LABEL[row.forecast]}`}>F</span>
   </div>`;
@@ -337,9 +353,12 @@ function TracePage({ query }: { query: string }) {
         ? html`<${TraceResult} trace=${data} />`
         : html`<div class="notfound" data-testid="not-found" role="status">
       <p><strong>Not found.</strong> ${data.message}</p>
-      ${data.suggestions.length > 0 && html`<p>Did you mean: ${data.suggestions.map(
-        (s, i) => html`${i > 0 ? ', ' : ''}<a key=${s} href=${traceHref(s)}>${s}</a>`,
-      )}</p>`}
+      ${
+        data.suggestions.length > 0 &&
+        html`<p>Did you mean: ${data.suggestions.map(
+          (s, i) => html`${i > 0 ? ', ' : ''}<a key=${s} href=${traceHref(s)}>${s}</a>`,
+        )}</p>`
+      }
     </div>`)
     }
   </section>`;
@@ -350,15 +369,31 @@ const NOMINAL_TIME = ['deadline.reached'];
 
 /** A few facts of the read model's view, by kind, as `cometflow trace` prints them. */
 function facts(view: Extract<Trace, { found: true }>['view']): [string, string][] {
-  const out: [string, string | number | undefined][] = view.kind === 'file'
-    ? [['archive', view.archiveKey], ['quarantine', view.quarantineKey], ['uploads', view.attempts],
-      ['arrived after sensing end',
-        view.arrivalLatenessSeconds === undefined ? undefined : seconds(view.arrivalLatenessSeconds)]]
-    : view.kind === 'product'
-      ? [['type', view.productType], ['correlation', view.correlationId],
-        ['timeliness', view.timelinessSeconds === undefined ? undefined : seconds(view.timelinessSeconds)]]
-      : [['window', view.window === undefined ? undefined : `${clock(view.window.start)} .. ${clock(view.window.end)}`],
-        ['products', view.productIds.join(', ') || undefined], ['late', view.late.join(', ') || undefined]];
+  const out: [string, string | number | undefined][] =
+    view.kind === 'file'
+      ? [
+          ['archive', view.archiveKey],
+          ['quarantine', view.quarantineKey],
+          ['uploads', view.attempts],
+          [
+            'arrived after sensing end',
+            view.arrivalLatenessSeconds === undefined ? undefined : seconds(view.arrivalLatenessSeconds),
+          ],
+        ]
+      : view.kind === 'product'
+        ? [
+            ['type', view.productType],
+            ['correlation', view.correlationId],
+            ['timeliness', view.timelinessSeconds === undefined ? undefined : seconds(view.timelinessSeconds)],
+          ]
+        : [
+            [
+              'window',
+              view.window === undefined ? undefined : `${clock(view.window.start)} .. ${clock(view.window.end)}`,
+            ],
+            ['products', view.productIds.join(', ') || undefined],
+            ['late', view.late.join(', ') || undefined],
+          ];
   return out.flatMap(([label, value]) => (value === undefined ? [] : [[label, String(value)] as [string, string]]));
 }
 
@@ -371,15 +406,30 @@ function TraceResult({ trace }: { trace: Extract<Trace, { found: true }> }) {
   return html`<div data-testid="trace">
     <p class="state">${trace.kind} <strong>${trace.id}</strong>: <span class=${`status ${trace.state}`}
       data-testid="trace-state">${trace.state}</span></p>
-    ${trace.why.length > 0 && html`<ul class="why" data-testid="why">${trace.why.map((text, i) => html`<li
-      key=${i}>${text}</li>`)}</ul>`}
-    ${trace.file !== undefined && html`<p data-testid="file-state"
-      data-state=${trace.file.state}>chunk ${trace.file.slot}: <strong>${trace.file.state}</strong></p>`}
+    ${
+      trace.why.length > 0 &&
+      html`<ul class="why" data-testid="why">${trace.why.map(
+        (text, i) => html`<li
+      key=${i}>${text}</li>`,
+      )}</ul>`
+    }
+    ${
+      trace.file !== undefined &&
+      html`<p data-testid="file-state"
+      data-state=${trace.file.state}>chunk ${trace.file.slot}: <strong>${trace.file.state}</strong></p>`
+    }
     ${trace.cycle !== undefined && html`<${Legend} /><${Cells} row=${trace.cycle} />`}
-    ${trace.links.length > 0 && html`<p>Linked: ${trace.links.map((link, i) => html`${i > 0 ? ', ' : ''}<a
-      key=${link.query} href=${traceHref(link.query)}>${link.label}</a>`)}</p>`}
-    <dl class="facts">${facts(trace.view).map(([label, value]) => html`<dt key=${label}>${label}</dt><dd
-      class="key">${value}</dd>`)}</dl>
+    ${
+      trace.links.length > 0 &&
+      html`<p>Linked: ${trace.links.map(
+        (link, i) => html`${i > 0 ? ', ' : ''}<a
+      key=${link.query} href=${traceHref(link.query)}>${link.label}</a>`,
+      )}</p>`
+    }
+    <dl class="facts">${facts(trace.view).map(
+      ([label, value]) => html`<dt key=${label}>${label}</dt><dd
+      class="key">${value}</dd>`,
+    )}</dl>
     <table class="timeline" data-testid="stage-line">
       <caption>Stages on a time line (first time each was reached),
         from ${clock(new Date(start).toISOString())}, ${(span / 1000).toFixed(2)} s in all</caption>
@@ -391,21 +441,29 @@ function TraceResult({ trace }: { trace: Extract<Trace, { found: true }> }) {
           <th scope="row">${s.name}</th><td><time datetime=${s.at}>${clock(s.at)}</time></td>
           <td class="num">+${((Date.parse(s.at) - start) / 1000).toFixed(2)} s</td>
           <td class="line" aria-hidden="true"><span class="bar"><span style=${{
-            marginLeft: `${at(from).toFixed(2)}%`, width: `${Math.max(0.8, at(s.at) - at(from)).toFixed(2)}%`,
+            marginLeft: `${at(from).toFixed(2)}%`,
+            width: `${Math.max(0.8, at(s.at) - at(from)).toFixed(2)}%`,
           }}></span></span></td>
         </tr>`;
       })}</tbody></table>
-    ${trace.stages.filter((s) => NOMINAL_TIME.includes(s.name)).map((s) => html`<p key=${s.name} class="meta">${s.name}:
-      nominal deadline ${clock(s.at)}</p>`)}
-    <details><summary>All ${trace.events.length} stored events${trace.correlationId === undefined ? ''
-      : ` of ${trace.correlationId}`}</summary>
+    ${trace.stages
+      .filter((s) => NOMINAL_TIME.includes(s.name))
+      .map(
+        (s) => html`<p key=${s.name} class="meta">${s.name}:
+      nominal deadline ${clock(s.at)}</p>`,
+      )}
+    <details><summary>All ${trace.events.length} stored events${
+      trace.correlationId === undefined ? '' : ` of ${trace.correlationId}`
+    }</summary>
       <table class="events"><thead><tr><th scope="col">time</th><th scope="col">type</th><th scope="col">source</th>
         <th scope="col">subject</th></tr></thead>
-      <tbody>${trace.events.map((event) => html`<tr key=${event.id}>
+      <tbody>${trace.events.map(
+        (event) => html`<tr key=${event.id}>
         <td><time datetime=${event.time}>${clock(event.time)}</time></td>
         <td>${event.type.replace(/^cometflow\./, '')}</td>
         <td>${event.source.replace(/^cometflow\//, '')}</td>
-        <td class="subject">${event.subject ?? ''}</td></tr>`)}</tbody>
+        <td class="subject">${event.subject ?? ''}</td></tr>`,
+      )}</tbody>
       </table>
     </details>
   </div>`;
@@ -440,16 +498,24 @@ function FailuresPage() {
             <td class=${row.depth.visible > 0 ? 'num bad' : 'num'}
               data-testid=${`dlq-${row.role}`}>${row.depth.visible}</td>
             <td class="num">${row.depth.inFlight}</td>
-            <td>${row.redrivable ? html`<${Redrive} role=${row.role} sourceRole=${row.sourceRole} held=${held}
-              />` : 'no source queue'}</td></tr>`;
+            <td>${
+              row.redrivable
+                ? html`<${Redrive} role=${row.role} sourceRole=${row.sourceRole} held=${held}
+              />`
+                : 'no source queue'
+            }</td></tr>`;
         })}</tbody></table>
       <form class="filters" onSubmit=${(e: Event) => e.preventDefault()}>
         <label>stage <select value=${stage} onChange=${(e: Event) => setStage((e.target as HTMLSelectElement).value)}>
-          <option value="">any</option>${options(data.failures.map((f) => f.stage)).map((s) => html`<option key=${s}
-            value=${s}>${s}</option>`)}</select></label>
+          <option value="">any</option>${options(data.failures.map((f) => f.stage)).map(
+            (s) => html`<option key=${s}
+            value=${s}>${s}</option>`,
+          )}</select></label>
         <label>code <select value=${code} onChange=${(e: Event) => setCode((e.target as HTMLSelectElement).value)}>
-          <option value="">any</option>${options(data.failures.map((f) => f.code)).map((c) => html`<option key=${c}
-            value=${c}>${c}</option>`)}</select></label>
+          <option value="">any</option>${options(data.failures.map((f) => f.code)).map(
+            (c) => html`<option key=${c}
+            value=${c}>${c}</option>`,
+          )}</select></label>
         <label>contains <input value=${text} onInput=${(e: Event) => setText((e.target as HTMLInputElement).value)} />
           </label>
       </form>

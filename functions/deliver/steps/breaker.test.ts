@@ -5,11 +5,17 @@ import { NOW, fakeSaga } from './testing.ts';
 
 const settings = { failureThreshold: 3, coolDownSeconds: 60 };
 const later = (seconds: number): Date => new Date(NOW.getTime() + seconds * 1000);
-const failing = async (): Promise<never> => { throw new Error('AWS.SimpleQueueService.NonExistentQueue'); };
+const failing = async (): Promise<never> => {
+  throw new Error('AWS.SimpleQueueService.NonExistentQueue');
+};
 const succeeding = async (): Promise<string> => 'sent';
 
 /** Calls the subscriber through its breaker at `now`, swallowing the call's error. */
-async function attempt(fake: ReturnType<typeof fakeSaga>, now: Date, call: () => Promise<unknown>): Promise<'ok' | 'failed' | 'unavailable'> {
+async function attempt(
+  fake: ReturnType<typeof fakeSaga>,
+  now: Date,
+  call: () => Promise<unknown>,
+): Promise<'ok' | 'failed' | 'unavailable'> {
   try {
     const [permit] = await checkBreakers(['Climate'], fake.deps.breakers, now);
     await throughBreaker(permit!, fake.deps.breakers, settings, () => now, call);
@@ -24,7 +30,10 @@ describe('circuit breaker', () => {
     // Prepare
     const fake = fakeSaga();
     let calls = 0;
-    const counted = async (): Promise<never> => { calls += 1; return failing(); };
+    const counted = async (): Promise<never> => {
+      calls += 1;
+      return failing();
+    };
 
     // Act
     const outcomes = [];
@@ -33,7 +42,11 @@ describe('circuit breaker', () => {
     // Assess
     expect(outcomes).toEqual(['failed', 'failed', 'failed', 'unavailable', 'unavailable']);
     expect(calls).toBe(3);
-    expect(fake.breakers.get('Climate')).toMatchObject({ state: 'open', failures: 3, openUntil: later(60).toISOString() });
+    expect(fake.breakers.get('Climate')).toMatchObject({
+      state: 'open',
+      failures: 3,
+      openUntil: later(60).toISOString(),
+    });
   });
 
   it('resets the count on a success, so failures must be consecutive', async () => {
@@ -42,8 +55,11 @@ describe('circuit breaker', () => {
 
     // Act
     const outcomes = [
-      await attempt(fake, NOW, failing), await attempt(fake, NOW, failing), await attempt(fake, NOW, succeeding),
-      await attempt(fake, NOW, failing), await attempt(fake, NOW, failing),
+      await attempt(fake, NOW, failing),
+      await attempt(fake, NOW, failing),
+      await attempt(fake, NOW, succeeding),
+      await attempt(fake, NOW, failing),
+      await attempt(fake, NOW, failing),
     ];
 
     // Assess

@@ -55,8 +55,10 @@ export function positionOf(state: BreakerState | undefined, now: Date): BreakerP
 }
 
 const unavailable = (subscriber: string, state: BreakerState | undefined, why: string): SubscriberUnavailableError =>
-  new SubscriberUnavailableError(subscriber,
-    `Subscriber ${subscriber} is unavailable: its circuit breaker ${why} (${state?.failures ?? 0} consecutive failures, open until ${state?.openUntil ?? 'unknown'}); the delivery fails fast and is compensated`);
+  new SubscriberUnavailableError(
+    subscriber,
+    `Subscriber ${subscriber} is unavailable: its circuit breaker ${why} (${state?.failures ?? 0} consecutive failures, open until ${state?.openUntil ?? 'unknown'}); the delivery fails fast and is compensated`,
+  );
 
 /** A guarded call to one subscriber. */
 export interface BreakerPermit {
@@ -69,11 +71,17 @@ export interface BreakerPermit {
  * Checks a set of subscribers before any of them is called: throws `SubscriberUnavailableError`
  * for the first whose breaker is open (so nothing is sent when one subscriber is known down).
  */
-export async function checkBreakers(subscribers: readonly string[], store: BreakerStore, now: Date): Promise<BreakerPermit[]> {
-  const permits = await Promise.all(subscribers.map(async (subscriber) => {
-    const state = await store.read(subscriber);
-    return { subscriber, state, position: positionOf(state, now) };
-  }));
+export async function checkBreakers(
+  subscribers: readonly string[],
+  store: BreakerStore,
+  now: Date,
+): Promise<BreakerPermit[]> {
+  const permits = await Promise.all(
+    subscribers.map(async (subscriber) => {
+      const state = await store.read(subscriber);
+      return { subscriber, state, position: positionOf(state, now) };
+    }),
+  );
   const open = permits.find((p) => p.position === 'open');
   if (open !== undefined) throw unavailable(open.subscriber, open.state, 'is open');
   return permits;
@@ -83,8 +91,13 @@ export async function checkBreakers(subscribers: readonly string[], store: Break
  * Runs `call` through the breaker of one subscriber: claims the trial when half-open, then
  * records the outcome. Rethrows the call's error.
  */
-export async function throughBreaker<T>(permit: BreakerPermit, store: BreakerStore, settings: BreakerSettings,
-  now: () => Date, call: () => Promise<T>): Promise<T> {
+export async function throughBreaker<T>(
+  permit: BreakerPermit,
+  store: BreakerStore,
+  settings: BreakerSettings,
+  now: () => Date,
+  call: () => Promise<T>,
+): Promise<T> {
   const { subscriber, position, state } = permit;
   const coolDownEnd = (): Date => new Date(now().getTime() + settings.coolDownSeconds * 1000);
   if (position === 'half-open' && !(await store.claimTrial(subscriber, now(), coolDownEnd()))) {

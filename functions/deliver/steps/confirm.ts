@@ -18,13 +18,23 @@ import { stableId } from '#shared/ids.ts';
 const idOf = stableId;
 
 /** The `product.delivered` event of a product: its id derives from the product id alone. */
-export function deliveredEvent(saga: SagaState, distributionBucket: string): CometEvent<typeof EventTypes.productDelivered> {
+export function deliveredEvent(
+  saga: SagaState,
+  distributionBucket: string,
+): CometEvent<typeof EventTypes.productDelivered> {
   const { command } = saga;
   const { productId, productType } = command.data;
   return wrap({
-    type: EventTypes.productDelivered, source: sourceOf('deliver'), cause: command, subject: productId,
+    type: EventTypes.productDelivered,
+    source: sourceOf('deliver'),
+    cause: command,
+    subject: productId,
     id: idOf('delivered', productId),
-    data: { productId, productType, distributed: saga.publish?.distributed ?? distributionOf(command, distributionBucket) },
+    data: {
+      productId,
+      productType,
+      distributed: saga.publish?.distributed ?? distributionOf(command, distributionBucket),
+    },
   });
 }
 
@@ -47,17 +57,27 @@ export async function confirm(saga: SagaState, deps: SagaDeps): Promise<ConfirmR
 export function compensatedEvent(saga: SagaState): CometEvent<typeof EventTypes.deliveryCompensated> {
   const { command, execution, failedStep, failure } = saga;
   if (failedStep === undefined || failure === undefined) {
-    throw new InvalidInputError(`Execution ${execution.name} reports a compensation without failedStep and failure; the state machine sets both when it catches an error`);
+    throw new InvalidInputError(
+      `Execution ${execution.name} reports a compensation without failedStep and failure; the state machine sets both when it catches an error`,
+    );
   }
   const { productId, productType } = command.data;
   // Compensations that ran left their result under their own name, in the order they run.
   const compensations = [...CompensationNames].reverse().filter((name) => saga[name] !== undefined);
   return wrap({
-    type: EventTypes.deliveryCompensated, source: sourceOf('deliver'), cause: command, subject: productId,
+    type: EventTypes.deliveryCompensated,
+    source: sourceOf('deliver'),
+    cause: command,
+    subject: productId,
     id: idOf('compensated', execution.name),
     data: {
-      productId, productType, failedStep, error: failure.Error, reason: reasonOf(failure).slice(0, 2000),
-      compensations, execution: execution.name,
+      productId,
+      productType,
+      failedStep,
+      error: failure.Error,
+      reason: reasonOf(failure).slice(0, 2000),
+      compensations,
+      execution: execution.name,
     },
   });
 }

@@ -52,8 +52,11 @@ export interface FaultSource {
  * @example
  * await injectFault('publish', saga.command, deps.faults);
  */
-export async function injectFault(step: FaultTarget, command: CometEvent<typeof EventTypes.deliveryRequested>,
-  faults: FaultSource): Promise<void> {
+export async function injectFault(
+  step: FaultTarget,
+  command: CometEvent<typeof EventTypes.deliveryRequested>,
+  faults: FaultSource,
+): Promise<void> {
   const { productId, productType } = command.data;
   const found = await faults.read([faultKeyOf(step, productId), faultKeyOf(step)]);
   // The product-scoped fault wins over the step-wide one.

@@ -10,7 +10,14 @@ import { register, unregister } from './register.ts';
 import type { SagaState, SagaTask, TaskName } from './saga-state.ts';
 
 export const SagaTasks: Readonly<Record<TaskName, (saga: SagaState, deps: SagaDeps) => Promise<unknown>>> = {
-  publish, register, notify, confirm, unpublish, unregister, unnotify, report,
+  publish,
+  register,
+  notify,
+  confirm,
+  unpublish,
+  unregister,
+  unnotify,
+  report,
 };
 
 /**

@@ -21,15 +21,30 @@ import { stableId } from '#shared/ids.ts';
 const idOf = stableId;
 
 /** The notification a subscriber receives for a delivered product. */
-export function availableEvent(saga: SagaState, subscriber: string, distributionBucket: string, late?: boolean): CometEvent<typeof EventTypes.deliveryAvailable> {
+export function availableEvent(
+  saga: SagaState,
+  subscriber: string,
+  distributionBucket: string,
+  late?: boolean,
+): CometEvent<typeof EventTypes.deliveryAvailable> {
   const { command } = saga;
   const { productId, productType, product, sequence } = command.data;
-  const [productCopy, manifestCopy] = distributionOf(command, distributionBucket) as [{ bucket: string; key: string }, { bucket: string; key: string }];
+  const [productCopy, manifestCopy] = distributionOf(command, distributionBucket) as [
+    { bucket: string; key: string },
+    { bucket: string; key: string },
+  ];
   return wrap({
-    type: EventTypes.deliveryAvailable, source: sourceOf('deliver'), cause: command, subject: productId,
+    type: EventTypes.deliveryAvailable,
+    source: sourceOf('deliver'),
+    cause: command,
+    subject: productId,
     id: idOf('available', productId, subscriber),
     data: {
-      productId, productType, subscriber, product: { ...productCopy, size: product.size, sha256: product.sha256 }, manifest: manifestCopy,
+      productId,
+      productType,
+      subscriber,
+      product: { ...productCopy, size: product.size, sha256: product.sha256 },
+      manifest: manifestCopy,
       ...(sequence === undefined ? {} : { sequence }),
       ...(late === undefined ? {} : { late }),
     },
@@ -41,10 +56,17 @@ export function availableEvent(saga: SagaState, subscriber: string, distribution
  * type) as message group, so one stream never waits behind another; the product id (with the
  * kind of notification) as deduplication id, so a retried step is delivered once.
  */
-export function fifoOf(saga: SagaState, subscriber: Subscriber, kind: 'available' | 'withdrawn'): FifoMessage | undefined {
+export function fifoOf(
+  saga: SagaState,
+  subscriber: Subscriber,
+  kind: 'available' | 'withdrawn',
+): FifoMessage | undefined {
   if (subscriber.ordered !== true) return undefined;
   const { productId, productType, sequence } = saga.command.data;
-  return { groupId: sequence?.stream ?? productType, deduplicationId: kind === 'available' ? productId : `${kind}-${productId}` };
+  return {
+    groupId: sequence?.stream ?? productType,
+    deduplicationId: kind === 'available' ? productId : `${kind}-${productId}`,
+  };
 }
 
 /**
@@ -57,7 +79,11 @@ export function fifoOf(saga: SagaState, subscriber: Subscriber, kind: 'available
 export async function notify(saga: SagaState, deps: SagaDeps): Promise<NotifyResult> {
   await injectFault('notify', saga.command, deps.faults);
   const subscribers = subscribersOf(saga.command.data.productType, deps.subscribers);
-  const permits = await checkBreakers(subscribers.map((s) => s.name), deps.breakers, deps.now());
+  const permits = await checkBreakers(
+    subscribers.map((s) => s.name),
+    deps.breakers,
+    deps.now(),
+  );
   // Ordered subscribers first, before anything is sent: a product held back for its
   // predecessor (OutOfSequenceError) has then notified no one, and its retry starts clean.
   const late = new Map<string, boolean>();
@@ -65,14 +91,24 @@ export async function notify(saga: SagaState, deps: SagaDeps): Promise<NotifyRes
   for (const subscriber of subscribers) {
     if (subscriber.ordered !== true || sequence === undefined) continue;
     const verdict = await sequenceProduct({
-      subscriber: subscriber.name, productId, sequence, startedAt: saga.execution.startedAt, now: deps.now(),
-      heads: deps.heads, holdbackSeconds: deps.holdbackSeconds,
+      subscriber: subscriber.name,
+      productId,
+      sequence,
+      startedAt: saga.execution.startedAt,
+      now: deps.now(),
+      heads: deps.heads,
+      holdbackSeconds: deps.holdbackSeconds,
     });
     late.set(subscriber.name, verdict.late);
   }
   for (const [i, subscriber] of subscribers.entries()) {
     await throughBreaker(permits[i]!, deps.breakers, deps.breaker, deps.now, () =>
-      deps.notify(subscriber.queueUrl, availableEvent(saga, subscriber.name, deps.distributionBucket, late.get(subscriber.name)), fifoOf(saga, subscriber, 'available')));
+      deps.notify(
+        subscriber.queueUrl,
+        availableEvent(saga, subscriber.name, deps.distributionBucket, late.get(subscriber.name)),
+        fifoOf(saga, subscriber, 'available'),
+      ),
+    );
   }
   return { notified: subscribers.map((s) => s.name), notifiedAt: deps.now().toISOString() };
 }
@@ -85,14 +121,25 @@ export async function unnotify(saga: SagaState, deps: SagaDeps): Promise<{ withd
   await injectFault('unnotify', saga.command, deps.faults);
   const { command } = saga;
   const { productId, productType } = command.data;
-  const reason = `Delivery compensated: step ${saga.failedStep ?? 'unknown'} failed with ${saga.failure?.Error ?? 'an unknown error'}: ${reasonOf(saga.failure)}`.slice(0, 1000);
+  const reason =
+    `Delivery compensated: step ${saga.failedStep ?? 'unknown'} failed with ${saga.failure?.Error ?? 'an unknown error'}: ${reasonOf(saga.failure)}`.slice(
+      0,
+      1000,
+    );
   const subscribers = subscribersOf(productType, deps.subscribers);
   for (const subscriber of subscribers) {
-    await deps.notify(subscriber.queueUrl, wrap({
-      type: EventTypes.deliveryWithdrawn, source: sourceOf('deliver'), cause: command, subject: productId,
-      id: idOf('withdrawn', productId, subscriber.name),
-      data: { productId, productType, subscriber: subscriber.name, reason },
-    }), fifoOf(saga, subscriber, 'withdrawn'));
+    await deps.notify(
+      subscriber.queueUrl,
+      wrap({
+        type: EventTypes.deliveryWithdrawn,
+        source: sourceOf('deliver'),
+        cause: command,
+        subject: productId,
+        id: idOf('withdrawn', productId, subscriber.name),
+        data: { productId, productType, subscriber: subscriber.name, reason },
+      }),
+      fifoOf(saga, subscriber, 'withdrawn'),
+    );
   }
   return { withdrawnFrom: subscribers.map((s) => s.name) };
 }

@@ -9,12 +9,19 @@ import { injectFault } from './faults.ts';
 import type { PublishResult, SagaState } from './saga-state.ts';
 
 /** Subscriber-facing keys: `<productType>/<productId>/<file name>`. */
-export function distributionKeysOf(productType: string, productId: string, objects: readonly { key: string }[]): string[] {
+export function distributionKeysOf(
+  productType: string,
+  productId: string,
+  objects: readonly { key: string }[],
+): string[] {
   return objects.map((o) => `${productType}/${productId}/${o.key.slice(o.key.lastIndexOf('/') + 1)}`);
 }
 
 /** Where a product and its manifest are distributed: product first, then manifest. */
-export function distributionOf(command: CometEvent<typeof EventTypes.deliveryRequested>, bucket: string): ObjectLocation[] {
+export function distributionOf(
+  command: CometEvent<typeof EventTypes.deliveryRequested>,
+  bucket: string,
+): ObjectLocation[] {
   const { productId, productType, product, manifest } = command.data;
   return distributionKeysOf(productType, productId, [product, manifest]).map((key) => ({ bucket, key }));
 }

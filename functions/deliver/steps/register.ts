@@ -19,7 +19,9 @@ const ManifestSchema = z.object({
   missing: z.array(z.string()).optional(),
   requestedBy: z.string().optional(),
   generatedAt: z.string().optional(),
-  inputs: z.array(z.object({ bucket: z.string(), key: z.string(), name: z.string(), size: z.number(), sha256: z.string() })),
+  inputs: z.array(
+    z.object({ bucket: z.string(), key: z.string(), name: z.string(), size: z.number(), sha256: z.string() }),
+  ),
 });
 
 /**
@@ -37,32 +39,41 @@ export async function register(saga: SagaState, deps: SagaDeps): Promise<Registe
   try {
     manifestJson = JSON.parse((await deps.read(manifest)).toString('utf8'));
   } catch (error) {
-    if (error instanceof SyntaxError) throw new InvalidInputError(`Manifest s3://${manifest.bucket}/${manifest.key} is not JSON`, { cause: error });
+    if (error instanceof SyntaxError)
+      throw new InvalidInputError(`Manifest s3://${manifest.bucket}/${manifest.key} is not JSON`, { cause: error });
     throw error;
   }
   const parsed = ManifestSchema.safeParse(manifestJson);
   if (!parsed.success) {
-    throw new InvalidInputError(`Manifest s3://${manifest.bucket}/${manifest.key} does not list its inputs: ${z.prettifyError(parsed.error)}`);
+    throw new InvalidInputError(
+      `Manifest s3://${manifest.bucket}/${manifest.key} does not list its inputs: ${z.prettifyError(parsed.error)}`,
+    );
   }
   const now = deps.now();
   const registeredAt = now.toISOString();
-  const outcome = await deps.records.register({
-    productId, productType,
-    correlationId: command.correlationid,
-    execution: execution.name,
-    requestId: command.id,
-    distributed: saga.publish?.distributed ?? distributionOf(command, deps.distributionBucket),
-    product: { size: product.size, sha256: product.sha256 },
-    lineage: { manifest, ...parsed.data },
-    timings: {
-      requestedAt: command.time,
-      sagaStartedAt: execution.startedAt,
-      ...(saga.publish === undefined ? {} : { publishedAt: saga.publish.publishedAt }),
-      registeredAt,
+  const outcome = await deps.records.register(
+    {
+      productId,
+      productType,
+      correlationId: command.correlationid,
+      execution: execution.name,
+      requestId: command.id,
+      distributed: saga.publish?.distributed ?? distributionOf(command, deps.distributionBucket),
+      product: { size: product.size, sha256: product.sha256 },
+      lineage: { manifest, ...parsed.data },
+      timings: {
+        requestedAt: command.time,
+        sagaStartedAt: execution.startedAt,
+        ...(saga.publish === undefined ? {} : { publishedAt: saga.publish.publishedAt }),
+        registeredAt,
+      },
     },
-  }, now);
+    now,
+  );
   if (outcome === 'conflict') {
-    throw new DeliveryConflictError(`Product ${productId} is registered by another execution than ${execution.name}; this one stops without compensating`);
+    throw new DeliveryConflictError(
+      `Product ${productId} is registered by another execution than ${execution.name}; this one stops without compensating`,
+    );
   }
   return { registeredAt };
 }

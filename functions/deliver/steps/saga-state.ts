@@ -87,7 +87,9 @@ export type SagaTask = { step: TaskName; saga: SagaState };
 export function parseSagaTask(input: unknown): SagaTask {
   const parsed = SagaTaskSchema.safeParse(input);
   if (!parsed.success) {
-    throw new InvalidInputError(`Saga task input is not { step, saga } with a delivery.requested command: ${z.prettifyError(parsed.error)}`);
+    throw new InvalidInputError(
+      `Saga task input is not { step, saga } with a delivery.requested command: ${z.prettifyError(parsed.error)}`,
+    );
   }
   return parsed.data as SagaTask;
 }

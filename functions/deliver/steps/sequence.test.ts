@@ -20,18 +20,30 @@ function windowRequested(index: number): CometEvent<typeof EventTypes.deliveryRe
   const start = new Date(Date.parse('2026-11-22T10:10:00Z') + index * 30_000);
   const productId = index.toString(16).padStart(32, 'a');
   return wrap({
-    type: EventTypes.deliveryRequested, source: 'cometflow/scheduler', id: `request-${index}`, correlationId: `li-${STREAM}-${index}`,
+    type: EventTypes.deliveryRequested,
+    source: 'cometflow/scheduler',
+    id: `request-${index}`,
+    correlationId: `li-${STREAM}-${index}`,
     data: {
-      productId, productType: 'lightning-window',
+      productId,
+      productType: 'lightning-window',
       product: { bucket: PRODUCTS, key: `lightning-window/${productId}.json`, size: 10, sha256: 'b'.repeat(64) },
       manifest: { bucket: PRODUCTS, key: `lightning-window/${productId}.manifest.json` },
-      sequence: { stream: STREAM, sensingStart: start.toISOString(), sensingEnd: new Date(start.getTime() + 30_000).toISOString() },
+      sequence: {
+        stream: STREAM,
+        sensingStart: start.toISOString(),
+        sensingEnd: new Date(start.getTime() + 30_000).toISOString(),
+      },
     },
   });
 }
 
-const sagaAt = (index: number): SagaState => ({ ...sagaOf(windowRequested(index)), execution: { name: `product-${index}`, startedAt: STARTED } });
-const notify = (index: number, fake: ReturnType<typeof fakeSaga>) => runSagaTask({ step: 'notify', saga: sagaAt(index) }, fake.deps);
+const sagaAt = (index: number): SagaState => ({
+  ...sagaOf(windowRequested(index)),
+  execution: { name: `product-${index}`, startedAt: STARTED },
+});
+const notify = (index: number, fake: ReturnType<typeof fakeSaga>) =>
+  runSagaTask({ step: 'notify', saga: sagaAt(index) }, fake.deps);
 const nowcasting = (fake: ReturnType<typeof fakeSaga>) => fake.sent.filter((s) => s.queueUrl.endsWith('.fifo'));
 
 describe('notify to an ordered subscriber', () => {
@@ -45,7 +57,10 @@ describe('notify to an ordered subscriber', () => {
     // Assess
     const [sent] = nowcasting(fake);
     expect(sent!.fifo).toEqual({ groupId: STREAM, deduplicationId: windowRequested(0).data.productId });
-    expect(sent!.event.data).toMatchObject({ late: false, sequence: { stream: STREAM, sensingStart: '2026-11-22T10:10:00.000Z' } });
+    expect(sent!.event.data).toMatchObject({
+      late: false,
+      sequence: { stream: STREAM, sensingStart: '2026-11-22T10:10:00.000Z' },
+    });
     expect(validateAgainstCatalog(sent!.event)).toEqual({ ok: true });
     expect(fake.sent.find((s) => s.queueUrl === 'https://sqs/climate')!.fifo).toBeUndefined();
   });
@@ -59,7 +74,9 @@ describe('notify to an ordered subscriber', () => {
     await notify(1, fake);
 
     // Assess
-    expect(nowcasting(fake).map((s) => (s.event.data as { productId: string }).productId)).toEqual([0, 1].map((i) => windowRequested(i).data.productId));
+    expect(nowcasting(fake).map((s) => (s.event.data as { productId: string }).productId)).toEqual(
+      [0, 1].map((i) => windowRequested(i).data.productId),
+    );
   });
 
   it('holds a product back while its predecessor is missing, sending nothing to anyone', async () => {
@@ -86,7 +103,10 @@ describe('notify to an ordered subscriber', () => {
     await notify(2, fake);
 
     // Assess
-    expect(nowcasting(fake).at(-1)!.event.data).toMatchObject({ productId: windowRequested(2).data.productId, late: false });
+    expect(nowcasting(fake).at(-1)!.event.data).toMatchObject({
+      productId: windowRequested(2).data.productId,
+      late: false,
+    });
     expect(fake.heads.get(`Nowcasting#${STREAM}`)).toMatchObject({ sensingStart: '2026-11-22T10:11:00.000Z' });
   });
 
@@ -110,7 +130,10 @@ describe('notify to an ordered subscriber', () => {
     let failures = 1;
     const fake = fakeSaga({
       subscribers: ORDERED,
-      failSend: (url) => (url.endsWith('.fifo') && failures-- > 0 ? Object.assign(new Error('throttled'), { name: 'DownstreamThrottledError' }) : undefined),
+      failSend: (url) =>
+        url.endsWith('.fifo') && failures-- > 0
+          ? Object.assign(new Error('throttled'), { name: 'DownstreamThrottledError' })
+          : undefined,
     });
     await expect(notify(0, fake)).rejects.toThrow('throttled');
 

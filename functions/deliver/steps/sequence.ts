@@ -64,7 +64,9 @@ export async function sequenceProduct(input: {
   if (head !== undefined && Date.parse(head.sensingEnd) < start) {
     const waited = (input.now.getTime() - Date.parse(input.startedAt)) / 1000;
     if (waited < input.holdbackSeconds) {
-      throw new OutOfSequenceError(`Product ${productId} of stream ${sequence.stream} starts at ${sequence.sensingStart}, but ${subscriber} was last notified of the window ending ${head.sensingEnd}; holding it back for its predecessor (${waited.toFixed(1)} of ${input.holdbackSeconds} s)`);
+      throw new OutOfSequenceError(
+        `Product ${productId} of stream ${sequence.stream} starts at ${sequence.sensingStart}, but ${subscriber} was last notified of the window ending ${head.sensingEnd}; holding it back for its predecessor (${waited.toFixed(1)} of ${input.holdbackSeconds} s)`,
+      );
     }
   }
   // Recorded before the send: a product that loses this race to a later one is late.

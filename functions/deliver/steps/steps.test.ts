@@ -6,19 +6,39 @@ import { DownstreamThrottledError, InvalidInputError } from '#shared/errors.ts';
 import { DeliveryConflictError, InjectedFaultError, SubscriberUnavailableError } from '../errors.ts';
 import { runSagaTask } from './index.ts';
 import { parseSagaTask, reasonOf, type SagaState, type TaskName } from './saga-state.ts';
-import { DISTRIBUTION, NOW, PRODUCT_ID, PRODUCT_TYPE, PRODUCTS, deliveryRequested, fakeSaga, sagaOf } from './testing.ts';
+import {
+  DISTRIBUTION,
+  NOW,
+  PRODUCT_ID,
+  PRODUCT_TYPE,
+  PRODUCTS,
+  deliveryRequested,
+  fakeSaga,
+  sagaOf,
+} from './testing.ts';
 
 const base = `${DISTRIBUTION}/${PRODUCT_TYPE}/${PRODUCT_ID}/${PRODUCT_ID}`;
-const run = (step: TaskName, saga: SagaState, deps: ReturnType<typeof fakeSaga>['deps']) => runSagaTask({ step, saga }, deps);
+const run = (step: TaskName, saga: SagaState, deps: ReturnType<typeof fakeSaga>['deps']) =>
+  runSagaTask({ step, saga }, deps);
 
 /** A saga document after the forward steps up to (not including) `failedStep` succeeded, and that step failed. */
-async function failedAt(failedStep: 'publish' | 'register' | 'notify' | 'confirm', fake: ReturnType<typeof fakeSaga>): Promise<SagaState> {
+async function failedAt(
+  failedStep: 'publish' | 'register' | 'notify' | 'confirm',
+  fake: ReturnType<typeof fakeSaga>,
+): Promise<SagaState> {
   let saga = sagaOf();
   for (const step of ['publish', 'register', 'notify', 'confirm'] as const) {
     if (step === failedStep) break;
     saga = { ...saga, [step]: await run(step, saga, fake.deps) };
   }
-  return { ...saga, failedStep, failure: { Error: 'InjectedFaultError', Cause: JSON.stringify({ errorType: 'InjectedFaultError', errorMessage: 'chaos', trace: [] }) } };
+  return {
+    ...saga,
+    failedStep,
+    failure: {
+      Error: 'InjectedFaultError',
+      Cause: JSON.stringify({ errorType: 'InjectedFaultError', errorMessage: 'chaos', trace: [] }),
+    },
+  };
 }
 
 describe('publish and unpublish', () => {
@@ -49,12 +69,21 @@ describe('publish and unpublish', () => {
     fake.objects.set(`${base}.json`, Buffer.from('product'));
 
     // Act
-    const result = await run('unpublish', { ...sagaOf(), failedStep: 'publish', failure: { Error: 'States.Timeout' } }, fake.deps);
+    const result = await run(
+      'unpublish',
+      { ...sagaOf(), failedStep: 'publish', failure: { Error: 'States.Timeout' } },
+      fake.deps,
+    );
 
     // Assess
     expect(fake.calls).toEqual([`remove ${base}.manifest.json`, `remove ${base}.json`]);
     expect([...fake.objects.keys()].filter((key) => key.startsWith(DISTRIBUTION))).toEqual([]);
-    expect(result).toMatchObject({ removed: [{ key: `${PRODUCT_TYPE}/${PRODUCT_ID}/${PRODUCT_ID}.json` }, { key: `${PRODUCT_TYPE}/${PRODUCT_ID}/${PRODUCT_ID}.manifest.json` }] });
+    expect(result).toMatchObject({
+      removed: [
+        { key: `${PRODUCT_TYPE}/${PRODUCT_ID}/${PRODUCT_ID}.json` },
+        { key: `${PRODUCT_TYPE}/${PRODUCT_ID}/${PRODUCT_ID}.manifest.json` },
+      ],
+    });
   });
 });
 
@@ -62,7 +91,10 @@ describe('register and unregister', () => {
   it('records the delivery with its lineage and timings', async () => {
     // Prepare
     const fake = fakeSaga();
-    const saga = { ...sagaOf(), publish: { distributed: [{ bucket: DISTRIBUTION, key: 'k' }], publishedAt: '2026-11-22T10:14:28.000Z' } };
+    const saga = {
+      ...sagaOf(),
+      publish: { distributed: [{ bucket: DISTRIBUTION, key: 'k' }], publishedAt: '2026-11-22T10:14:28.000Z' },
+    };
 
     // Act
     await run('register', saga, fake.deps);
@@ -70,15 +102,23 @@ describe('register and unregister', () => {
     // Assess
     const record = fake.records.get(PRODUCT_ID)!;
     expect(record).toMatchObject({
-      status: 'registered', productType: PRODUCT_TYPE, correlationId: 'cycle-20261122-061', execution: `product-${PRODUCT_ID}`,
-      requestId: 'request-1', distributed: [{ bucket: DISTRIBUTION, key: 'k' }], product: { size: 100, sha256: 'a'.repeat(64) },
+      status: 'registered',
+      productType: PRODUCT_TYPE,
+      correlationId: 'cycle-20261122-061',
+      execution: `product-${PRODUCT_ID}`,
+      requestId: 'request-1',
+      distributed: [{ bucket: DISTRIBUTION, key: 'k' }],
+      product: { size: 100, sha256: 'a'.repeat(64) },
       timings: {
-        requestedAt: '2026-11-22T10:14:26.452Z', sagaStartedAt: '2026-11-22T10:14:27.000Z',
-        publishedAt: '2026-11-22T10:14:28.000Z', registeredAt: NOW.toISOString(),
+        requestedAt: '2026-11-22T10:14:26.452Z',
+        sagaStartedAt: '2026-11-22T10:14:27.000Z',
+        publishedAt: '2026-11-22T10:14:28.000Z',
+        registeredAt: NOW.toISOString(),
       },
     });
     expect(record.lineage).toMatchObject({
-      algorithm: { name: 'byte-statistics', version: '1' }, degraded: false,
+      algorithm: { name: 'byte-statistics', version: '1' },
+      degraded: false,
       inputs: [{ name: 'chunk-1.nc', key: 'eumetsat/2026/11/22/chunk-1.nc' }],
     });
   });
@@ -119,7 +159,10 @@ describe('register and unregister', () => {
 
     // Assess
     expect(result).toEqual({ withdrawn: true });
-    expect(fake.records.get(PRODUCT_ID)).toMatchObject({ status: 'withdrawn', withdrawnReason: 'step notify failed with InjectedFaultError: chaos' });
+    expect(fake.records.get(PRODUCT_ID)).toMatchObject({
+      status: 'withdrawn',
+      withdrawnReason: 'step notify failed with InjectedFaultError: chaos',
+    });
   });
 
   it('has nothing to withdraw when register wrote nothing', async () => {
@@ -148,8 +191,14 @@ describe('notify and unnotify', () => {
     expect(fake.sent.map((s) => s.queueUrl)).toEqual(['https://sqs/nowcasting', 'https://sqs/climate']);
     const [first] = fake.sent;
     expect(first!.event).toMatchObject({
-      type: EventTypes.deliveryAvailable, subject: PRODUCT_ID, correlationid: 'cycle-20261122-061', causationid: 'request-1',
-      data: { subscriber: 'Nowcasting', product: { bucket: DISTRIBUTION, key: `${PRODUCT_TYPE}/${PRODUCT_ID}/${PRODUCT_ID}.json`, size: 100 } },
+      type: EventTypes.deliveryAvailable,
+      subject: PRODUCT_ID,
+      correlationid: 'cycle-20261122-061',
+      causationid: 'request-1',
+      data: {
+        subscriber: 'Nowcasting',
+        product: { bucket: DISTRIBUTION, key: `${PRODUCT_TYPE}/${PRODUCT_ID}/${PRODUCT_ID}.json`, size: 100 },
+      },
     });
     for (const { event } of fake.sent) expect(validateAgainstCatalog(event)).toEqual({ ok: true });
   });
@@ -169,7 +218,9 @@ describe('notify and unnotify', () => {
 
   it('fails fast with SubscriberUnavailableError, sending nothing, when a breaker is open', async () => {
     // Prepare
-    const fake = fakeSaga({ breakers: { Climate: { state: 'open', failures: 3, openUntil: new Date(NOW.getTime() + 1000).toISOString() } } });
+    const fake = fakeSaga({
+      breakers: { Climate: { state: 'open', failures: 3, openUntil: new Date(NOW.getTime() + 1000).toISOString() } },
+    });
 
     // Act
     const act = run('notify', sagaOf(), fake.deps);
@@ -182,7 +233,9 @@ describe('notify and unnotify', () => {
 
   it('withdraws the product from every subscriber of its type, whatever the breakers say', async () => {
     // Prepare
-    const fake = fakeSaga({ breakers: { Climate: { state: 'open', failures: 3, openUntil: '2099-01-01T00:00:00.000Z' } } });
+    const fake = fakeSaga({
+      breakers: { Climate: { state: 'open', failures: 3, openUntil: '2099-01-01T00:00:00.000Z' } },
+    });
     const saga = await failedAt('confirm', fakeSaga());
 
     // Act
@@ -194,7 +247,9 @@ describe('notify and unnotify', () => {
       ['https://sqs/nowcasting', EventTypes.deliveryWithdrawn],
       ['https://sqs/climate', EventTypes.deliveryWithdrawn],
     ]);
-    expect(fake.sent[0]!.event.data).toMatchObject({ reason: 'Delivery compensated: step confirm failed with InjectedFaultError: chaos' });
+    expect(fake.sent[0]!.event.data).toMatchObject({
+      reason: 'Delivery compensated: step confirm failed with InjectedFaultError: chaos',
+    });
     for (const { event } of fake.sent) expect(validateAgainstCatalog(event)).toEqual({ ok: true });
   });
 });
@@ -214,7 +269,9 @@ describe('confirm', () => {
     expect(fake.records.get(PRODUCT_ID)?.status).toBe('delivered');
     const [event] = fake.published;
     expect(event).toMatchObject({
-      type: EventTypes.productDelivered, subject: PRODUCT_ID, causationid: 'request-1',
+      type: EventTypes.productDelivered,
+      subject: PRODUCT_ID,
+      causationid: 'request-1',
       id: createHash('sha256').update(`delivered\n${PRODUCT_ID}`).digest('hex').slice(0, 32),
     });
     expect(result).toEqual({ eventId: event!.id, deliveredAt: NOW.toISOString() });
@@ -234,10 +291,17 @@ describe('report', () => {
     // Assess
     const [event] = fake.published;
     expect(event).toMatchObject({
-      type: EventTypes.deliveryCompensated, subject: PRODUCT_ID, causationid: 'request-1',
+      type: EventTypes.deliveryCompensated,
+      subject: PRODUCT_ID,
+      causationid: 'request-1',
       data: {
-        productId: PRODUCT_ID, productType: PRODUCT_TYPE, failedStep: 'notify', error: 'InjectedFaultError', reason: 'chaos',
-        compensations: ['unnotify', 'unregister', 'unpublish'], execution: `product-${PRODUCT_ID}`,
+        productId: PRODUCT_ID,
+        productType: PRODUCT_TYPE,
+        failedStep: 'notify',
+        error: 'InjectedFaultError',
+        reason: 'chaos',
+        compensations: ['unnotify', 'unregister', 'unpublish'],
+        execution: `product-${PRODUCT_ID}`,
       },
     });
     expect(validateAgainstCatalog(event)).toEqual({ ok: true });
@@ -254,19 +318,27 @@ describe('report', () => {
 
 describe('fault injection', () => {
   it.each(['publish', 'register', 'notify', 'confirm', 'unpublish', 'unregister', 'unnotify'] as const)(
-    'fails %s with InjectedFaultError before it acts, for a terminal fault on this product', async (step) => {
+    'fails %s with InjectedFaultError before it acts, for a terminal fault on this product',
+    async (step) => {
       // Prepare
-      const fake = fakeSaga({ faults: [{ pk: `FAULT#${step}#${PRODUCT_ID}`, mode: 'terminal', reason: 'chaos test' }] });
-      const saga = step.startsWith('un') ? await failedAt('confirm', fakeSaga()) : await failedAt(step as 'publish', fakeSaga());
+      const fake = fakeSaga({
+        faults: [{ pk: `FAULT#${step}#${PRODUCT_ID}`, mode: 'terminal', reason: 'chaos test' }],
+      });
+      const saga = step.startsWith('un')
+        ? await failedAt('confirm', fakeSaga())
+        : await failedAt(step as 'publish', fakeSaga());
 
       // Act
       const act = run(step, saga, fake.deps);
 
       // Assess
       await expect(act).rejects.toBeInstanceOf(InjectedFaultError);
-      await expect(act).rejects.toThrow(`Fault injected at step ${step} by FAULT#${step}#${PRODUCT_ID} (mode terminal): chaos test`);
+      await expect(act).rejects.toThrow(
+        `Fault injected at step ${step} by FAULT#${step}#${PRODUCT_ID} (mode terminal): chaos test`,
+      );
       expect(fake.calls).toEqual([]);
-    });
+    },
+  );
 
   it('fails once with DownstreamThrottledError for a transient-once fault, then lets the retry pass', async () => {
     // Prepare
@@ -310,7 +382,9 @@ describe('parseSagaTask', () => {
 
   it('reads the message out of a Lambda error cause, and keeps a plain cause as it is', () => {
     // Assess
-    expect(reasonOf({ Error: 'E', Cause: '{"errorType":"E","errorMessage":"went wrong","trace":[]}' })).toBe('went wrong');
+    expect(reasonOf({ Error: 'E', Cause: '{"errorType":"E","errorMessage":"went wrong","trace":[]}' })).toBe(
+      'went wrong',
+    );
     expect(reasonOf({ Error: 'E', Cause: 'went wrong' })).toBe('went wrong');
     expect(reasonOf(undefined)).toBe('');
   });

@@ -29,10 +29,14 @@ export function parseSubscribers(json: string): Subscriber[] {
   try {
     value = JSON.parse(json);
   } catch (error) {
-    throw new Error(`Subscribers are not JSON (first 80 characters: ${JSON.stringify(json.slice(0, 80))}); expected [{ name, queueUrl, productTypes }]`, { cause: error });
+    throw new Error(
+      `Subscribers are not JSON (first 80 characters: ${JSON.stringify(json.slice(0, 80))}); expected [{ name, queueUrl, productTypes }]`,
+      { cause: error },
+    );
   }
   const parsed = z.array(SubscriberSchema).safeParse(value);
-  if (!parsed.success) throw new Error(`Subscribers do not match [{ name, queueUrl, productTypes }]: ${z.prettifyError(parsed.error)}`);
+  if (!parsed.success)
+    throw new Error(`Subscribers do not match [{ name, queueUrl, productTypes }]: ${z.prettifyError(parsed.error)}`);
   return parsed.data as Subscriber[];
 }
 

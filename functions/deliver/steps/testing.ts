@@ -19,29 +19,60 @@ export const PRODUCT_TYPE = 'fci-cycle-statistics';
 export const NOW = new Date('2026-11-22T10:14:30.000Z');
 
 /** A `delivery.requested` command for one product. */
-export const deliveryRequested = (id = 'request-1', productType = PRODUCT_TYPE): CometEvent<typeof EventTypes.deliveryRequested> => wrap({
-  type: EventTypes.deliveryRequested, source: 'cometflow/scheduler', id, correlationId: 'cycle-20261122-061',
-  time: new Date('2026-11-22T10:14:26.452Z'),
-  data: {
-    productId: PRODUCT_ID, productType,
-    product: { bucket: PRODUCTS, key: `${productType}/cycle-20261122-061/${PRODUCT_ID}.json`, size: 100, sha256: 'a'.repeat(64) },
-    manifest: { bucket: PRODUCTS, key: `${productType}/cycle-20261122-061/${PRODUCT_ID}.manifest.json` },
-  },
-});
+export const deliveryRequested = (
+  id = 'request-1',
+  productType = PRODUCT_TYPE,
+): CometEvent<typeof EventTypes.deliveryRequested> =>
+  wrap({
+    type: EventTypes.deliveryRequested,
+    source: 'cometflow/scheduler',
+    id,
+    correlationId: 'cycle-20261122-061',
+    time: new Date('2026-11-22T10:14:26.452Z'),
+    data: {
+      productId: PRODUCT_ID,
+      productType,
+      product: {
+        bucket: PRODUCTS,
+        key: `${productType}/cycle-20261122-061/${PRODUCT_ID}.json`,
+        size: 100,
+        sha256: 'a'.repeat(64),
+      },
+      manifest: { bucket: PRODUCTS, key: `${productType}/cycle-20261122-061/${PRODUCT_ID}.manifest.json` },
+    },
+  });
 
 /** The execution document as the state machine's Start state builds it. */
 export const sagaOf = (command = deliveryRequested(), extra: Partial<SagaState> = {}): SagaState => ({
-  command, execution: { name: `product-${command.data.productId}`, startedAt: '2026-11-22T10:14:27.000Z' }, ...extra,
+  command,
+  execution: { name: `product-${command.data.productId}`, startedAt: '2026-11-22T10:14:27.000Z' },
+  ...extra,
 });
 
 /** A manifest as process writes it. */
-export const manifestOf = (productId = PRODUCT_ID): Buffer => Buffer.from(JSON.stringify({
-  productId, productType: PRODUCT_TYPE, algorithm: { name: 'byte-statistics', version: '1' },
-  correlationId: 'cycle-20261122-061', requestedBy: 'processing-request-1', degraded: false, missing: [],
-  product: { bucket: PRODUCTS, key: 'k', size: 100, sha256: 'a'.repeat(64) },
-  inputs: [{ bucket: 'archive', key: 'eumetsat/2026/11/22/chunk-1.nc', name: 'chunk-1.nc', size: 10, sha256: createHash('sha256').update('1').digest('hex') }],
-  generatedAt: '2026-11-22T10:14:20.000Z',
-}));
+export const manifestOf = (productId = PRODUCT_ID): Buffer =>
+  Buffer.from(
+    JSON.stringify({
+      productId,
+      productType: PRODUCT_TYPE,
+      algorithm: { name: 'byte-statistics', version: '1' },
+      correlationId: 'cycle-20261122-061',
+      requestedBy: 'processing-request-1',
+      degraded: false,
+      missing: [],
+      product: { bucket: PRODUCTS, key: 'k', size: 100, sha256: 'a'.repeat(64) },
+      inputs: [
+        {
+          bucket: 'archive',
+          key: 'eumetsat/2026/11/22/chunk-1.nc',
+          name: 'chunk-1.nc',
+          size: 10,
+          sha256: createHash('sha256').update('1').digest('hex'),
+        },
+      ],
+      generatedAt: '2026-11-22T10:14:20.000Z',
+    }),
+  );
 
 export const SUBSCRIBERS: Subscriber[] = [
   { name: 'Nowcasting', queueUrl: 'https://sqs/nowcasting', productTypes: [PRODUCT_TYPE] },
@@ -50,10 +81,16 @@ export const SUBSCRIBERS: Subscriber[] = [
 ];
 
 /** In-memory saga effects. */
-export function fakeSaga(options: {
-  faults?: Fault[]; breakers?: Record<string, BreakerState>; failSend?: (queueUrl: string) => Error | undefined;
-  subscribers?: Subscriber[]; now?: Date; holdbackSeconds?: number;
-} = {}) {
+export function fakeSaga(
+  options: {
+    faults?: Fault[];
+    breakers?: Record<string, BreakerState>;
+    failSend?: (queueUrl: string) => Error | undefined;
+    subscribers?: Subscriber[];
+    now?: Date;
+    holdbackSeconds?: number;
+  } = {},
+) {
   const calls: string[] = [];
   const objects = new Map<string, Buffer>();
   const records = new Map<string, DeliveryRecord & { status: string; withdrawnReason?: string }>();
@@ -76,7 +113,10 @@ export function fakeSaga(options: {
       if (body === undefined) throw Object.assign(new Error(`NoSuchKey ${at(from)}`), { name: 'NoSuchKey' });
       objects.set(at(to), body);
     },
-    remove: async (location) => { calls.push(`remove ${at(location)}`); objects.delete(at(location)); },
+    remove: async (location) => {
+      calls.push(`remove ${at(location)}`);
+      objects.delete(at(location));
+    },
     read: async (location) => {
       calls.push(`read ${at(location)}`);
       const body = objects.get(at(location));
@@ -87,7 +127,8 @@ export function fakeSaga(options: {
       register: async (record) => {
         calls.push(`register ${record.productId}`);
         const existing = records.get(record.productId);
-        if (existing !== undefined && existing.execution !== record.execution && existing.status !== 'withdrawn') return 'conflict';
+        if (existing !== undefined && existing.execution !== record.execution && existing.status !== 'withdrawn')
+          return 'conflict';
         records.set(record.productId, { ...record, status: 'registered' });
         return 'registered';
       },
@@ -107,7 +148,11 @@ export function fakeSaga(options: {
     },
     faults: {
       read: async (keys) => faults.filter((f) => keys.includes(f.pk)),
-      claimOnce: async (key) => (fired.has(key) ? false : (fired.add(key), true)),
+      claimOnce: async (key) => {
+        if (fired.has(key)) return false;
+        fired.add(key);
+        return true;
+      },
     },
     breakers: {
       read: async (subscriber) => breakers.get(subscriber),
@@ -124,14 +169,23 @@ export function fakeSaga(options: {
         return state.failures + 1;
       },
       open: async (subscriber, openUntil) => {
-        breakers.set(subscriber, { ...(breakers.get(subscriber) ?? { failures: 0 }), state: 'open', openUntil: openUntil.toISOString() });
+        breakers.set(subscriber, {
+          ...(breakers.get(subscriber) ?? { failures: 0 }),
+          state: 'open',
+          openUntil: openUntil.toISOString(),
+        });
         calls.push(`open ${subscriber}`);
       },
-      close: async (subscriber) => { breakers.set(subscriber, { state: 'closed', failures: 0 }); calls.push(`close ${subscriber}`); },
+      close: async (subscriber) => {
+        breakers.set(subscriber, { state: 'closed', failures: 0 });
+        calls.push(`close ${subscriber}`);
+      },
     },
     notify: async (queueUrl, event, fifo) => {
       const error = options.failSend?.(queueUrl);
-      calls.push(`send ${event.type.replace('cometflow.', '')} -> ${queueUrl}${error === undefined ? '' : ' (failed)'}`);
+      calls.push(
+        `send ${event.type.replace('cometflow.', '')} -> ${queueUrl}${error === undefined ? '' : ' (failed)'}`,
+      );
       if (error !== undefined) throw error;
       sent.push({ queueUrl, event, ...(fifo === undefined ? {} : { fifo }) });
     },
@@ -139,13 +193,17 @@ export function fakeSaga(options: {
       read: async (subscriber, stream) => heads.get(`${subscriber}#${stream}`),
       advance: async (subscriber, stream, head) => {
         const current = heads.get(`${subscriber}#${stream}`);
-        if (current !== undefined && current.productId !== head.productId && current.sensingStart >= head.sensingStart) return false;
+        if (current !== undefined && current.productId !== head.productId && current.sensingStart >= head.sensingStart)
+          return false;
         heads.set(`${subscriber}#${stream}`, head);
         return true;
       },
     },
     holdbackSeconds: options.holdbackSeconds ?? 10,
-    publish: async (event) => { calls.push(`publish ${event.type.replace('cometflow.', '')}`); published.push(event); },
+    publish: async (event) => {
+      calls.push(`publish ${event.type.replace('cometflow.', '')}`);
+      published.push(event);
+    },
     now: () => options.now ?? NOW,
   };
   return { deps, calls, objects, records, breakers, sent, published, heads, at };

@@ -133,13 +133,15 @@ export class BundledFunction extends NodejsFunction {
     acknowledgeFindings(role, [
       {
         rule: 'IAM5[Resource::*]',
-        reason: 'Tracing.ACTIVE grants xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions.',
+        reason:
+          'Tracing.ACTIVE grants xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions.',
       },
     ]);
     acknowledgeFindings(this, [
       {
         rule: 'L1',
-        reason: 'The project pins Node.js 22 (nodejs22.x) for Lambda, local runs and CI alike; moving to a newer runtime is a deliberate, separate upgrade.',
+        reason:
+          'The project pins Node.js 22 (nodejs22.x) for Lambda, local runs and CI alike; moving to a newer runtime is a deliberate, separate upgrade.',
       },
     ]);
   }

@@ -66,7 +66,9 @@ export function bundledImage(props: BundledImageProps): BundledImage {
     copyFileSync(props.dockerfile, join(folder, 'Dockerfile'));
   } catch (error) {
     rmSync(folder, { recursive: true, force: true });
-    throw new Error(`Bundling ${props.entry} for its container image failed: ${(error as Error).message}`, { cause: error });
+    throw new Error(`Bundling ${props.entry} for its container image failed: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   return {
     image: ContainerImage.fromAsset(folder, { platform: props.platform ?? Platform.LINUX_ARM64 }),

@@ -10,14 +10,31 @@ import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-clo
 import type { Grant, Role } from 'aws-cdk-lib/aws-iam';
 import { FilterPattern, LogGroup, MetricFilter, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
-  DefinitionBody, Fail, JsonPath, LogLevel, Pass, Result, StateMachine, StateMachineType, Succeed, TaskInput, Timeout,
-  type CatchProps, type IChainable, type RetryProps,
+  DefinitionBody,
+  Fail,
+  JsonPath,
+  LogLevel,
+  Pass,
+  Result,
+  StateMachine,
+  StateMachineType,
+  Succeed,
+  TaskInput,
+  Timeout,
+  type CatchProps,
+  type IChainable,
+  type RetryProps,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { Env } from '#shared/config.ts';
 import { SagaErrorNames } from '../../../functions/deliver/errors.ts';
-import { StepNames, type CompensationName, type StepName, type TaskName } from '../../../functions/deliver/steps/saga-state.ts';
+import {
+  StepNames,
+  type CompensationName,
+  type StepName,
+  type TaskName,
+} from '../../../functions/deliver/steps/saga-state.ts';
 import type { SubscriberSettings } from '../subscribers.ts';
 import { acknowledgeFindings, arnReference } from './nag.ts';
 import { BundledFunction, MetricsNamespace, type ConfigurableGrantee } from './bundled-function.ts';
@@ -106,7 +123,8 @@ const SagaSteps: readonly { step: StepName; compensation?: CompensationName }[] 
 ];
 
 /** State names: the task names in PascalCase (`publish` -> `Publish`), `report` -> `ReportCompensation`. */
-const stateNameOf = (task: TaskName): string => (task === 'report' ? 'ReportCompensation' : `${task.charAt(0).toUpperCase()}${task.slice(1)}`);
+const stateNameOf = (task: TaskName): string =>
+  task === 'report' ? 'ReportCompensation' : `${task.charAt(0).toUpperCase()}${task.slice(1)}`;
 
 /** Error names (Step Functions' own and ours) every task retries on. */
 const RetryableErrors = [...SagaErrorNames.retryable, ...SagaErrorNames.lambdaService, 'States.Timeout'];
@@ -157,11 +175,16 @@ export class DeliverySaga extends Construct {
     const retention = props.logRetention ?? RetentionDays.ONE_MONTH;
 
     const holdbackSeconds = props.holdbackSeconds ?? 10;
-    this.subscriberQueues = Object.fromEntries(props.subscribers.map((subscriber) => [subscriber.name, new StageQueue(this, `Subscriber${subscriber.name}`, {
-      visibilityTimeout: Duration.seconds(60),
-      maxReceiveCount: subscriber.maxReceiveCount ?? 5,
-      fifo: subscriber.ordered === true,
-    })]));
+    this.subscriberQueues = Object.fromEntries(
+      props.subscribers.map((subscriber) => [
+        subscriber.name,
+        new StageQueue(this, `Subscriber${subscriber.name}`, {
+          visibilityTimeout: Duration.seconds(60),
+          maxReceiveCount: subscriber.maxReceiveCount ?? 5,
+          fifo: subscriber.ordered === true,
+        }),
+      ]),
+    );
 
     this.fn = new BundledFunction(this, 'Function', {
       entry: join(props.projectRoot, 'functions', 'deliver', 'saga.ts'),
@@ -172,10 +195,14 @@ export class DeliverySaga extends Construct {
       timeoutSeconds,
       logRetention: retention,
       environment: {
-        [Env.subscribers]: Stack.of(this).toJsonString(props.subscribers.map((subscriber) => ({
-          name: subscriber.name, queueUrl: this.subscriberQueues[subscriber.name]!.queueUrl, productTypes: subscriber.productTypes,
-          ordered: subscriber.ordered === true,
-        }))),
+        [Env.subscribers]: Stack.of(this).toJsonString(
+          props.subscribers.map((subscriber) => ({
+            name: subscriber.name,
+            queueUrl: this.subscriberQueues[subscriber.name]!.queueUrl,
+            productTypes: subscriber.productTypes,
+            ordered: subscriber.ordered === true,
+          })),
+        ),
         [Env.sequenceHoldbackSeconds]: String(holdbackSeconds),
         [Env.breakerFailureThreshold]: String(breaker.failureThreshold),
         [Env.breakerCoolDownSeconds]: String(breaker.coolDownSeconds),
@@ -201,21 +228,23 @@ export class DeliverySaga extends Construct {
       backoffRate: settings.backoffRate,
       maxDelay: Duration.seconds(settings.maxDelaySeconds),
     });
-    const task = (name: TaskName): LambdaInvoke => new LambdaInvoke(this, stateNameOf(name), {
-      lambdaFunction: this.fn,
-      // The function's own result is the task's result (Resource = the function ARN): the
-      // local runner runs that form, and no `Payload` unwrapping is needed.
-      payloadResponseOnly: true,
-      payload: TaskInput.fromObject({ step: name, saga: JsonPath.entirePayload }),
-      resultPath: `$.${name}`,
-      taskTimeout,
-      // Lambda's service errors are retried by name below, with our backoff.
-      retryOnServiceExceptions: false,
-    });
+    const task = (name: TaskName): LambdaInvoke =>
+      new LambdaInvoke(this, stateNameOf(name), {
+        lambdaFunction: this.fn,
+        // The function's own result is the task's result (Resource = the function ARN): the
+        // local runner runs that form, and no `Payload` unwrapping is needed.
+        payloadResponseOnly: true,
+        payload: TaskInput.fromObject({ step: name, saga: JsonPath.entirePayload }),
+        resultPath: `$.${name}`,
+        taskTimeout,
+        // Lambda's service errors are retried by name below, with our backoff.
+        retryOnServiceExceptions: false,
+      });
 
     const compensationFailed = new Fail(this, SagaStates.compensationFailed, {
       error: 'CompensationFailed',
-      cause: 'A compensation exhausted its retries: the product may be partly delivered. The execution history names the compensation and its error.',
+      cause:
+        'A compensation exhausted its retries: the product may be partly delivered. The execution history names the compensation and its error.',
     });
     const compensation = (name: CompensationName | 'report'): LambdaInvoke => {
       const state = task(name);
@@ -226,13 +255,16 @@ export class DeliverySaga extends Construct {
       return state;
     };
 
-    const compensated = compensation('report').next(new Fail(this, SagaStates.compensated, {
-      error: 'DeliveryCompensated',
-      causePath: JsonPath.stringAt('$.failure.Cause'),
-    }));
+    const compensated = compensation('report').next(
+      new Fail(this, SagaStates.compensated, {
+        error: 'DeliveryCompensated',
+        causePath: JsonPath.stringAt('$.failure.Cause'),
+      }),
+    );
     const conflict = new Fail(this, SagaStates.conflict, {
       error: 'DeliveryConflict',
-      cause: 'Another execution registered this product; this one stopped without compensating, since the distributed objects are the other delivery\'s too.',
+      cause:
+        "Another execution registered this product; this one stopped without compensating, since the distributed objects are the other delivery's too.",
     });
 
     // Compensations chained backwards: a failure in step N enters at the compensation of the
@@ -249,10 +281,18 @@ export class DeliverySaga extends Construct {
       // A held-back product retries every second; the step stops holding it after the
       // holdback, so these attempts (a few more than its seconds) are never exhausted.
       if (step === 'notify') {
-        state.addRetry({ errors: [...SagaErrorNames.sequence], interval: Duration.seconds(1), maxAttempts: holdbackSeconds + 5, backoffRate: 1 });
+        state.addRetry({
+          errors: [...SagaErrorNames.sequence],
+          interval: Duration.seconds(1),
+          maxAttempts: holdbackSeconds + 5,
+          backoffRate: 1,
+        });
       }
       state.addRetry(retryOf(stepRetry, RetryableErrors));
-      const failed = new Pass(this, `${stateNameOf(step)}Failed`, { result: Result.fromString(step), resultPath: '$.failedStep' }).next(undoFrom[step]);
+      const failed = new Pass(this, `${stateNameOf(step)}Failed`, {
+        result: Result.fromString(step),
+        resultPath: '$.failedStep',
+      }).next(undoFrom[step]);
       const caught: CatchProps = { resultPath: '$.failure' };
       if (step === 'register') state.addCatch(conflict, { ...caught, errors: [...SagaErrorNames.conflict] });
       state.addCatch(failed, { ...caught, errors: [...SagaErrorNames.terminal] });
@@ -309,7 +349,8 @@ export class DeliverySaga extends Construct {
       metricValue: '1',
     });
     this.compensationFailedAlarm = new Alarm(this, 'CompensationFailedAlarm', {
-      alarmDescription: 'A delivery could not be compensated: a product may be partly delivered; the execution history names the compensation',
+      alarmDescription:
+        'A delivery could not be compensated: a product may be partly delivered; the execution history names the compensation',
       metric: compensationsFailed.metric({ period: Duration.minutes(1), statistic: 'Sum' }),
       threshold: 0,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -320,11 +361,13 @@ export class DeliverySaga extends Construct {
     acknowledgeFindings(this.stateMachine.role, [
       {
         rule: 'IAM5[Resource::*]',
-        reason: 'Step Functions logging (logs:CreateLogDelivery and the other log-delivery actions) and X-Ray tracing support no resource-level permissions.',
+        reason:
+          'Step Functions logging (logs:CreateLogDelivery and the other log-delivery actions) and X-Ray tracing support no resource-level permissions.',
       },
       {
         rule: `IAM5[Resource::${arnReference(this.fn.node.defaultChild as CfnElement)}:*]`,
-        reason: 'LambdaInvoke grants lambda:InvokeFunction on the saga function and its versions and aliases (<arn>:*), and on nothing else.',
+        reason:
+          'LambdaInvoke grants lambda:InvokeFunction on the saga function and its versions and aliases (<arn>:*), and on nothing else.',
       },
     ]);
   }
@@ -348,9 +391,13 @@ function validateSubscribers(subscribers: readonly SubscriberSettings[]): void {
   if (subscribers.length === 0) throw new Error('DeliverySaga needs at least one subscriber; got none');
   const seen = new Set<string>();
   for (const { name, productTypes } of subscribers) {
-    if (!/^[A-Z][A-Za-z0-9]*$/.test(name)) throw new Error(`Subscriber name ${JSON.stringify(name)} is invalid; expected a PascalCase name (it names a queue and a stack output)`);
+    if (!/^[A-Z][A-Za-z0-9]*$/.test(name))
+      throw new Error(
+        `Subscriber name ${JSON.stringify(name)} is invalid; expected a PascalCase name (it names a queue and a stack output)`,
+      );
     if (seen.has(name)) throw new Error(`Subscriber ${name} is declared twice; expected unique names`);
-    if (productTypes.length === 0) throw new Error(`Subscriber ${name} subscribes to no product type; expected at least one, or '*'`);
+    if (productTypes.length === 0)
+      throw new Error(`Subscriber ${name} subscribes to no product type; expected at least one, or '*'`);
     seen.add(name);
   }
 }

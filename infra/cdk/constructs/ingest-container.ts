@@ -15,10 +15,23 @@
 import { join } from 'node:path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import {
-  FlowLogDestination, FlowLogTrafficType, GatewayVpcEndpointAwsService, Peer, Port, SecurityGroup, SubnetType, Vpc,
+  FlowLogDestination,
+  FlowLogTrafficType,
+  GatewayVpcEndpointAwsService,
+  Peer,
+  Port,
+  SecurityGroup,
+  SubnetType,
+  Vpc,
 } from 'aws-cdk-lib/aws-ec2';
 import {
-  CfnCluster, Cluster, ContainerInsights, CpuArchitecture, FargateTaskDefinition, LogDrivers, OperatingSystemFamily,
+  type CfnCluster,
+  Cluster,
+  ContainerInsights,
+  CpuArchitecture,
+  FargateTaskDefinition,
+  LogDrivers,
+  OperatingSystemFamily,
   type ContainerDefinition,
 } from 'aws-cdk-lib/aws-ecs';
 import { PolicyStatement, Role, ServicePrincipal, type IGrantable, type IPrincipal } from 'aws-cdk-lib/aws-iam';
@@ -106,7 +119,9 @@ export class IngestContainer extends Construct implements IGrantable {
       // Restricting the default security group takes a custom-resource Lambda; nothing here
       // uses the default group: the tasks have their own.
       restrictDefaultSecurityGroup: false,
-      flowLogs: { FlowLog: { destination: FlowLogDestination.toCloudWatchLogs(flowLogs), trafficType: FlowLogTrafficType.ALL } },
+      flowLogs: {
+        FlowLog: { destination: FlowLogDestination.toCloudWatchLogs(flowLogs), trafficType: FlowLogTrafficType.ALL },
+      },
     });
 
     this.securityGroup = new SecurityGroup(this, 'SecurityGroup', {
@@ -114,7 +129,11 @@ export class IngestContainer extends Construct implements IGrantable {
       description: 'cometflow ingest worker: no inbound traffic, outbound HTTPS to AWS APIs only',
       allowAllOutbound: false,
     });
-    this.securityGroup.addEgressRule(Peer.anyIpv4(), Port.tcp(443), 'HTTPS to S3, SQS, DynamoDB, ECR and CloudWatch Logs');
+    this.securityGroup.addEgressRule(
+      Peer.anyIpv4(),
+      Port.tcp(443),
+      'HTTPS to S3, SQS, DynamoDB, ECR and CloudWatch Logs',
+    );
 
     this.cluster = new Cluster(this, 'Cluster', { vpc: this.vpc, containerInsightsV2: ContainerInsights.ENABLED });
 
@@ -166,7 +185,8 @@ export class IngestContainer extends Construct implements IGrantable {
     acknowledgeFindings(this.taskDefinition, [
       {
         rule: 'ECS2',
-        reason: 'The environment holds resource names, queue URLs and timings set by the CDK app, no secrets; the worker reads no secret at all.',
+        reason:
+          'The environment holds resource names, queue URLs and timings set by the CDK app, no secrets; the worker reads no secret at all.',
       },
     ]);
     const executionRole = this.taskDefinition.executionRole;
@@ -174,7 +194,8 @@ export class IngestContainer extends Construct implements IGrantable {
       acknowledgeFindings(executionRole, [
         {
           rule: 'IAM5[Resource::*]',
-          reason: 'The execution role pulls the worker image from ECR: ecr:GetAuthorizationToken supports no resource-level permissions.',
+          reason:
+            'The execution role pulls the worker image from ECR: ecr:GetAuthorizationToken supports no resource-level permissions.',
         },
       ]);
     }
@@ -232,22 +253,32 @@ export class IngestContainer extends Construct implements IGrantable {
     for (const [name, value] of Object.entries(this.wakeEnvironment())) grantee.addEnvironment(name, value);
     this.taskDefinition.grantRun(grantee);
     const inCluster = { ArnEquals: { 'ecs:cluster': this.cluster.clusterArn } };
-    grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({
-      actions: ['ecs:ListTasks'], resources: ['*'], conditions: inCluster,
-    }));
-    grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({
-      actions: ['ecs:DescribeTasks', 'ecs:StopTask'],
-      resources: [Stack.of(this).formatArn({ service: 'ecs', resource: 'task', resourceName: `${this.cluster.clusterName}/*` })],
-      conditions: inCluster,
-    }));
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['ecs:ListTasks'],
+        resources: ['*'],
+        conditions: inCluster,
+      }),
+    );
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['ecs:DescribeTasks', 'ecs:StopTask'],
+        resources: [
+          Stack.of(this).formatArn({ service: 'ecs', resource: 'task', resourceName: `${this.cluster.clusterName}/*` }),
+        ],
+        conditions: inCluster,
+      }),
+    );
     acknowledgeOnGrantee(grantee, [
       {
         rule: 'IAM5[Resource::*]',
-        reason: 'ecs:ListTasks supports no resource-level permissions; the statement is limited to the worker cluster by the ecs:cluster condition.',
+        reason:
+          'ecs:ListTasks supports no resource-level permissions; the statement is limited to the worker cluster by the ecs:cluster condition.',
       },
       {
         rule: `IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/<${String(Stack.of(this).resolve((this.cluster.node.defaultChild as CfnCluster).logicalId))}>/*]`,
-        reason: 'DescribeTasks and StopTask on the tasks of the worker cluster only; task ids are not known in advance.',
+        reason:
+          'DescribeTasks and StopTask on the tasks of the worker cluster only; task ids are not known in advance.',
       },
     ]);
   }

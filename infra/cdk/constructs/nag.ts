@@ -3,7 +3,7 @@
  * own reason. cdk-nag 3 reads acknowledgements recorded with `Validations.of(scope).acknowledge`
  * on the resource or any of its ancestors.
  */
-import { CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import { Construct, type IConstruct } from 'constructs';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 

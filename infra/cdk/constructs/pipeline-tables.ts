@@ -1,7 +1,14 @@
 /** The DynamoDB tables of the pipeline. */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import {
-  AttributeType, BillingMode, CfnTable, ProjectionType, StreamViewType, Table, TableEncryption, type TableProps,
+  AttributeType,
+  BillingMode,
+  type CfnTable,
+  ProjectionType,
+  StreamViewType,
+  Table,
+  TableEncryption,
+  type TableProps,
 } from 'aws-cdk-lib/aws-dynamodb';
 import type { Grant } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -133,7 +140,10 @@ export class PipelineTables extends Construct {
     if (this.indexedTables.has(table)) {
       const cfnTable = table.node.defaultChild as CfnTable;
       acknowledgeOnGrantee(grantee, [
-        { rule: `IAM5[Resource::${arnReference(cfnTable)}/index/*]`, reason: `Table.grantReadData: queries on the indexes of the ${role} table only.` },
+        {
+          rule: `IAM5[Resource::${arnReference(cfnTable)}/index/*]`,
+          reason: `Table.grantReadData: queries on the indexes of the ${role} table only.`,
+        },
       ]);
     }
     return grant;

@@ -8,7 +8,7 @@ import {
   BlockPublicAccess,
   Bucket,
   BucketEncryption,
-  CfnBucket,
+  type CfnBucket,
   EventType,
   ObjectOwnership,
   type BucketProps,
@@ -101,7 +101,8 @@ export class SecureBucket extends Construct {
       this.objectKeysFinding('read'),
       {
         rule: 'IAM5[Action::s3:GetObject*]',
-        reason: 'Bucket.grantRead: GetObject plus its tagging/attributes variants, which CopyObject of a tagged object needs on the source.',
+        reason:
+          'Bucket.grantRead: GetObject plus its tagging/attributes variants, which CopyObject of a tagged object needs on the source.',
       },
       {
         rule: 'IAM5[Action::s3:GetBucket*]',
@@ -121,13 +122,16 @@ export class SecureBucket extends Construct {
    * it: a service writing its own part of a shared bucket.
    */
   public grantPutObjects(grantee: IGrantable | ConfigurableGrantee, keyPrefix?: string): Grant {
-    if (this.nameVariable !== undefined && 'addEnvironment' in grantee) grantee.addEnvironment(this.nameVariable, this.bucketName);
-    const grant = keyPrefix === undefined ? this.bucket.grantPut(grantee) : this.bucket.grantPut(grantee, `${keyPrefix}*`);
+    if (this.nameVariable !== undefined && 'addEnvironment' in grantee)
+      grantee.addEnvironment(this.nameVariable, this.bucketName);
+    const grant =
+      keyPrefix === undefined ? this.bucket.grantPut(grantee) : this.bucket.grantPut(grantee, `${keyPrefix}*`);
     acknowledgeOnGrantee(grantee, [
       this.objectKeysFinding('write', keyPrefix),
       {
         rule: 'IAM5[Action::s3:Abort*]',
-        reason: 'Bucket.grantPut: s3:AbortMultipartUpload, needed to clean up a failed multipart upload of a large file.',
+        reason:
+          'Bucket.grantPut: s3:AbortMultipartUpload, needed to clean up a failed multipart upload of a large file.',
       },
     ]);
     return grant;
@@ -178,7 +182,8 @@ function acknowledgeNotificationsHandler(stack: Stack): void {
   acknowledgeFindings(handler, [
     {
       rule: 'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason: 'Role of the aws-cdk-lib BucketNotificationsHandler singleton (deploy-time only); the library attaches this managed policy even to a role passed in.',
+      reason:
+        'Role of the aws-cdk-lib BucketNotificationsHandler singleton (deploy-time only); the library attaches this managed policy even to a role passed in.',
     },
   ]);
 }

@@ -118,7 +118,9 @@ export class StageQueue extends Construct {
   /** Lets `sender` send messages to the queue and tells it the queue's URL (`urlVariable`). */
   public grantSend(sender: ConfigurableGrantee): Grant {
     if (this.urlVariable === undefined) {
-      throw new Error(`Queue ${this.node.path} has no urlVariable; expected one to tell its senders its URL (or use grantSendMessages)`);
+      throw new Error(
+        `Queue ${this.node.path} has no urlVariable; expected one to tell its senders its URL (or use grantSendMessages)`,
+      );
     }
     sender.addEnvironment(this.urlVariable, this.queueUrl);
     return this.grantSendMessages(sender);

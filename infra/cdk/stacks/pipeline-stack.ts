@@ -5,9 +5,25 @@
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { Env, Lanes as LaneTableDefault, OutputPrefix, Providers, sourceOf, Targets, type EnvName, type LaneTable, type Stage } from '#shared/config.ts';
 import {
-  extraLanesOf, laneSettingsOf, operations, projectRoot as defaultProjectRoot, topology as defaultTopology, validateTopology, type Topology,
+  Env,
+  Lanes as LaneTableDefault,
+  OutputPrefix,
+  Providers,
+  sourceOf,
+  Targets,
+  type EnvName,
+  type LaneTable,
+  type Stage,
+} from '#shared/config.ts';
+import {
+  extraLanesOf,
+  laneSettingsOf,
+  operations,
+  projectRoot as defaultProjectRoot,
+  topology as defaultTopology,
+  validateTopology,
+  type Topology,
 } from '../config.ts';
 import { PipelineStage } from '../constructs/pipeline-stage.ts';
 import { IngestContainer } from '../constructs/ingest-container.ts';
@@ -27,11 +43,28 @@ import { claimPrefixOf } from '#shared/envelope/claim-check.ts';
 import type { ConfigurableGrantee } from '../constructs/bundled-function.ts';
 
 /** Roles of the buckets; each is the suffix of a `Bucket<Role>` output. */
-export const BucketRoles = ['Inbox', 'Quarantine', 'Archive', 'Products', 'Distribution', 'Claims', 'AccessLogs'] as const;
+export const BucketRoles = [
+  'Inbox',
+  'Quarantine',
+  'Archive',
+  'Products',
+  'Distribution',
+  'Claims',
+  'AccessLogs',
+] as const;
 export type BucketRole = (typeof BucketRoles)[number];
 
 /** Roles of the queues; each is the suffix of a `Queue<Role>` and a `Queue<Role>Dlq` output. */
-export const QueueRoles = ['Intake', 'EventBus', 'Ingest', 'IngestContainer', 'Process', 'Deliver', 'IngestBulk', 'ProcessBulk'] as const;
+export const QueueRoles = [
+  'Intake',
+  'EventBus',
+  'Ingest',
+  'IngestContainer',
+  'Process',
+  'Deliver',
+  'IngestBulk',
+  'ProcessBulk',
+] as const;
 /** A queue role; an extra lane given in `lanes` adds its id. */
 export type QueueRole = (typeof QueueRoles)[number];
 
@@ -106,7 +139,10 @@ export class PipelineStack extends Stack {
     // The scheduler's rules are bundled with it; a bad rule file fails here, at synth, naming
     // the rule and the problem, instead of in the deployed function.
     const laneTable: LaneTable = props.lanes ?? LaneTableDefault;
-    loadPipelineRules({ lanes: laneTable, samples: Object.values(EventTypes).flatMap((type) => samplesOf(type).map((sample) => sample.event)) });
+    loadPipelineRules({
+      lanes: laneTable,
+      samples: Object.values(EventTypes).flatMap((type) => samplesOf(type).map((sample) => sample.event)),
+    });
     const projectRoot = props.projectRoot ?? defaultProjectRoot;
     const settings = topology.stages;
 
@@ -116,48 +152,88 @@ export class PipelineStack extends Stack {
     const quarantine = new SecureBucket(this, 'Quarantine', { accessLogsBucket, nameVariable: Env.quarantineBucket });
     const archive = new SecureBucket(this, 'Archive', { accessLogsBucket, nameVariable: Env.archiveBucket });
     const products = new SecureBucket(this, 'Products', { accessLogsBucket, nameVariable: Env.productsBucket });
-    const distribution = new SecureBucket(this, 'Distribution', { accessLogsBucket, nameVariable: Env.distributionBucket });
+    const distribution = new SecureBucket(this, 'Distribution', {
+      accessLogsBucket,
+      nameVariable: Env.distributionBucket,
+    });
     // Claim check: event data too large for a message lives as long as the event store keeps
     // the event (its TTL), plus a day: TTL deletes items late, never early.
     const claims = new SecureBucket(this, 'Claims', {
-      accessLogsBucket, nameVariable: Env.claimsBucket, expireAfterDays: Math.ceil(RETENTION_SECONDS / 86_400) + 1,
+      accessLogsBucket,
+      nameVariable: Env.claimsBucket,
+      expireAfterDays: Math.ceil(RETENTION_SECONDS / 86_400) + 1,
     });
     this.buckets = {
-      Inbox: inbox, Quarantine: quarantine, Archive: archive, Products: products, Distribution: distribution, Claims: claims,
+      Inbox: inbox,
+      Quarantine: quarantine,
+      Archive: archive,
+      Products: products,
+      Distribution: distribution,
+      Claims: claims,
     };
 
     const tables = new PipelineTables(this, 'Tables');
     this.tables = tables;
 
     // Each stage creates the queue it consumes; a grant to send there tells the sender its URL.
-    const stage = (id: string, name: Stage, queueUrlVariable?: EnvName, environment?: Record<string, string>): PipelineStage =>
+    const stage = (
+      id: string,
+      name: Stage,
+      queueUrlVariable?: EnvName,
+      environment?: Record<string, string>,
+    ): PipelineStage =>
       new PipelineStage(this, id, {
-        stage: name, settings: settings[name], projectRoot,
+        stage: name,
+        settings: settings[name],
+        projectRoot,
         ...(queueUrlVariable === undefined ? {} : { queueUrlVariable }),
         ...(environment === undefined ? {} : { environment }),
       });
     const intake = stage('Intake', 'intake', undefined, { [Env.maxFileBytes]: String(topology.maxFileBytes) });
     const scheduler = new PipelineStage(this, 'Scheduler', {
-      stage: 'scheduler', settings: settings.scheduler, projectRoot, queueId: 'EventBus', queueUrlVariable: Env.eventBusQueueUrl,
+      stage: 'scheduler',
+      settings: settings.scheduler,
+      projectRoot,
+      queueId: 'EventBus',
+      queueUrlVariable: Env.eventBusQueueUrl,
       environment: { [Env.deadlineMinimumWaitSeconds]: String(topology.deadlineMinimumWaitSeconds) },
     });
     const ingest = stage('Ingest', 'ingest', Targets.ingest);
     const processStage = stage('Process', 'process', Targets['process-realtime']);
     const deliver = stage('Deliver', 'deliver', Targets.deliver);
     // Extra lanes: only the scheduler sends to them, finding their queues in COMETFLOW_LANES.
-    const extraLanes = Object.fromEntries(Object.entries(extraLanesOf(laneTable)).map(([name, lane]) => [name, new PipelineStage(this, lane.id, {
-      stage: lane.stage, settings: laneSettingsOf(topology, name, lane), projectRoot,
-    })]));
-    const lanesOf = (code: Stage): PipelineStage[] => Object.entries(extraLanes).filter(([name]) => laneTable[name]!.stage === code).map(([, lane]) => lane);
-    const ingestContainer = new IngestContainer(this, 'IngestContainer', { settings: topology.containers['ingest-container'], projectRoot });
+    const extraLanes = Object.fromEntries(
+      Object.entries(extraLanesOf(laneTable)).map(([name, lane]) => [
+        name,
+        new PipelineStage(this, lane.id, {
+          stage: lane.stage,
+          settings: laneSettingsOf(topology, name, lane),
+          projectRoot,
+        }),
+      ]),
+    );
+    const lanesOf = (code: Stage): PipelineStage[] =>
+      Object.entries(extraLanes)
+        .filter(([name]) => laneTable[name]!.stage === code)
+        .map(([, lane]) => lane);
+    const ingestContainer = new IngestContainer(this, 'IngestContainer', {
+      settings: topology.containers['ingest-container'],
+      projectRoot,
+    });
     this.stages = { intake, scheduler, ingest, process: processStage, deliver };
     this.lanes = extraLanes;
     this.ingestContainer = ingestContainer;
     const eventBus = scheduler.queue;
     this.queues = {
-      Intake: intake.queue, EventBus: eventBus, Ingest: ingest.queue, IngestContainer: ingestContainer.queue,
-      Process: processStage.queue, Deliver: deliver.queue,
-      ...Object.fromEntries(Object.entries(extraLanes).map(([name, lane]) => [extraLanesOf(laneTable)[name]!.id, lane.queue])),
+      Intake: intake.queue,
+      EventBus: eventBus,
+      Ingest: ingest.queue,
+      IngestContainer: ingestContainer.queue,
+      Process: processStage.queue,
+      Deliver: deliver.queue,
+      ...Object.fromEntries(
+        Object.entries(extraLanes).map(([name, lane]) => [extraLanesOf(laneTable)[name]!.id, lane.queue]),
+      ),
     } as Record<QueueRole, StageQueue>;
 
     // Intake rejects unknown provider prefixes itself, so every created object is announced.
@@ -182,19 +258,34 @@ export class PipelineStack extends Stack {
     tables.grantReadWriteData('EventStore', scheduler.fn);
     // Every lane's queue, by lane: the stages' own lanes, then the extra ones.
     const ownLanes: Readonly<Record<string, StageQueue>> = {
-      ingest: ingest.queue, 'ingest-container': ingestContainer.queue, 'process-realtime': processStage.queue, deliver: deliver.queue,
+      ingest: ingest.queue,
+      'ingest-container': ingestContainer.queue,
+      'process-realtime': processStage.queue,
+      deliver: deliver.queue,
     };
-    const laneQueues = Object.fromEntries(Object.keys(laneTable).map((name) => {
-      const queue = ownLanes[name] ?? extraLanes[name]?.queue;
-      if (queue === undefined) {
-        throw new Error(`Lane "${name}" (stage ${laneTable[name]!.stage}) has no queue: give it a PascalCase id to make it an extra lane, or use one of the stages' own lanes ${Object.keys(ownLanes).join(', ')}`);
-      }
-      return [name, queue];
-    }));
+    const laneQueues = Object.fromEntries(
+      Object.keys(laneTable).map((name) => {
+        const queue = ownLanes[name] ?? extraLanes[name]?.queue;
+        if (queue === undefined) {
+          throw new Error(
+            `Lane "${name}" (stage ${laneTable[name]!.stage}) has no queue: give it a PascalCase id to make it an extra lane, or use one of the stages' own lanes ${Object.keys(ownLanes).join(', ')}`,
+          );
+        }
+        return [name, queue];
+      }),
+    );
     for (const queue of Object.values(laneQueues)) queue.grantSendMessages(scheduler.fn);
-    scheduler.fn.addEnvironment(Env.lanes, this.toJsonString(Object.fromEntries(Object.entries(laneQueues).map(([name, queue]) => [
-      name, { stage: laneTable[name]!.stage, priority: laneTable[name]!.priority, queueUrl: queue.queueUrl },
-    ]))));
+    scheduler.fn.addEnvironment(
+      Env.lanes,
+      this.toJsonString(
+        Object.fromEntries(
+          Object.entries(laneQueues).map(([name, queue]) => [
+            name,
+            { stage: laneTable[name]!.stage, priority: laneTable[name]!.priority, queueUrl: queue.queueUrl },
+          ]),
+        ),
+      ),
+    );
     ingestContainer.grantWake(scheduler.fn);
 
     // ingest (the Lambda and the container worker): archives accepted files, moves corrupt ones
@@ -225,7 +316,12 @@ export class PipelineStack extends Stack {
     // deliver: starts one delivery saga per product; the saga publishes, registers, notifies
     // the subscribers and confirms, compensating a failed step.
     this.deliverySaga = new DeliverySaga(this, 'DeliverySaga', {
-      projectRoot, products, distribution, tables, eventBus, subscribers: props.subscribers ?? defaultSubscribers,
+      projectRoot,
+      products,
+      distribution,
+      tables,
+      eventBus,
+      subscribers: props.subscribers ?? defaultSubscribers,
     });
     for (const { fn } of [deliver, ...lanesOf('deliver')]) this.deliverySaga.grantStartExecution(fn);
 
@@ -234,16 +330,28 @@ export class PipelineStack extends Stack {
 
     // Operations: a dashboard of every lane, and alarms notifying one topic.
     const laneOf = (role: QueueRole, name: string, fn?: PipelineStage): MonitoredLane => ({
-      name, queue: this.queues[role], ...(fn === undefined ? {} : { fn: fn.fn }),
-      ...(operations.oldestMessageAgeSecondsByLane[role] === undefined ? {} : { oldestMessageAgeSeconds: operations.oldestMessageAgeSecondsByLane[role] }),
+      name,
+      queue: this.queues[role],
+      ...(fn === undefined ? {} : { fn: fn.fn }),
+      ...(operations.oldestMessageAgeSecondsByLane[role] === undefined
+        ? {}
+        : { oldestMessageAgeSeconds: operations.oldestMessageAgeSecondsByLane[role] }),
     });
     this.monitoring = new OperationsMonitoring(this, 'Operations', {
       lanes: [
-        laneOf('Intake', 'intake', intake), laneOf('EventBus', 'scheduler', scheduler), laneOf('Ingest', 'ingest', ingest),
-        laneOf('IngestContainer', 'ingest (container)'), laneOf('Process', 'process (realtime)', processStage),
+        laneOf('Intake', 'intake', intake),
+        laneOf('EventBus', 'scheduler', scheduler),
+        laneOf('Ingest', 'ingest', ingest),
+        laneOf('IngestContainer', 'ingest (container)'),
+        laneOf('Process', 'process (realtime)', processStage),
         laneOf('Deliver', 'deliver', deliver),
         ...Object.entries(extraLanes).map(([name, lane]) =>
-          laneOf(extraLanesOf(laneTable)[name]!.id as QueueRole, `${laneTable[name]!.stage} (${laneTable[name]!.priority})`, lane)),
+          laneOf(
+            extraLanesOf(laneTable)[name]!.id as QueueRole,
+            `${laneTable[name]!.stage} (${laneTable[name]!.priority})`,
+            lane,
+          ),
+        ),
       ],
       deliverySaga: this.deliverySaga,
       containerClusterName: ingestContainer.cluster.clusterName,
@@ -251,8 +359,11 @@ export class PipelineStack extends Stack {
       providers: Providers,
       oldestMessageAgeSeconds: operations.oldestMessageAgeSeconds,
       alarms: [
-        this.deliverySaga.failedAlarm, this.deliverySaga.compensationFailedAlarm,
-        ...Object.values(this.deliverySaga.subscriberQueues).flatMap((q) => (q.deadLetterAlarm === undefined ? [] : [q.deadLetterAlarm])),
+        this.deliverySaga.failedAlarm,
+        this.deliverySaga.compensationFailedAlarm,
+        ...Object.values(this.deliverySaga.subscriberQueues).flatMap((q) =>
+          q.deadLetterAlarm === undefined ? [] : [q.deadLetterAlarm],
+        ),
       ],
     });
 
@@ -260,10 +371,18 @@ export class PipelineStack extends Stack {
     // under the prefix of the events it is the source of (`claimKeyOf`), and every reader of a
     // queue may load any of it back.
     const claimWriters: readonly [Stage, ConfigurableGrantee][] = [
-      ['intake', intake.fn], ['scheduler', scheduler.fn], ['ingest', ingest.fn], ['ingest', ingestContainer],
-      ['process', processStage.fn], ['deliver', deliver.fn], ['deliver', this.deliverySaga.fn],
+      ['intake', intake.fn],
+      ['scheduler', scheduler.fn],
+      ['ingest', ingest.fn],
+      ['ingest', ingestContainer],
+      ['process', processStage.fn],
+      ['deliver', deliver.fn],
+      ['deliver', this.deliverySaga.fn],
       // An extra lane runs its stage's code: it writes that stage's claims.
-      ...Object.entries(extraLanes).map(([name, lane]): [Stage, ConfigurableGrantee] => [laneTable[name]!.stage as Stage, lane.fn]),
+      ...Object.entries(extraLanes).map(([name, lane]): [Stage, ConfigurableGrantee] => [
+        laneTable[name]!.stage as Stage,
+        lane.fn,
+      ]),
     ];
     for (const [source, runtime] of claimWriters) {
       claims.grantPutObjects(runtime, claimPrefixOf(sourceOf(source)));
@@ -284,17 +403,26 @@ export class PipelineStack extends Stack {
       AccessLogs: this.accessLogs.bucketName,
     };
     for (const role of BucketRoles) {
-      new CfnOutput(this, `${OutputPrefix.bucket}${role}`, { value: bucketNames[role], description: `Name of the ${role} bucket` });
+      new CfnOutput(this, `${OutputPrefix.bucket}${role}`, {
+        value: bucketNames[role],
+        description: `Name of the ${role} bucket`,
+      });
     }
     for (const [role, queue] of Object.entries(this.queues)) {
-      new CfnOutput(this, `${OutputPrefix.queue}${role}`, { value: queue.queueUrl, description: `URL of the ${role} queue` });
+      new CfnOutput(this, `${OutputPrefix.queue}${role}`, {
+        value: queue.queueUrl,
+        description: `URL of the ${role} queue`,
+      });
       new CfnOutput(this, `${OutputPrefix.queue}${role}Dlq`, {
         value: queue.deadLetterQueue.queueUrl,
         description: `URL of the dead-letter queue of the ${role} queue`,
       });
     }
     for (const [name, queue] of Object.entries(this.deliverySaga.subscriberQueues)) {
-      new CfnOutput(this, `${OutputPrefix.queue}Subscriber${name}`, { value: queue.queueUrl, description: `URL of the queue of subscriber ${name}` });
+      new CfnOutput(this, `${OutputPrefix.queue}Subscriber${name}`, {
+        value: queue.queueUrl,
+        description: `URL of the queue of subscriber ${name}`,
+      });
       new CfnOutput(this, `${OutputPrefix.queue}Subscriber${name}Dlq`, {
         value: queue.deadLetterQueue.queueUrl,
         description: `URL of the dead-letter queue of subscriber ${name}`,
@@ -302,7 +430,8 @@ export class PipelineStack extends Stack {
     }
     new CfnOutput(this, `${OutputPrefix.worker}Ingest`, {
       value: this.ingestContainer.describeJson(),
-      description: 'The ingest worker as JSON: cluster, task definition, container, network settings and cap for RunTask, ListTasks and StopTask',
+      description:
+        'The ingest worker as JSON: cluster, task definition, container, network settings and cap for RunTask, ListTasks and StopTask',
     });
     new CfnOutput(this, 'AlarmTopic', {
       value: this.monitoring.topic.topicArn,

@@ -14,12 +14,47 @@ import { resolvedStateMachinesOf } from '../../../local/runtime/state-machines.t
 import { buildApp, StackId } from '../app.ts';
 import { PipelineStack } from '../stacks/pipeline-stack.ts';
 import { subscribers } from '../subscribers.ts';
-import { logicalIdAt, referencedId, resource, resourcesOfType, tempOutdir, type TemplateJson } from './template-helpers.ts';
+import {
+  logicalIdAt,
+  referencedId,
+  resource,
+  resourcesOfType,
+  tempOutdir,
+  type TemplateJson,
+} from './template-helpers.ts';
 
-interface Retrier { ErrorEquals: string[]; IntervalSeconds: number; MaxAttempts: number; BackoffRate: number; MaxDelaySeconds?: number }
-interface Catcher { ErrorEquals: string[]; Next: string; ResultPath?: string }
-interface State { Type: string; Next?: string; End?: boolean; Resource?: string; ResultPath?: string; Parameters?: Record<string, unknown>; Retry?: Retrier[]; Catch?: Catcher[]; Result?: unknown; Error?: string; Cause?: string; CausePath?: string; TimeoutSeconds?: number }
-interface Definition { StartAt: string; States: Record<string, State>; TimeoutSeconds?: number }
+interface Retrier {
+  ErrorEquals: string[];
+  IntervalSeconds: number;
+  MaxAttempts: number;
+  BackoffRate: number;
+  MaxDelaySeconds?: number;
+}
+interface Catcher {
+  ErrorEquals: string[];
+  Next: string;
+  ResultPath?: string;
+}
+interface State {
+  Type: string;
+  Next?: string;
+  End?: boolean;
+  Resource?: string;
+  ResultPath?: string;
+  Parameters?: Record<string, unknown>;
+  Retry?: Retrier[];
+  Catch?: Catcher[];
+  Result?: unknown;
+  Error?: string;
+  Cause?: string;
+  CausePath?: string;
+  TimeoutSeconds?: number;
+}
+interface Definition {
+  StartAt: string;
+  States: Record<string, State>;
+  TimeoutSeconds?: number;
+}
 
 const Retryable = [...SagaErrorNames.retryable, ...SagaErrorNames.lambdaService, 'States.Timeout'];
 
@@ -40,9 +75,16 @@ describe('DeliverySaga', () => {
     // Resolve as the local runtime does: every resource gets a local name and ARN.
     resolver = new Resolver({ region: 'us-east-1', stackName: StackId });
     for (const [id, r] of Object.entries(json.Resources)) {
-      const arn = r.Type === 'AWS::Lambda::Function' ? `arn:aws:lambda:us-east-1:${ACCOUNT}:function:${id}`
-        : r.Type === 'AWS::StepFunctions::StateMachine' ? `arn:aws:states:us-east-1:${ACCOUNT}:stateMachine:${id}` : `arn:aws:local:us-east-1:${ACCOUNT}:${id}`;
-      resolver.define(id, { ref: r.Type === 'AWS::StepFunctions::StateMachine' ? arn : id, attributes: { Arn: arn, Name: id } });
+      const arn =
+        r.Type === 'AWS::Lambda::Function'
+          ? `arn:aws:lambda:us-east-1:${ACCOUNT}:function:${id}`
+          : r.Type === 'AWS::StepFunctions::StateMachine'
+            ? `arn:aws:states:us-east-1:${ACCOUNT}:stateMachine:${id}`
+            : `arn:aws:local:us-east-1:${ACCOUNT}:${id}`;
+      resolver.define(id, {
+        ref: r.Type === 'AWS::StepFunctions::StateMachine' ? arn : id,
+        attributes: { Arn: arn, Name: id },
+      });
     }
     const [machine] = resolvedStateMachinesOf(json as never, resolver);
     definition = machine!.definition as unknown as Definition;
@@ -65,15 +107,20 @@ describe('DeliverySaga', () => {
   it('runs publish -> register -> notify -> confirm, each a task of the saga function with its own result path', () => {
     // Act
     const order: string[] = [];
-    for (let name: string | undefined = definition.StartAt; name !== undefined; name = definition.States[name]?.Next) order.push(name);
+    for (let name: string | undefined = definition.StartAt; name !== undefined; name = definition.States[name]?.Next)
+      order.push(name);
     const tasks = ['Publish', 'Register', 'Notify', 'Confirm'].map((name) => definition.States[name]!);
 
     // Assess
     expect(order).toEqual(['Start', 'Publish', 'Register', 'Notify', 'Confirm', 'Delivered']);
     expect(definition.States.Delivered?.Type).toBe('Succeed');
-    expect(tasks.map((t) => [t.Resource, t.ResultPath, t.Parameters])).toEqual(['publish', 'register', 'notify', 'confirm'].map((step) =>
-      [functionArn, `$.${step}`, { step, 'saga.$': '$' }]));
-    expect(definition.States.Start?.Parameters).toEqual({ 'command.$': '$', execution: { 'name.$': '$$.Execution.Name', 'startedAt.$': '$$.Execution.StartTime' } });
+    expect(tasks.map((t) => [t.Resource, t.ResultPath, t.Parameters])).toEqual(
+      ['publish', 'register', 'notify', 'confirm'].map((step) => [functionArn, `$.${step}`, { step, 'saga.$': '$' }]),
+    );
+    expect(definition.States.Start?.Parameters).toEqual({
+      'command.$': '$',
+      execution: { 'name.$': '$$.Execution.Name', 'startedAt.$': '$$.Execution.StartTime' },
+    });
   });
 
   it('retries each step on retryable errors by name, with backoff, and never on States.ALL', () => {
@@ -82,22 +129,34 @@ describe('DeliverySaga', () => {
       const retry = definition.States[name]!.Retry;
 
       // Assess
-      const sequence = name === 'Notify' ? [{ ErrorEquals: ['OutOfSequenceError'], IntervalSeconds: 1, MaxAttempts: 15, BackoffRate: 1 }] : [];
-      expect(retry, name).toEqual([...sequence, { ErrorEquals: Retryable, IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2, MaxDelaySeconds: 10 }]);
+      const sequence =
+        name === 'Notify'
+          ? [{ ErrorEquals: ['OutOfSequenceError'], IntervalSeconds: 1, MaxAttempts: 15, BackoffRate: 1 }]
+          : [];
+      expect(retry, name).toEqual([
+        ...sequence,
+        { ErrorEquals: Retryable, IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2, MaxDelaySeconds: 10 },
+      ]);
       expect(definition.States[name]!.TimeoutSeconds, name).toBe(40);
     }
   });
 
   it('catches terminal errors by name first and States.ALL last, recording the failed step before compensating', () => {
-    for (const [name, step] of [['Publish', 'publish'], ['Register', 'register'], ['Notify', 'notify'], ['Confirm', 'confirm']] as const) {
+    for (const [name, step] of [
+      ['Publish', 'publish'],
+      ['Register', 'register'],
+      ['Notify', 'notify'],
+      ['Confirm', 'confirm'],
+    ] as const) {
       // Act
       const catches = definition.States[name]!.Catch!;
       const failed = definition.States[`${name}Failed`]!;
 
       // Assess
-      const named = name === 'Register'
-        ? [{ ErrorEquals: ['DeliveryConflictError'], ResultPath: '$.failure', Next: 'DeliveryConflict' }]
-        : [];
+      const named =
+        name === 'Register'
+          ? [{ ErrorEquals: ['DeliveryConflictError'], ResultPath: '$.failure', Next: 'DeliveryConflict' }]
+          : [];
       expect(catches, name).toEqual([
         ...named,
         { ErrorEquals: [...SagaErrorNames.terminal], ResultPath: '$.failure', Next: `${name}Failed` },
@@ -112,12 +171,15 @@ describe('DeliverySaga', () => {
     // Prepare
     const chainFrom = (state: string): string[] => {
       const chain: string[] = [];
-      for (let name: string | undefined = state; name !== undefined; name = definition.States[name]?.Next) chain.push(name);
+      for (let name: string | undefined = state; name !== undefined; name = definition.States[name]?.Next)
+        chain.push(name);
       return chain;
     };
 
     // Act
-    const chains = Object.fromEntries(['Publish', 'Register', 'Notify', 'Confirm'].map((name) => [name, chainFrom(`${name}Failed`).slice(1)]));
+    const chains = Object.fromEntries(
+      ['Publish', 'Register', 'Notify', 'Confirm'].map((name) => [name, chainFrom(`${name}Failed`).slice(1)]),
+    );
 
     // Assess
     const tail = ['ReportCompensation', 'DeliveryCompensated'];
@@ -127,7 +189,11 @@ describe('DeliverySaga', () => {
       Notify: ['Unnotify', 'Unregister', 'Unpublish', ...tail],
       Confirm: ['Unnotify', 'Unregister', 'Unpublish', ...tail],
     });
-    expect(definition.States.DeliveryCompensated).toMatchObject({ Type: 'Fail', Error: 'DeliveryCompensated', CausePath: '$.failure.Cause' });
+    expect(definition.States.DeliveryCompensated).toMatchObject({
+      Type: 'Fail',
+      Error: 'DeliveryCompensated',
+      CausePath: '$.failure.Cause',
+    });
     expect(definition.States.ReportCompensation?.Parameters).toEqual({ step: 'report', 'saga.$': '$' });
   });
 
@@ -141,7 +207,9 @@ describe('DeliverySaga', () => {
         { ErrorEquals: Retryable, IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2, MaxDelaySeconds: 10 },
         { ErrorEquals: ['States.ALL'], IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2, MaxDelaySeconds: 10 },
       ]);
-      expect(state.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.compensationFailure', Next: 'CompensationFailed' }]);
+      expect(state.Catch, name).toEqual([
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.compensationFailure', Next: 'CompensationFailed' },
+      ]);
       expect(state.Resource, name).toBe(functionArn);
     }
     expect(definition.States.CompensationFailed).toMatchObject({ Type: 'Fail', Error: 'CompensationFailed' });
@@ -150,12 +218,20 @@ describe('DeliverySaga', () => {
   it('logs ALL events with execution data to its own log group, and traces', () => {
     // Act
     const [machine] = Object.values(resourcesOfType(json, 'AWS::StepFunctions::StateMachine'));
-    const logging = machine!.Properties?.LoggingConfiguration as { Level: string; IncludeExecutionData: boolean; Destinations: { CloudWatchLogsLogGroup: { LogGroupArn: unknown } }[] };
+    const logging = machine!.Properties?.LoggingConfiguration as {
+      Level: string;
+      IncludeExecutionData: boolean;
+      Destinations: { CloudWatchLogsLogGroup: { LogGroupArn: unknown } }[];
+    };
 
     // Assess
     expect(logging.Level).toBe('ALL');
     expect(logging.IncludeExecutionData).toBe(true);
-    const logGroup = resource(json, referencedId(logging.Destinations[0]!.CloudWatchLogsLogGroup.LogGroupArn), 'AWS::Logs::LogGroup');
+    const logGroup = resource(
+      json,
+      referencedId(logging.Destinations[0]!.CloudWatchLogsLogGroup.LogGroupArn),
+      'AWS::Logs::LogGroup',
+    );
     // The name ends with the stack's UUID, so a stack created again gets a new group.
     const [, parts] = (logGroup.Properties?.LogGroupName as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
     expect(parts[0]).toMatch(/^\/aws\/vendedlogs\/states\//);
@@ -166,18 +242,27 @@ describe('DeliverySaga', () => {
   it('alarms on failed executions, and on CompensationFailed through a metric filter on the log group', () => {
     // Assess
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'ExecutionsFailed', Namespace: 'AWS/States', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold',
+      MetricName: 'ExecutionsFailed',
+      Namespace: 'AWS/States',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
     });
     template.hasResourceProperties('AWS::Logs::MetricFilter', {
       FilterPattern: '{ ($.type = "ExecutionFailed") && ($.details.error = "CompensationFailed") }',
       MetricTransformations: [Match.objectLike({ MetricName: 'DeliveryCompensationsFailed', MetricValue: '1' })],
     });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'DeliveryCompensationsFailed', Threshold: 0 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'DeliveryCompensationsFailed',
+      Threshold: 0,
+    });
   });
 
-  it('lets the deliver function start executions of this state machine only, and nothing of the saga\'s data', () => {
+  it("lets the deliver function start executions of this state machine only, and nothing of the saga's data", () => {
     // Prepare
-    const deliverRole = referencedId((resource(json, logicalIdAt(json, `${StackId}/Deliver/Function/Resource`), 'AWS::Lambda::Function').Properties?.Role));
+    const deliverRole = referencedId(
+      resource(json, logicalIdAt(json, `${StackId}/Deliver/Function/Resource`), 'AWS::Lambda::Function').Properties
+        ?.Role,
+    );
     const machineId = logicalIdAt(json, `${StackId}/DeliverySaga/StateMachine/Resource`);
     // The claim check's bucket is every function's, not the saga's data.
     const claimsId = logicalIdAt(json, `${StackId}/Claims/Resource/Resource`);
@@ -185,7 +270,10 @@ describe('DeliverySaga', () => {
     // Act
     const statements = Object.values(resourcesOfType(json, 'AWS::IAM::Policy'))
       .filter((p) => (p.Properties?.Roles as unknown[]).some((r) => referencedId(r) === deliverRole))
-      .flatMap((p) => (p.Properties?.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement)
+      .flatMap(
+        (p) =>
+          (p.Properties?.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement,
+      )
       .filter((s) => !JSON.stringify(s.Resource).includes(claimsId));
     const actions = statements.flatMap((s) => [s.Action].flat());
 
@@ -203,32 +291,64 @@ describe('DeliverySaga', () => {
     const variables = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
 
     // Assess
-    expect(Object.keys(variables).sort()).toEqual([
-      Env.breakerCoolDownSeconds, Env.breakerFailureThreshold, Env.deliveriesTable, Env.distributionBucket, Env.eventBusQueueUrl, Env.subscribers,
-      Env.sequenceHoldbackSeconds, Env.claimsBucket, 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME',
-    ].sort());
-    const queueIdOf = (name: string): string => referencedId(json.Outputs?.[`${OutputPrefix.queue}Subscriber${name}`]?.Value);
-    expect(JSON.parse(String(resolver.resolve(variables[Env.subscribers])))).toEqual(subscribers.map((s) => ({
-      name: s.name, queueUrl: queueIdOf(s.name), productTypes: s.productTypes, ordered: s.ordered === true,
-    })));
+    expect(Object.keys(variables).sort()).toEqual(
+      [
+        Env.breakerCoolDownSeconds,
+        Env.breakerFailureThreshold,
+        Env.deliveriesTable,
+        Env.distributionBucket,
+        Env.eventBusQueueUrl,
+        Env.subscribers,
+        Env.sequenceHoldbackSeconds,
+        Env.claimsBucket,
+        'POWERTOOLS_LOG_LEVEL',
+        'POWERTOOLS_METRICS_NAMESPACE',
+        'POWERTOOLS_SERVICE_NAME',
+      ].sort(),
+    );
+    const queueIdOf = (name: string): string =>
+      referencedId(json.Outputs?.[`${OutputPrefix.queue}Subscriber${name}`]?.Value);
+    expect(JSON.parse(String(resolver.resolve(variables[Env.subscribers])))).toEqual(
+      subscribers.map((s) => ({
+        name: s.name,
+        queueUrl: queueIdOf(s.name),
+        productTypes: s.productTypes,
+        ordered: s.ordered === true,
+      })),
+    );
     expect(variables[Env.sequenceHoldbackSeconds]).toBe('10');
     expect(subscribers.length).toBeGreaterThanOrEqual(2);
     const sendsTo = Object.values(resourcesOfType(json, 'AWS::IAM::Policy'))
-      .filter((p) => (p.Properties?.Roles as unknown[]).some((r) => referencedId(r) === referencedId(fn.Properties?.Role)))
-      .flatMap((p) => (p.Properties?.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement)
+      .filter((p) =>
+        (p.Properties?.Roles as unknown[]).some((r) => referencedId(r) === referencedId(fn.Properties?.Role)),
+      )
+      .flatMap(
+        (p) =>
+          (p.Properties?.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement,
+      )
       .filter((st) => [st.Action].flat().includes('sqs:SendMessage'))
-      .flatMap((st) => [st.Resource].flat().map(referencedId)).sort();
-    expect(sendsTo).toEqual([
-      referencedId(json.Outputs?.[`${OutputPrefix.queue}EventBus`]?.Value), ...subscribers.map((s) => queueIdOf(s.name)),
-    ].sort());
+      .flatMap((st) => [st.Resource].flat().map(referencedId))
+      .sort();
+    expect(sendsTo).toEqual(
+      [
+        referencedId(json.Outputs?.[`${OutputPrefix.queue}EventBus`]?.Value),
+        ...subscribers.map((s) => queueIdOf(s.name)),
+      ].sort(),
+    );
     expect(fn.Properties?.Runtime).toBe('nodejs22.x');
     expect(fn.Properties?.TracingConfig).toEqual({ Mode: 'Active' });
   });
 
   it('makes the queue of an ordered subscriber and its dead-letter queue FIFO, and the others standard', () => {
     // Prepare
-    const queueOf = (name: string) => resource(json, referencedId(json.Outputs?.[`${OutputPrefix.queue}Subscriber${name}`]?.Value), 'AWS::SQS::Queue');
-    const dlqOf = (name: string) => resource(json, referencedId(json.Outputs?.[`${OutputPrefix.queue}Subscriber${name}Dlq`]?.Value), 'AWS::SQS::Queue');
+    const queueOf = (name: string) =>
+      resource(json, referencedId(json.Outputs?.[`${OutputPrefix.queue}Subscriber${name}`]?.Value), 'AWS::SQS::Queue');
+    const dlqOf = (name: string) =>
+      resource(
+        json,
+        referencedId(json.Outputs?.[`${OutputPrefix.queue}Subscriber${name}Dlq`]?.Value),
+        'AWS::SQS::Queue',
+      );
 
     // Act
     const ordered = subscribers.filter((s) => s.ordered === true).map((s) => s.name);
@@ -245,10 +365,18 @@ describe('DeliverySaga', () => {
 
   it('refuses subscribers with duplicate or non-PascalCase names', () => {
     // Prepare
-    const build = (list: { name: string; productTypes: string[] }[]) => (): PipelineStack => new PipelineStack(new App({ context: { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true } }), 'Saga', { subscribers: list });
+    const build = (list: { name: string; productTypes: string[] }[]) => (): PipelineStack =>
+      new PipelineStack(new App({ context: { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true } }), 'Saga', {
+        subscribers: list,
+      });
 
     // Assess
-    expect(build([{ name: 'A', productTypes: ['*'] }, { name: 'A', productTypes: ['*'] }])).toThrow('Subscriber A is declared twice');
+    expect(
+      build([
+        { name: 'A', productTypes: ['*'] },
+        { name: 'A', productTypes: ['*'] },
+      ]),
+    ).toThrow('Subscriber A is declared twice');
     expect(build([{ name: 'nowcasting', productTypes: ['*'] }])).toThrow(/expected a PascalCase name/);
     expect(build([])).toThrow('DeliverySaga needs at least one subscriber');
   });

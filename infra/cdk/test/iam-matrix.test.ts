@@ -21,9 +21,19 @@ type Access = 'consume' | 'send' | 'read' | 'write' | 'put' | 'delete' | 'start'
 
 /** The probes of each kind of resource: an action and the access it needs. */
 const Probes = {
-  bucket: [['s3:GetObject', 'read'], ['s3:PutObject', 'put'], ['s3:DeleteObject', 'delete']],
-  queue: [['sqs:ReceiveMessage', 'consume'], ['sqs:SendMessage', 'send']],
-  table: [['dynamodb:GetItem', 'read'], ['dynamodb:PutItem', 'write']],
+  bucket: [
+    ['s3:GetObject', 'read'],
+    ['s3:PutObject', 'put'],
+    ['s3:DeleteObject', 'delete'],
+  ],
+  queue: [
+    ['sqs:ReceiveMessage', 'consume'],
+    ['sqs:SendMessage', 'send'],
+  ],
+  table: [
+    ['dynamodb:GetItem', 'read'],
+    ['dynamodb:PutItem', 'write'],
+  ],
   stateMachine: [['states:StartExecution', 'start']],
 } as const satisfies Record<string, readonly (readonly [string, Access])[]>;
 
@@ -34,40 +44,68 @@ const Probes = {
  * (`Claims/cometflow/intake/`) allows keys under it only.
  */
 const stage = (queue: string, source: string): Record<string, readonly Access[]> => ({
-  [queue]: ['consume'], 'Scheduler/EventBus': ['send'], 'Tables/Idempotency': ['read', 'write'],
-  Claims: ['read'], [`Claims/cometflow/${source}/`]: ['read', 'put'],
+  [queue]: ['consume'],
+  'Scheduler/EventBus': ['send'],
+  'Tables/Idempotency': ['read', 'write'],
+  Claims: ['read'],
+  [`Claims/cometflow/${source}/`]: ['read', 'put'],
 });
 const Expected: Readonly<Record<string, Readonly<Record<string, readonly Access[]>>>> = {
   'Intake/FunctionRole': {
     ...stage('Intake/Queue', 'intake'),
-    'Tables/Catalog': ['read', 'write'], Inbox: ['read', 'delete'], Quarantine: ['put'],
+    'Tables/Catalog': ['read', 'write'],
+    Inbox: ['read', 'delete'],
+    Quarantine: ['put'],
   },
   'Scheduler/FunctionRole': {
     ...stage('Scheduler/EventBus', 'scheduler'),
     'Scheduler/EventBus': ['consume', 'send'],
-    'Ingest/Queue': ['send'], 'IngestBulk/Queue': ['send'], 'IngestContainer/Queue': ['send'], 'Process/Queue': ['send'],
-    'ProcessBulk/Queue': ['send'], 'Deliver/Queue': ['send'], 'Tables/Scheduler': ['read', 'write'], 'Tables/EventStore': ['read', 'write'],
+    'Ingest/Queue': ['send'],
+    'IngestBulk/Queue': ['send'],
+    'IngestContainer/Queue': ['send'],
+    'Process/Queue': ['send'],
+    'ProcessBulk/Queue': ['send'],
+    'Deliver/Queue': ['send'],
+    'Tables/Scheduler': ['read', 'write'],
+    'Tables/EventStore': ['read', 'write'],
   },
   'Ingest/FunctionRole': {
     ...stage('Ingest/Queue', 'ingest'),
-    'IngestContainer/Queue': ['send'], Inbox: ['read', 'delete'], Archive: ['put'], Quarantine: ['put'],
+    'IngestContainer/Queue': ['send'],
+    Inbox: ['read', 'delete'],
+    Archive: ['put'],
+    Quarantine: ['put'],
   },
   // The bulk ingest lane runs the ingest code with the same access, from its own queue.
   'IngestBulk/FunctionRole': {
     ...stage('IngestBulk/Queue', 'ingest'),
-    'IngestContainer/Queue': ['send'], Inbox: ['read', 'delete'], Archive: ['put'], Quarantine: ['put'],
+    'IngestContainer/Queue': ['send'],
+    Inbox: ['read', 'delete'],
+    Archive: ['put'],
+    Quarantine: ['put'],
   },
   'IngestContainer/TaskRole': {
     ...stage('IngestContainer/Queue', 'ingest'),
-    Inbox: ['read', 'delete'], Archive: ['put'], Quarantine: ['put'],
+    Inbox: ['read', 'delete'],
+    Archive: ['put'],
+    Quarantine: ['put'],
   },
   'Process/FunctionRole': { ...stage('Process/Queue', 'process'), Archive: ['read'], Products: ['read', 'put'] },
-  'ProcessBulk/FunctionRole': { ...stage('ProcessBulk/Queue', 'process'), Archive: ['read'], Products: ['read', 'put'] },
+  'ProcessBulk/FunctionRole': {
+    ...stage('ProcessBulk/Queue', 'process'),
+    Archive: ['read'],
+    Products: ['read', 'put'],
+  },
   'Deliver/FunctionRole': { ...stage('Deliver/Queue', 'deliver'), 'DeliverySaga/StateMachine': ['start'] },
   'DeliverySaga/FunctionRole': {
-    'Scheduler/EventBus': ['send'], 'DeliverySaga/SubscriberNowcasting': ['send'], 'DeliverySaga/SubscriberClimate': ['send'],
-    'Tables/Deliveries': ['read', 'write'], Products: ['read'], Distribution: ['put', 'delete'],
-    Claims: ['read'], 'Claims/cometflow/deliver/': ['read', 'put'],
+    'Scheduler/EventBus': ['send'],
+    'DeliverySaga/SubscriberNowcasting': ['send'],
+    'DeliverySaga/SubscriberClimate': ['send'],
+    'Tables/Deliveries': ['read', 'write'],
+    Products: ['read'],
+    Distribution: ['put', 'delete'],
+    Claims: ['read'],
+    'Claims/cometflow/deliver/': ['read', 'put'],
   },
   // The projector's failed stream batches go to its own on-failure queue.
   'StatusProjection/FunctionRole': { 'Tables/Status': ['read', 'write'], 'StatusProjection/OnFailure': ['send'] },
@@ -130,7 +168,9 @@ function resolver(json: TemplateJson): (value: unknown) => unknown {
 }
 
 const pathOf = (json: TemplateJson, id: string): string =>
-  cdkPath(json.Resources[id]!).replace(`${StackId}/`, '').replace(/\/Resource(\/Resource)?$/, '');
+  cdkPath(json.Resources[id]!)
+    .replace(`${StackId}/`, '')
+    .replace(/\/Resource(\/Resource)?$/, '');
 
 describe('IAM evaluation matrix of the synthesized policies', () => {
   let json: TemplateJson;
@@ -143,11 +183,16 @@ describe('IAM evaluation matrix of the synthesized policies', () => {
     json = Template.fromStack(buildApp({ outdir: out.outdir }).stack).toJSON() as TemplateJson;
     const resolve = resolver(json);
     const policies = Object.values(resourcesOfType(json, 'AWS::IAM::Policy'));
-    const bucketPolicies = new Map(Object.values(resourcesOfType(json, 'AWS::S3::BucketPolicy'))
-      .map((p) => [(p.Properties?.['Bucket'] as { Ref: string }).Ref, resolve(p.Properties?.['PolicyDocument']) as Json]));
+    const bucketPolicies = new Map(
+      Object.values(resourcesOfType(json, 'AWS::S3::BucketPolicy')).map((p) => [
+        (p.Properties?.['Bucket'] as { Ref: string }).Ref,
+        resolve(p.Properties?.['PolicyDocument']) as Json,
+      ]),
+    );
     const queuePolicies = new Map<string, Json>();
     for (const p of Object.values(resourcesOfType(json, 'AWS::SQS::QueuePolicy'))) {
-      for (const queue of p.Properties?.['Queues'] as { Ref: string }[]) queuePolicies.set(queue.Ref, resolve(p.Properties?.['PolicyDocument']) as Json);
+      for (const queue of p.Properties?.['Queues'] as { Ref: string }[])
+        queuePolicies.set(queue.Ref, resolve(p.Properties?.['PolicyDocument']) as Json);
     }
 
     // The grid: every data resource of the template; for buckets, any key and a key under every
@@ -156,12 +201,17 @@ describe('IAM evaluation matrix of the synthesized policies', () => {
     const documents = JSON.stringify(policies.map((p) => resolve(p.Properties?.['PolicyDocument'])));
     for (const [id, r] of Object.entries(json.Resources)) {
       const path = pathOf(json, id);
-      const arn = String((resolve({ 'Fn::GetAtt': [id, 'Arn'] })));
+      const arn = String(resolve({ 'Fn::GetAtt': [id, 'Arn'] }));
       if (r.Type === 'AWS::S3::Bucket') {
         const prefixes = new Set(['']);
         for (const match of documents.matchAll(new RegExp(`${arn}/([^"*]*)\\*`, 'g'))) prefixes.add(match[1]!);
         for (const prefix of prefixes) {
-          resources.push({ path: prefix === '' ? path : `${path}/${prefix}`, kind: 'bucket', arn: `${arn}/${prefix}probe-object`, bucketId: id });
+          resources.push({
+            path: prefix === '' ? path : `${path}/${prefix}`,
+            kind: 'bucket',
+            arn: `${arn}/${prefix}probe-object`,
+            bucketId: id,
+          });
         }
       } else if (r.Type === 'AWS::SQS::Queue') resources.push({ path, kind: 'queue', arn, queueId: id });
       else if (r.Type === 'AWS::DynamoDB::Table') resources.push({ path, kind: 'table', arn });
@@ -177,11 +227,19 @@ describe('IAM evaluation matrix of the synthesized policies', () => {
         .filter((p) => (p.Properties?.['Roles'] as { Ref: string }[]).some((r) => r.Ref === roleId))
         .map((p, i) => ({ name: `policy${i}`, policy: resolve(p.Properties?.['PolicyDocument']) as never }));
       for (const inline of (role.Properties?.['Policies'] as { PolicyDocument: unknown }[] | undefined) ?? []) {
-        identityPolicies.push({ name: `inline${identityPolicies.length}`, policy: resolve(inline.PolicyDocument) as never });
+        identityPolicies.push({
+          name: `inline${identityPolicies.length}`,
+          policy: resolve(inline.PolicyDocument) as never,
+        });
       }
       for (const target of resources) {
         for (const [action, access] of Probes[target.kind]) {
-          const resourcePolicy = target.bucketId !== undefined ? bucketPolicies.get(target.bucketId) : target.queueId !== undefined ? queuePolicies.get(target.queueId) : undefined;
+          const resourcePolicy =
+            target.bucketId !== undefined
+              ? bucketPolicies.get(target.bucketId)
+              : target.queueId !== undefined
+                ? queuePolicies.get(target.queueId)
+                : undefined;
           const simulation: Simulation = {
             identityPolicies,
             serviceControlPolicies: [],
@@ -195,11 +253,21 @@ describe('IAM evaluation matrix of the synthesized policies', () => {
             },
           };
           const response = await runSimulation(simulation, {});
-          if (response.resultType === 'error') throw new Error(`Simulation of ${rolePath} ${action} ${target.arn}: ${JSON.stringify(response.errors)}`);
+          if (response.resultType === 'error')
+            throw new Error(`Simulation of ${rolePath} ${action} ${target.arn}: ${JSON.stringify(response.errors)}`);
           // A prefix entry covers its keys; the whole bucket's entry covers every key.
           const bucketPath = target.path.split('/')[0]!;
-          const granted = [...(expected[target.path] ?? []), ...(target.kind === 'bucket' && target.path !== bucketPath ? expected[bucketPath] ?? [] : [])];
-          cells.push({ role: rolePath, action, resource: target.path, allowed: response.overallResult === 'Allowed', expected: granted.includes(access) });
+          const granted = [
+            ...(expected[target.path] ?? []),
+            ...(target.kind === 'bucket' && target.path !== bucketPath ? (expected[bucketPath] ?? []) : []),
+          ];
+          cells.push({
+            role: rolePath,
+            action,
+            resource: target.path,
+            allowed: response.overallResult === 'Allowed',
+            expected: granted.includes(access),
+          });
         }
       }
     }
@@ -209,14 +277,20 @@ describe('IAM evaluation matrix of the synthesized policies', () => {
 
   it('allows every role exactly what the design gives it, on every resource of the stack', () => {
     // Act
-    const wrong = cells.filter((cell) => cell.allowed !== cell.expected)
-      .map((cell) => `${cell.role} ${cell.allowed ? 'may' : 'may not'} ${cell.action} on ${cell.resource}; expected ${cell.expected ? 'allowed' : 'denied'}`);
+    const wrong = cells
+      .filter((cell) => cell.allowed !== cell.expected)
+      .map(
+        (cell) =>
+          `${cell.role} ${cell.allowed ? 'may' : 'may not'} ${cell.action} on ${cell.resource}; expected ${cell.expected ? 'allowed' : 'denied'}`,
+      );
     // Assess
     expect(wrong).toEqual([]);
     const roles = new Set(cells.map((c) => c.role)).size;
     const resources = new Set(cells.map((c) => c.resource)).size;
-    console.log(`IAM matrix: ${cells.length} cells, ${roles} roles x ${resources} resources, `
-      + `${cells.filter((c) => c.allowed).length} allowed, ${cells.filter((c) => !c.allowed).length} denied, all as expected`);
+    console.log(
+      `IAM matrix: ${cells.length} cells, ${roles} roles x ${resources} resources, ` +
+        `${cells.filter((c) => c.allowed).length} allowed, ${cells.filter((c) => !c.allowed).length} denied, all as expected`,
+    );
   });
 
   it('covers every function and task role, and every data resource of the template', () => {

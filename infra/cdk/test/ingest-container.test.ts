@@ -9,7 +9,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Env, OutputPrefix } from '#shared/config.ts';
 import { buildApp, StackId } from '../app.ts';
 import { topology, validateTopology, TopologyError, type Topology } from '../config.ts';
-import { cdkPath, logicalIdAt, referencedId, resource, resourcesOfType, tempOutdir, type CfnResourceJson, type TemplateJson } from './template-helpers.ts';
+import {
+  cdkPath,
+  logicalIdAt,
+  referencedId,
+  resource,
+  resourcesOfType,
+  tempOutdir,
+  type CfnResourceJson,
+  type TemplateJson,
+} from './template-helpers.ts';
 
 const settings = topology.containers['ingest-container'];
 
@@ -36,7 +45,9 @@ function referencedIds(value: unknown): string[] {
   if (typeof ref === 'string') return ref.startsWith('AWS::') ? [] : [ref];
   const getAtt = (value as { 'Fn::GetAtt'?: unknown })['Fn::GetAtt'];
   if (Array.isArray(getAtt)) return [String(getAtt[0])];
-  return Object.values(value as Record<string, unknown>).flatMap((v) => (Array.isArray(v) ? v.flatMap(referencedIds) : referencedIds(v)));
+  return Object.values(value as Record<string, unknown>).flatMap((v) =>
+    Array.isArray(v) ? v.flatMap(referencedIds) : referencedIds(v),
+  );
 }
 
 describe('IngestContainer', () => {
@@ -63,19 +74,26 @@ describe('IngestContainer', () => {
   it('defines an ARM64 Fargate task sized from the topology, running the bundle with a stop timeout', () => {
     // Assess
     expect(taskDefinition.Properties).toMatchObject({
-      Cpu: String(settings.cpu), Memory: String(settings.memoryMiB), NetworkMode: 'awsvpc', RequiresCompatibilities: ['FARGATE'],
+      Cpu: String(settings.cpu),
+      Memory: String(settings.memoryMiB),
+      NetworkMode: 'awsvpc',
+      RequiresCompatibilities: ['FARGATE'],
       RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
     });
     expect(container).toMatchObject({
-      Name: 'worker', Essential: true, Command: ['node', 'index.mjs'], WorkingDirectory: '/app',
-      ReadonlyRootFilesystem: true, StopTimeout: settings.stopTimeoutSeconds,
+      Name: 'worker',
+      Essential: true,
+      Command: ['node', 'index.mjs'],
+      WorkingDirectory: '/app',
+      ReadonlyRootFilesystem: true,
+      StopTimeout: settings.stopTimeoutSeconds,
     });
     expect(settings.graceSeconds).toBeLessThan(settings.stopTimeoutSeconds);
   });
 
   it('logs to its own log group', () => {
     // Act
-    const options = (container['LogConfiguration'] as { LogDriver: string; Options: Record<string, unknown> });
+    const options = container['LogConfiguration'] as { LogDriver: string; Options: Record<string, unknown> };
     const logGroup = resource(json, referencedId(options.Options['awslogs-group']), 'AWS::Logs::LogGroup');
 
     // Assess
@@ -86,15 +104,30 @@ describe('IngestContainer', () => {
 
   it('gives the worker its queue, buckets, tables and timings in its environment', () => {
     // Act
-    const environment = Object.fromEntries((container['Environment'] as { Name: string; Value: unknown }[]).map((e) => [e.Name, e.Value]));
+    const environment = Object.fromEntries(
+      (container['Environment'] as { Name: string; Value: unknown }[]).map((e) => [e.Name, e.Value]),
+    );
 
     // Assess
-    expect(Object.keys(environment).sort()).toEqual([
-      Env.ingestContainerQueueUrl, Env.workerIdleSeconds, Env.workerGraceSeconds, Env.workerLeaseSeconds,
-      Env.archiveBucket, Env.quarantineBucket, Env.idempotencyTable, Env.eventBusQueueUrl, Env.claimsBucket,
-      'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME',
-    ].sort());
-    expect(referencedId(environment[Env.ingestContainerQueueUrl])).toBe(referencedId(json.Outputs?.[`${OutputPrefix.queue}IngestContainer`]?.Value));
+    expect(Object.keys(environment).sort()).toEqual(
+      [
+        Env.ingestContainerQueueUrl,
+        Env.workerIdleSeconds,
+        Env.workerGraceSeconds,
+        Env.workerLeaseSeconds,
+        Env.archiveBucket,
+        Env.quarantineBucket,
+        Env.idempotencyTable,
+        Env.eventBusQueueUrl,
+        Env.claimsBucket,
+        'POWERTOOLS_LOG_LEVEL',
+        'POWERTOOLS_METRICS_NAMESPACE',
+        'POWERTOOLS_SERVICE_NAME',
+      ].sort(),
+    );
+    expect(referencedId(environment[Env.ingestContainerQueueUrl])).toBe(
+      referencedId(json.Outputs?.[`${OutputPrefix.queue}IngestContainer`]?.Value),
+    );
     expect(environment[Env.workerGraceSeconds]).toBe(String(settings.graceSeconds));
   });
 
@@ -115,7 +148,9 @@ describe('IngestContainer', () => {
     expect(images[0]!.source.platform).toBe('linux/arm64');
     expect(dockerfile).toMatch(/^FROM \S+node:22-\S*slim$/m);
     expect(dockerfile).toMatch(/^COPY index\.mjs \.\/$/m);
-    expect(bundle.split('\n', 1)[0]).toMatch(/^import \{ createRequire as (\w+) \} from 'node:module'; const require = \1\(import\.meta\.url\);$/);
+    expect(bundle.split('\n', 1)[0]).toMatch(
+      /^import \{ createRequire as (\w+) \} from 'node:module'; const require = \1\(import\.meta\.url\);$/,
+    );
     expect(bundle).toContain('worker started');
     expect(JSON.stringify(container['Image'])).toContain(Object.keys(assets.dockerImages)[0]);
   });
@@ -124,7 +159,9 @@ describe('IngestContainer', () => {
     // Act
     const subnets = Object.values(resourcesOfType(json, 'AWS::EC2::Subnet'));
     const flowLogs = Object.values(resourcesOfType(json, 'AWS::EC2::FlowLog'));
-    const endpoints = Object.values(resourcesOfType(json, 'AWS::EC2::VPCEndpoint')).map((e) => JSON.stringify(e.Properties?.['ServiceName']));
+    const endpoints = Object.values(resourcesOfType(json, 'AWS::EC2::VPCEndpoint')).map((e) =>
+      JSON.stringify(e.Properties?.['ServiceName']),
+    );
     const groupId = logicalIdAt(json, `${StackId}/IngestContainer/SecurityGroup/Resource`);
     const group = resource(json, groupId, 'AWS::EC2::SecurityGroup');
 
@@ -136,7 +173,9 @@ describe('IngestContainer', () => {
     expect(endpoints.some((e) => e.includes('.s3'))).toBe(true);
     expect(endpoints.some((e) => e.includes('.dynamodb'))).toBe(true);
     expect(group.Properties?.['SecurityGroupIngress']).toBeUndefined();
-    expect(group.Properties?.['SecurityGroupEgress']).toEqual([{ CidrIp: '0.0.0.0/0', Description: expect.any(String), FromPort: 443, IpProtocol: 'tcp', ToPort: 443 }]);
+    expect(group.Properties?.['SecurityGroupEgress']).toEqual([
+      { CidrIp: '0.0.0.0/0', Description: expect.any(String), FromPort: 443, IpProtocol: 'tcp', ToPort: 443 },
+    ]);
   });
 
   it('describes itself in the WorkerIngest output: cluster, task definition, container, network and cap', () => {
@@ -150,10 +189,14 @@ describe('IngestContainer', () => {
 
     // Assess
     expect(described).toEqual({
-      cluster: clusterId, taskDefinition: taskDefinitionId, family: taskDefinition.Properties?.['Family'], container: 'worker',
+      cluster: clusterId,
+      taskDefinition: taskDefinitionId,
+      family: taskDefinition.Properties?.['Family'],
+      container: 'worker',
       subnets: [expect.stringContaining('PublicSubnet1'), expect.stringContaining('PublicSubnet2')],
       securityGroups: [logicalIdAt(json, `${StackId}/IngestContainer/SecurityGroup/Resource`)],
-      assignPublicIp: 'ENABLED', maxTasks: settings.maxTasks,
+      assignPublicIp: 'ENABLED',
+      maxTasks: settings.maxTasks,
     });
   });
 
@@ -178,7 +221,9 @@ describe('IngestContainer', () => {
     // Assess
     expect(mappings).toEqual([]);
     expect(queue.Properties?.['VisibilityTimeout']).toBe(settings.leaseSeconds);
-    expect((queue.Properties?.['RedrivePolicy'] as { maxReceiveCount: number }).maxReceiveCount).toBe(settings.maxReceiveCount);
+    expect((queue.Properties?.['RedrivePolicy'] as { maxReceiveCount: number }).maxReceiveCount).toBe(
+      settings.maxReceiveCount,
+    );
   });
 
   it('grants the task role only its queue, the inbox, archive and quarantine objects, its two tables, the event bus and the claim check', () => {
@@ -187,53 +232,86 @@ describe('IngestContainer', () => {
     const pathOf = (id: string): string => cdkPath(json.Resources[id]!).replace(`${StackId}/`, '');
 
     // Act
-    const grants = statementsOf(json, roleId).map((s) => ({ actions: actionsOf(s).sort(), on: [...new Set(resourcesOf(s).flatMap(referencedIds))].map(pathOf).sort() }));
+    const grants = statementsOf(json, roleId).map((s) => ({
+      actions: actionsOf(s).sort(),
+      on: [...new Set(resourcesOf(s).flatMap(referencedIds))].map(pathOf).sort(),
+    }));
 
     // Assess
     expect(grants).toEqual([
-      { actions: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'], on: ['IngestContainer/Queue/Resource/Resource'] },
+      {
+        actions: [
+          'sqs:ChangeMessageVisibility',
+          'sqs:DeleteMessage',
+          'sqs:GetQueueAttributes',
+          'sqs:GetQueueUrl',
+          'sqs:ReceiveMessage',
+        ],
+        on: ['IngestContainer/Queue/Resource/Resource'],
+      },
       // CDK merges statements with the same actions: the claim check's read and put join the others.
-      { actions: ['s3:GetBucket*', 's3:GetObject*', 's3:List*'], on: ['Claims/Resource/Resource', 'Inbox/Resource/Resource'] },
+      {
+        actions: ['s3:GetBucket*', 's3:GetObject*', 's3:List*'],
+        on: ['Claims/Resource/Resource', 'Inbox/Resource/Resource'],
+      },
       { actions: ['s3:DeleteObject*'], on: ['Inbox/Resource/Resource'] },
       {
         actions: expect.arrayContaining(['s3:Abort*', 's3:PutObject']),
         on: ['Archive/Resource/Resource', 'Claims/Resource/Resource', 'Quarantine/Resource/Resource'],
       },
-      { actions: expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']), on: ['Tables/Idempotency/Resource'] },
-      { actions: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'], on: ['Scheduler/EventBus/Resource/Resource'] },
+      {
+        actions: expect.arrayContaining([
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+        ]),
+        on: ['Tables/Idempotency/Resource'],
+      },
+      {
+        actions: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+        on: ['Scheduler/EventBus/Resource/Resource'],
+      },
     ]);
   });
 
-  it.each(['Scheduler', 'Ingest'])('lets the %s role run the task definition, pass only its two roles to ECS and list and stop only the cluster\'s tasks', (stage) => {
-    // Prepare
-    const roleId = logicalIdAt(json, `${StackId}/${stage}/FunctionRole/Resource`);
-    const statements = statementsOf(json, roleId);
-    const withAction = (action: string): Statement[] => statements.filter((s) => actionsOf(s).includes(action));
-    const clusterId = logicalIdAt(json, `${StackId}/IngestContainer/Cluster/Resource`);
-    const inCluster = { ArnEquals: { 'ecs:cluster': { 'Fn::GetAtt': [clusterId, 'Arn'] } } };
+  it.each(['Scheduler', 'Ingest'])(
+    "lets the %s role run the task definition, pass only its two roles to ECS and list and stop only the cluster's tasks",
+    (stage) => {
+      // Prepare
+      const roleId = logicalIdAt(json, `${StackId}/${stage}/FunctionRole/Resource`);
+      const statements = statementsOf(json, roleId);
+      const withAction = (action: string): Statement[] => statements.filter((s) => actionsOf(s).includes(action));
+      const clusterId = logicalIdAt(json, `${StackId}/IngestContainer/Cluster/Resource`);
+      const inCluster = { ArnEquals: { 'ecs:cluster': { 'Fn::GetAtt': [clusterId, 'Arn'] } } };
 
-    // Act
-    const [runTask] = withAction('ecs:RunTask');
-    const [passRole] = withAction('iam:PassRole');
-    const [listTasks] = withAction('ecs:ListTasks');
-    const [stopTask] = withAction('ecs:StopTask');
+      // Act
+      const [runTask] = withAction('ecs:RunTask');
+      const [passRole] = withAction('iam:PassRole');
+      const [listTasks] = withAction('ecs:ListTasks');
+      const [stopTask] = withAction('ecs:StopTask');
 
-    // Assess
-    expect(withAction('ecs:RunTask')).toHaveLength(1);
-    expect(resourcesOf(runTask!)).toEqual([{ Ref: taskDefinitionId }]);
-    expect(resourcesOf(passRole!).map(referencedId).sort()).toEqual([
-      referencedId(taskDefinition.Properties?.['ExecutionRoleArn']), referencedId(taskDefinition.Properties?.['TaskRoleArn']),
-    ].sort());
-    expect(passRole!.Condition).toEqual({ StringLike: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
-    expect(listTasks!.Condition).toEqual(inCluster);
-    expect(stopTask!.Condition).toEqual(inCluster);
-    expect(referencedIds(stopTask!.Resource)).toEqual([clusterId]);
-  });
+      // Assess
+      expect(withAction('ecs:RunTask')).toHaveLength(1);
+      expect(resourcesOf(runTask!)).toEqual([{ Ref: taskDefinitionId }]);
+      expect(resourcesOf(passRole!).map(referencedId).sort()).toEqual(
+        [
+          referencedId(taskDefinition.Properties?.['ExecutionRoleArn']),
+          referencedId(taskDefinition.Properties?.['TaskRoleArn']),
+        ].sort(),
+      );
+      expect(passRole!.Condition).toEqual({ StringLike: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
+      expect(listTasks!.Condition).toEqual(inCluster);
+      expect(stopTask!.Condition).toEqual(inCluster);
+      expect(referencedIds(stopTask!.Resource)).toEqual([clusterId]);
+    },
+  );
 });
 
 describe('topology validation of container workers', () => {
   const withWorker = (change: Partial<Topology['containers']['ingest-container']>): Topology => ({
-    ...topology, containers: { 'ingest-container': { ...settings, ...change } },
+    ...topology,
+    containers: { 'ingest-container': { ...settings, ...change } },
   });
 
   it('refuses a grace period that does not end 5 s before ECS kills the task', () => {
@@ -242,17 +320,23 @@ describe('topology validation of container workers', () => {
 
     // Assess
     expect(act).toThrow(TopologyError);
-    expect(act).toThrow('Topology of container "ingest-container": graceSeconds 41 is invalid; expected an integer from 0 to 40');
+    expect(act).toThrow(
+      'Topology of container "ingest-container": graceSeconds 41 is invalid; expected an integer from 0 to 40',
+    );
   });
 
   it('refuses a memory size Fargate does not offer for the CPU size', () => {
     // Assess
-    expect(() => validateTopology(withWorker({ cpu: 1024, memoryMiB: 1024 }))).toThrow('memoryMiB 1024 is invalid for cpu 1024; expected 2048 to 8192 in steps of 1024');
+    expect(() => validateTopology(withWorker({ cpu: 1024, memoryMiB: 1024 }))).toThrow(
+      'memoryMiB 1024 is invalid for cpu 1024; expected 2048 to 8192 in steps of 1024',
+    );
     expect(() => validateTopology(withWorker({ cpu: 1000 }))).toThrow(/cpu 1000 is invalid; expected one of 256, 512/);
   });
 
-  it('refuses a stop timeout beyond Fargate\'s 120 s', () => {
+  it("refuses a stop timeout beyond Fargate's 120 s", () => {
     // Assess
-    expect(() => validateTopology(withWorker({ stopTimeoutSeconds: 121 }))).toThrow(/stopTimeoutSeconds 121 is invalid; expected an integer from 2 to 120/);
+    expect(() => validateTopology(withWorker({ stopTimeoutSeconds: 121 }))).toThrow(
+      /stopTimeoutSeconds 121 is invalid; expected an integer from 2 to 120/,
+    );
   });
 });

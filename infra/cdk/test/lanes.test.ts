@@ -16,21 +16,24 @@ import { cdkPath, referencedId, resourcesOfType, type TemplateJson } from './tem
 
 /** The flags of cdk.json, for an app built here. */
 const cdkJsonContext = (): Record<string, unknown> =>
-  (JSON.parse(readFileSync(join(projectRoot, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> }).context ?? {};
+  (JSON.parse(readFileSync(join(projectRoot, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> }).context ??
+  {};
 
 /** A stack without bundling (an app context CDK honours), so that only the wiring is built. */
 const synth = (lanes: LaneTable): TemplateJson => {
   const app = new App({
     context: {
-      '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true, ...cdkJsonContext(),
-      'aws:cdk:enable-path-metadata': true, 'aws:cdk:bundling-stacks': [],
+      '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true,
+      ...cdkJsonContext(),
+      'aws:cdk:enable-path-metadata': true,
+      'aws:cdk:bundling-stacks': [],
     },
   });
   return Template.fromStack(new PipelineStack(app, 'Lanes', { lanes })).toJSON() as TemplateJson;
 };
 
 describe('lanes', () => {
-  it('synthesizes a lane added to the table: its queue, function, bounded mapping and the scheduler\'s grant', () => {
+  it("synthesizes a lane added to the table: its queue, function, bounded mapping and the scheduler's grant", () => {
     // Prepare
     const lanes: LaneTable = { ...Lanes, 'deliver-bulk': { stage: 'deliver', priority: 'bulk', id: 'DeliverBulk' } };
 
@@ -38,32 +41,53 @@ describe('lanes', () => {
     const json = synth(lanes);
 
     // Assess
-    const queues = Object.entries(resourcesOfType(json, 'AWS::SQS::Queue')).filter(([, q]) => cdkPath(q) === 'Lanes/DeliverBulk/Queue/Resource/Resource');
+    const queues = Object.entries(resourcesOfType(json, 'AWS::SQS::Queue')).filter(
+      ([, q]) => cdkPath(q) === 'Lanes/DeliverBulk/Queue/Resource/Resource',
+    );
     expect(queues).toHaveLength(1);
     const queueId = queues[0]![0];
-    const functions = Object.entries(resourcesOfType(json, 'AWS::Lambda::Function')).filter(([, f]) => cdkPath(f).startsWith('Lanes/DeliverBulk/'));
+    const functions = Object.entries(resourcesOfType(json, 'AWS::Lambda::Function')).filter(([, f]) =>
+      cdkPath(f).startsWith('Lanes/DeliverBulk/'),
+    );
     expect(functions).toHaveLength(1);
     const [functionId] = functions[0]!;
-    const mappings = Object.values(resourcesOfType(json, 'AWS::Lambda::EventSourceMapping'))
-      .filter((m) => referencedId(m.Properties?.['FunctionName']) === functionId);
+    const mappings = Object.values(resourcesOfType(json, 'AWS::Lambda::EventSourceMapping')).filter(
+      (m) => referencedId(m.Properties?.['FunctionName']) === functionId,
+    );
     expect(mappings).toHaveLength(1);
     expect(referencedId(mappings[0]!.Properties?.['EventSourceArn'])).toBe(queueId);
     expect(mappings[0]!.Properties?.['ScalingConfig']).toEqual({ MaximumConcurrency: 2 });
     // The scheduler may send to it, and finds it in COMETFLOW_LANES.
-    const scheduler = Object.values(resourcesOfType(json, 'AWS::Lambda::Function')).find((f) => cdkPath(f).startsWith('Lanes/Scheduler/'))!;
-    const lanesVariable = JSON.stringify((scheduler.Properties?.['Environment'] as { Variables: Record<string, unknown> }).Variables[Env.lanes]);
+    const scheduler = Object.values(resourcesOfType(json, 'AWS::Lambda::Function')).find((f) =>
+      cdkPath(f).startsWith('Lanes/Scheduler/'),
+    )!;
+    const lanesVariable = JSON.stringify(
+      (scheduler.Properties?.['Environment'] as { Variables: Record<string, unknown> }).Variables[Env.lanes],
+    );
     expect(lanesVariable).toContain('deliver-bulk');
     expect(lanesVariable).toContain(queueId);
     const schedulerSends = Object.values(resourcesOfType(json, 'AWS::IAM::Policy'))
-      .filter((p) => (p.Properties?.['Roles'] as unknown[]).some((r) => referencedId(r) === referencedId(scheduler.Properties?.['Role'])))
-      .flatMap((p) => (p.Properties?.['PolicyDocument'] as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement)
+      .filter((p) =>
+        (p.Properties?.['Roles'] as unknown[]).some(
+          (r) => referencedId(r) === referencedId(scheduler.Properties?.['Role']),
+        ),
+      )
+      .flatMap(
+        (p) =>
+          (p.Properties?.['PolicyDocument'] as { Statement: { Action: string | string[]; Resource: unknown }[] })
+            .Statement,
+      )
       .filter((st) => [st.Action].flat().includes('sqs:SendMessage'))
       .flatMap((st) => [st.Resource].flat().map(referencedId));
     expect(schedulerSends).toContain(queueId);
     // It runs the deliver code with the deliver stage's grants: it may start the saga.
-    expect((functions[0]![1].Properties?.['Handler'])).toBe('index.handler');
+    expect(functions[0]![1].Properties?.['Handler']).toBe('index.handler');
     const startsSaga = Object.values(resourcesOfType(json, 'AWS::IAM::Policy'))
-      .filter((p) => (p.Properties?.['Roles'] as unknown[]).some((r) => referencedId(r) === referencedId(functions[0]![1].Properties?.['Role'])))
+      .filter((p) =>
+        (p.Properties?.['Roles'] as unknown[]).some(
+          (r) => referencedId(r) === referencedId(functions[0]![1].Properties?.['Role']),
+        ),
+      )
       .flatMap((p) => (p.Properties?.['PolicyDocument'] as { Statement: { Action: string | string[] }[] }).Statement)
       .some((st) => [st.Action].flat().includes('states:StartExecution'));
     expect(startsSaga).toBe(true);

@@ -121,7 +121,10 @@ describe('cdk-nag AwsSolutions checks', () => {
     const unacknowledged = report.pluginReports
       .filter((r) => r.pluginName === 'AwsSolutions')
       .flatMap((r) => r.violations)
-      .map((v) => `${v.severity ?? '?'} ${v.ruleName} at ${(v.violatingConstructs ?? []).map((c) => c.constructPath).join(', ')}`);
+      .map(
+        (v) =>
+          `${v.severity ?? '?'} ${v.ruleName} at ${(v.violatingConstructs ?? []).map((c) => c.constructPath).join(', ')}`,
+      );
 
     // Assess
     expect(unacknowledged).toEqual([]);

@@ -29,15 +29,24 @@ const ServiceOfConstruct: Readonly<Record<string, string>> = {
  * does not break ownership. Anything else written by two services fails the test.
  */
 const SharedOnPurpose: Readonly<Record<string, string>> = {
-  'Tables/Idempotency': 'Powertools idempotency records are keyed by function name: each function writes only its own ' +
-    'records, no service reads another\'s, and one table saves a table per stage for the same layout.',
-  'Inbox/*': 'The inbox belongs to the providers; intake and ingest each remove only a file they themselves moved to ' +
+  'Tables/Idempotency':
+    'Powertools idempotency records are keyed by function name: each function writes only its own ' +
+    "records, no service reads another's, and one table saves a table per stage for the same layout.",
+  'Inbox/*':
+    'The inbox belongs to the providers; intake and ingest each remove only a file they themselves moved to ' +
     'quarantine, after announcing it, so the file exists somewhere at every moment.',
-  'Quarantine/*': 'Quarantine is written only by quarantineObject, the one way a service gives up on a file: intake for ' +
+  'Quarantine/*':
+    'Quarantine is written only by quarantineObject, the one way a service gives up on a file: intake for ' +
     'what the name or first bytes refuse, ingest for what the content refuses (a file reaches ingest only once intake accepted it).',
 };
 
-const TableWrites = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:*'];
+const TableWrites = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:*',
+];
 const ObjectWrites = /^s3:(PutObject|DeleteObject|Abort|\*)/;
 
 interface Statement {
@@ -50,7 +59,11 @@ interface Statement {
 function writtenResource(json: TemplateJson, resource: unknown): string | undefined {
   const pathOf = (id: string): string => {
     const r = json.Resources[id];
-    return r === undefined ? id : cdkPath(r).replace(`${StackId}/`, '').replace(/\/Resource(\/Resource)?$/, '');
+    return r === undefined
+      ? id
+      : cdkPath(r)
+          .replace(`${StackId}/`, '')
+          .replace(/\/Resource(\/Resource)?$/, '');
   };
   if (typeof resource === 'string') return resource;
   const join = (resource as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
@@ -67,7 +80,9 @@ function writtenResource(json: TemplateJson, resource: unknown): string | undefi
 
 /** Who may write what: resource -> services whose roles hold a write action on it. */
 function writers(json: TemplateJson): Map<string, Set<string>> {
-  const roles = Object.fromEntries(Object.entries(resourcesOfType(json, 'AWS::IAM::Role')).map(([id, role]) => [id, cdkPath(role)]));
+  const roles = Object.fromEntries(
+    Object.entries(resourcesOfType(json, 'AWS::IAM::Role')).map(([id, role]) => [id, cdkPath(role)]),
+  );
   const byResource = new Map<string, Set<string>>();
   for (const policy of Object.values(resourcesOfType(json, 'AWS::IAM::Policy'))) {
     const services = (policy.Properties?.['Roles'] as unknown[]).map((role) => {
@@ -86,7 +101,10 @@ function writers(json: TemplateJson): Map<string, Set<string>> {
         if (writesTables && !written.startsWith('Tables/')) continue;
         if (!writesTables && written.startsWith('Tables/')) continue;
         for (const service of services) {
-          if (service === undefined) throw new Error(`A role outside every service may write ${written}; expected each writing role to be a service's`);
+          if (service === undefined)
+            throw new Error(
+              `A role outside every service may write ${written}; expected each writing role to be a service's`,
+            );
           byResource.set(written, (byResource.get(written) ?? new Set()).add(service));
         }
       }
@@ -109,7 +127,8 @@ describe('ownership of tables and buckets', () => {
 
   it('gives every table and bucket prefix one writing service, except what is shared on purpose', () => {
     // Act
-    const shared = [...writers(json)].filter(([resource, services]) => services.size > 1 && SharedOnPurpose[resource] === undefined)
+    const shared = [...writers(json)]
+      .filter(([resource, services]) => services.size > 1 && SharedOnPurpose[resource] === undefined)
       .map(([resource, services]) => `${resource} is written by ${[...services].sort().join(' and ')}`);
 
     // Assess
@@ -118,8 +137,11 @@ describe('ownership of tables and buckets', () => {
 
   it('finds each table written by its owner', () => {
     // Act
-    const owners = Object.fromEntries([...writers(json)].filter(([resource]) => resource.startsWith('Tables/'))
-      .map(([resource, services]) => [resource, [...services].sort()]));
+    const owners = Object.fromEntries(
+      [...writers(json)]
+        .filter(([resource]) => resource.startsWith('Tables/'))
+        .map(([resource, services]) => [resource, [...services].sort()]),
+    );
 
     // Assess: the writers the review settled on; a new writer of a table shows here.
     expect(owners).toEqual({
@@ -137,6 +159,7 @@ describe('ownership of tables and buckets', () => {
     const all = writers(json);
 
     // Assess
-    for (const resource of Object.keys(SharedOnPurpose)) expect(all.get(resource)?.size ?? 0, resource).toBeGreaterThan(1);
+    for (const resource of Object.keys(SharedOnPurpose))
+      expect(all.get(resource)?.size ?? 0, resource).toBeGreaterThan(1);
   });
 });

@@ -5,7 +5,15 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Env, OutputPrefix, Stages, type Stage } from '#shared/config.ts';
 import { buildApp, StackId } from '../app.ts';
-import { Lanes, topology, validateTopology, TopologyError, type Lane, type StageSettings, type Topology } from '../config.ts';
+import {
+  Lanes,
+  topology,
+  validateTopology,
+  TopologyError,
+  type Lane,
+  type StageSettings,
+  type Topology,
+} from '../config.ts';
 import { TableRoles } from '../constructs/pipeline-tables.ts';
 import { BucketRoles, PipelineStack, QueueRoles } from '../stacks/pipeline-stack.ts';
 import { subscribers } from '../subscribers.ts';
@@ -35,12 +43,20 @@ interface StageWiring {
 /** Every consumer: the stages, then the extra lanes running a stage's code. */
 const consumers: { name: string; id: string; stage: Stage; settings: StageSettings }[] = [
   ...Stages.map((stage) => ({ name: stage, id: pascal(stage), stage, settings: topology.stages[stage] })),
-  ...(Object.keys(Lanes) as Lane[]).map((lane) => ({ name: lane, id: Lanes[lane].id, stage: Lanes[lane].stage as Stage, settings: topology.lanes[lane] })),
+  ...(Object.keys(Lanes) as Lane[]).map((lane) => ({
+    name: lane,
+    id: Lanes[lane].id,
+    stage: Lanes[lane].stage as Stage,
+    settings: topology.lanes[lane],
+  })),
 ];
 
 function wiringOf(json: TemplateJson, stageOrId: string): StageWiring {
   const stage = stageOrId;
-  const functionId = logicalIdAt(json, `${StackId}/${/^[a-z]/.test(stageOrId) ? pascal(stageOrId as Stage) : stageOrId}/Function/Resource`);
+  const functionId = logicalIdAt(
+    json,
+    `${StackId}/${/^[a-z]/.test(stageOrId) ? pascal(stageOrId as Stage) : stageOrId}/Function/Resource`,
+  );
   const fn = resource(json, functionId, 'AWS::Lambda::Function');
   const mappings = Object.values(resourcesOfType(json, 'AWS::Lambda::EventSourceMapping')).filter(
     (m) => referencedId(m.Properties?.['FunctionName']) === functionId,
@@ -106,10 +122,14 @@ describe('PipelineStack', () => {
       .sort();
 
     // Assess
-    expect(nodeFunctionPaths).toEqual([
-      ...consumers.map((c) => `${StackId}/${c.id}/Function/Resource`), `${StackId}/DeliverySaga/Function/Resource`,
-      `${StackId}/StatusProjection/Function/Resource`, `${StackId}/Calendar/Function/Resource`,
-    ].sort());
+    expect(nodeFunctionPaths).toEqual(
+      [
+        ...consumers.map((c) => `${StackId}/${c.id}/Function/Resource`),
+        `${StackId}/DeliverySaga/Function/Resource`,
+        `${StackId}/StatusProjection/Function/Resource`,
+        `${StackId}/Calendar/Function/Resource`,
+      ].sort(),
+    );
   });
 
   it('reports batch item failures with the configured batch size on every event source mapping', () => {
@@ -135,8 +155,9 @@ describe('PipelineStack', () => {
       })),
     );
     // Besides the queue mappings, one reads a table stream (the projector's, operations.test.ts).
-    const queueMappings = Object.values(resourcesOfType(json, 'AWS::Lambda::EventSourceMapping'))
-      .filter((m) => !JSON.stringify(m.Properties?.['EventSourceArn']).includes('StreamArn'));
+    const queueMappings = Object.values(resourcesOfType(json, 'AWS::Lambda::EventSourceMapping')).filter(
+      (m) => !JSON.stringify(m.Properties?.['EventSourceArn']).includes('StreamArn'),
+    );
     expect(queueMappings).toHaveLength(consumers.length);
   });
 
@@ -221,7 +242,10 @@ describe('PipelineStack', () => {
       expect(bucket.Properties?.['VersioningConfiguration'], id).toBeUndefined();
       expect(bucket.DeletionPolicy, id).toBe('Retain');
       if (id !== accessLogsId) {
-        const logging = bucket.Properties?.['LoggingConfiguration'] as { DestinationBucketName: unknown; LogFilePrefix: string };
+        const logging = bucket.Properties?.['LoggingConfiguration'] as {
+          DestinationBucketName: unknown;
+          LogFilePrefix: string;
+        };
         expect(referencedId(logging.DestinationBucketName), id).toBe(accessLogsId);
         expect(logging.LogFilePrefix, id).toMatch(/^[a-z]+\/$/);
       }
@@ -237,12 +261,16 @@ describe('PipelineStack', () => {
     const queueIds = Object.keys(resourcesOfType(json, 'AWS::SQS::Queue'));
 
     // Act
-    const bucketPolicies = Object.values(template.findResources('AWS::S3::BucketPolicy', {
-      Properties: { PolicyDocument: { Statement: denyInsecure } },
-    }));
-    const queuePolicies = Object.values(template.findResources('AWS::SQS::QueuePolicy', {
-      Properties: { PolicyDocument: { Statement: denyInsecure } },
-    }));
+    const bucketPolicies = Object.values(
+      template.findResources('AWS::S3::BucketPolicy', {
+        Properties: { PolicyDocument: { Statement: denyInsecure } },
+      }),
+    );
+    const queuePolicies = Object.values(
+      template.findResources('AWS::SQS::QueuePolicy', {
+        Properties: { PolicyDocument: { Statement: denyInsecure } },
+      }),
+    );
 
     // Assess
     expect(bucketPolicies.map((p) => referencedId(p.Properties.Bucket)).sort()).toEqual(bucketIds.sort());
@@ -265,8 +293,9 @@ describe('PipelineStack', () => {
 
   it('alarms as soon as any dead-letter queue holds a message', () => {
     // Prepare
-    const dlqIds = [...QueueRoles, ...subscribers.map((s) => `Subscriber${s.name}`)]
-      .map((role) => referencedId(json.Outputs?.[`${OutputPrefix.queue}${role}Dlq`]?.Value));
+    const dlqIds = [...QueueRoles, ...subscribers.map((s) => `Subscriber${s.name}`)].map((role) =>
+      referencedId(json.Outputs?.[`${OutputPrefix.queue}${role}Dlq`]?.Value),
+    );
 
     // Act
     const alarmedQueues = Object.values(resourcesOfType(json, 'AWS::CloudWatch::Alarm'))
@@ -288,7 +317,8 @@ describe('PipelineStack', () => {
   it('creates on-demand, recoverable, encrypted and retained tables with their keys', () => {
     // Prepare
     const tableId = (role: string): string => referencedId(json.Outputs?.[`${OutputPrefix.table}${role}`]?.Value);
-    const keyOf = (role: string): unknown => resource(json, tableId(role), 'AWS::DynamoDB::Table').Properties?.['KeySchema'];
+    const keyOf = (role: string): unknown =>
+      resource(json, tableId(role), 'AWS::DynamoDB::Table').Properties?.['KeySchema'];
     const ttlOf = (role: string): unknown =>
       resource(json, tableId(role), 'AWS::DynamoDB::Table').Properties?.['TimeToLiveSpecification'];
 
@@ -315,7 +345,9 @@ describe('PipelineStack', () => {
     expect(ttlOf('Scheduler')).toEqual({ AttributeName: 'expiresAt', Enabled: true });
     expect(ttlOf('EventStore')).toEqual({ AttributeName: 'expiresAt', Enabled: true });
     expect(ttlOf('Idempotency')).toEqual({ AttributeName: 'expiration', Enabled: true });
-    expect(resource(json, tableId('EventStore'), 'AWS::DynamoDB::Table').Properties?.['GlobalSecondaryIndexes']).toEqual([
+    expect(
+      resource(json, tableId('EventStore'), 'AWS::DynamoDB::Table').Properties?.['GlobalSecondaryIndexes'],
+    ).toEqual([
       {
         IndexName: 'byDay',
         KeySchema: [
@@ -330,8 +362,14 @@ describe('PipelineStack', () => {
   it('gives each function exactly the environment of its stage', () => {
     // Prepare: whoever sends to ingest-container (the scheduler; ingest, for a hand-over) can wake the worker.
     const wakeVariables = [
-      Env.workerClusterArn, Env.workerTaskDefinitionArn, Env.workerTaskFamily, Env.workerContainerName,
-      Env.workerSubnets, Env.workerSecurityGroups, Env.workerAssignPublicIp, Env.workerMaxTasks,
+      Env.workerClusterArn,
+      Env.workerTaskDefinitionArn,
+      Env.workerTaskFamily,
+      Env.workerContainerName,
+      Env.workerSubnets,
+      Env.workerSecurityGroups,
+      Env.workerAssignPublicIp,
+      Env.workerMaxTasks,
     ];
     const expected: Record<Stage, string[]> = {
       intake: [Env.eventBusQueueUrl, Env.quarantineBucket, Env.catalogTable, Env.idempotencyTable, Env.maxFileBytes],
@@ -345,14 +383,23 @@ describe('PipelineStack', () => {
         ...wakeVariables,
       ],
       ingest: [
-        Env.eventBusQueueUrl, Env.archiveBucket, Env.quarantineBucket, Env.idempotencyTable,
-        Env.ingestContainerQueueUrl, ...wakeVariables,
+        Env.eventBusQueueUrl,
+        Env.archiveBucket,
+        Env.quarantineBucket,
+        Env.idempotencyTable,
+        Env.ingestContainerQueueUrl,
+        ...wakeVariables,
       ],
       process: [Env.eventBusQueueUrl, Env.productsBucket, Env.idempotencyTable],
       deliver: [Env.eventBusQueueUrl, Env.deliveryStateMachineArn, Env.idempotencyTable],
     };
     // Every function may check in event data too large for a message (claim check).
-    const powertools = ['POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME', Env.claimsBucket];
+    const powertools = [
+      'POWERTOOLS_LOG_LEVEL',
+      'POWERTOOLS_METRICS_NAMESPACE',
+      'POWERTOOLS_SERVICE_NAME',
+      Env.claimsBucket,
+    ];
 
     for (const { id, stage } of consumers) {
       // Act
@@ -364,25 +411,34 @@ describe('PipelineStack', () => {
       expect(variables['POWERTOOLS_SERVICE_NAME'], stage).toBe(stage);
       expect(variables['POWERTOOLS_METRICS_NAMESPACE'], stage).toBe('cometflow');
     }
-    expect((wiringOf(json, 'intake').fn.Properties?.['Environment'] as { Variables: Record<string, unknown> }).Variables[
-      Env.maxFileBytes
-    ]).toBe(String(5 * 1024 ** 3));
+    expect(
+      (wiringOf(json, 'intake').fn.Properties?.['Environment'] as { Variables: Record<string, unknown> }).Variables[
+        Env.maxFileBytes
+      ],
+    ).toBe(String(5 * 1024 ** 3));
   });
 
   it('gives the scheduler every lane with its stage, priority and queue, and the event bus to every stage', () => {
     // Prepare
-    const schedulerEnv = (wiringOf(json, 'scheduler').fn.Properties?.['Environment'] as { Variables: Record<string, unknown> })
-      .Variables;
-    const intakeEnv = (wiringOf(json, 'intake').fn.Properties?.['Environment'] as { Variables: Record<string, unknown> })
-      .Variables;
+    const schedulerEnv = (
+      wiringOf(json, 'scheduler').fn.Properties?.['Environment'] as { Variables: Record<string, unknown> }
+    ).Variables;
+    const intakeEnv = (
+      wiringOf(json, 'intake').fn.Properties?.['Environment'] as { Variables: Record<string, unknown> }
+    ).Variables;
     const resolver = new Resolver({ region: 'us-east-1', stackName: StackId });
-    for (const id of Object.keys(resourcesOfType(json, 'AWS::SQS::Queue'))) resolver.define(id, { ref: `queue:${id}`, attributes: { QueueUrl: `queue:${id}` } });
+    for (const id of Object.keys(resourcesOfType(json, 'AWS::SQS::Queue')))
+      resolver.define(id, { ref: `queue:${id}`, attributes: { QueueUrl: `queue:${id}` } });
 
     // Act
-    const lanes = JSON.parse(String(resolver.resolve(schedulerEnv[Env.lanes]))) as Record<string, { stage: string; priority: string; queueUrl: string }>;
+    const lanes = JSON.parse(String(resolver.resolve(schedulerEnv[Env.lanes]))) as Record<
+      string,
+      { stage: string; priority: string; queueUrl: string }
+    >;
 
     // Assess
-    const queueOf = (role: string): string => `queue:${referencedId(json.Outputs?.[`${OutputPrefix.queue}${role}`]?.Value)}`;
+    const queueOf = (role: string): string =>
+      `queue:${referencedId(json.Outputs?.[`${OutputPrefix.queue}${role}`]?.Value)}`;
     expect(lanes).toEqual({
       ingest: { stage: 'ingest', priority: 'realtime', queueUrl: queueOf('Ingest') },
       'ingest-bulk': { stage: 'ingest', priority: 'bulk', queueUrl: queueOf('IngestBulk') },
@@ -408,7 +464,9 @@ describe('PipelineStack', () => {
       expect(fn.Properties?.['Handler'], stage).toBe('index.handler');
       expect(fn.Metadata?.['aws:asset:is-bundled'], stage).toBe(true);
       expect(assetPath, stage).toMatch(/^asset\.[0-9a-f]{64}$/);
-      expect((fn.Properties?.['Code'] as { S3Key: string }).S3Key, stage).toBe(`${assetPath.slice('asset.'.length)}.zip`);
+      expect((fn.Properties?.['Code'] as { S3Key: string }).S3Key, stage).toBe(
+        `${assetPath.slice('asset.'.length)}.zip`,
+      );
       expect(bundle.split('\n', 1)[0], stage).toMatch(
         /^import \{ createRequire as (\w+) \} from 'node:module'; const require = \1\(import\.meta\.url\);$/,
       );
@@ -433,7 +491,9 @@ describe('PipelineStack', () => {
     const outputs = json.Outputs ?? {};
 
     // Assess
-    expect(Object.keys(outputs).sort()).toEqual([...expected.map(([name]) => name), `${OutputPrefix.worker}Ingest`].sort());
+    expect(Object.keys(outputs).sort()).toEqual(
+      [...expected.map(([name]) => name), `${OutputPrefix.worker}Ingest`].sort(),
+    );
     for (const [name, type] of expected) {
       const output = outputs[name] as { Value: unknown; Export?: unknown };
       expect(output.Export, name).toBeUndefined();
@@ -442,7 +502,9 @@ describe('PipelineStack', () => {
     for (const role of QueueRoles) {
       const queue = resource(json, referencedId(outputs[`${OutputPrefix.queue}${role}`]?.Value), 'AWS::SQS::Queue');
       const redrive = queue.Properties?.['RedrivePolicy'] as { deadLetterTargetArn: unknown };
-      expect(referencedId(redrive.deadLetterTargetArn), role).toBe(referencedId(outputs[`${OutputPrefix.queue}${role}Dlq`]?.Value));
+      expect(referencedId(redrive.deadLetterTargetArn), role).toBe(
+        referencedId(outputs[`${OutputPrefix.queue}${role}Dlq`]?.Value),
+      );
     }
   });
 });

@@ -24,14 +24,21 @@ export function cycleFiles(day: string, repeatCycle: number, chunkBytes = 8 * 10
 }
 
 /** Puts files into the inbox, `concurrency` at a time. */
-export async function uploadAll(s3: S3Client, bucket: string, files: readonly ProviderFileSample[], concurrency = 8): Promise<void> {
+export async function uploadAll(
+  s3: S3Client,
+  bucket: string,
+  files: readonly ProviderFileSample[],
+  concurrency = 8,
+): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < files.length) {
-      const file = files[next++]!;
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: file.key, Body: file.body }));
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < files.length) {
+        const file = files[next++]!;
+        await s3.send(new PutObjectCommand({ Bucket: bucket, Key: file.key, Body: file.body }));
+      }
+    }),
+  );
 }
 
 /** A product's manifest, as process writes it. */
@@ -44,13 +51,29 @@ export interface Manifest {
 }
 
 /** Waits for `count` deliveries in a correlation and returns the generated products' manifests. */
-export async function deliveredManifests(s3: S3Client, documents: DynamoDBDocumentClient, eventStore: string, productsBucket: string,
-  correlationId: string, timeoutMs = 120_000): Promise<Manifest[]> {
-  await waitFor(`product.delivered in ${correlationId}`, async () => {
-    const delivered = await eventsOf(documents, eventStore, correlationId, EventTypes.productDelivered);
-    return delivered.length > 0 ? delivered : undefined;
-  }, timeoutMs);
-  const generated = await eventsOf(documents, eventStore, correlationId, EventTypes.productGenerated) as CometEvent<typeof EventTypes.productGenerated>[];
-  return Promise.all(generated.map(async (event) =>
-    JSON.parse((await readObject(s3, productsBucket, event.data.manifest.key)).toString()) as Manifest));
+export async function deliveredManifests(
+  s3: S3Client,
+  documents: DynamoDBDocumentClient,
+  eventStore: string,
+  productsBucket: string,
+  correlationId: string,
+  timeoutMs = 120_000,
+): Promise<Manifest[]> {
+  await waitFor(
+    `product.delivered in ${correlationId}`,
+    async () => {
+      const delivered = await eventsOf(documents, eventStore, correlationId, EventTypes.productDelivered);
+      return delivered.length > 0 ? delivered : undefined;
+    },
+    timeoutMs,
+  );
+  const generated = (await eventsOf(documents, eventStore, correlationId, EventTypes.productGenerated)) as CometEvent<
+    typeof EventTypes.productGenerated
+  >[];
+  return Promise.all(
+    generated.map(
+      async (event) =>
+        JSON.parse((await readObject(s3, productsBucket, event.data.manifest.key)).toString()) as Manifest,
+    ),
+  );
 }

@@ -43,16 +43,30 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     }
     await new Promise((r) => setTimeout(r, 300));
   }
-  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${lastError === undefined ? '' : `; last error: ${String(lastError)}`}`);
+  throw new Error(
+    `Timed out after ${timeoutMs} ms waiting for ${what}${lastError === undefined ? '' : `; last error: ${String(lastError)}`}`,
+  );
 }
 
 /** Every event and command the scheduler recorded for a correlation id, oldest first. */
-export async function eventsOf(documents: DynamoDBDocumentClient, table: string, correlationId: string, type?: EventType): Promise<CometEvent[]> {
+export async function eventsOf(
+  documents: DynamoDBDocumentClient,
+  table: string,
+  correlationId: string,
+  type?: EventType,
+): Promise<CometEvent[]> {
   const events: CometEvent[] = [];
-  const pages = paginateQuery({ client: documents }, {
-    TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': correlationId }, ConsistentRead: true,
-  });
-  for await (const page of pages) for (const item of page.Items ?? []) events.push(JSON.parse(item.event as string) as CometEvent);
+  const pages = paginateQuery(
+    { client: documents },
+    {
+      TableName: table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': correlationId },
+      ConsistentRead: true,
+    },
+  );
+  for await (const page of pages)
+    for (const item of page.Items ?? []) events.push(JSON.parse(item.event as string) as CometEvent);
   return type === undefined ? events : events.filter((e) => e.type === type);
 }
 
