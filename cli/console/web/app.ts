@@ -6,7 +6,7 @@
  * server, each after the operator confirmed it in a dialog.
  */
 import { html, render } from 'htm/preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type {
   CellState,
   CycleRow,
@@ -106,7 +106,9 @@ function Confirm({
   onClose: () => void;
 }) {
   const dialog = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
+  // A layout effect: the dialog is modal in the frame it first appears in, so an Escape pressed as
+  // soon as its text shows cancels it (a deferred effect could open it after that key was lost).
+  useLayoutEffect(() => {
     dialog.current?.showModal();
   }, []);
   return html`<dialog ref=${dialog} aria-labelledby="confirm-text" onClose=${onClose} data-testid="confirm">
@@ -542,7 +544,8 @@ const PAGES = [
 /** Light, dark, or what the system prefers; kept in localStorage. */
 function ThemeSwitch() {
   const [theme, setTheme] = useState(localStorage.getItem('cometflow-theme') ?? 'system');
-  useEffect(() => {
+  // A layout effect: the chosen theme applies before the next paint (no flash of the other one).
+  useLayoutEffect(() => {
     if (theme === 'system') delete document.documentElement.dataset.theme;
     else document.documentElement.dataset.theme = theme;
     localStorage.setItem('cometflow-theme', theme);
