@@ -8,12 +8,13 @@
  */
 import { ListTasksCommand, type ECSClient } from '@aws-sdk/client-ecs';
 import { ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { EntityKinds, type EntityKind, type EntityView } from '#functions/projector/logic.ts';
 import { readViewsOfDay } from '#functions/projector/status-store.ts';
 import type { StackDescription } from '../local/stack-description.ts';
 import { EventTypes } from '#events/registry.ts';
+import { queueDepth } from './dlq.ts';
 import { readWindow, table } from './event-store.ts';
 
 /** The stage and lane each queue role feeds. */
@@ -79,27 +80,6 @@ export interface StatusDeps {
   readonly now?: () => Date;
 }
 
-async function queueCounts(
-  sqs: SQSClient,
-  url: string,
-): Promise<{ waiting: number; inFlight: number; delayed: number }> {
-  const { Attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: url,
-      AttributeNames: [
-        'ApproximateNumberOfMessages',
-        'ApproximateNumberOfMessagesNotVisible',
-        'ApproximateNumberOfMessagesDelayed',
-      ],
-    }),
-  );
-  return {
-    waiting: Number(Attributes.ApproximateNumberOfMessages ?? 0),
-    inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
-    delayed: Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0),
-  };
-}
-
 /** Counts views per kind and stage; the oldest waiting among those that wait for something. */
 export function countStages(views: readonly EntityView[]): StageCount[] {
   const counts = new Map<string, { kind: EntityKind; stage: string; count: number; oldest?: EntityView }>();
@@ -141,15 +121,17 @@ export async function readStatus(deps: StatusDeps, day?: string): Promise<Status
           lane: role.replace(/^subscriber/, ''),
         };
         const dlq = description.queues[`${role}Dlq`];
-        const [counts, dead] = await Promise.all([
-          queueCounts(deps.sqs, url),
-          dlq === undefined ? undefined : queueCounts(deps.sqs, dlq),
+        const [depth, dead] = await Promise.all([
+          queueDepth(deps.sqs, url),
+          dlq === undefined ? undefined : queueDepth(deps.sqs, dlq),
         ]);
         return {
           role,
           ...where,
-          ...counts,
-          ...(dead === undefined ? {} : { deadLetters: dead.waiting + dead.inFlight + dead.delayed }),
+          waiting: depth.visible,
+          inFlight: depth.inFlight,
+          delayed: depth.delayed,
+          ...(dead === undefined ? {} : { deadLetters: dead.visible + dead.inFlight + dead.delayed }),
         };
       }),
   );
