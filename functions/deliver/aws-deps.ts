@@ -16,7 +16,7 @@ import { Clauses, conditionalWrite, putIfAbsent } from '#shared/storage/conditio
 import type { BreakerStore } from './steps/breaker.ts';
 import type { DeliveryRecords, SagaDeps } from './steps/deps.ts';
 import { FaultSchema, type Fault, type FaultSource } from './steps/faults.ts';
-import type { StreamHeads } from './steps/sequence.ts';
+import type { StreamHeads, WaitingProduct } from './steps/sequence.ts';
 import { parseSubscribers } from './steps/subscribers.ts';
 
 /** Key of a product's delivery record. */
@@ -200,6 +200,13 @@ function breakerStore(table: string): BreakerStore {
   };
 }
 
+/** A waiting product as one element of the stream item's string set `waiting`. */
+const waitingElementOf = (w: WaitingProduct): string => `${w.sensingStart}|${w.productId}|${w.startedAt}`;
+const waitingProductOf = (element: string): WaitingProduct => {
+  const [sensingStart = '', productId = '', startedAt = ''] = element.split('|');
+  return { sensingStart, productId, startedAt };
+};
+
 function streamHeads(table: string): StreamHeads {
   const db = documentClient();
   return {
@@ -213,22 +220,49 @@ function streamHeads(table: string): StreamHeads {
           }),
         ),
       );
-      if (Item === undefined) return undefined;
+      const waiting = [...((Item?.waiting as Set<string> | undefined) ?? [])].map(waitingProductOf);
+      if (Item?.sensingStart === undefined) return { waiting };
       return {
-        productId: String(Item.productId),
-        sensingStart: String(Item.sensingStart),
-        sensingEnd: String(Item.sensingEnd),
+        head: {
+          productId: String(Item.productId),
+          sensingStart: String(Item.sensingStart),
+          sensingEnd: String(Item.sensingEnd),
+        },
+        waiting,
       };
     },
-    advance: (subscriber, stream, head) =>
+    wait: async (subscriber, stream, product) => {
+      await translateThrottling(`Recording product ${product.productId} as waiting in stream ${stream}`, () =>
+        db.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: { pk: streamHeadKeyOf(subscriber, stream) },
+            UpdateExpression: 'ADD #waiting :product',
+            ExpressionAttributeNames: { '#waiting': 'waiting' },
+            ExpressionAttributeValues: { ':product': new Set([waitingElementOf(product)]) },
+          }),
+        ),
+      );
+    },
+    advance: (subscriber, stream, head, product) =>
       conditional(`Advancing stream ${stream} for ${subscriber}`, () =>
         db.send(
-          new PutCommand({
+          new UpdateCommand({
             TableName: table,
-            Item: { pk: streamHeadKeyOf(subscriber, stream), ...head, notifiedAt: new Date().toISOString() },
-            // ISO 8601 UTC timestamps of one format compare as strings.
-            ConditionExpression: 'attribute_not_exists(pk) OR sensingStart < :start OR productId = :product',
-            ExpressionAttributeValues: { ':start': head.sensingStart, ':product': head.productId },
+            Key: { pk: streamHeadKeyOf(subscriber, stream) },
+            UpdateExpression:
+              'SET productId = :product, sensingStart = :start, sensingEnd = :end, notifiedAt = :at DELETE #waiting :me',
+            // ISO 8601 UTC timestamps of one format compare as strings. An item holding only
+            // waiting products has no head yet.
+            ConditionExpression: 'attribute_not_exists(sensingStart) OR sensingStart < :start OR productId = :product',
+            ExpressionAttributeNames: { '#waiting': 'waiting' },
+            ExpressionAttributeValues: {
+              ':product': head.productId,
+              ':start': head.sensingStart,
+              ':end': head.sensingEnd,
+              ':at': new Date().toISOString(),
+              ':me': new Set([waitingElementOf(product)]),
+            },
           }),
         ),
       ),

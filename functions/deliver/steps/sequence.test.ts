@@ -45,6 +45,18 @@ const sagaAt = (index: number): SagaState => ({
 const notify = (index: number, fake: ReturnType<typeof fakeSaga>) =>
   runSagaTask({ step: 'notify', saga: sagaAt(index) }, fake.deps);
 const nowcasting = (fake: ReturnType<typeof fakeSaga>) => fake.sent.filter((s) => s.queueUrl.endsWith('.fifo'));
+const notifiedIds = (fake: ReturnType<typeof fakeSaga>) =>
+  nowcasting(fake).map((s) => (s.event.data as { productId: string }).productId);
+/** Makes window `index` the stream's head, as if it had been notified. */
+const headAt = (index: number, fake: ReturnType<typeof fakeSaga>): void => {
+  const { sequence, productId } = windowRequested(index).data;
+  fake.heads.set(`Nowcasting#${STREAM}`, {
+    productId,
+    sensingStart: sequence!.sensingStart,
+    sensingEnd: sequence!.sensingEnd,
+  });
+};
+const at = (seconds: number): Date => new Date(Date.parse(STARTED) + seconds * 1000);
 
 describe('notify to an ordered subscriber', () => {
   it('sends to the FIFO queue with the stream as group and the product id as deduplication id', async () => {
@@ -68,21 +80,19 @@ describe('notify to an ordered subscriber', () => {
   it('sends the successor of the stream head at once', async () => {
     // Prepare
     const fake = fakeSaga({ subscribers: ORDERED, now: new Date(STARTED) });
-    await notify(0, fake);
+    headAt(0, fake);
 
     // Act
     await notify(1, fake);
 
     // Assess
-    expect(nowcasting(fake).map((s) => (s.event.data as { productId: string }).productId)).toEqual(
-      [0, 1].map((i) => windowRequested(i).data.productId),
-    );
+    expect(notifiedIds(fake)).toEqual([windowRequested(1).data.productId]);
   });
 
   it('holds a product back while its predecessor is missing, sending nothing to anyone', async () => {
     // Prepare
-    const fake = fakeSaga({ subscribers: ORDERED, now: new Date(Date.parse(STARTED) + 3_000), holdbackSeconds: 10 });
-    await notify(0, fake);
+    const fake = fakeSaga({ subscribers: ORDERED, now: at(3), holdbackSeconds: 10 });
+    headAt(0, fake);
     const before = fake.sent.length;
 
     // Act
@@ -142,5 +152,71 @@ describe('notify to an ordered subscriber', () => {
 
     // Assess
     expect(nowcasting(fake).map((s) => s.event.data)).toMatchObject([{ late: false }]);
+  });
+
+  it('sends products that pass each other before their stream has a head in sensing order', async () => {
+    // Prepare: window 1 reaches notify first, window 0 a second later; neither finds a head.
+    const fake = fakeSaga({ subscribers: ORDERED, now: at(0), holdbackSeconds: 10 });
+    await expect(notify(1, fake)).rejects.toBeInstanceOf(OutOfSequenceError);
+    fake.setNow(at(1));
+    await expect(notify(0, fake)).rejects.toBeInstanceOf(OutOfSequenceError);
+
+    // Act: the state machine retries both every second.
+    const attempts: string[] = [];
+    for (let second = 2; second <= 12; second += 1) {
+      fake.setNow(at(second));
+      for (const index of [1, 0]) {
+        if (notifiedIds(fake).includes(windowRequested(index).data.productId)) continue;
+        await notify(index, fake).then(
+          () => attempts.push(`${second}: ${index} sent`),
+          (error: Error) => {
+            if (!(error instanceof OutOfSequenceError)) throw error;
+          },
+        );
+      }
+    }
+
+    // Assess
+    expect(notifiedIds(fake)).toEqual([0, 1].map((i) => windowRequested(i).data.productId));
+    expect(nowcasting(fake).map((s) => (s.event.data as { late?: boolean }).late)).toEqual([false, false]);
+    expect(attempts).toEqual(['10: 0 sent', '11: 1 sent']);
+    expect(fake.waiting.get(`Nowcasting#${STREAM}`)).toEqual([]);
+  });
+
+  it('holds a product back while an earlier one of its stream waits, after a gap', async () => {
+    // Prepare: the head is window 0; windows 3 then 2 arrive (1 is missing).
+    const fake = fakeSaga({ subscribers: ORDERED, now: at(0), holdbackSeconds: 10 });
+    headAt(0, fake);
+    await expect(notify(3, fake)).rejects.toBeInstanceOf(OutOfSequenceError);
+    fake.setNow(at(4));
+    await expect(notify(2, fake)).rejects.toBeInstanceOf(OutOfSequenceError);
+
+    // Act: the stream has waited the holdback since window 3 came.
+    fake.setNow(at(10));
+    const later = notify(3, fake);
+    await expect(later).rejects.toThrow(`the earlier product ${windowRequested(2).data.productId}`);
+    await notify(2, fake);
+    await notify(3, fake);
+
+    // Assess
+    expect(notifiedIds(fake)).toEqual([2, 3].map((i) => windowRequested(i).data.productId));
+  });
+
+  it('sends a product that waited its holdback and grace even while an earlier one still waits', async () => {
+    // Prepare: window 2 waits behind window 1, whose saga never comes back.
+    const fake = fakeSaga({ subscribers: ORDERED, now: at(0), holdbackSeconds: 10 });
+    headAt(0, fake);
+    fake.waiting.set(`Nowcasting#${STREAM}`, [
+      { productId: windowRequested(1).data.productId, sensingStart: '2026-11-22T10:10:30.000Z', startedAt: STARTED },
+    ]);
+    fake.setNow(at(5));
+    await expect(notify(2, fake)).rejects.toBeInstanceOf(OutOfSequenceError);
+
+    // Act
+    fake.setNow(at(13));
+    await notify(2, fake);
+
+    // Assess
+    expect(notifiedIds(fake)).toEqual([windowRequested(2).data.productId]);
   });
 });

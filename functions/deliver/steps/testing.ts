@@ -7,7 +7,7 @@ import { EventTypes, type CometEvent } from '#events/registry.ts';
 import { wrap } from '#shared/envelope/envelope.ts';
 import type { BreakerState } from './breaker.ts';
 import type { DeliveryRecord, FifoMessage, SagaDeps } from './deps.ts';
-import type { StreamHead } from './sequence.ts';
+import type { StreamHead, WaitingProduct } from './sequence.ts';
 import type { Fault } from './faults.ts';
 import type { SagaState } from './saga-state.ts';
 import type { Subscriber } from './subscribers.ts';
@@ -98,6 +98,8 @@ export function fakeSaga(
   const breakers = new Map(Object.entries(options.breakers ?? {}));
   const sent: { queueUrl: string; event: CometEvent; fifo?: FifoMessage }[] = [];
   const heads = new Map<string, StreamHead>();
+  const waiting = new Map<string, WaitingProduct[]>();
+  let now = options.now ?? NOW;
   const published: CometEvent[] = [];
   const faults = options.faults ?? [];
   const at = (l: { bucket: string; key: string }): string => `${l.bucket}/${l.key}`;
@@ -190,12 +192,25 @@ export function fakeSaga(
       sent.push({ queueUrl, event, ...(fifo === undefined ? {} : { fifo }) });
     },
     heads: {
-      read: async (subscriber, stream) => heads.get(`${subscriber}#${stream}`),
-      advance: async (subscriber, stream, head) => {
-        const current = heads.get(`${subscriber}#${stream}`);
+      read: async (subscriber, stream) => {
+        const head = heads.get(`${subscriber}#${stream}`);
+        return { ...(head === undefined ? {} : { head }), waiting: waiting.get(`${subscriber}#${stream}`) ?? [] };
+      },
+      wait: async (subscriber, stream, product) => {
+        const key = `${subscriber}#${stream}`;
+        const others = (waiting.get(key) ?? []).filter((w) => w.productId !== product.productId);
+        waiting.set(key, [...others, product]);
+      },
+      advance: async (subscriber, stream, head, product) => {
+        const key = `${subscriber}#${stream}`;
+        const current = heads.get(key);
         if (current !== undefined && current.productId !== head.productId && current.sensingStart >= head.sensingStart)
           return false;
-        heads.set(`${subscriber}#${stream}`, head);
+        heads.set(key, head);
+        waiting.set(
+          key,
+          (waiting.get(key) ?? []).filter((w) => w.productId !== product.productId),
+        );
         return true;
       },
     },
@@ -204,7 +219,11 @@ export function fakeSaga(
       calls.push(`publish ${event.type.replace('cometflow.', '')}`);
       published.push(event);
     },
-    now: () => options.now ?? NOW,
+    now: () => now,
   };
-  return { deps, calls, objects, records, breakers, sent, published, heads, at };
+  /** Moves the fake's clock. */
+  const setNow = (at: Date): void => {
+    now = at;
+  };
+  return { deps, calls, objects, records, breakers, sent, published, heads, waiting, at, setNow };
 }
