@@ -1,17 +1,40 @@
 /**
- * The CDK app: one env-agnostic stack, `Cometflow`. `cdk synth` runs this file (see cdk.json);
- * tests and the local runtime call `buildApp()` and get the same template.
+ * The reference app: one env-agnostic stack, `Cometflow`, holding one `CometflowPipeline` with
+ * the reference rules, algorithms, subscribers, lanes and topology. `cdk synth` runs this file
+ * (see cdk.json); tests and the local runtime call `buildApp()` and get the same template. A
+ * team's own app does the same with its own `CometflowPipelineProps` (docs/extending.md).
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { App, Validations } from 'aws-cdk-lib';
+import { App, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import type { Construct } from 'constructs';
 import { projectRoot } from './config.ts';
-import { PipelineStack } from './stacks/pipeline-stack.ts';
+import { CometflowPipeline, type CometflowPipelineProps } from './constructs/cometflow-pipeline.ts';
 
 /** Id (and CloudFormation name) of the pipeline stack. */
 export const StackId = 'Cometflow';
+
+/**
+ * Construct id of the pipeline in its stack. CDK leaves `Default` out of logical ids, so the
+ * template's ids are those of a pipeline built directly in the stack; construct paths have it.
+ */
+export const PipelineId = 'Default';
+
+/** Properties of a `PipelineStack`: the stack's own and the pipeline's. */
+export interface PipelineStackProps extends StackProps, CometflowPipelineProps {}
+
+/** A stack holding one `CometflowPipeline`. */
+export class PipelineStack extends Stack {
+  /** The pipeline: its buckets, queues, tables, stages, lanes, worker, saga and alarms. */
+  public readonly pipeline: CometflowPipeline;
+
+  public constructor(scope: Construct, id: string, props: PipelineStackProps = {}) {
+    super(scope, id, { description: 'cometflow: choreographed serverless pipeline for file-based data', ...props });
+    this.pipeline = new CometflowPipeline(this, PipelineId, props);
+  }
+}
 
 /** Options of `buildApp`. */
 export interface BuildAppOptions {
@@ -39,13 +62,14 @@ function cdkJsonContext(): Record<string, unknown> {
 }
 
 /**
- * Builds the app and its pipeline stack without synthesizing it.
+ * An app configured as `cdk synth` configures it (cdk.json's context, path and asset metadata),
+ * with no stack yet: a team's app, or a test, adds its own `PipelineStack`.
  *
  * @example
- * const { app, stack } = buildApp({ outdir: mkdtempSync(join(tmpdir(), 'cdk-')) });
- * const template = Template.fromStack(stack);
+ * const app = createApp({ outdir });
+ * new PipelineStack(app, 'Team', { rules, algorithms });
  */
-export function buildApp(options: BuildAppOptions = {}): { app: App; stack: PipelineStack } {
+export function createApp(options: BuildAppOptions & { readonly bundling?: boolean } = {}): App {
   const app = new App({
     outdir: options.outdir,
     context: {
@@ -56,13 +80,26 @@ export function buildApp(options: BuildAppOptions = {}): { app: App; stack: Pipe
       // What the CLI turns on by default: `aws:cdk:path` and `aws:asset:*` metadata in the template.
       'aws:cdk:enable-path-metadata': true,
       'aws:cdk:enable-asset-metadata': true,
+      // No stack bundles its functions: a test of the wiring only, in seconds.
+      ...(options.bundling === false ? { 'aws:cdk:bundling-stacks': [] } : {}),
     },
   });
-  const stack = new PipelineStack(app, StackId);
   if (options.nag === true) {
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   }
-  return { app, stack };
+  return app;
+}
+
+/**
+ * Builds the app and its pipeline stack without synthesizing it.
+ *
+ * @example
+ * const { app, stack } = buildApp({ outdir: mkdtempSync(join(tmpdir(), 'cdk-')) });
+ * const template = Template.fromStack(stack);
+ */
+export function buildApp(options: BuildAppOptions = {}): { app: App; stack: PipelineStack } {
+  const app = createApp(options);
+  return { app, stack: new PipelineStack(app, StackId) };
 }
 
 const isMain = process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);

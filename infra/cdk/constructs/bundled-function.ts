@@ -75,6 +75,16 @@ export interface BundledFunctionProps {
    * @default RetentionDays.ONE_MONTH
    */
   readonly logRetention?: RetentionDays;
+  /**
+   * Global identifiers esbuild replaces with these JSON values (the scheduler's rule set).
+   * @default - none
+   */
+  readonly define?: Readonly<Record<string, string>>;
+  /**
+   * Modules esbuild bundles ahead of the entry, for their side effects (algorithm plug-ins).
+   * @default - none
+   */
+  readonly inject?: readonly string[];
 }
 
 /**
@@ -125,7 +135,11 @@ export class BundledFunction extends NodejsFunction {
         POWERTOOLS_METRICS_NAMESPACE: MetricsNamespace,
         POWERTOOLS_LOG_LEVEL: 'INFO',
       },
-      bundling: StageBundling,
+      bundling: {
+        ...StageBundling,
+        ...(props.define === undefined ? {} : { define: { ...props.define } }),
+        ...(props.inject === undefined ? {} : { inject: [...props.inject] }),
+      },
     });
     this.executionRole = role;
     this.functionLogGroup = logGroup;

@@ -44,6 +44,16 @@ export interface PipelineStageProps {
    * @default RetentionDays.ONE_MONTH
    */
   readonly logRetention?: RetentionDays;
+  /**
+   * Global identifiers esbuild replaces with these JSON values in the bundle.
+   * @default - none
+   */
+  readonly define?: Readonly<Record<string, string>>;
+  /**
+   * Modules bundled ahead of the entry for their side effects (plug-ins that register themselves).
+   * @default - none
+   */
+  readonly inject?: readonly string[];
 }
 
 /**
@@ -88,6 +98,8 @@ export class PipelineStage extends Construct {
       timeoutSeconds: settings.timeoutSeconds,
       ...(props.environment === undefined ? {} : { environment: props.environment }),
       ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
+      ...(props.define === undefined ? {} : { define: props.define }),
+      ...(props.inject === undefined ? {} : { inject: props.inject }),
     });
     this.role = this.fn.executionRole;
     this.logGroup = this.fn.functionLogGroup;

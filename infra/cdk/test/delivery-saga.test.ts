@@ -11,8 +11,7 @@ import { Env, OutputPrefix } from '#shared/config.ts';
 import { SagaErrorNames } from '../../../functions/deliver/errors.ts';
 import { ACCOUNT, Resolver } from '../../../local/runtime/template.ts';
 import { resolvedStateMachinesOf } from '../../../local/runtime/state-machines.ts';
-import { buildApp, StackId } from '../app.ts';
-import { PipelineStack } from '../stacks/pipeline-stack.ts';
+import { buildApp, PipelineStack, StackId } from '../app.ts';
 import { subscribers } from '../subscribers.ts';
 import {
   logicalIdAt,
@@ -21,6 +20,7 @@ import {
   resourcesOfType,
   tempOutdir,
   type TemplateJson,
+  PipelinePath,
 } from './template-helpers.ts';
 
 interface Retrier {
@@ -88,7 +88,7 @@ describe('DeliverySaga', () => {
     }
     const [machine] = resolvedStateMachinesOf(json as never, resolver);
     definition = machine!.definition as unknown as Definition;
-    functionArn = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:${logicalIdAt(json, `${StackId}/DeliverySaga/Function/Resource`)}`;
+    functionArn = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:${logicalIdAt(json, `${PipelinePath}/DeliverySaga/Function/Resource`)}`;
   });
 
   afterAll(() => cleanup());
@@ -260,12 +260,12 @@ describe('DeliverySaga', () => {
   it("lets the deliver function start executions of this state machine only, and nothing of the saga's data", () => {
     // Prepare
     const deliverRole = referencedId(
-      resource(json, logicalIdAt(json, `${StackId}/Deliver/Function/Resource`), 'AWS::Lambda::Function').Properties
+      resource(json, logicalIdAt(json, `${PipelinePath}/Deliver/Function/Resource`), 'AWS::Lambda::Function').Properties
         ?.Role,
     );
-    const machineId = logicalIdAt(json, `${StackId}/DeliverySaga/StateMachine/Resource`);
+    const machineId = logicalIdAt(json, `${PipelinePath}/DeliverySaga/StateMachine/Resource`);
     // The claim check's bucket is every function's, not the saga's data.
-    const claimsId = logicalIdAt(json, `${StackId}/Claims/Resource/Resource`);
+    const claimsId = logicalIdAt(json, `${PipelinePath}/Claims/Resource/Resource`);
 
     // Act
     const statements = Object.values(resourcesOfType(json, 'AWS::IAM::Policy'))
@@ -285,7 +285,11 @@ describe('DeliverySaga', () => {
 
   it('gives the saga function its subscribers, breaker settings, tables and buckets, and sends only to its queues', () => {
     // Prepare
-    const fn = resource(json, logicalIdAt(json, `${StackId}/DeliverySaga/Function/Resource`), 'AWS::Lambda::Function');
+    const fn = resource(
+      json,
+      logicalIdAt(json, `${PipelinePath}/DeliverySaga/Function/Resource`),
+      'AWS::Lambda::Function',
+    );
 
     // Act
     const variables = (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;

@@ -10,8 +10,8 @@
 import { runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, StackId } from '../app.ts';
-import { cdkPath, resourcesOfType, tempOutdir, type TemplateJson } from './template-helpers.ts';
+import { buildApp } from '../app.ts';
+import { cdkPath, resourcesOfType, tempOutdir, type TemplateJson, PipelinePath } from './template-helpers.ts';
 
 const Account = '111122223333';
 const Region = 'eu-central-1';
@@ -169,7 +169,7 @@ function resolver(json: TemplateJson): (value: unknown) => unknown {
 
 const pathOf = (json: TemplateJson, id: string): string =>
   cdkPath(json.Resources[id]!)
-    .replace(`${StackId}/`, '')
+    .replace(`${PipelinePath}/`, '')
     .replace(/\/Resource(\/Resource)?$/, '');
 
 describe('IAM evaluation matrix of the synthesized policies', () => {

@@ -18,6 +18,7 @@ import {
   tempOutdir,
   type CfnResourceJson,
   type TemplateJson,
+  PipelinePath,
 } from './template-helpers.ts';
 
 const settings = topology.containers['ingest-container'];
@@ -64,7 +65,7 @@ describe('IngestContainer', () => {
     cleanup = out.cleanup;
     const { stack } = buildApp({ outdir });
     json = Template.fromStack(stack).toJSON() as TemplateJson;
-    taskDefinitionId = logicalIdAt(json, `${StackId}/IngestContainer/TaskDefinition/Resource`);
+    taskDefinitionId = logicalIdAt(json, `${PipelinePath}/IngestContainer/TaskDefinition/Resource`);
     taskDefinition = resource(json, taskDefinitionId, 'AWS::ECS::TaskDefinition');
     [container] = taskDefinition.Properties?.['ContainerDefinitions'] as [Record<string, unknown>];
   });
@@ -98,7 +99,7 @@ describe('IngestContainer', () => {
 
     // Assess
     expect(options.LogDriver).toBe('awslogs');
-    expect(cdkPath(logGroup)).toBe(`${StackId}/IngestContainer/LogGroup/Resource`);
+    expect(cdkPath(logGroup)).toBe(`${PipelinePath}/IngestContainer/LogGroup/Resource`);
     expect(logGroup.Properties?.['RetentionInDays']).toBe(30);
   });
 
@@ -162,7 +163,7 @@ describe('IngestContainer', () => {
     const endpoints = Object.values(resourcesOfType(json, 'AWS::EC2::VPCEndpoint')).map((e) =>
       JSON.stringify(e.Properties?.['ServiceName']),
     );
-    const groupId = logicalIdAt(json, `${StackId}/IngestContainer/SecurityGroup/Resource`);
+    const groupId = logicalIdAt(json, `${PipelinePath}/IngestContainer/SecurityGroup/Resource`);
     const group = resource(json, groupId, 'AWS::EC2::SecurityGroup');
 
     // Assess
@@ -181,7 +182,7 @@ describe('IngestContainer', () => {
   it('describes itself in the WorkerIngest output: cluster, task definition, container, network and cap', () => {
     // Prepare
     const value = json.Outputs?.[`${OutputPrefix.worker}Ingest`]?.Value as { 'Fn::Join': [string, unknown[]] };
-    const clusterId = logicalIdAt(json, `${StackId}/IngestContainer/Cluster/Resource`);
+    const clusterId = logicalIdAt(json, `${PipelinePath}/IngestContainer/Cluster/Resource`);
 
     // Act: the JSON with each reference replaced by its logical id.
     const text = value['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : referencedId(part))).join('');
@@ -194,7 +195,7 @@ describe('IngestContainer', () => {
       family: taskDefinition.Properties?.['Family'],
       container: 'worker',
       subnets: [expect.stringContaining('PublicSubnet1'), expect.stringContaining('PublicSubnet2')],
-      securityGroups: [logicalIdAt(json, `${StackId}/IngestContainer/SecurityGroup/Resource`)],
+      securityGroups: [logicalIdAt(json, `${PipelinePath}/IngestContainer/SecurityGroup/Resource`)],
       assignPublicIp: 'ENABLED',
       maxTasks: settings.maxTasks,
     });
@@ -229,7 +230,7 @@ describe('IngestContainer', () => {
   it('grants the task role only its queue, the inbox, archive and quarantine objects, its two tables, the event bus and the claim check', () => {
     // Prepare
     const roleId = referencedId(taskDefinition.Properties?.['TaskRoleArn']);
-    const pathOf = (id: string): string => cdkPath(json.Resources[id]!).replace(`${StackId}/`, '');
+    const pathOf = (id: string): string => cdkPath(json.Resources[id]!).replace(`${PipelinePath}/`, '');
 
     // Act
     const grants = statementsOf(json, roleId).map((s) => ({
@@ -279,10 +280,10 @@ describe('IngestContainer', () => {
     "lets the %s role run the task definition, pass only its two roles to ECS and list and stop only the cluster's tasks",
     (stage) => {
       // Prepare
-      const roleId = logicalIdAt(json, `${StackId}/${stage}/FunctionRole/Resource`);
+      const roleId = logicalIdAt(json, `${PipelinePath}/${stage}/FunctionRole/Resource`);
       const statements = statementsOf(json, roleId);
       const withAction = (action: string): Statement[] => statements.filter((s) => actionsOf(s).includes(action));
-      const clusterId = logicalIdAt(json, `${StackId}/IngestContainer/Cluster/Resource`);
+      const clusterId = logicalIdAt(json, `${PipelinePath}/IngestContainer/Cluster/Resource`);
       const inCluster = { ArnEquals: { 'ecs:cluster': { 'Fn::GetAtt': [clusterId, 'Arn'] } } };
 
       // Act

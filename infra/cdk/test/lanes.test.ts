@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { Env, Lanes, type LaneTable } from '#shared/config.ts';
 import { RuleSetError } from '#shared/rules/errors.ts';
 import { projectRoot } from '../config.ts';
-import { PipelineStack } from '../stacks/pipeline-stack.ts';
+import { PipelineStack } from '../app.ts';
 import { cdkPath, referencedId, resourcesOfType, type TemplateJson } from './template-helpers.ts';
 
 /** The flags of cdk.json, for an app built here. */
@@ -42,12 +42,12 @@ describe('lanes', () => {
 
     // Assess
     const queues = Object.entries(resourcesOfType(json, 'AWS::SQS::Queue')).filter(
-      ([, q]) => cdkPath(q) === 'Lanes/DeliverBulk/Queue/Resource/Resource',
+      ([, q]) => cdkPath(q) === 'Lanes/Default/DeliverBulk/Queue/Resource/Resource',
     );
     expect(queues).toHaveLength(1);
     const queueId = queues[0]![0];
     const functions = Object.entries(resourcesOfType(json, 'AWS::Lambda::Function')).filter(([, f]) =>
-      cdkPath(f).startsWith('Lanes/DeliverBulk/'),
+      cdkPath(f).startsWith('Lanes/Default/DeliverBulk/'),
     );
     expect(functions).toHaveLength(1);
     const [functionId] = functions[0]!;
@@ -59,7 +59,7 @@ describe('lanes', () => {
     expect(mappings[0]!.Properties?.['ScalingConfig']).toEqual({ MaximumConcurrency: 2 });
     // The scheduler may send to it, and finds it in COMETFLOW_LANES.
     const scheduler = Object.values(resourcesOfType(json, 'AWS::Lambda::Function')).find((f) =>
-      cdkPath(f).startsWith('Lanes/Scheduler/'),
+      cdkPath(f).startsWith('Lanes/Default/Scheduler/'),
     )!;
     const lanesVariable = JSON.stringify(
       (scheduler.Properties?.['Environment'] as { Variables: Record<string, unknown> }).Variables[Env.lanes],

@@ -9,7 +9,7 @@ import { Env } from '#shared/config.ts';
 import { MetricNames, MetricsNamespace } from '#shared/metrics.ts';
 import { buildApp } from '../app.ts';
 import { operations } from '../config.ts';
-import { QueueRoles } from '../stacks/pipeline-stack.ts';
+import { QueueRoles } from '../constructs/cometflow-pipeline.ts';
 import { referencedId, resourcesOfType, tempOutdir, type TemplateJson } from './template-helpers.ts';
 
 describe('operations', () => {

@@ -6,9 +6,16 @@
  */
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, StackId } from '../app.ts';
+import { buildApp } from '../app.ts';
 import { Lanes } from '../config.ts';
-import { cdkPath, referencedId, resourcesOfType, tempOutdir, type TemplateJson } from './template-helpers.ts';
+import {
+  cdkPath,
+  referencedId,
+  resourcesOfType,
+  tempOutdir,
+  type TemplateJson,
+  PipelinePath,
+} from './template-helpers.ts';
 
 /** The service of a role, by the top-level construct the role belongs to. */
 const ServiceOfConstruct: Readonly<Record<string, string>> = {
@@ -62,7 +69,7 @@ function writtenResource(json: TemplateJson, resource: unknown): string | undefi
     return r === undefined
       ? id
       : cdkPath(r)
-          .replace(`${StackId}/`, '')
+          .replace(`${PipelinePath}/`, '')
           .replace(/\/Resource(\/Resource)?$/, '');
   };
   if (typeof resource === 'string') return resource;
@@ -87,7 +94,7 @@ function writers(json: TemplateJson): Map<string, Set<string>> {
   for (const policy of Object.values(resourcesOfType(json, 'AWS::IAM::Policy'))) {
     const services = (policy.Properties?.['Roles'] as unknown[]).map((role) => {
       const path = roles[referencedId(role)] ?? '';
-      return ServiceOfConstruct[path.split('/')[1] ?? ''];
+      return ServiceOfConstruct[path.replace(`${PipelinePath}/`, '').split('/')[0] ?? ''];
     });
     for (const statement of (policy.Properties?.['PolicyDocument'] as { Statement: Statement[] }).Statement) {
       const actions = Array.isArray(statement.Action) ? statement.Action : [statement.Action];

@@ -4,7 +4,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Env, OutputPrefix, Stages, type Stage } from '#shared/config.ts';
-import { buildApp, StackId } from '../app.ts';
+import { buildApp, PipelineStack, StackId } from '../app.ts';
 import {
   Lanes,
   topology,
@@ -15,7 +15,7 @@ import {
   type Topology,
 } from '../config.ts';
 import { TableRoles } from '../constructs/pipeline-tables.ts';
-import { BucketRoles, PipelineStack, QueueRoles } from '../stacks/pipeline-stack.ts';
+import { BucketRoles, QueueRoles } from '../constructs/cometflow-pipeline.ts';
 import { subscribers } from '../subscribers.ts';
 import { Resolver } from '../../../local/runtime/template.ts';
 import {
@@ -27,6 +27,7 @@ import {
   tempOutdir,
   type CfnResourceJson,
   type TemplateJson,
+  PipelinePath,
 } from './template-helpers.ts';
 
 const pascal = (stage: Stage): string => stage.charAt(0).toUpperCase() + stage.slice(1);
@@ -55,7 +56,7 @@ function wiringOf(json: TemplateJson, stageOrId: string): StageWiring {
   const stage = stageOrId;
   const functionId = logicalIdAt(
     json,
-    `${StackId}/${/^[a-z]/.test(stageOrId) ? pascal(stageOrId as Stage) : stageOrId}/Function/Resource`,
+    `${PipelinePath}/${/^[a-z]/.test(stageOrId) ? pascal(stageOrId as Stage) : stageOrId}/Function/Resource`,
   );
   const fn = resource(json, functionId, 'AWS::Lambda::Function');
   const mappings = Object.values(resourcesOfType(json, 'AWS::Lambda::EventSourceMapping')).filter(
@@ -124,10 +125,10 @@ describe('PipelineStack', () => {
     // Assess
     expect(nodeFunctionPaths).toEqual(
       [
-        ...consumers.map((c) => `${StackId}/${c.id}/Function/Resource`),
-        `${StackId}/DeliverySaga/Function/Resource`,
-        `${StackId}/StatusProjection/Function/Resource`,
-        `${StackId}/Calendar/Function/Resource`,
+        ...consumers.map((c) => `${PipelinePath}/${c.id}/Function/Resource`),
+        `${PipelinePath}/DeliverySaga/Function/Resource`,
+        `${PipelinePath}/StatusProjection/Function/Resource`,
+        `${PipelinePath}/Calendar/Function/Resource`,
       ].sort(),
     );
   });

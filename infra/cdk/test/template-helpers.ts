@@ -5,6 +5,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PipelineId, StackId } from '../app.ts';
+
+/** The construct path of the reference stack's pipeline, under which its resources are. */
+export const PipelinePath = `${StackId}/${PipelineId}`;
 
 /** A resource of a synthesized template. */
 export interface CfnResourceJson {

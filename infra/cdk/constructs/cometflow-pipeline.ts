@@ -1,10 +1,12 @@
 /**
- * The pipeline: buckets, stage queues, tables and the five stage functions, wired with
+ * The pipeline as one construct: buckets, stage queues, tables, the five stage functions, the
+ * extra lanes, the container worker, the delivery saga, the read side and the alarms, wired with
  * least-privilege grants through intent methods that also set the variable naming what they
- * grant. This file only composes constructs.
+ * grant. Its props are what a team changes (rules, algorithms, subscribers, lanes, topology);
+ * each defaults to the reference pipeline. This file only composes constructs.
  */
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
-import type { Construct } from 'constructs';
+import { CfnOutput, Stack } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
 import {
   Env,
   Lanes as LaneTableDefault,
@@ -25,22 +27,22 @@ import {
   validateTopology,
   type Topology,
 } from '../config.ts';
-import { PipelineStage } from '../constructs/pipeline-stage.ts';
-import { IngestContainer } from '../constructs/ingest-container.ts';
-import { DeliverySaga } from '../constructs/delivery-saga.ts';
-import { StatusProjection } from '../constructs/status-projection.ts';
-import { DeliveryCalendar } from '../constructs/delivery-calendar.ts';
-import { OperationsMonitoring, type MonitoredLane } from '../constructs/operations-monitoring.ts';
+import { PipelineStage } from './pipeline-stage.ts';
+import { IngestContainer } from './ingest-container.ts';
+import { DeliverySaga } from './delivery-saga.ts';
+import { StatusProjection } from './status-projection.ts';
+import { DeliveryCalendar } from './delivery-calendar.ts';
+import { OperationsMonitoring, type MonitoredLane } from './operations-monitoring.ts';
 import { subscribers as defaultSubscribers, type SubscriberSettings } from '../subscribers.ts';
-import { loadPipelineRules } from '../../../functions/scheduler/rule-set.ts';
+import { loadPipelineRules, RulesDefine } from '../../../functions/scheduler/rule-set.ts';
 import { samplesOf } from '#events/catalog.ts';
 import { EventTypes } from '#events/registry.ts';
-import { PipelineTables, TableRoles } from '../constructs/pipeline-tables.ts';
-import { AccessLogsBucket, SecureBucket } from '../constructs/secure-bucket.ts';
-import type { StageQueue } from '../constructs/stage-queue.ts';
+import { PipelineTables, TableRoles } from './pipeline-tables.ts';
+import { AccessLogsBucket, SecureBucket } from './secure-bucket.ts';
+import type { StageQueue } from './stage-queue.ts';
 import { RETENTION_SECONDS } from '../../../functions/scheduler/event-store.ts';
 import { claimPrefixOf } from '#shared/envelope/claim-check.ts';
-import type { ConfigurableGrantee } from '../constructs/bundled-function.ts';
+import type { ConfigurableGrantee } from './bundled-function.ts';
 
 /** Roles of the buckets; each is the suffix of a `Bucket<Role>` output. */
 export const BucketRoles = [
@@ -68,8 +70,8 @@ export const QueueRoles = [
 /** A queue role; an extra lane given in `lanes` adds its id. */
 export type QueueRole = (typeof QueueRoles)[number];
 
-/** Properties of the `PipelineStack`. */
-export interface PipelineStackProps extends StackProps {
+/** Properties of a `CometflowPipeline`: what a team's own pipeline changes. */
+export interface CometflowPipelineProps {
   /**
    * Sizing of the stages; validated before anything is built.
    * @default - the `topology` of infra/cdk/config.ts
@@ -93,14 +95,35 @@ export interface PipelineStackProps extends StackProps {
    * @default - `Lanes` of shared/config.ts
    */
   readonly lanes?: LaneTable;
+  /**
+   * The business rules the scheduler runs, as JSON data in the shape rules/README.md describes.
+   * Validated at synth against the lanes and the catalog's samples (a bad rule fails the synth,
+   * naming it) and bundled into the scheduler.
+   * @default - rules/reference-pipeline.json
+   */
+  readonly rules?: unknown;
+  /**
+   * Modules that register processing algorithms (`registerAlgorithm` of
+   * shared/algorithms/index.ts) when they are imported: absolute paths, bundled into every
+   * process lane ahead of its handler (esbuild's `inject`), so a rule's `algorithm` may name
+   * what they register.
+   * @default - none: the reference algorithms only
+   */
+  readonly algorithms?: readonly string[];
 }
 
 /**
  * Files land in `inbox`; S3 notifies the intake queue; every stage publishes its events to the
  * event bus, the scheduler's own queue, and the scheduler sends work to the ingest, process and
- * deliver queues.
+ * deliver queues. One per stack: its outputs (`BucketInbox`, `QueueEventBus`, ...) are the
+ * stack's, under fixed names, because the CLI and the local runtime find the pipeline by them.
+ *
+ * @example
+ * const stack = new Stack(app, 'Cometflow');
+ * // `Default` keeps the logical ids of the reference template (CDK leaves that id out of them).
+ * new CometflowPipeline(stack, 'Default', { rules: myRules, algorithms: [join(root, 'algorithms/my-algorithm.ts')] });
  */
-export class PipelineStack extends Stack {
+export class CometflowPipeline extends Construct {
   /** Buckets by role. */
   public readonly buckets: Readonly<Record<Exclude<BucketRole, 'AccessLogs'>, SecureBucket>>;
   /** The bucket receiving the other buckets' access logs. */
@@ -130,11 +153,8 @@ export class PipelineStack extends Stack {
   /** The dashboard, the alarms and the topic they notify. */
   public readonly monitoring: OperationsMonitoring;
 
-  public constructor(scope: Construct, id: string, props: PipelineStackProps = {}) {
-    super(scope, id, {
-      description: 'cometflow: choreographed serverless pipeline for file-based data',
-      ...props,
-    });
+  public constructor(scope: Construct, id: string, props: CometflowPipelineProps = {}) {
+    super(scope, id);
     const topology = validateTopology(props.topology ?? defaultTopology);
     // The scheduler's rules are bundled with it; a bad rule file fails here, at synth, naming
     // the rule and the problem, instead of in the deployed function.
@@ -142,6 +162,7 @@ export class PipelineStack extends Stack {
     loadPipelineRules({
       lanes: laneTable,
       samples: Object.values(EventTypes).flatMap((type) => samplesOf(type).map((sample) => sample.event)),
+      ...(props.rules === undefined ? {} : { definition: props.rules }),
     });
     const projectRoot = props.projectRoot ?? defaultProjectRoot;
     const settings = topology.stages;
@@ -197,9 +218,17 @@ export class PipelineStack extends Stack {
       queueId: 'EventBus',
       queueUrlVariable: Env.eventBusQueueUrl,
       environment: { [Env.deadlineMinimumWaitSeconds]: String(topology.deadlineMinimumWaitSeconds) },
+      ...(props.rules === undefined ? {} : { define: { [RulesDefine]: JSON.stringify(props.rules) } }),
     });
     const ingest = stage('Ingest', 'ingest', Targets.ingest);
-    const processStage = stage('Process', 'process', Targets['process-realtime']);
+    const algorithms = props.algorithms === undefined ? {} : { inject: props.algorithms };
+    const processStage = new PipelineStage(this, 'Process', {
+      stage: 'process',
+      settings: settings.process,
+      projectRoot,
+      queueUrlVariable: Targets['process-realtime'],
+      ...algorithms,
+    });
     const deliver = stage('Deliver', 'deliver', Targets.deliver);
     // Extra lanes: only the scheduler sends to them, finding their queues in COMETFLOW_LANES.
     const extraLanes = Object.fromEntries(
@@ -209,6 +238,7 @@ export class PipelineStack extends Stack {
           stage: lane.stage,
           settings: laneSettingsOf(topology, name, lane),
           projectRoot,
+          ...(lane.stage === 'process' ? algorithms : {}),
         }),
       ]),
     );
@@ -277,7 +307,7 @@ export class PipelineStack extends Stack {
     for (const queue of Object.values(laneQueues)) queue.grantSendMessages(scheduler.fn);
     scheduler.fn.addEnvironment(
       Env.lanes,
-      this.toJsonString(
+      Stack.of(this).toJsonString(
         Object.fromEntries(
           Object.entries(laneQueues).map(([name, queue]) => [
             name,
@@ -392,7 +422,9 @@ export class PipelineStack extends Stack {
     this.addOutputs();
   }
 
+  /** The stack's outputs, in the stack's scope so that their names do not depend on this construct's id. */
   private addOutputs(): void {
+    const stack = Stack.of(this);
     const bucketNames: Record<BucketRole, string> = {
       Inbox: this.buckets.Inbox.bucketName,
       Quarantine: this.buckets.Quarantine.bucketName,
@@ -403,46 +435,46 @@ export class PipelineStack extends Stack {
       AccessLogs: this.accessLogs.bucketName,
     };
     for (const role of BucketRoles) {
-      new CfnOutput(this, `${OutputPrefix.bucket}${role}`, {
+      new CfnOutput(stack, `${OutputPrefix.bucket}${role}`, {
         value: bucketNames[role],
         description: `Name of the ${role} bucket`,
       });
     }
     for (const [role, queue] of Object.entries(this.queues)) {
-      new CfnOutput(this, `${OutputPrefix.queue}${role}`, {
+      new CfnOutput(stack, `${OutputPrefix.queue}${role}`, {
         value: queue.queueUrl,
         description: `URL of the ${role} queue`,
       });
-      new CfnOutput(this, `${OutputPrefix.queue}${role}Dlq`, {
+      new CfnOutput(stack, `${OutputPrefix.queue}${role}Dlq`, {
         value: queue.deadLetterQueue.queueUrl,
         description: `URL of the dead-letter queue of the ${role} queue`,
       });
     }
     for (const [name, queue] of Object.entries(this.deliverySaga.subscriberQueues)) {
-      new CfnOutput(this, `${OutputPrefix.queue}Subscriber${name}`, {
+      new CfnOutput(stack, `${OutputPrefix.queue}Subscriber${name}`, {
         value: queue.queueUrl,
         description: `URL of the queue of subscriber ${name}`,
       });
-      new CfnOutput(this, `${OutputPrefix.queue}Subscriber${name}Dlq`, {
+      new CfnOutput(stack, `${OutputPrefix.queue}Subscriber${name}Dlq`, {
         value: queue.deadLetterQueue.queueUrl,
         description: `URL of the dead-letter queue of subscriber ${name}`,
       });
     }
-    new CfnOutput(this, `${OutputPrefix.worker}Ingest`, {
+    new CfnOutput(stack, `${OutputPrefix.worker}Ingest`, {
       value: this.ingestContainer.describeJson(),
       description:
         'The ingest worker as JSON: cluster, task definition, container, network settings and cap for RunTask, ListTasks and StopTask',
     });
-    new CfnOutput(this, 'AlarmTopic', {
+    new CfnOutput(stack, 'AlarmTopic', {
       value: this.monitoring.topic.topicArn,
       description: 'ARN of the SNS topic every alarm notifies: subscribe operators (e-mail, chat, paging) to it',
     });
-    new CfnOutput(this, `${OutputPrefix.stateMachine}Delivery`, {
+    new CfnOutput(stack, `${OutputPrefix.stateMachine}Delivery`, {
       value: this.deliverySaga.stateMachineArn,
       description: 'ARN of the delivery saga state machine (executions are named product-<productId>)',
     });
     for (const role of TableRoles) {
-      new CfnOutput(this, `${OutputPrefix.table}${role}`, {
+      new CfnOutput(stack, `${OutputPrefix.table}${role}`, {
         value: this.tables.table(role).tableName,
         description: `Name of the ${role} table`,
       });
