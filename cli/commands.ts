@@ -4,10 +4,10 @@
  * run step against a stack.
  */
 import type { CommandSpec, ParsedCommand } from './args.ts';
-import { cycleCorrelation, formatCycle, projectCycle } from './cycle.ts';
+import { cycleCorrelation, formatCycle, readCycle } from './cycle.ts';
 import { deadLetterQueues, findDeadLetterQueue, redrive, showDeadLetterQueues } from './dlq.ts';
 import { UsageError } from './errors.ts';
-import { formatEvents, readCorrelation, readSelection, selectionOf, type Selection } from './event-store.ts';
+import { formatEvents, readSelection, selectionOf, type Selection } from './event-store.ts';
 import { DEFAULT_RATE, parseRate } from './pacer.ts';
 import { DEFAULT_CONTEXT_HOURS, describeSelection, runReplay, type CliContext, type ReplayOptions } from './replay.ts';
 import { parseTypes, ReplayableTypes } from './replay-policy.ts';
@@ -127,7 +127,7 @@ const replayCommand: Command<ReplayOptions> = {
 const cycleCommand: Command<{ readonly joinKey: string; readonly json: boolean }> = {
   name: 'cycle',
   summary:
-    'the read model of a repeat cycle, folded from its stored events each time (arrived, missing, duplicates, fired, degraded, abandoned, late, product, delivered)',
+    'a repeat cycle as the status read model holds it (announced, ingested, missing, duplicates, fired, references, abandoned, late, product, delivered)',
   positionals: [{ name: 'cycleId', description: 'the cycle id, YYYYMMDD-NNN (correlation cycle-<id>)' }],
   flags: { json: { kind: 'switch', description: 'print the read model as JSON' } },
   example: 'npm run cometflow -- cycle 20261122-061',
@@ -138,15 +138,13 @@ const cycleCommand: Command<{ readonly joinKey: string; readonly json: boolean }
     return { joinKey, json: parsed.flags.json === true };
   },
   run: async ({ joinKey, json }, { description, clients, print }) => {
-    const stored = await readCorrelation(
-      clients.documents,
-      resourceOf('tables', description, 'eventStore'),
-      cycleCorrelation(joinKey),
-    );
-    const view = projectCycle(
-      stored.map((s) => s.event),
-      joinKey,
-    );
+    const statusTable = resourceOf('tables', description, 'status');
+    const view = await readCycle(clients.documents, statusTable, joinKey);
+    if (view === undefined) {
+      // Not known: `trace`'s answer, with the day's nearest cycles.
+      for (const line of formatTrace(await traceOf(clients.documents, statusTable, joinKey))) print(line);
+      throw new CliError(`no cycle "${joinKey}" in the status read model (see the suggestions above)`, { exitCode: 1 });
+    }
     if (json) print(JSON.stringify(view, null, 2));
     else for (const line of formatCycle(view)) print(line);
   },

@@ -5,7 +5,8 @@ import { loadPipelineRules } from '#functions/scheduler/rule-set.ts';
 import { wrap } from '#shared/envelope/envelope.ts';
 import { chunkIngested, forecastIngested, productGenerated } from '#shared/rules/testing.ts';
 import { completeJoin, type CollectedInput } from '#shared/rules/index.ts';
-import { cycleCorrelation, formatCycle, projectCycle, ranges } from './cycle.ts';
+import { factsOf, groupFacts, ranges, viewOf, type CycleView } from '#functions/projector/logic.ts';
+import { cycleCorrelation, deliveredAt, formatCycle } from './cycle.ts';
 
 const ruleSet = loadPipelineRules();
 const forecast = forecastIngested({ validTime: '2026-11-22T12:00:00.000Z' });
@@ -54,30 +55,34 @@ const delivered = (productId: string): CometEvent =>
     },
   });
 
-describe('projectCycle', () => {
+/** The read model's fold of a cycle's events (what the projector stores and `rebuild-status` recomputes). */
+function fold(events: readonly CometEvent[], id = '20261122-061'): CycleView {
+  const group = groupFacts(events.flatMap(factsOf)).get(`cycle#${id}`);
+  return viewOf({ kind: 'cycle', id }, group?.facts ?? {}) as CycleView;
+}
+
+describe("a cycle's read model (the projector's fold, which `cycle` prints)", () => {
   it('tells a complete cycle: 41 chunks, none missing, fired in full with the forecast, its product delivered', () => {
     // Prepare
     const product = productGenerated();
     const events = [delivered(product.data.productId), product, processingFor(chunks(all), 'complete'), ...chunks(all)];
 
     // Act
-    const view = projectCycle(events);
+    const view = fold(events);
 
     // Assess
     expect(view).toMatchObject({
-      joinKey: '20261122-061',
-      correlationId: 'cycle-20261122-061',
-      status: 'delivered',
+      id: '20261122-061',
+      stage: 'delivered',
       window: { start: '2026-11-22T10:00:00.000Z', end: '2026-11-22T10:10:00.000Z' },
       missing: [],
       duplicates: [],
       late: [],
-      fired: { inputs: 42, degraded: false, missing: [] },
-      forecast: { name: forecast.data.name, key: forecast.data.ingested.key },
-      productId: product.data.productId,
-      deliveredAt: '2026-11-22T10:16:30.000Z',
+      fired: { inputs: 42, degraded: false, missing: [], references: [forecast.data.name] },
+      productIds: [product.data.productId],
     });
-    expect(view.arrived).toEqual(all);
+    expect(deliveredAt(view)).toBe('2026-11-22T10:16:30.000Z');
+    expect(view.ingested).toEqual(all);
     expect(view.abandoned).toBeUndefined();
   });
 
@@ -86,13 +91,14 @@ describe('projectCycle', () => {
     const present = chunks(all.filter((slot) => ![7, 21].includes(slot)));
     const processing = processingFor(present, 'deadline');
     const reupload = chunkIngested({ chunk: 3, id: 'f'.repeat(32), time: new Date('2026-11-22T10:12:00.000Z') });
-    const [late] = samplesOf(EventTypes.inputLate).map((s) => s.event as CometEvent);
+    const [sample] = samplesOf(EventTypes.inputLate).map((s) => s.event as CometEvent<typeof EventTypes.inputLate>);
+    const late = { ...sample!, data: { ...sample!.data, joinKey: '20261122-061' } };
 
     // Act
-    const view = projectCycle([...present, reupload, processing, late!], '20261122-061');
+    const view = fold([...present, reupload, processing, late]);
 
     // Assess
-    expect(view.status).toBe('fired');
+    expect(view.stage).toBe('processing (degraded)');
     expect(view.missing).toEqual([7, 21]);
     expect(view.fired).toMatchObject({ degraded: true, missing: ['7', '21'], inputs: 40 });
     expect(view.duplicates).toEqual([{ slot: 3, count: 2 }]);
@@ -106,10 +112,10 @@ describe('projectCycle', () => {
     );
 
     // Act
-    const view = projectCycle([...chunks([1, 2, 3]), abandoned!], '20261122-061');
+    const view = fold([...chunks([1, 2, 3]), abandoned!], abandoned!.data.joinKey);
 
     // Assess
-    expect(view.status).toBe('abandoned');
+    expect(view.stage).toBe('abandoned');
     expect(view.abandoned?.reason).toBe(abandoned!.data.reason);
     expect(view.fired).toBeUndefined();
   });
@@ -119,15 +125,11 @@ describe('projectCycle', () => {
     const events = [processingFor(chunks(all), 'complete'), ...chunks(all)];
 
     // Act
-    const forward = projectCycle(events);
-    const backward = projectCycle([...events].reverse());
+    const forward = fold(events);
+    const backward = fold([...events].reverse());
 
     // Assess
     expect(backward).toEqual(forward);
-  });
-
-  it('reports a cycle with no events as such', () => {
-    expect(projectCycle([], '20261122-061')).toMatchObject({ status: 'no events', arrived: [], events: 0 });
   });
 });
 
@@ -142,10 +144,16 @@ describe('cycle helpers', () => {
     expect(ranges([])).toBe('none');
   });
 
-  it('prints one fact a line', () => {
-    const lines = formatCycle(projectCycle([...chunks(all.slice(0, 40))], '20261122-061'));
+  it('prints one fact a line, with what the cycle waits for', () => {
+    const lines = formatCycle(fold([...chunks(all.slice(0, 40))]));
     expect(lines[0]).toBe('cycle 20261122-061 (cycle-20261122-061): collecting, folded from 40 stored events');
-    expect(lines).toContain('  arrived      40/41 chunks: 1-40');
+    expect(lines).toContain('  ingested     40/41 chunks: 1-40');
     expect(lines).toContain('  missing      41');
+    expect(lines).toContain('  waiting for  chunk 41; a forecast valid for the cycle (the join needs one)');
+  });
+
+  it('names the references the processing request used', () => {
+    const lines = formatCycle(fold([processingFor(chunks(all), 'complete'), ...chunks(all)]));
+    expect(lines).toContain(`  references   ${forecast.data.name}`);
   });
 });

@@ -1,15 +1,17 @@
 /**
  * The console's reads and its two writes, against one stack, through the CLI's own functions:
  * queue and dead-letter depths (`queueDepth`, `deadLetterQueues` of `dlq.ts`), the event store
- * (`readWindow`, `readCorrelation` of `event-store.ts`), the cycle read model (`projectCycle` of
- * `cycle.ts`) and the redrive (`redrive` of `dlq.ts`). What is added here is the reading of
+ * (`readWindow`, `readCorrelation` of `event-store.ts`), the status read model (`readView`, as `cycle`
+ * and `trace` read it) and the redrive (`redrive` of `dlq.ts`). What is added here is the reading of
  * running executions and container tasks (ListExecutions, ListTasks) and the arrangement for a
  * page (`views.ts`).
  */
 import { EventTypes, type CometEvent } from '#events/registry.ts';
-import { CYCLE_SLOTS, projectCycle } from '../cycle.ts';
+import type { CycleView, ProductView } from '#functions/projector/logic.ts';
+import { readView } from '#functions/projector/status-store.ts';
+import { CYCLE_SLOTS, deliveredAt, readCycle } from '../cycle.ts';
 import { deadLetterQueues, findDeadLetterQueue, queueDepth, redrive } from '../dlq.ts';
-import { readCorrelation, readWindow, type StoredEvent } from '../event-store.ts';
+import { readCorrelation, readWindow } from '../event-store.ts';
 import { readStatus } from '../status.ts';
 import { formatTrace, traceOf } from '../trace.ts';
 import { clientsFor, destroyClients, resourceOf, type SelectedStack, type StackClients } from '../stack.ts';
@@ -131,40 +133,49 @@ export async function readOverview(stack: ConsoleStack, now = new Date()): Promi
   return { stack: summary(stack), generatedAt: now.toISOString(), window, stages, status, alerts };
 }
 
-/** Slots with a `file.available`: uploads intake accepted, ingested or not. */
-export function availableSlots(events: readonly CometEvent[]): Set<number> {
-  const slots = new Set<number>();
-  for (const event of events) {
-    if (event.type !== EventTypes.fileAvailable) continue;
-    const { attributes } = (event as CometEvent<typeof EventTypes.fileAvailable>).data;
-    if (attributes.convention === 'mtg-fci-l1c') slots.add(attributes.chunk);
-  }
-  return slots;
-}
-
-/** A cycle's row: its read model (`projectCycle`), a state per cell, its timeliness. */
-export function cycleRow(stored: readonly StoredEvent[], joinKey?: string): CycleRow {
-  const events = stored.map((s) => s.event);
-  const view = projectCycle(events, joinKey);
-  const { cells, forecast } = cycleCells(view, availableSlots(events), CYCLE_SLOTS);
-  const timeliness = secondsBetween(view.window?.end, view.deliveredAt);
+/**
+ * A cycle's row: its read model view, a state per cell, and its timeliness as the read model's
+ * product view measured it (`product` is the view of the cycle's first product, if read).
+ */
+export function cycleRow(view: CycleView, product?: ProductView): CycleRow {
+  const { cells, forecast } = cycleCells(view, CYCLE_SLOTS);
+  const delivered = deliveredAt(view);
   // From its first chunk in: a deadline timer, and what the scheduler decides on it, carry the
   // nominal deadline as their time, not when the cycle's work began.
-  const firstWork = stored.find((s) => s.type === EventTypes.fileAvailable || s.type === EventTypes.fileIngested)?.time;
-  const pipeline = secondsBetween(firstWork, view.deliveredAt);
+  const firstWork = [view.stages['file.available'], view.stages['file.ingested']]
+    .filter((t) => t !== undefined)
+    .sort()[0];
+  const pipeline = secondsBetween(firstWork, delivered);
+  const timeliness = product?.timelinessSeconds;
   return {
     view,
     cells,
     forecast,
-    lastEventAt: stored.at(-1)?.time ?? '',
+    lastEventAt: view.updatedAt,
+    ...(delivered === undefined ? {} : { deliveredAt: delivered }),
     ...(timeliness === undefined ? {} : { timelinessSeconds: timeliness }),
     ...(pipeline === undefined ? {} : { pipelineSeconds: pipeline }),
   };
 }
 
+const statusTable = (stack: ConsoleStack): string => resourceOf('tables', stack.selected.description, 'status');
+
+/** The row of a cycle view, with its first product's view read for the timeliness. */
+async function rowOf(stack: ConsoleStack, view: CycleView): Promise<CycleRow> {
+  const [productId] = view.productIds;
+  const product =
+    productId === undefined
+      ? undefined
+      : ((await readView(stack.clients.documents, statusTable(stack), { kind: 'product', id: productId })) as
+          | ProductView
+          | undefined);
+  return cycleRow(view, product);
+}
+
 /**
- * The cycles with events in the last `hours`, latest first, at most `limit`: each read whole by
- * its correlation (a window may cut a cycle's events) and folded by `projectCycle`.
+ * The cycles with events in the last `hours`, latest first, at most `limit`: chosen from the
+ * event store's window, each shown as the status read model holds it (a cycle the projector has
+ * not written yet appears on the next read).
  */
 export async function readCycles(
   stack: ConsoleStack,
@@ -172,43 +183,40 @@ export async function readCycles(
   now = new Date(),
 ): Promise<Cycles> {
   const window = lastHours(options.hours ?? 6, now);
-  const table = eventStore(stack);
-  const events = await readWindow(stack.clients.documents, table, window);
+  const events = await readWindow(stack.clients.documents, eventStore(stack), window);
   const latest = new Map<string, string>();
   for (const event of events) if (event.correlationId.startsWith('cycle-')) latest.set(event.correlationId, event.time);
   const chosen = [...latest.entries()]
     .sort((a, b) => (a[1] < b[1] ? 1 : a[1] > b[1] ? -1 : 0))
     .slice(0, options.limit ?? 12);
-  const rows = await Promise.all(
-    chosen.map(async ([correlationId]) =>
-      cycleRow(
-        await readCorrelation(stack.clients.documents, table, correlationId),
-        correlationId.slice('cycle-'.length),
-      ),
+  const views = await Promise.all(
+    chosen.map(([correlationId]) =>
+      readCycle(stack.clients.documents, statusTable(stack), correlationId.slice('cycle-'.length)),
     ),
   );
+  const rows = await Promise.all(views.filter((v) => v !== undefined).map((view) => rowOf(stack, view)));
   return { stack: summary(stack), generatedAt: now.toISOString(), window, rows };
 }
 
 /**
  * What a query names and where it stands: `trace` as the CLI computes it (`traceOf` over the
  * status read model: the entity, the stages it reached, why it waits, the nearest known ids),
- * with the stored events of its correlation (`readCorrelation`) and, for a cycle or one of its
- * chunks, the cycle's cells (`projectCycle`). A chunk the read model does not know because it
- * never arrived is shown in its cycle, found by intake's own correlation of its name.
+ * with the stored events of its correlation (`readCorrelation`) and, for a cycle, one of its
+ * chunks or its product, the cycle's cells from the cycle's view. A chunk the read model does
+ * not know because it never arrived is shown in its cycle, found by intake's own correlation of
+ * its name.
  */
 export async function readTrace(stack: ConsoleStack, query: string, now = new Date()): Promise<Trace> {
   const q = query.trim();
   const { documents } = stack.clients;
   const table = eventStore(stack);
-  const statusTable = resourceOf('tables', stack.selected.description, 'status');
-  let trace = await traceOf(documents, statusTable, q, now);
+  let trace = await traceOf(documents, statusTable(stack), q, now);
   let neverArrived: number | undefined;
   if (!trace.found && trace.entity.kind === 'file') {
     const slot = chunkOfKey(q);
     const cycle = /^cycle-(\d{8}-\d{3})$/.exec(correlationOfKey(q) ?? '')?.[1];
     if (slot !== undefined && cycle !== undefined) {
-      const ofCycle = await traceOf(documents, statusTable, cycle, now);
+      const ofCycle = await traceOf(documents, statusTable(stack), cycle, now);
       if (ofCycle.found) {
         trace = ofCycle;
         neverArrived = slot;
@@ -219,14 +227,15 @@ export async function readTrace(stack: ConsoleStack, query: string, now = new Da
   const { view } = trace;
   const correlationId = view.kind === 'cycle' ? `cycle-${view.id}` : view.correlationId;
   const stored = correlationId === undefined ? [] : await readCorrelation(documents, table, correlationId);
-  const cycleId = view.kind === 'cycle' ? view.id : trace.cycle?.id;
-  const cycleEvents =
-    cycleId === undefined
-      ? undefined
-      : correlationId === `cycle-${cycleId}`
-        ? stored
-        : await readCorrelation(documents, table, `cycle-${cycleId}`);
-  const row = cycleId === undefined || cycleEvents === undefined ? undefined : cycleRow(cycleEvents, cycleId);
+  // The cycle it belongs to: itself, a chunk's cycle (`trace` read it), a product's by its correlation.
+  const productCycle = /^cycle-(\d{8}-\d{3})$/.exec(view.kind === 'product' ? (view.correlationId ?? '') : '')?.[1];
+  const cycleView =
+    view.kind === 'cycle'
+      ? view
+      : (trace.cycle ??
+        (productCycle === undefined ? undefined : await readCycle(documents, statusTable(stack), productCycle)));
+  const row = cycleView === undefined ? undefined : await rowOf(stack, cycleView);
+  const cycleId = cycleView?.id;
   const slot = neverArrived ?? (view.kind === 'file' ? view.chunk : undefined);
   const file = slot === undefined || row === undefined ? undefined : { slot, state: row.cells[slot - 1]! };
   const why = [...trace.why];
@@ -239,11 +248,14 @@ export async function readTrace(stack: ConsoleStack, query: string, now = new Da
   }
   const links: { label: string; query: string }[] = [];
   if (view.kind !== 'cycle' && cycleId !== undefined) links.push({ label: `cycle ${cycleId}`, query: cycleId });
-  for (const product of row?.view.products ?? []) {
-    if (product.productId !== view.id) links.push({ label: `product ${product.productId}`, query: product.productId });
+  for (const productId of cycleView?.productIds ?? []) {
+    if (productId !== view.id) links.push({ label: `product ${productId}`, query: productId });
   }
-  if (row?.view.forecast !== undefined)
-    links.push({ label: `forecast ${row.view.forecast.name}`, query: `ecmwf/${row.view.forecast.name}` });
+  for (const name of cycleView?.fired?.references ?? []) {
+    links.push({ label: `forecast ${name}`, query: `ecmwf/${name}` });
+  }
+  if (cycleView?.fired === undefined && cycleView?.forecast !== undefined)
+    links.push({ label: `forecast ${cycleView.forecast}`, query: cycleView.forecast });
   const stages = Object.entries(view.stages)
     .map(([name, at]) => ({ name, at }))
     .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));

@@ -1,19 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import type { CycleView } from '../cycle.ts';
+import type { CycleView } from '#functions/projector/logic.ts';
 import { activityByStage, cycleCells, orderByFlow } from './views.ts';
 
+/** A cycle's read model view, as the projector stores it. */
 const view = (overrides: Partial<CycleView>): CycleView => ({
-  joinKey: '20261122-061',
-  correlationId: 'cycle-20261122-061',
-  status: 'collecting',
-  arrived: [],
+  kind: 'cycle',
+  id: '20261122-061',
+  stage: 'collecting',
+  stages: {},
+  day: '2026-11-22',
+  updatedAt: '2026-11-22T10:10:00.000Z',
+  waitingFor: [],
+  events: 1,
+  available: [],
+  ingested: [],
   missing: [],
   duplicates: [],
   rejected: [],
   late: [],
-  deadlines: [],
-  products: [],
-  events: 1,
+  productIds: [],
   ...overrides,
 });
 
@@ -44,26 +49,32 @@ describe('stage rows', () => {
 
 describe('cycleCells', () => {
   it('leaves slots pending while the join is open and calls them missing once it closed', () => {
-    const open = cycleCells(view({ arrived: [1, 2] }), new Set([1, 2, 3]), 5);
+    const open = cycleCells(view({ available: [1, 2, 3], ingested: [1, 2] }), 5);
     expect(open).toEqual({ cells: ['ingested', 'ingested', 'arrived', 'pending', 'pending'], forecast: 'pending' });
-    const closed = cycleCells(view({ arrived: [1, 2], deadlines: ['2026-11-22T10:15:00.000Z'] }), new Set([1, 2]), 4);
+    const timer = { 'deadline.reached': '2026-11-22T10:15:00.000Z' };
+    const closed = cycleCells(view({ available: [1, 2], ingested: [1, 2], stages: timer }), 4);
     expect(closed.cells).toEqual(['ingested', 'ingested', 'missing', 'missing']);
     expect(closed.forecast).toBe('missing');
+    expect(cycleCells(view({ stage: 'missing' }), 2).cells).toEqual(['missing', 'missing']);
   });
 
-  it('marks duplicates and late inputs over ingested', () => {
+  it('marks duplicates and late inputs over ingested, and the forecast the processing request used', () => {
     const { cells, forecast } = cycleCells(
       view({
-        arrived: [1, 2, 3],
+        ingested: [1, 2, 3],
         duplicates: [{ slot: 2, count: 2 }],
-        late: [{ slot: '3', name: 'n', at: 't', closedBy: 'c' }],
-        forecast: { name: 'S1D', key: 'k', sha256: 'a' },
-        fired: { id: 'i', at: 't', inputs: 4, degraded: false, missing: [] },
+        late: ['3'],
+        fired: { at: 't', inputs: 4, degraded: false, missing: [], references: ['S1D11221200112218001'] },
       }),
-      new Set(),
       3,
     );
     expect(cells).toEqual(['ingested', 'duplicate', 'late']);
     expect(forecast).toBe('ingested');
+  });
+
+  it('calls the forecast missing when the request went without one, and in when trace found one', () => {
+    const without = view({ fired: { at: 't', inputs: 40, degraded: true, missing: ['forecast'], references: [] } });
+    expect(cycleCells(without, 1).forecast).toBe('missing');
+    expect(cycleCells(view({ forecast: 'ecmwf/S1D11221200112218001' }), 1).forecast).toBe('ingested');
   });
 });

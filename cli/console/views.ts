@@ -1,12 +1,11 @@
 /**
  * What the console's pages show, as plain data (the JSON its API answers), and the pure steps
  * that shape the CLI's results into it. The numbers come from the CLI's functions (`queueDepth`,
- * `deadLetterQueues`, `projectCycle`, the event store readers); what is computed here is only
+ * `deadLetterQueues`, the status read model's views, the event store readers); what is computed here is only
  * their arrangement for a page: which queue is which stage, a cell state per chunk, counts per
  * stage in a window. No AWS call and no Node API here: the browser code imports these types.
  */
-import type { EntityView } from '#functions/projector/logic.ts';
-import type { CycleView } from '../cycle.ts';
+import type { CycleView, EntityView } from '#functions/projector/logic.ts';
 import type { QueueDepth } from '../dlq.ts';
 import type { QueueStatus, StatusReport } from '../status.ts';
 
@@ -59,13 +58,16 @@ export type CellState = 'pending' | 'arrived' | 'ingested' | 'duplicate' | 'late
 
 /** One row of the cycles page. */
 export interface CycleRow {
+  /** The cycle as the status read model holds it (what `cycle` and `trace` print). */
   readonly view: CycleView;
   /** Slots 1..41 in order. */
   readonly cells: readonly CellState[];
   readonly forecast: CellState;
   /** The time of the cycle's latest stored event. */
   readonly lastEventAt: string;
-  /** Seconds from the end of the cycle's sensing window to its delivery. */
+  /** When its product was delivered. */
+  readonly deliveredAt?: string;
+  /** Seconds from the cycle's nominal end to its product's delivery: the product view's timeliness. */
   readonly timelinessSeconds?: number;
   /** Seconds from the cycle's first chunk in (accepted or ingested) to its delivery: the pipeline's own share. */
   readonly pipelineSeconds?: number;
@@ -198,20 +200,23 @@ export function activityByStage(
 }
 
 /**
- * The cell state of every slot of a cycle and of its forecast. `arrivedSlots` are the slots with
- * a `file.available` (intake accepted the upload); the view's own lists say ingested, duplicate
- * and late. A slot with nothing is `missing` once the join closed (it fired, was abandoned or its
- * deadline passed) and `pending` before.
+ * The cell state of every slot of a cycle and of its forecast, from the read model's view: slots
+ * ingested (twice: duplicate; after the join closed: late), announced by a `file.available` only
+ * (arrived), or with nothing: `missing` once the join closed (it fired, was abandoned, its deadline
+ * timer was handled, or the calendar found the cycle missing) and `pending` before. The forecast
+ * cell is the references of the processing request, or the forecast `trace` found for a
+ * collecting cycle.
  */
-export function cycleCells(
-  view: CycleView,
-  arrivedSlots: ReadonlySet<number>,
-  slots: number,
-): { cells: CellState[]; forecast: CellState } {
-  const closed = view.fired !== undefined || view.abandoned !== undefined || view.deadlines.length > 0;
-  const ingested = new Set(view.arrived);
+export function cycleCells(view: CycleView, slots: number): { cells: CellState[]; forecast: CellState } {
+  const closed =
+    view.fired !== undefined ||
+    view.abandoned !== undefined ||
+    view.stages['deadline.reached'] !== undefined ||
+    view.stage === 'missing';
+  const ingested = new Set(view.ingested);
+  const available = new Set(view.available);
   const duplicate = new Set(view.duplicates.map((d) => d.slot));
-  const late = new Set(view.late.map((l) => Number(l.slot)));
+  const late = new Set(view.late.map(Number));
   const cells: CellState[] = [];
   for (let slot = 1; slot <= slots; slot += 1) {
     cells.push(
@@ -221,14 +226,15 @@ export function cycleCells(
           ? 'duplicate'
           : ingested.has(slot)
             ? 'ingested'
-            : arrivedSlots.has(slot)
+            : available.has(slot)
               ? 'arrived'
               : closed
                 ? 'missing'
                 : 'pending',
     );
   }
-  const forecast: CellState = view.forecast !== undefined ? 'ingested' : closed ? 'missing' : 'pending';
+  const referenced = view.fired === undefined ? view.forecast !== undefined : view.fired.references.length > 0;
+  const forecast: CellState = referenced ? 'ingested' : closed ? 'missing' : 'pending';
   return { cells, forecast };
 }
 

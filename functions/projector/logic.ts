@@ -8,8 +8,8 @@
  * correlation, and a file's rejection lives in another correlation than its cycle) and still
  * converge on the view a rebuild from the store computes.
  */
-import { EventTypes, type CometEvent } from '#events/registry.ts';
-import { TRAILER_CHUNK } from '#shared/conventions/mtg-fci.ts';
+import { EventTypes, type CometEvent, type FileAttributes } from '#events/registry.ts';
+import { looksLikeFciName, TRAILER_CHUNK } from '#shared/conventions/mtg-fci.ts';
 import { LI_WINDOW_SECONDS } from '#shared/conventions/mtg-li.ts';
 
 /** The kinds of entity the read model holds. */
@@ -42,6 +42,14 @@ export const shortType = (type: string): string => type.replace(/^cometflow\./, 
 const cycleOfCorrelation = (correlationId: string): string | undefined =>
   /^cycle-(\d{8}-\d{3})$/.exec(correlationId)?.[1];
 
+type FciAttributes = Extract<FileAttributes, { convention: 'mtg-fci-l1c' }>;
+
+/** A cycle's window as the facts carry it, from an event that states it (`windowStart`, `windowEnd`). */
+const windowOf = (data: { windowStart: string; windowEnd: string }): { start: string; end: string } => ({
+  start: data.windowStart,
+  end: data.windowEnd,
+});
+
 /**
  * The facts an event adds to the read model: one per entity it concerns (none for a type the
  * read model does not follow, such as a subscriber's notification).
@@ -53,6 +61,17 @@ export function factsOf(event: CometEvent): EntityFact[] {
   const add = (kind: EntityKind, entityId: string, fact: Omit<Fact, 't' | 'at'>): void => {
     out.push({ entity: { kind, id: entityId }, eventId: id, fact: { t: shortType(event.type), at, ...fact } as Fact });
   };
+  // A chunk's arrival and its ingestion say the same about its cycle: which slot, which key, the window.
+  const chunkOf = (attributes: FciAttributes, key: string): void =>
+    add('cycle', attributes.cycleId, {
+      slot: attributes.chunk,
+      key,
+      start: attributes.cycleStart,
+      end: attributes.cycleEnd,
+    });
+  // Every product event says the same two things about its product; the extra fields differ.
+  const product = (data: { productId: string; productType: string }, extra: Omit<Fact, 't' | 'at'> = {}): void =>
+    add('product', data.productId, { productType: data.productType, correlation: event.correlationid, ...extra });
   // An event whose data is in the claim store (`dataref`) is stored without it; the projector
   // reads no bucket, so such an event adds nothing (no type the read model follows gets that big).
   if ((event as { data?: unknown }).data === undefined) return out;
@@ -75,12 +94,7 @@ export function factsOf(event: CometEvent): EntityFact[] {
       });
       // Lightning files are products of their own: they belong to no cycle.
       if (event.type === EventTypes.fileAvailable && attributes.convention === 'mtg-fci-l1c') {
-        add('cycle', attributes.cycleId, {
-          slot: attributes.chunk,
-          key: data.file.key,
-          start: attributes.cycleStart,
-          end: attributes.cycleEnd,
-        });
+        chunkOf(attributes, data.file.key);
       }
       break;
     }
@@ -88,12 +102,7 @@ export function factsOf(event: CometEvent): EntityFact[] {
       const { data } = event as CometEvent<typeof EventTypes.fileIngested>;
       add('file', data.source.key, { archive: data.ingested.key, correlation: event.correlationid });
       if (data.attributes.convention === 'mtg-fci-l1c') {
-        add('cycle', data.attributes.cycleId, {
-          slot: data.attributes.chunk,
-          key: data.source.key,
-          start: data.attributes.cycleStart,
-          end: data.attributes.cycleEnd,
-        });
+        chunkOf(data.attributes, data.source.key);
       }
       break;
     }
@@ -110,18 +119,15 @@ export function factsOf(event: CometEvent): EntityFact[] {
     }
     case EventTypes.processingRequested: {
       const { data } = event as CometEvent<typeof EventTypes.processingRequested>;
+      // The inputs that are not chunks of the cycle are the references the join required (its forecast).
+      const references = data.inputs.filter((input) => !looksLikeFciName(input.name)).map((input) => input.name);
       if (cycle !== undefined)
-        add('cycle', cycle, { inputs: data.inputs.length, degraded: data.degraded, missing: data.missing });
+        add('cycle', cycle, { inputs: data.inputs.length, degraded: data.degraded, missing: data.missing, references });
       break;
     }
     case EventTypes.cycleAbandoned: {
       const { data } = event as CometEvent<typeof EventTypes.cycleAbandoned>;
-      add('cycle', data.joinKey, {
-        reason: data.reason,
-        missing: data.missing,
-        start: data.windowStart,
-        end: data.windowEnd,
-      });
+      add('cycle', data.joinKey, { reason: data.reason, missing: data.missing, ...windowOf(data) });
       break;
     }
     case EventTypes.inputLate: {
@@ -131,13 +137,7 @@ export function factsOf(event: CometEvent): EntityFact[] {
     }
     case EventTypes.inputMissing: {
       const { data } = event as CometEvent<typeof EventTypes.inputMissing>;
-      if (cycle !== undefined)
-        add('cycle', cycle, {
-          files: data.expectedFiles,
-          due: data.dueAt,
-          start: data.windowStart,
-          end: data.windowEnd,
-        });
+      if (cycle !== undefined) add('cycle', cycle, { files: data.expectedFiles, due: data.dueAt, ...windowOf(data) });
       break;
     }
     case EventTypes.deadlineReached: {
@@ -147,35 +147,22 @@ export function factsOf(event: CometEvent): EntityFact[] {
     }
     case EventTypes.productGenerated: {
       const { data } = event as CometEvent<typeof EventTypes.productGenerated>;
-      add('product', data.productId, {
-        productType: data.productType,
-        correlation: event.correlationid,
-        inputs: data.inputCount,
-        product: data.product.key,
-      });
+      product(data, { inputs: data.inputCount, product: data.product.key });
       if (cycle !== undefined) add('cycle', cycle, { productId: data.productId });
       break;
     }
-    case EventTypes.deliveryRequested: {
-      const { data } = event as CometEvent<typeof EventTypes.deliveryRequested>;
-      add('product', data.productId, { productType: data.productType, correlation: event.correlationid });
+    case EventTypes.deliveryRequested:
+      product((event as CometEvent<typeof EventTypes.deliveryRequested>).data);
       break;
-    }
     case EventTypes.productDelivered: {
       const { data } = event as CometEvent<typeof EventTypes.productDelivered>;
-      add('product', data.productId, { productType: data.productType, correlation: event.correlationid });
+      product(data);
       if (cycle !== undefined) add('cycle', cycle, { productId: data.productId });
       break;
     }
     case EventTypes.deliveryCompensated: {
       const { data } = event as CometEvent<typeof EventTypes.deliveryCompensated>;
-      add('product', data.productId, {
-        productType: data.productType,
-        correlation: event.correlationid,
-        step: data.failedStep,
-        error: data.error,
-        reason: data.reason,
-      });
+      product(data, { step: data.failedStep, error: data.error, reason: data.reason });
       break;
     }
     default:
@@ -245,12 +232,16 @@ export interface CycleView extends ViewBase {
   readonly ingested: readonly number[];
   /** Slots not ingested yet. */
   readonly missing: readonly number[];
+  /** Slots ingested under more than one event id (a re-upload with other content), with how many. */
+  readonly duplicates: readonly { readonly slot: number; readonly count: number }[];
   readonly rejected: readonly { readonly key: string; readonly code: string }[];
   readonly fired?: {
     readonly at: string;
     readonly inputs: number;
     readonly degraded: boolean;
     readonly missing: readonly string[];
+    /** Names of the inputs that are not chunks of the cycle: the references the join required (a forecast). */
+    readonly references: readonly string[];
   };
   readonly abandoned?: { readonly at: string; readonly reason: string };
   readonly late: readonly string[];
@@ -418,6 +409,7 @@ function cycleView(id: string, facts: FactsById): CycleView {
   const stages = firstTimes(ordered);
   const available = new Set<number>();
   const ingested = new Set<number>();
+  const ingestions = new Map<number, number>();
   const rejected: { key: string; code: string }[] = [];
   const late: string[] = [];
   const productIds: string[] = [];
@@ -430,7 +422,10 @@ function cycleView(id: string, facts: FactsById): CycleView {
     if (window === undefined && start !== undefined && end !== undefined) window = { start, end };
     const slot = num(fact.slot);
     if (fact.t === 'file.available' && slot !== undefined) available.add(slot);
-    if (fact.t === 'file.ingested' && slot !== undefined) ingested.add(slot);
+    if (fact.t === 'file.ingested' && slot !== undefined) {
+      ingested.add(slot);
+      ingestions.set(slot, (ingestions.get(slot) ?? 0) + 1);
+    }
     if (fact.t === 'file.rejected') rejected.push({ key: str(fact.key) ?? '', code: str(fact.code) ?? '' });
     if (fact.t === 'input.late') late.push(str(fact.slot) ?? '');
     if (fact.t === 'processing.requested') {
@@ -439,6 +434,7 @@ function cycleView(id: string, facts: FactsById): CycleView {
         inputs: num(fact.inputs) ?? 0,
         degraded: fact.degraded === true,
         missing: (fact.missing as readonly string[] | undefined) ?? [],
+        references: (fact.references as readonly string[] | undefined) ?? [],
       };
     }
     if (fact.t === 'cycle.abandoned') abandoned ??= { at: fact.at, reason: str(fact.reason) ?? '' };
@@ -502,6 +498,10 @@ function cycleView(id: string, facts: FactsById): CycleView {
     available: [...available].sort((a, b) => a - b),
     ingested: [...ingested].sort((a, b) => a - b),
     missing,
+    duplicates: [...ingestions]
+      .filter(([, count]) => count > 1)
+      .map(([slot, count]) => ({ slot, count }))
+      .sort((a, b) => a.slot - b.slot),
     rejected,
     ...(fired === undefined ? {} : { fired }),
     ...(abandoned === undefined ? {} : { abandoned }),

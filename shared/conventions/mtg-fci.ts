@@ -17,6 +17,9 @@ const pattern = new RegExp(
 export const exampleFciName =
   'W_XX-EUMETSAT-Darmstadt,IMG+SAT,MTI1+FCI-1C-RRAD-FDHSI-FD--CHK-BODY---NC4E_C_EUMT_20261122101509_IDPFI_OPE_20261122101007_20261122101017_N_JLS_C_0061_0001.nc';
 
+/** True when an EUMETSAT name claims to be an FCI file (the instrument field), as `looksLikeLiName` for LI. */
+export const looksLikeFciName = (name: string): boolean => name.includes('+FCI-');
+
 /** The number of body chunks of a full-disc repeat cycle; the trailer is chunk 41. */
 export const BODY_CHUNKS = 40;
 export const TRAILER_CHUNK = 41;

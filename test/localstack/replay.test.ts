@@ -6,7 +6,7 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventTypes, type CometEvent } from '../../events/registry.ts';
-import { projectCycle } from '../../cli/cycle.ts';
+import { factsOf, groupFacts, viewOf, type CycleView } from '../../functions/projector/logic.ts';
 import { queueDepth, type QueueDepth } from '../../cli/dlq.ts';
 import { runReplay, type CliContext } from '../../cli/replay.ts';
 import { clientsFor, destroyClients } from '../../cli/stack.ts';
@@ -156,22 +156,24 @@ describe('replay of a cycle that produced its product', () => {
     expect(total(await queueDepth(sqs, queues.eventBusDlq!))).toBe(total(dlqBefore));
   });
 
-  it('folds the stored events into the read model: 41 chunks, none missing, fired in full', async () => {
+  it("folds the stored events into the read model's view: 41 chunks, none missing, fired in full", async () => {
     // Prepare
     const stored = await eventsOf(documents, tables.eventStore!, correlationId);
+    const joinKey = correlationId.replace(/^cycle-/, '');
 
-    // Act
-    const view = projectCycle(stored);
+    // Act: the projector's fold, as `rebuild-status` runs it over the store.
+    const { facts } = groupFacts(stored.flatMap(factsOf)).get(`cycle#${joinKey}`)!;
+    const view = viewOf({ kind: 'cycle', id: joinKey }, facts) as CycleView;
 
     // Assess
-    expect(view.joinKey).toBe(correlationId.replace(/^cycle-/, ''));
-    expect(view.arrived).toHaveLength(41);
+    expect(view.id).toBe(joinKey);
+    expect(view.ingested).toHaveLength(41);
     expect(view.missing).toEqual([]);
     expect(view.fired).toMatchObject({ inputs: 42, degraded: false, missing: [] });
     expect(view.abandoned).toBeUndefined();
     expect(view.late).toEqual([]);
-    expect(view.forecast?.name).toBe(cycle.forecast.key.slice(cycle.forecast.key.indexOf('/') + 1));
-    expect(view.products).toHaveLength(1);
-    expect(view.status).toBe('delivered');
+    expect(view.fired?.references).toEqual([cycle.forecast.key.slice(cycle.forecast.key.indexOf('/') + 1)]);
+    expect(view.productIds).toHaveLength(1);
+    expect(view.stage).toBe('delivered');
   });
 });

@@ -308,7 +308,7 @@ function CyclesPage() {
     <${Legend} />
     ${
       data === undefined
-        ? live.data === undefined && html`<p class="loading">Reading the event store…</p>`
+        ? live.data === undefined && html`<p class="loading">Reading the status read model…</p>`
         : data.rows.length === 0
           ? html`<p>No cycle has events since ${clock(data.window.from)}.</p>`
           : html`<table class="cycles" data-testid="cycles">
@@ -318,11 +318,11 @@ function CyclesPage() {
           <th scope="col">state</th><th scope="col" class="num">sensing end → delivered</th><th scope="col"
             class="num">first chunk in → delivered</th></tr></thead>
         <tbody>${data.rows.map(
-          (row) => html`<tr key=${row.view.correlationId} data-cycle=${row.view.joinKey} data-status=${row.view.status}>
-          <th scope="row"><a href=${traceHref(row.view.joinKey)}>${row.view.joinKey}</a></th>
+          (row) => html`<tr key=${row.view.id} data-cycle=${row.view.id} data-status=${row.view.stage}>
+          <th scope="row"><a href=${traceHref(row.view.id)}>${row.view.id}</a></th>
           <td><${Cells} row=${row} /></td>
           <td>${processing(row)}</td>
-          <td class=${`status ${row.view.status}`}>${row.view.status}</td>
+          <td class=${`status ${row.view.stage.split(' ')[0]}`}>${row.view.stage}</td>
           <td class="num">${seconds(row.timelinessSeconds)}</td><td class="num">${seconds(row.pipelineSeconds)}</td>
         </tr>`,
         )}</tbody></table>`
