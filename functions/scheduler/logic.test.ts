@@ -58,8 +58,7 @@ function forecastIngested(validHour = 12): CometEvent {
 }
 
 /** The scheduler on a memory store, recording what it sends, appends and times. */
-function fakeScheduler(now = new Date('2026-11-22T10:12:00Z')) {
-  const store = new MemorySchedulerStore();
+function fakeScheduler(now = new Date('2026-11-22T10:12:00Z'), store = new MemorySchedulerStore()) {
   const sent: { target: string; command: CometEvent }[] = [];
   const appended: SchedulerEvent[] = [];
   const timers: { timer: DeadlineReachedEvent; delaySeconds: number }[] = [];
@@ -286,5 +285,89 @@ describe('schedule after a join closed', () => {
     // Assess
     expect(fake.appended.filter((e) => e.type === EventTypes.inputLate)).toHaveLength(0);
     expect(processingRequests(fake.sent)).toHaveLength(1);
+  });
+});
+
+/**
+ * A memory store that runs `during` once, the first time `operation` is called: after the slots were read (their
+ * answer is then stale), or before the close is written.
+ */
+class InterleavingStore extends MemorySchedulerStore {
+  public during: { operation: 'slots' | 'close'; run: () => Promise<void> } | undefined;
+
+  private async interleave(operation: 'slots' | 'close'): Promise<void> {
+    const during = this.during;
+    if (during?.operation !== operation) return;
+    this.during = undefined;
+    await during.run();
+  }
+
+  public override async slots(...args: Parameters<MemorySchedulerStore['slots']>) {
+    const slots = await super.slots(...args);
+    await this.interleave('slots');
+    return slots;
+  }
+
+  public override async close(...args: Parameters<MemorySchedulerStore['close']>) {
+    await this.interleave('close');
+    return super.close(...args);
+  }
+}
+
+describe('schedule when a chunk races the close of its join', () => {
+  for (const operation of ['slots', 'close'] as const) {
+    it(`uses a chunk recorded while the deadline's close ${operation === 'slots' ? 'has read the slots' : 'is being written'}, or reports it late`, async () => {
+      // Prepare: 39 of 41 chunks and the forecast; chunk 41 is recorded by another instance as the deadline closes.
+      const store = new InterleavingStore();
+      const fake = fakeScheduler(undefined, store);
+      await schedule(forecastIngested(), fake.deps);
+      for (let chunk = 1; chunk <= 39; chunk += 1) await schedule(chunkIngested(chunk), fake.deps);
+      const { timer } = fake.timers[0]!;
+      fake.clock.now = new Date('2026-11-22T10:16:00Z');
+      store.during = { operation, run: async () => void (await schedule(chunkIngested(41), fake.deps)) };
+
+      // Act
+      await schedule(timer, fake.deps);
+
+      // Assess: the chunk is an input of the one request, or reported late; never neither, never both.
+      const requests = processingRequests(fake.sent);
+      expect(requests).toHaveLength(1);
+      const used = requests[0]!.data.inputs.some((input) => input.name === chunkIngested(41).subject);
+      const late = fake.appended.filter((e) => e.type === EventTypes.inputLate);
+      expect(used || late.length === 1).toBe(true);
+      expect(used && late.length > 0).toBe(false);
+      expect(requests[0]!.data.missing).toEqual(used ? ['40'] : ['40', '41']);
+    });
+  }
+
+  it('fires the command of a join it closed when its first run failed after closing, on the retry of the same timer', async () => {
+    // Prepare: a degraded cycle whose first deadline run fails on the send.
+    const fake = fakeScheduler();
+    await schedule(forecastIngested(), fake.deps);
+    for (let chunk = 1; chunk <= 39; chunk += 1) await schedule(chunkIngested(chunk), fake.deps);
+    const { timer } = fake.timers[0]!;
+    fake.clock.now = new Date('2026-11-22T10:16:00Z');
+    const send = fake.deps.send;
+    let failures = 1;
+    const deps: SchedulerDeps = {
+      ...fake.deps,
+      send: async (target, command, delay) => {
+        if (failures-- > 0) throw new Error('SQS unavailable');
+        await send(target, command, delay);
+      },
+    };
+    await expect(schedule(timer, deps)).rejects.toThrow('SQS unavailable');
+
+    // Act: the timer comes again (its message was not deleted); a late chunk comes in between.
+    await schedule(chunkIngested(40), deps);
+    await schedule(timer, deps);
+
+    // Assess: one request; chunk 40 is in it or reported late, not both.
+    const requests = processingRequests(fake.sent);
+    expect(requests).toHaveLength(1);
+    const used = requests[0]!.data.inputs.some((input) => input.name === chunkIngested(40).subject);
+    const late = fake.appended.filter((e) => e.type === EventTypes.inputLate);
+    expect(late).toHaveLength(used ? 0 : 1);
+    expect(requests[0]!.data.missing).toEqual(used ? ['41'] : ['40', '41']);
   });
 });
