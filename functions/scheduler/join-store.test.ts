@@ -106,7 +106,7 @@ describe('DynamoDbSchedulerStore', () => {
     });
   });
 
-  it('records an input and its count in one transaction whose slot put is conditional', async () => {
+  it('records an input and its count in one transaction, conditional on the slot being empty and the join open', async () => {
     // Prepare
     db.on(TransactWriteCommand).resolves({});
     db.on(GetCommand).resolves({ Item: joinState });
@@ -116,7 +116,7 @@ describe('DynamoDbSchedulerStore', () => {
 
     // Assess
     expect(result).toEqual({
-      duplicate: false,
+      outcome: 'collected',
       join: {
         arrived: 7,
         expected: 41,
@@ -132,7 +132,11 @@ describe('DynamoDbSchedulerStore', () => {
       ConditionExpression: 'attribute_not_exists(pk)',
       Item: { pk: joinState.pk, sk: 'SLOT#7' },
     });
-    expect(counter!.Update).toMatchObject({ TableName: TABLE, Key: { pk: joinState.pk, sk: '#STATE' } });
+    expect(counter!.Update).toMatchObject({
+      TableName: TABLE,
+      Key: { pk: joinState.pk, sk: '#STATE' },
+      ConditionExpression: 'attribute_not_exists(closed)',
+    });
     expect(counter!.Update!.UpdateExpression).toMatch(/^ADD arrived :one /);
   });
 
@@ -149,8 +153,51 @@ describe('DynamoDbSchedulerStore', () => {
     const second = store.collect(collect);
 
     // Assess
-    expect(first.duplicate).toBe(true);
+    expect(first.outcome).toBe('duplicate');
     await expect(second).rejects.toThrow(TransactionCanceledException);
+  });
+
+  it("answers late when the join's condition cancelled the transaction and the slot is empty, duplicate when it is filled", async () => {
+    // Prepare: the join is closed; the slot read finds nothing, then the slot.
+    const closedJoin = { ...joinState, closed: 'fired', closedBy: 'c', closedAt: '2026-11-22T10:31:00Z' };
+    db.on(TransactWriteCommand).rejects(cancelled(['None', 'ConditionalCheckFailed']));
+    db.on(GetCommand, { Key: { pk: joinState.pk, sk: 'SLOT#7' } })
+      .resolvesOnce({})
+      .resolvesOnce({ Item: { pk: joinState.pk, sk: 'SLOT#7' } });
+    db.on(GetCommand, { Key: { pk: joinState.pk, sk: '#STATE' } }).resolves({ Item: closedJoin });
+    const store = new DynamoDbSchedulerStore(documents, TABLE);
+
+    // Act
+    const outcomes = [(await store.collect(collect)).outcome, (await store.collect(collect)).outcome];
+
+    // Assess
+    expect(outcomes).toEqual(['late', 'duplicate']);
+  });
+
+  it('closes a join only while it is open and counts the slots its decision read', async () => {
+    // Prepare
+    db.on(UpdateCommand).resolvesOnce({}).rejectsOnce(conditionFailed());
+    const store = new DynamoDbSchedulerStore(documents, TABLE);
+    const close = {
+      how: 'fired' as const,
+      by: 'command-1',
+      slotsRead: 39,
+      closing: { causeId: 'timer-1', mode: 'deadline' as const, references: {} },
+    };
+
+    // Act
+    const closes = [
+      await store.close('cycle', '20261122-061', close),
+      await store.close('cycle', '20261122-061', close),
+    ];
+
+    // Assess
+    expect(closes).toEqual([true, false]);
+    const input = db.commandCalls(UpdateCommand)[0]!.args[0].input;
+    expect(input.ConditionExpression).toBe(
+      '(attribute_exists(pk)) AND (attribute_not_exists(closed)) AND (arrived = :read)',
+    );
+    expect(input.ExpressionAttributeValues).toMatchObject({ ':read': 39, ':how': 'fired', ':closing': close.closing });
   });
 
   it('marks the deadline timer once: false when another instance set it', async () => {

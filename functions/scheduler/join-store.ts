@@ -5,9 +5,16 @@
  * an input is one transaction (its slot, put once, and the join's counter) plus one read of
  * the join's counter item. Only completing a join reads its slots, to build the command.
  *
+ * Closing a join is the one decision point: `close` is conditional on the join being open and on
+ * its count being the number of slots the decision read, and `collect` is conditional on the join
+ * being open. So an input is either among the slots a close decided on, or it finds the join
+ * closed and is late; never neither (an input recorded between the decision's read and its close
+ * makes the close fail, and the decision is taken again).
+ *
  * Items (pk / sk):
  * - `TRIGGER#<rule>#<key>` / `TRIGGER`: a claimed trigger; `sentAt` once its command was sent
- * - `JOIN#<rule>#<joinKey>` / `#STATE`: arrived count, window, deadline, timer, closed
+ * - `JOIN#<rule>#<joinKey>` / `#STATE`: arrived count, window, deadline, timer, and once closed
+ *   how, by which command, caused by which event, in which mode and with which references
  * - `JOIN#<rule>#<joinKey>` / `SLOT#<slot>`: one collected input
  * - `REF#<rule>#<requirement>` / `<time>#<key>`: a reference that joins may use
  * - `WAIT#<rule>#<requirement>` / `<windowStart>#<joinKey>`: a complete join waiting for it
@@ -31,6 +38,7 @@ import type {
   CollectedInput,
   CollectEffect,
   JoinInput,
+  JoinMode,
   ReferenceCandidate,
   ReferenceEffect,
 } from '#shared/rules/index.ts';
@@ -48,9 +56,30 @@ export interface JoinSummary {
   /** How the join closed, once it did. */
   readonly closed?: 'fired' | 'abandoned';
   readonly closedBy?: string;
-  /** When it closed: a slot written before then was part of the decision. */
   readonly closedAt?: string;
+  /** What decided the close, so that a retry of the same event can finish what it started. */
+  readonly closing?: JoinClosing;
 }
+
+/** A join's close: the decision, and what it was taken on. */
+export interface JoinClose {
+  readonly how: 'fired' | 'abandoned';
+  /** The id of the command (fired) or `cycle.abandoned` event (abandoned). */
+  readonly by: string;
+  /** The number of slots the decision read: the close fails when the join's count differs. */
+  readonly slotsRead: number;
+  readonly closing: JoinClosing;
+}
+
+/** The event that closed a join, its mode and the references chosen: with the slots (frozen by the close), the decision again. */
+export interface JoinClosing {
+  readonly causeId: string;
+  readonly mode: JoinMode;
+  readonly references: Readonly<Record<string, JoinInput>>;
+}
+
+/** What `collect` made of an input: recorded, a copy of a recorded one, or too late for a closed join. */
+export type CollectOutcome = 'collected' | 'duplicate' | 'late';
 
 export type Claim = 'claimed' | 'already-sent' | 'claimed-earlier-unsent';
 
@@ -58,13 +87,14 @@ export type Claim = 'claimed' | 'already-sent' | 'claimed-earlier-unsent';
 export interface SchedulerStore {
   claim(rule: string, key: string, commandId: string, target: string): Promise<Claim>;
   markSent(rule: string, key: string): Promise<void>;
-  /** Records an input once per slot and counts it; `duplicate` when the slot was filled before. */
-  collect(effect: CollectEffect): Promise<{ duplicate: boolean; join: JoinSummary }>;
+  /**
+   * Records an input once per slot and counts it, while the join is open: `duplicate` when the
+   * slot was filled before (then it was part of any close), `late` when the join had closed.
+   */
+  collect(effect: CollectEffect): Promise<{ outcome: CollectOutcome; join: JoinSummary }>;
   readJoin(rule: string, joinKey: string): Promise<JoinSummary | undefined>;
   /** Records that the deadline timer is scheduled; false when another instance did it. */
   markTimer(rule: string, joinKey: string, timerAt: string): Promise<boolean>;
-  /** When a slot was written, or undefined when it was not. */
-  slotWrittenAt(rule: string, joinKey: string, slot: string): Promise<string | undefined>;
   /** Every collected input of a join. */
   slots(rule: string, joinKey: string): Promise<CollectedInput[]>;
   putReference(effect: ReferenceEffect): Promise<void>;
@@ -72,7 +102,8 @@ export interface SchedulerStore {
   wait(rule: string, requirement: string, windowStart: string, joinKey: string): Promise<void>;
   waiting(rule: string, requirement: string, from: string, to: string): Promise<string[]>;
   unwait(rule: string, requirement: string, windowStart: string, joinKey: string): Promise<void>;
-  close(rule: string, joinKey: string, how: 'fired' | 'abandoned', by: string): Promise<void>;
+  /** Closes an open join whose count is still `slotsRead`; false when it is closed or counts more. */
+  close(rule: string, joinKey: string, close: JoinClose): Promise<boolean>;
 }
 
 /** Scheduler state is kept 30 days; the event store keeps the history. */
@@ -118,9 +149,9 @@ export class DynamoDbSchedulerStore implements SchedulerStore {
     );
   }
 
-  public async collect(effect: CollectEffect): Promise<{ duplicate: boolean; join: JoinSummary }> {
+  public async collect(effect: CollectEffect): Promise<{ outcome: CollectOutcome; join: JoinSummary }> {
     const pk = joinPk(effect.rule, effect.joinKey);
-    let duplicate = false;
+    let outcome: CollectOutcome = 'collected';
     try {
       await this.db.send(
         new TransactWriteCommand({
@@ -157,20 +188,23 @@ export class DynamoDbSchedulerStore implements SchedulerStore {
                   ':now': new Date().toISOString(),
                   ':expires': expiresAt(),
                 },
+                ConditionExpression: Clauses.unset('closed'),
               },
             },
           ],
         }),
       );
     } catch (error) {
-      // Only the slot's put is conditional: a cancellation by it means the input came before.
-      if (!isTransactionConditionFailure(error, 0)) throw error;
-      duplicate = true;
+      if (isTransactionConditionFailure(error, 0)) outcome = 'duplicate';
+      else if (!isTransactionConditionFailure(error, 1)) throw error;
+      // Closed, and the reasons need not name the slot's condition too: a slot that exists was
+      // recorded before the close (which counted it), so it is a copy; else the input is late.
+      else outcome = (await this.slotExists(pk, effect.slot)) ? 'duplicate' : 'late';
     }
     const join = await this.readJoin(effect.rule, effect.joinKey);
     if (join === undefined)
       throw new Error(`Join ${effect.rule}/${effect.joinKey} has no state item after an input was recorded`);
-    return { duplicate, join };
+    return { outcome, join };
   }
 
   public async readJoin(rule: string, joinKey: string): Promise<JoinSummary | undefined> {
@@ -192,6 +226,7 @@ export class DynamoDbSchedulerStore implements SchedulerStore {
             closed: Item.closed as 'fired' | 'abandoned',
             closedBy: Item.closedBy as string,
             closedAt: Item.closedAt as string,
+            ...(Item.closing === undefined ? {} : { closing: Item.closing as JoinClosing }),
           }),
     };
   }
@@ -210,15 +245,11 @@ export class DynamoDbSchedulerStore implements SchedulerStore {
     );
   }
 
-  public async slotWrittenAt(rule: string, joinKey: string, slot: string): Promise<string | undefined> {
+  private async slotExists(pk: string, slot: string): Promise<boolean> {
     const { Item } = await this.db.send(
-      new GetCommand({
-        TableName: this.table,
-        Key: { pk: joinPk(rule, joinKey), sk: `SLOT#${slot}` },
-        ConsistentRead: true,
-      }),
+      new GetCommand({ TableName: this.table, Key: { pk, sk: `SLOT#${slot}` }, ConsistentRead: true }),
     );
-    return Item?.at as string | undefined;
+    return Item !== undefined;
   }
 
   public async slots(rule: string, joinKey: string): Promise<CollectedInput[]> {
@@ -269,14 +300,23 @@ export class DynamoDbSchedulerStore implements SchedulerStore {
     );
   }
 
-  public async close(rule: string, joinKey: string, how: 'fired' | 'abandoned', by: string): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { pk: joinPk(rule, joinKey), sk: STATE },
-        UpdateExpression: 'SET closed = :how, closedBy = :by, closedAt = :now',
-        ExpressionAttributeValues: { ':how': how, ':by': by, ':now': new Date().toISOString() },
-      }),
+  public async close(rule: string, joinKey: string, close: JoinClose): Promise<boolean> {
+    return conditionalWrite(() =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: joinPk(rule, joinKey), sk: STATE },
+          UpdateExpression: 'SET closed = :how, closedBy = :by, closedAt = :now, closing = :closing',
+          ConditionExpression: Clauses.all(Clauses.present(), Clauses.unset('closed'), 'arrived = :read'),
+          ExpressionAttributeValues: {
+            ':how': close.how,
+            ':by': close.by,
+            ':now': new Date().toISOString(),
+            ':closing': close.closing,
+            ':read': close.slotsRead,
+          },
+        }),
+      ),
     );
   }
 

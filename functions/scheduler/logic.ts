@@ -8,6 +8,10 @@
  * - `collect`: record the input in its slot of the join (once per slot) and count it; the first
  *   input schedules the join's deadline timer; the input that completes the count completes the
  *   join; an input for a closed join is reported as `input.late`.
+ * - completing a join: decide on the slots read, close the join conditionally on its count being
+ *   still the number of slots read (an input recorded meanwhile makes the close fail and the
+ *   decision is taken again), then carry the decision out. A retry of the event that closed the
+ *   join (it failed after the close) carries out the same decision again: every step is idempotent.
  * - `reference`: record the reference (a forecast) and complete the joins that waited for it.
  *
  * A deadline timer (`deadline.reached`, a delayed message on the scheduler's own queue) closes
@@ -23,11 +27,15 @@ import {
   deadlineReached,
   evaluate,
   lateInput,
+  MaxJoinSlots,
   referenceRange,
   type Cause,
   type CollectEffect,
   type DeadlineReachedEvent,
   type FireEffect,
+  type JoinDecision,
+  type JoinInput,
+  type JoinMode,
   type ReferenceEffect,
 } from '#shared/rules/index.ts';
 import type { JoinSummary, SchedulerStore } from './join-store.ts';
@@ -109,24 +117,22 @@ async function onCollect(
   deps: SchedulerDeps,
   outcomes: string[],
 ): Promise<void> {
-  const { duplicate, join } = await deps.store.collect(effect);
-  if (join.closed !== undefined) {
-    // A copy of an input the join already used is a duplicate, not a late input.
-    if (duplicate) {
-      const writtenAt = await deps.store.slotWrittenAt(effect.rule, effect.joinKey, effect.slot);
-      if (writtenAt !== undefined && join.closedAt !== undefined && writtenAt <= join.closedAt) {
-        outcomes.push(`duplicate ${effect.joinKey} slot ${effect.slot} after close`);
-        return;
-      }
-    }
+  const { outcome, join } = await deps.store.collect(effect);
+  if (outcome === 'late') {
     const late = lateInput(deps.ruleSet, effect.rule, effect.joinKey, effect.slot, event);
     await deps.append(late);
     outcomes.push(`late input ${effect.joinKey} slot ${effect.slot}`);
     return;
   }
-  outcomes.push(
-    `${duplicate ? 'duplicate' : 'collected'} ${effect.joinKey} slot ${effect.slot} (${join.arrived}/${join.expected})`,
-  );
+  if (join.closed !== undefined) {
+    // A copy of an input the close counted, or this event closed the join and failed before it
+    // carried the decision out: then it does so now.
+    if (join.closing?.causeId === event.id)
+      await tryComplete(effect.rule, effect.joinKey, event, 'complete', deps, outcomes, { known: join });
+    else outcomes.push(`duplicate ${effect.joinKey} slot ${effect.slot} after close`);
+    return;
+  }
+  outcomes.push(`${outcome} ${effect.joinKey} slot ${effect.slot} (${join.arrived}/${join.expected})`);
   if (join.timerAt === undefined) {
     const timerAt = new Date(
       Math.max(Date.parse(join.deadlineAt), deps.now().getTime() + deps.minimumWaitSeconds * 1000),
@@ -159,8 +165,12 @@ async function onReference(
 async function onDeadline(timer: DeadlineReachedEvent, deps: SchedulerDeps, outcomes: string[]): Promise<void> {
   const { rule, joinKey } = timer.data;
   const join = await deps.store.readJoin(rule, joinKey);
-  if (join === undefined || join.closed !== undefined) {
+  if (join === undefined || (join.closed !== undefined && join.closing?.causeId !== timer.id)) {
     outcomes.push(`deadline of ${joinKey}: already ${join?.closed ?? 'unknown'}`);
+    return;
+  }
+  if (join.closed !== undefined) {
+    await tryComplete(rule, joinKey, timer, 'deadline', deps, outcomes, { known: join });
     return;
   }
   const due = Date.parse(join.timerAt ?? join.deadlineAt);
@@ -179,29 +189,89 @@ function secondsUntil(at: Date, deps: SchedulerDeps): number {
   return Math.min(SqsMaxDelaySeconds, Math.max(0, Math.ceil((at.getTime() - deps.now().getTime()) / 1000)));
 }
 
-/** Reads the join once and closes it if the rule says so; waits for missing references otherwise. */
+/**
+ * Reads the join once and closes it if the rule says so, then carries the decision out; waits
+ * for missing references otherwise. A close that fails (an input recorded after the read, or
+ * another instance closed it) is decided again on a fresh read.
+ */
 async function tryComplete(
   rule: string,
   joinKey: string,
   cause: Cause,
-  mode: 'complete' | 'deadline',
+  mode: JoinMode,
   deps: SchedulerDeps,
   outcomes: string[],
   options: { recheck?: boolean; known?: JoinSummary } = {},
 ): Promise<void> {
-  // The caller's fresh read of the join's counter item, when it has one, spares a second read.
-  const join = options.known ?? (await deps.store.readJoin(rule, joinKey));
-  if (join === undefined || join.closed !== undefined) return;
   const compiled = deps.ruleSet.byName.get(rule);
   const requirements = compiled?.kind === 'join' ? compiled.requirements.map((r) => r.name) : [];
-  const references: Record<string, ReturnType<typeof chooseReference>> = {};
-  for (const requirement of requirements) {
-    const range = referenceRange(deps.ruleSet, rule, requirement, join.windowStart);
-    const candidates = await deps.store.references(rule, requirement, range.from, range.to);
-    references[requirement] = chooseReference(deps.ruleSet, rule, requirement, join.windowStart, candidates);
+  // The caller's fresh read of the join's counter item, when it has one, spares a second read.
+  let known = options.known;
+  // Every failed close saw one more input recorded: at most one pass per slot, and the last.
+  for (let pass = 0; pass <= MaxJoinSlots + 1; pass += 1) {
+    const join = known ?? (await deps.store.readJoin(rule, joinKey));
+    known = undefined;
+    if (join === undefined) return;
+    if (join.closed !== undefined) {
+      // Only the event that closed the join finishes it (a retry after a failure past the close):
+      // the slots are frozen by the close and the references are the ones it chose.
+      const closing = join.closing;
+      if (closing?.causeId !== cause.id) return;
+      const collected = await deps.store.slots(rule, joinKey);
+      const references = Object.fromEntries(requirements.map((name) => [name, closing.references[name]]));
+      const decision = decide(rule, joinKey, join, collected, references, cause, closing.mode, deps);
+      if (decision.kind !== 'wait') await carryOut(decision, joinKey, join, requirements, deps, outcomes);
+      return;
+    }
+    const references: Record<string, JoinInput | undefined> = {};
+    for (const requirement of requirements) {
+      const range = referenceRange(deps.ruleSet, rule, requirement, join.windowStart);
+      const candidates = await deps.store.references(rule, requirement, range.from, range.to);
+      references[requirement] = chooseReference(deps.ruleSet, rule, requirement, join.windowStart, candidates);
+    }
+    const collected = await deps.store.slots(rule, joinKey);
+    const decision = decide(rule, joinKey, join, collected, references, cause, mode, deps);
+
+    if (decision.kind === 'wait') {
+      const missing = decision.waitingFor.filter((name) => requirements.includes(name));
+      for (const requirement of missing) await deps.store.wait(rule, requirement, join.windowStart, joinKey);
+      outcomes.push(`waiting ${joinKey} for ${decision.waitingFor.join(', ')}`);
+      // A reference recorded between our read and our wait item would not find us: look again.
+      if ((options.recheck ?? true) && missing.length > 0)
+        await tryComplete(rule, joinKey, cause, mode, deps, outcomes, { recheck: false });
+      return;
+    }
+    const chosen: Record<string, JoinInput> = {};
+    for (const [name, reference] of Object.entries(references)) if (reference !== undefined) chosen[name] = reference;
+    const closed = await deps.store.close(rule, joinKey, {
+      how: decision.kind === 'fire' ? 'fired' : 'abandoned',
+      by: decision.kind === 'fire' ? decision.command.id : decision.event.id,
+      slotsRead: collected.length,
+      closing: { causeId: cause.id, mode, references: chosen },
+    });
+    if (!closed) {
+      outcomes.push(`close of ${joinKey} refused (an input came in, or it closed): deciding again`);
+      continue;
+    }
+    await carryOut(decision, joinKey, join, requirements, deps, outcomes);
+    return;
   }
-  const collected = await deps.store.slots(rule, joinKey);
-  const decision = completeJoin(
+  throw new Error(
+    `Join ${rule}/${joinKey} could not be closed in ${MaxJoinSlots + 2} passes: its count kept changing (expected at most ${MaxJoinSlots} inputs)`,
+  );
+}
+
+function decide(
+  rule: string,
+  joinKey: string,
+  join: JoinSummary,
+  collected: Awaited<ReturnType<SchedulerStore['slots']>>,
+  references: Record<string, JoinInput | undefined>,
+  cause: Cause,
+  mode: JoinMode,
+  deps: SchedulerDeps,
+): JoinDecision {
+  return completeJoin(
     deps.ruleSet,
     rule,
     {
@@ -215,28 +285,28 @@ async function tryComplete(
     cause,
     mode,
   );
+}
 
-  if (decision.kind === 'wait') {
-    const missing = decision.waitingFor.filter((name) => requirements.includes(name));
-    for (const requirement of missing) await deps.store.wait(rule, requirement, join.windowStart, joinKey);
-    outcomes.push(`waiting ${joinKey} for ${decision.waitingFor.join(', ')}`);
-    // A reference recorded between our read and our wait item would not find us: look again.
-    if ((options.recheck ?? true) && missing.length > 0)
-      await tryComplete(rule, joinKey, cause, mode, deps, outcomes, { recheck: false });
-    return;
-  }
+/** Sends the command of a fired join, or records its abandonment, once; then drops its waits. */
+async function carryOut(
+  decision: Exclude<JoinDecision, { kind: 'wait' }>,
+  joinKey: string,
+  join: JoinSummary,
+  requirements: readonly string[],
+  deps: SchedulerDeps,
+  outcomes: string[],
+): Promise<void> {
   if (decision.kind === 'fire') {
     await fireOnce(decision, deps, outcomes);
     if (decision.degraded) outcomes.push(`degraded ${joinKey}: missing ${decision.missing.join(', ')}`);
-    await deps.store.close(rule, joinKey, 'fired', decision.command.id);
   } else {
-    const claim = await deps.store.claim(rule, decision.triggerKey, decision.event.id, 'none');
+    const claim = await deps.store.claim(decision.rule, decision.triggerKey, decision.event.id, 'none');
     if (claim !== 'already-sent') {
       await deps.append(decision.event);
-      await deps.store.markSent(rule, decision.triggerKey);
+      await deps.store.markSent(decision.rule, decision.triggerKey);
       outcomes.push(`abandoned ${joinKey}: ${decision.reason}`);
     }
-    await deps.store.close(rule, joinKey, 'abandoned', decision.event.id);
   }
-  for (const requirement of requirements) await deps.store.unwait(rule, requirement, join.windowStart, joinKey);
+  for (const requirement of requirements)
+    await deps.store.unwait(decision.rule, requirement, join.windowStart, joinKey);
 }

@@ -1,10 +1,11 @@
 /**
  * The scheduler store in memory: the same contract as the DynamoDB store (a slot is put once,
- * a trigger is claimed once), with no I/O. The replay CLI's `--dry-run` runs the scheduler's
+ * a trigger is claimed once, a join closes once on the slots its decision read and takes no
+ * input after), with no I/O. The replay CLI's `--dry-run` runs the scheduler's
  * real logic on it to print what the rules would decide; the unit tests run scenarios on it.
  */
 import type { CollectedInput, CollectEffect, ReferenceCandidate, ReferenceEffect } from '#shared/rules/index.ts';
-import type { Claim, JoinSummary, SchedulerStore } from './join-store.ts';
+import type { Claim, CollectOutcome, JoinClose, JoinSummary, SchedulerStore } from './join-store.ts';
 
 type MutableJoin = { -readonly [K in keyof JoinSummary]: JoinSummary[K] };
 
@@ -16,8 +17,7 @@ export class MemorySchedulerStore implements SchedulerStore {
   private readonly joinSlots = new Map<string, Map<string, CollectedInput>>();
   private readonly refs = new Map<string, ReferenceCandidate[]>();
   private readonly waits = new Map<string, Map<string, string>>();
-  private readonly slotTimes = new Map<string, string>();
-  /** A logical clock: slot writes and closes are ordered by it, as the DynamoDB store orders them by time. */
+  /** A logical clock for the time of a close. */
   private tick = 0;
   private stamp(): string {
     this.tick += 1;
@@ -44,15 +44,18 @@ export class MemorySchedulerStore implements SchedulerStore {
     this.triggers.set(`${rule}#${key}`, { sent: true });
   }
 
-  public async collect(effect: CollectEffect): Promise<{ duplicate: boolean; join: JoinSummary }> {
+  public async collect(effect: CollectEffect): Promise<{ outcome: CollectOutcome; join: JoinSummary }> {
     this.count('collect');
     const id = `${effect.rule}#${effect.joinKey}`;
     const slots = this.joinSlots.get(id) ?? new Map<string, CollectedInput>();
     this.joinSlots.set(id, slots);
-    const duplicate = slots.has(effect.slot);
-    if (!duplicate) {
+    const outcome: CollectOutcome = slots.has(effect.slot)
+      ? 'duplicate'
+      : this.joins.get(id)?.closed !== undefined
+        ? 'late'
+        : 'collected';
+    if (outcome === 'collected') {
       slots.set(effect.slot, { ...effect.input, slot: effect.slot });
-      this.slotTimes.set(`${id}#${effect.slot}`, this.stamp());
       const join = this.joins.get(id) ?? {
         arrived: 0,
         expected: effect.expectedCount,
@@ -64,7 +67,7 @@ export class MemorySchedulerStore implements SchedulerStore {
       join.arrived += 1;
       this.joins.set(id, join);
     }
-    return { duplicate, join: { ...this.joins.get(id)! } };
+    return { outcome, join: { ...this.joins.get(id)! } };
   }
 
   public async readJoin(rule: string, joinKey: string): Promise<JoinSummary | undefined> {
@@ -79,11 +82,6 @@ export class MemorySchedulerStore implements SchedulerStore {
     if (join === undefined || join.timerAt !== undefined) return false;
     join.timerAt = timerAt;
     return true;
-  }
-
-  public async slotWrittenAt(rule: string, joinKey: string, slot: string): Promise<string | undefined> {
-    this.count('slotWrittenAt');
-    return this.slotTimes.get(`${rule}#${joinKey}#${slot}`);
   }
 
   public async slots(rule: string, joinKey: string): Promise<CollectedInput[]> {
@@ -123,13 +121,14 @@ export class MemorySchedulerStore implements SchedulerStore {
     this.waits.get(`${rule}#${requirement}`)?.delete(`${windowStart}#${joinKey}`);
   }
 
-  public async close(rule: string, joinKey: string, how: 'fired' | 'abandoned', by: string): Promise<void> {
+  public async close(rule: string, joinKey: string, close: JoinClose): Promise<boolean> {
     this.count('close');
     const join = this.joins.get(`${rule}#${joinKey}`);
-    if (join !== undefined) {
-      join.closed = how;
-      join.closedBy = by;
-      join.closedAt = this.stamp();
-    }
+    if (join === undefined || join.closed !== undefined || join.arrived !== close.slotsRead) return false;
+    join.closed = close.how;
+    join.closedBy = close.by;
+    join.closedAt = this.stamp();
+    join.closing = close.closing;
+    return true;
   }
 }

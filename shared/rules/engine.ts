@@ -92,6 +92,9 @@ export type RuleMatch =
   | { readonly kind: 'collect'; readonly rule: string }
   | { readonly kind: 'reference'; readonly rule: string; readonly requirement: string };
 
+/** Why a join is looked at: its counters say it is complete (or a reference came), or its deadline came. */
+export type JoinMode = 'complete' | 'deadline';
+
 /** The state of a join, as the scheduler reads it once to complete it. */
 export interface JoinState {
   readonly joinKey: string;
@@ -431,7 +434,7 @@ export function completeJoin(
   rule: string,
   join: JoinState,
   cause: Cause,
-  mode: 'complete' | 'deadline',
+  mode: JoinMode,
 ): JoinDecision {
   const compiled = joinRule(ruleSet, rule);
   const { from, to, expectedCount } = compiled.collect;

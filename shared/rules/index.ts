@@ -33,6 +33,7 @@ export type {
   InputLateEvent,
   JoinDecision,
   JoinInput,
+  JoinMode,
   JoinState,
   ReferenceCandidate,
   ReferenceEffect,
