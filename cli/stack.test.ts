@@ -10,6 +10,14 @@ const outputs = {
     QueueEventBus: 'https://sqs/bus',
     QueueEventBusDlq: 'https://sqs/bus-dlq',
     TableEventStore: 'Cometflow-EventStore',
+    ProviderEcmwf: JSON.stringify({
+      name: 'ecmwf',
+      prefix: 'ecmwf/',
+      bucket: 'cometflow-inbox-1',
+      roleArn: 'arn:aws:iam::111122223333:role/Cometflow-ProvidersEcmwfUploadRole',
+      maxFileBytes: 5368709120,
+      conventions: ['ecmwf-dissemination'],
+    }),
   },
 };
 
@@ -38,6 +46,13 @@ describe('descriptionFromOutputs', () => {
       buckets: { inbox: 'cometflow-inbox-1' },
       queues: { eventBus: 'https://sqs/bus', eventBusDlq: 'https://sqs/bus-dlq' },
       tables: { eventStore: 'Cometflow-EventStore' },
+      providers: {
+        ecmwf: {
+          prefix: 'ecmwf/',
+          bucket: 'cometflow-inbox-1',
+          roleArn: 'arn:aws:iam::111122223333:role/Cometflow-ProvidersEcmwfUploadRole',
+        },
+      },
     });
   });
 

@@ -95,7 +95,14 @@ export const FileAttributesSchema = z.discriminatedUnion('kind', [
 ]);
 export type FileAttributes = z.infer<typeof FileAttributesSchema>;
 
-const ProviderSchema = z.enum(['eumetsat', 'ecmwf']);
+/**
+ * A provider's name (`rules/providers.json` lists them): the catalog takes any well-formed name,
+ * so that adding a provider is one entry in the provider definition, not a change of the catalog.
+ */
+export const ProviderNameSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,62}$/, 'a provider name: lower-case letters, digits and dashes, starting with a letter');
+const ProviderSchema = ProviderNameSchema;
 
 /**
  * Where a product stands in its stream (real-time products): subscribers that consume in order

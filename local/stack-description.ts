@@ -27,9 +27,24 @@ export interface StackDescription {
   readonly stateMachines?: Record<string, string>;
   /** Container workers by role (`Worker<Role>` outputs), e.g. `ingest`: how to list, run and stop their tasks. */
   readonly workers?: Record<string, WorkerDescription>;
+  /**
+   * Providers by name (`Provider<Name>` outputs): the role a provider assumes to upload, the
+   * inbox bucket and the prefix it may write, its largest file and naming conventions.
+   */
+  readonly providers?: Record<string, ProviderUpload>;
   /** The process serving a local stack, so a client can tell whether it still runs. */
   readonly pid?: number;
   readonly startedAt?: string;
+}
+
+/** A provider's upload: the `Provider<Name>` output (`ProviderUploadOutput` of the CDK app). */
+export interface ProviderUpload {
+  readonly name: string;
+  readonly prefix: string;
+  readonly bucket: string;
+  readonly roleArn: string;
+  readonly maxFileBytes: number;
+  readonly conventions: readonly string[];
 }
 
 /** How to run a container worker with ECS RunTask, and where its tasks are. */
@@ -65,10 +80,13 @@ export const descriptionPath = (projectRoot: string): string => join(projectRoot
 
 const lowerFirst = (text: string): string => text.charAt(0).toLowerCase() + text.slice(1);
 
-/** Sorts stack outputs (`BucketInbox`, `QueueIntakeDlq`, `TableCatalog`, `StateMachineDelivery`) into roles. */
+/**
+ * Sorts stack outputs (`BucketInbox`, `QueueIntakeDlq`, `TableCatalog`, `StateMachineDelivery`,
+ * `WorkerIngest`, `ProviderEumetsat`) into roles.
+ */
 export function resourcesFromOutputs(
   outputs: Record<string, string>,
-): Pick<StackDescription, 'buckets' | 'queues' | 'tables' | 'stateMachines' | 'workers'> {
+): Pick<StackDescription, 'buckets' | 'queues' | 'tables' | 'stateMachines' | 'workers' | 'providers'> {
   const pick = (prefix: string): Record<string, string> =>
     Object.fromEntries(
       Object.entries(outputs)
@@ -83,6 +101,12 @@ export function resourcesFromOutputs(
     stateMachines: pick(OutputPrefix.stateMachine),
     workers: Object.fromEntries(
       Object.entries(pick(OutputPrefix.worker)).map(([role, json]) => [role, JSON.parse(json) as WorkerDescription]),
+    ),
+    providers: Object.fromEntries(
+      Object.values(pick(OutputPrefix.provider)).map((json) => {
+        const provider = JSON.parse(json) as ProviderUpload;
+        return [provider.name, provider];
+      }),
     ),
   };
 }

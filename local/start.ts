@@ -49,9 +49,12 @@ process.on('SIGINT', () => void stop(130));
 process.on('SIGTERM', () => void stop(143));
 
 if (serve) {
-  print(
-    `serving; upload with: aws --endpoint-url ${stack.description.endpoints.s3} s3 cp FILE s3://${stack.description.buckets.inbox}/eumetsat/NAME`,
-  );
+  print('serving; each provider uploads under its own prefix (on AWS, with its role: see the README):');
+  for (const provider of Object.values(stack.description.providers ?? {})) {
+    print(
+      `  ${provider.name}: aws --endpoint-url ${stack.description.endpoints.s3} s3 cp FILE s3://${provider.bucket}/${provider.prefix}NAME  (role ${provider.roleArn})`,
+    );
+  }
   print('Ctrl-C or SIGTERM stops the stack');
 } else {
   try {

@@ -30,7 +30,11 @@ export const Env = {
   statusTable: 'COMETFLOW_STATUS_TABLE',
   deliveriesTable: 'COMETFLOW_DELIVERIES_TABLE',
   idempotencyTable: 'COMETFLOW_IDEMPOTENCY_TABLE',
-  maxFileBytes: 'COMETFLOW_MAX_FILE_BYTES',
+  /**
+   * JSON: `[{ name, prefix, conventions, maxFileBytes }]`, the providers intake accepts uploads
+   * from (`rules/providers.json`, or the stack's `providers`), validated by `ProviderTableSchema`.
+   */
+  providers: 'COMETFLOW_PROVIDERS',
   deadlineMinimumWaitSeconds: 'COMETFLOW_DEADLINE_MINIMUM_WAIT_SECONDS',
   deliveryStateMachineArn: 'COMETFLOW_DELIVERY_STATE_MACHINE_ARN',
   /** JSON: `[{ name, queueUrl, productTypes }]`, the subscribers the delivery saga notifies. */
@@ -179,11 +183,9 @@ export const OutputPrefix = {
   table: 'Table',
   stateMachine: 'StateMachine',
   worker: 'Worker',
+  /** JSON: a provider's upload role and prefix (`ProviderUpload` in local/stack-description.ts). */
+  provider: 'Provider',
 } as const;
 
 /** SQS caps a message delay at 15 minutes: delayed commands and timers never wait longer per message. */
 export const SqsMaxDelaySeconds = 900;
-
-/** Providers and the inbox prefix each one uploads under. */
-export const Providers = ['eumetsat', 'ecmwf'] as const;
-export type Provider = (typeof Providers)[number];

@@ -3,42 +3,42 @@ import { z } from 'zod';
 import { Env } from './config.ts';
 import { EnvironmentError, parseEnvironment, Setting } from './environment.ts';
 
-const intakeShape = {
+const shape = {
   [Env.eventBusQueueUrl]: Setting.url(),
   [Env.catalogTable]: Setting.name('a table name'),
-  [Env.maxFileBytes]: Setting.integer({ min: 1, unit: 'bytes' }),
+  [Env.workerMaxTasks]: Setting.integer({ min: 1, unit: 'tasks' }),
 };
 const good = {
   [Env.eventBusQueueUrl]: 'http://127.0.0.1:4566/000000000000/bus',
   [Env.catalogTable]: 'catalog',
-  [Env.maxFileBytes]: '5368709120',
+  [Env.workerMaxTasks]: '2',
 };
 
 describe('parseEnvironment', () => {
   it('returns every setting parsed to its type', () => {
     // Act
-    const env = parseEnvironment(intakeShape, good);
+    const env = parseEnvironment(shape, good);
 
     // Assess
-    expect(env).toEqual({ ...good, [Env.maxFileBytes]: 5 * 1024 ** 3 });
+    expect(env).toEqual({ ...good, [Env.workerMaxTasks]: 2 });
   });
 
-  it('fails on a non-numeric size, naming the variable, its value and the expected form', () => {
+  it('fails on a non-numeric count, naming the variable, its value and the expected form', () => {
     // Act
-    const act = (): unknown => parseEnvironment(intakeShape, { ...good, [Env.maxFileBytes]: '5GB' });
+    const act = (): unknown => parseEnvironment(shape, { ...good, [Env.workerMaxTasks]: 'two' });
 
     // Assess
     expect(act).toThrow(EnvironmentError);
-    expect(act).toThrow('COMETFLOW_MAX_FILE_BYTES is "5GB"; expected a whole number of at least 1 (bytes)');
+    expect(act).toThrow('COMETFLOW_WORKER_MAX_TASKS is "two"; expected a whole number of at least 1 (tasks)');
   });
 
   it('names every bad variable at once, an empty one as not set', () => {
     // Act
-    const act = (): unknown => parseEnvironment(intakeShape, { [Env.eventBusQueueUrl]: 'bus', [Env.catalogTable]: '' });
+    const act = (): unknown => parseEnvironment(shape, { [Env.eventBusQueueUrl]: 'bus', [Env.catalogTable]: '' });
 
     // Assess
     expect(act).toThrow(
-      /COMETFLOW_EVENT_BUS_QUEUE_URL is "bus"; expected an http\(s\) URL.*COMETFLOW_CATALOG_TABLE is not set; expected a table name.*COMETFLOW_MAX_FILE_BYTES is not set/,
+      /COMETFLOW_EVENT_BUS_QUEUE_URL is "bus"; expected an http\(s\) URL.*COMETFLOW_CATALOG_TABLE is not set; expected a table name.*COMETFLOW_WORKER_MAX_TASKS is not set/,
     );
   });
 

@@ -123,8 +123,8 @@ export const Setting = {
  * bad variable, its value and what was expected. An empty value counts as unset.
  *
  * @example
- * const env = parseEnvironment({ [Env.eventBusQueueUrl]: Setting.url(), [Env.maxFileBytes]: Setting.integer({ min: 1, unit: 'bytes' }) });
- * env[Env.maxFileBytes]; // a number
+ * const env = parseEnvironment({ [Env.eventBusQueueUrl]: Setting.url(), [Env.workerMaxTasks]: Setting.integer({ min: 1, unit: 'tasks' }) });
+ * env[Env.workerMaxTasks]; // a number
  */
 export function parseEnvironment<const S extends EnvironmentShape>(
   shape: S,

@@ -4,10 +4,11 @@
  * `correlationOf`, so the console finds a file where the pipeline filed it.
  */
 import { identifyInboxKey } from '#shared/conventions/inbox.ts';
+import { ReferenceProviders } from '#shared/conventions/providers.ts';
 import { correlationOf } from '#functions/intake/logic.ts';
 
-/** The providers' prefixes tried for a bare file name. */
-const PREFIXES = ['eumetsat', 'ecmwf'];
+/** The providers' prefixes tried for a bare file name (rules/providers.json). */
+const PREFIXES = ReferenceProviders.map((provider) => provider.prefix);
 
 /**
  * The correlation of `key` (`eumetsat/<name>`, `ecmwf/<name>`, or a bare name), or undefined
@@ -17,7 +18,7 @@ const PREFIXES = ['eumetsat', 'ecmwf'];
  * correlationOfKey('S1D11221200112218001'); // 'forecast-2026-11-22T12:00:00.000Z'
  */
 export function correlationOfKey(key: string, now = new Date()): string | undefined {
-  const candidates = key.includes('/') ? [key] : PREFIXES.map((prefix) => `${prefix}/${key}`);
+  const candidates = key.includes('/') ? [key] : PREFIXES.map((prefix) => `${prefix}${key}`);
   for (const candidate of candidates) {
     try {
       return correlationOf(identifyInboxKey(candidate, now));
@@ -30,7 +31,7 @@ export function correlationOfKey(key: string, now = new Date()): string | undefi
 
 /** The chunk slot (1..41) an imager chunk's key or name stands for; undefined for any other file. */
 export function chunkOfKey(key: string, now = new Date()): number | undefined {
-  const candidates = key.includes('/') ? [key] : PREFIXES.map((prefix) => `${prefix}/${key}`);
+  const candidates = key.includes('/') ? [key] : PREFIXES.map((prefix) => `${prefix}${key}`);
   for (const candidate of candidates) {
     try {
       const { attributes } = identifyInboxKey(candidate, now);

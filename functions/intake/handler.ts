@@ -3,6 +3,7 @@ import { documentClient, s3Client, sqsClient } from '#shared/clients/aws.ts';
 import { sqsSender } from '#shared/clients/bus.ts';
 import { claimStore } from '#shared/clients/claims.ts';
 import { Env } from '#shared/config.ts';
+import { ProviderTableSchema } from '#shared/conventions/providers.ts';
 import { parseEnvironment, Setting } from '#shared/environment.ts';
 import { recordStage } from '#shared/stage/stage-handler.ts';
 import { deleteObject, headObject, quarantineObject, readRange } from '#shared/storage/s3.ts';
@@ -15,7 +16,7 @@ const env = parseEnvironment({
   [Env.eventBusQueueUrl]: Setting.url(),
   [Env.quarantineBucket]: Setting.name('a bucket name'),
   [Env.catalogTable]: Setting.name('a table name'),
-  [Env.maxFileBytes]: Setting.integer({ min: 1, unit: 'bytes' }),
+  [Env.providers]: Setting.json(ProviderTableSchema, 'the providers, [{ name, prefix, conventions, maxFileBytes }]'),
 });
 const busUrl = env[Env.eventBusQueueUrl];
 const quarantineBucket = env[Env.quarantineBucket];
@@ -37,7 +38,7 @@ const deps: IntakeDeps = {
     }),
   markPublished: (object) => catalog.markPublished(object),
   publish: (event) => send(busUrl, event),
-  maxFileBytes: env[Env.maxFileBytes],
+  providers: env[Env.providers],
 };
 
 export const handler = recordStage({

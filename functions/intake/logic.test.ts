@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { EventTypes, type CometEvent } from '#events/registry.ts';
 import type { FileRejectedError, RejectionCode } from '#shared/conventions/rejection.ts';
 import { InvalidInputError } from '#shared/errors.ts';
+import { ReferenceProviders, type ProviderTable } from '#shared/conventions/providers.ts';
 import { buildGrib2, buildHdf5 } from '#shared/samples/format-files.ts';
 import { HDF5_SIGNATURE } from '#shared/formats/signatures.ts';
 import { fciChunkName, liFileName } from '#shared/samples/provider-files.ts';
@@ -23,7 +24,10 @@ const hdf5Body = (size = 1024): Buffer => buildHdf5(size, 0x2a);
 const etagOf = (body: Buffer): string => createHash('md5').update(body).digest('hex');
 
 /** In-memory intake effects: the inbox is a map of key to bytes; every call is recorded. */
-function fakeIntake(objects: Record<string, Buffer>, options: { maxFileBytes?: number } = {}) {
+function fakeIntake(
+  objects: Record<string, Buffer>,
+  options: { maxFileBytes?: number; providers?: ProviderTable } = {},
+) {
   const inbox = new Map(Object.entries(objects));
   const catalog = new Set<string>();
   const announced = new Set<string>();
@@ -56,7 +60,11 @@ function fakeIntake(objects: Record<string, Buffer>, options: { maxFileBytes?: n
     publish: async (event) => {
       published.push(event);
     },
-    maxFileBytes: options.maxFileBytes ?? 1024 * 1024,
+    // The reference providers, each with the test's largest file.
+    providers: (options.providers ?? ReferenceProviders).map((provider) => ({
+      ...provider,
+      maxFileBytes: options.maxFileBytes ?? provider.maxFileBytes,
+    })),
   };
   return { deps, inbox, catalog, quarantined, published, registered };
 }
@@ -264,6 +272,51 @@ describe('intakeUpload', () => {
       code,
       reason: fake.quarantined[0]!.message,
     });
+  });
+
+  it("holds each file to its own provider's largest size", async () => {
+    // Prepare: eumetsat files up to 4,096 bytes, ecmwf files up to 8,192.
+    const providers = ReferenceProviders.map((p) => ({ ...p, maxFileBytes: p.name === 'ecmwf' ? 8192 : 4096 }));
+    const fake = fakeIntake({ [FCI_KEY]: hdf5Body(6000), [ECMWF_KEY]: buildGrib2(1, 6000) }, { providers });
+
+    // Act
+    const fci = await intakeUpload(uploadOf(FCI_KEY), fake.deps);
+    const forecast = await intakeUpload(uploadOf(ECMWF_KEY), fake.deps);
+
+    // Assess
+    expect(fci.outcome).toBe('rejected');
+    expect(fake.quarantined[0]!.message).toBe(
+      'File is 6000 bytes; expected at most 4096 bytes, the largest file provider eumetsat may send',
+    );
+    expect(forecast.outcome).toBe('available');
+  });
+
+  it('accepts the files of a provider added as one entry of the definition', async () => {
+    // Prepare: a second forecast centre, with the ECMWF dissemination names, under its own prefix.
+    const providers: ProviderTable = [
+      ...ReferenceProviders,
+      { name: 'dwd', prefix: 'dwd/', conventions: ['ecmwf-dissemination'], maxFileBytes: 1024 ** 3 },
+    ];
+    const key = 'dwd/S1D11221200112218001';
+    const fake = fakeIntake(
+      { [key]: buildGrib2(1, 2048), 'dwd/not-a-forecast.grib': buildGrib2(1, 2048) },
+      { providers },
+    );
+
+    // Act
+    const accepted = await intakeUpload(uploadOf(key), fake.deps);
+    const refused = await intakeUpload(uploadOf('dwd/not-a-forecast.grib'), fake.deps);
+    const unknown = await intakeUpload(uploadOf(key), fakeIntake({ [key]: buildGrib2(1, 2048) }).deps);
+
+    // Assess
+    expect(accepted.outcome).toBe('available');
+    expect(accepted.outcome === 'available' && accepted.event.data).toMatchObject({
+      provider: 'dwd',
+      name: 'S1D11221200112218001',
+      attributes: { kind: 'forecast', convention: 'ecmwf-dissemination' },
+    });
+    expect(refused.outcome === 'rejected' && refused.event.data.code).toBe('bad-name');
+    expect(unknown.outcome === 'rejected' && unknown.event.data.code).toBe('unknown-provider');
   });
 
   it('accepts a file of exactly the largest allowed size', async () => {

@@ -7,6 +7,7 @@
 import { EventTypes, type CometEvent } from '#events/registry.ts';
 import { sourceOf } from '#shared/config.ts';
 import { identifyInboxKey, formatOf, type ProviderFile } from '#shared/conventions/inbox.ts';
+import type { ProviderTable } from '#shared/conventions/providers.ts';
 import { FileRejectedError } from '#shared/conventions/rejection.ts';
 import { liCorrelationOf } from '#shared/conventions/mtg-li.ts';
 import { wrap } from '#shared/envelope/envelope.ts';
@@ -54,7 +55,8 @@ export interface IntakeDeps {
   /** Records that `file.available` was published for the object. */
   readonly markPublished: (object: ObjectHead & { bucket: string; key: string }) => Promise<void>;
   readonly publish: (event: CometEvent) => Promise<void>;
-  readonly maxFileBytes: number;
+  /** The providers: prefix, naming conventions and largest file of each (`rules/providers.json`). */
+  readonly providers: ProviderTable;
 }
 
 /** What intake decided about one upload. */
@@ -85,15 +87,19 @@ export function correlationOf(file: ProviderFile): string {
 }
 
 async function inspect(upload: Upload, head: ObjectHead, deps: IntakeDeps): Promise<ProviderFile> {
-  const file = identifyInboxKey(upload.key, upload.eventTime);
+  const file = identifyInboxKey(upload.key, upload.eventTime, deps.providers);
+  const { maxFileBytes } = deps.providers.find((provider) => provider.name === file.provider)!;
   if (head.size < HEAD_BYTES) {
     throw new FileRejectedError(
       'bad-size',
       `File is ${head.size} bytes; expected at least ${HEAD_BYTES} bytes of ${formatOf(file.attributes)} content`,
     );
   }
-  if (head.size > deps.maxFileBytes) {
-    throw new FileRejectedError('bad-size', `File is ${head.size} bytes; expected at most ${deps.maxFileBytes} bytes`);
+  if (head.size > maxFileBytes) {
+    throw new FileRejectedError(
+      'bad-size',
+      `File is ${head.size} bytes; expected at most ${maxFileBytes} bytes, the largest file provider ${file.provider} may send`,
+    );
   }
   const [first, last] = await Promise.all([
     deps.readRange(upload.bucket, upload.key, 0, Math.min(head.size, HEAD_READ_BYTES) - 1),

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { App, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
+import { ReferenceProviders, withPrincipals, type ProviderTable } from '#shared/conventions/providers.ts';
 import { projectRoot } from './config.ts';
 import { CometflowPipeline, type CometflowPipelineProps } from './constructs/cometflow-pipeline.ts';
 
@@ -36,6 +37,13 @@ export class PipelineStack extends Stack {
   }
 }
 
+/**
+ * CDK context naming who may upload for each provider, given at deploy time:
+ * `cdk deploy -c 'cometflow:providerPrincipals={"eumetsat":["111122223333"]}'` (account ids or
+ * IAM role/user ARNs). Without it, each upload role trusts the stack's own account only.
+ */
+export const ProviderPrincipalsContext = 'cometflow:providerPrincipals';
+
 /** Options of `buildApp`. */
 export interface BuildAppOptions {
   /**
@@ -48,6 +56,16 @@ export interface BuildAppOptions {
    * @default false
    */
   readonly nag?: boolean;
+  /**
+   * The providers, before the deploy-time principals of `cometflow:providerPrincipals` are added.
+   * @default - `ReferenceProviders` (rules/providers.json)
+   */
+  readonly providers?: ProviderTable;
+  /**
+   * Context on top of cdk.json's (the CLI's `-c key=value`), for an app built outside the CLI.
+   * @default - none
+   */
+  readonly context?: Record<string, unknown>;
 }
 
 /**
@@ -77,6 +95,7 @@ export function createApp(options: BuildAppOptions & { readonly bundling?: boole
       // bucket keeps ACLs disabled (BucketOwnerEnforced), as AWS recommends.
       '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true,
       ...cdkJsonContext(),
+      ...options.context,
       // What the CLI turns on by default: `aws:cdk:path` and `aws:asset:*` metadata in the template.
       'aws:cdk:enable-path-metadata': true,
       'aws:cdk:enable-asset-metadata': true,
@@ -99,7 +118,11 @@ export function createApp(options: BuildAppOptions & { readonly bundling?: boole
  */
 export function buildApp(options: BuildAppOptions = {}): { app: App; stack: PipelineStack } {
   const app = createApp(options);
-  return { app, stack: new PipelineStack(app, StackId) };
+  const providers = withPrincipals(
+    options.providers ?? ReferenceProviders,
+    app.node.tryGetContext(ProviderPrincipalsContext),
+  );
+  return { app, stack: new PipelineStack(app, StackId, { providers }) };
 }
 
 const isMain = process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);

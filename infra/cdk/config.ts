@@ -106,13 +106,11 @@ export interface ContainerSettings {
   readonly maxReceiveCount: number;
 }
 
-/** The whole topology: every stage of `Stages`, the extra lanes, the container workers, and the intake limits. */
+/** The whole topology: every stage of `Stages`, the extra lanes, and the container workers (the intake limits are the providers', rules/providers.json). */
 export interface Topology {
   readonly stages: Readonly<Record<Stage, StageSettings>>;
   readonly lanes: Readonly<Record<Lane, StageSettings>>;
   readonly containers: Readonly<Record<ContainerTarget, ContainerSettings>>;
-  /** Largest file intake accepts, in bytes (S3 objects are at most 5 TiB). */
-  readonly maxFileBytes: number;
   /**
    * The least time a join gets after its first input before its deadline may close it, in
    * seconds: a cycle whose nominal deadline is already past (a backlog) is not closed early.
@@ -151,7 +149,6 @@ export const topology: Topology = {
       maxReceiveCount: 3,
     },
   },
-  maxFileBytes: 5 * 1024 ** 3,
   deadlineMinimumWaitSeconds: 60,
 };
 
@@ -203,7 +200,6 @@ export class TopologyError extends Error {
 }
 
 const MaxVisibilityTimeoutSeconds = 12 * 60 * 60;
-const MaxS3ObjectBytes = 5 * 1024 ** 4;
 
 function checkInteger(where: string, field: string, value: number, min: number, max: number, why: string): void {
   if (!Number.isInteger(value) || value < min || value > max) {
@@ -309,14 +305,6 @@ export function validateTopology(candidate: Topology): Topology {
   if (unknown.length > 0) {
     throw new TopologyError(`Topology names unknown stages ${unknown.join(', ')}; expected only ${Stages.join(', ')}`);
   }
-  checkInteger(
-    'Topology',
-    'maxFileBytes',
-    candidate.maxFileBytes,
-    1,
-    MaxS3ObjectBytes,
-    'the S3 object size limit of 5 TiB',
-  );
   checkInteger(
     'Topology',
     'deadlineMinimumWaitSeconds',

@@ -151,7 +151,13 @@ export async function provision(
     resolver.define(id, { ref: arn, attributes: { Arn: arn, Name: name } });
   }
 
-  // Everything else (roles, policies, log groups, alarms): a name and ARN-shaped
+  // Roles: IAM's ARN form (no region), as stack outputs such as a provider's upload role show it.
+  for (const [id] of resourcesOfType(template, 'AWS::IAM::Role')) {
+    const name = physicalName(stackName, id, { maxLength: 64 });
+    resolver.define(id, { ref: name, attributes: { Arn: `arn:aws:iam::${ACCOUNT}:role/${name}`, RoleId: name } });
+  }
+
+  // Everything else (policies, log groups, alarms): a name and ARN-shaped
   // attributes, enough for environment variables and policies to resolve.
   for (const [id, resource] of Object.entries(template.Resources)) {
     if (resolver.has(id)) continue;

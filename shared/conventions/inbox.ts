@@ -1,52 +1,68 @@
 /**
- * What an inbox key means: `<provider>/<file name>`, each provider with its own naming
- * convention and content format.
+ * What an inbox key means: `<provider prefix><file name>`, each provider with the naming
+ * conventions its definition lists (`rules/providers.json`) and their content formats.
  */
 import type { FileAttributes } from '#events/registry.ts';
-import { Providers, type Provider } from '../config.ts';
-import { parseEcmwfName } from './ecmwf.ts';
-import { parseFciName } from './mtg-fci.ts';
-import { looksLikeLiName, parseLiName } from './mtg-li.ts';
+import { type ProviderTable, ReferenceProviders } from './providers.ts';
+import { Conventions } from './registry.ts';
 import { FileRejectedError } from './rejection.ts';
+
+export { formatOf } from './registry.ts';
 
 /** A provider file identified from its inbox key. */
 export interface ProviderFile {
-  readonly provider: Provider;
+  readonly provider: string;
   readonly name: string;
   readonly attributes: FileAttributes;
 }
 
-/** The content format each kind of file must have. */
-export const formatOf = (attributes: FileAttributes): 'hdf5' | 'grib2' =>
-  attributes.kind === 'forecast' ? 'grib2' : 'hdf5';
-
 /**
- * Identifies an inbox key; throws `FileRejectedError` for an unknown provider prefix, a nested
- * key or a name that breaks the provider's convention.
+ * Identifies an inbox key against the providers; throws `FileRejectedError` for an unknown
+ * provider prefix, a nested key or a name that follows none of the provider's conventions.
+ * A provider with several conventions judges a name by the one it claims (its instrument
+ * field); a name claiming none fails with each convention's reason.
+ *
+ * @example
+ * identifyInboxKey('ecmwf/S1D11221200112218001', new Date()).attributes.kind // 'forecast'
  */
-export function identifyInboxKey(key: string, uploadedAt: Date): ProviderFile {
+export function identifyInboxKey(
+  key: string,
+  uploadedAt: Date,
+  providers: ProviderTable = ReferenceProviders,
+): ProviderFile {
   const slash = key.indexOf('/');
-  const prefix = slash < 0 ? '' : key.slice(0, slash);
+  const prefix = slash < 0 ? '' : key.slice(0, slash + 1);
   const name = key.slice(slash + 1);
-  if (!(Providers as readonly string[]).includes(prefix)) {
+  const provider = providers.find((p) => p.prefix === prefix);
+  if (provider === undefined) {
     throw new FileRejectedError(
       'unknown-provider',
-      `Key ${JSON.stringify(key)} is not under a provider prefix; expected one of ${Providers.map((p) => `${p}/`).join(', ')}`,
+      `Key ${JSON.stringify(key)} is not under a provider prefix; expected one of ${providers.map((p) => p.prefix).join(', ')}`,
     );
   }
   if (name.includes('/') || name === '') {
     throw new FileRejectedError(
       'bad-name',
-      `Key ${JSON.stringify(key)} has no file name or nested folders; expected ${prefix}/<file name>`,
+      `Key ${JSON.stringify(key)} has no file name or nested folders; expected ${prefix}<file name>`,
     );
   }
-  const provider = prefix as Provider;
-  // EUMETSAT sends two instruments' files under one prefix; the instrument field picks the convention.
-  const attributes =
-    provider === 'ecmwf'
-      ? parseEcmwfName(name, uploadedAt)
-      : looksLikeLiName(name)
-        ? parseLiName(name)
-        : parseFciName(name);
-  return { provider, name, attributes };
+  const conventions = provider.conventions.map((convention) => Conventions[convention]);
+  const claimed = conventions.find((convention) => convention.claims(name));
+  if (claimed !== undefined || conventions.length === 1) {
+    return { provider: provider.name, name, attributes: (claimed ?? conventions[0]!).parse(name, uploadedAt) };
+  }
+  const reasons = conventions.map((convention) => {
+    try {
+      return { attributes: convention.parse(name, uploadedAt) };
+    } catch (error) {
+      if (!(error instanceof FileRejectedError)) throw error;
+      return { reason: error.message };
+    }
+  });
+  const parsed = reasons.find((r) => r.attributes !== undefined)?.attributes;
+  if (parsed !== undefined) return { provider: provider.name, name, attributes: parsed };
+  throw new FileRejectedError(
+    'bad-name',
+    `File name ${JSON.stringify(name)} follows none of provider ${provider.name}'s conventions (${provider.conventions.join(', ')}): ${reasons.map((r) => r.reason).join('; ')}`,
+  );
 }

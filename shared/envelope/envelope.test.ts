@@ -222,7 +222,7 @@ describe('unwrap', () => {
   it('rejects data that does not match its type and names the event and the field', () => {
     // Prepare
     const event = fileAvailableEvent();
-    const body = JSON.stringify({ ...event, data: { ...event.data, provider: 'noaa' } });
+    const body = JSON.stringify({ ...event, data: { ...event.data, provider: 'NOAA' } });
 
     // Act
     const error = invalidInputOf(() => unwrap(body, [EventTypes.fileAvailable]));

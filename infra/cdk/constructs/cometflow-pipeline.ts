@@ -11,7 +11,6 @@ import {
   Env,
   Lanes as LaneTableDefault,
   OutputPrefix,
-  Providers,
   sourceOf,
   Targets,
   type EnvName,
@@ -43,6 +42,8 @@ import type { StageQueue } from './stage-queue.ts';
 import { RETENTION_SECONDS } from '../../../functions/scheduler/event-store.ts';
 import { claimPrefixOf } from '#shared/envelope/claim-check.ts';
 import type { ConfigurableGrantee } from './bundled-function.ts';
+import { ProviderUploads } from './provider-uploads.ts';
+import { intakeViewOf, loadProviders, ReferenceProviders, type ProviderTable } from '#shared/conventions/providers.ts';
 
 /** Roles of the buckets; each is the suffix of a `Bucket<Role>` output. */
 export const BucketRoles = [
@@ -110,6 +111,13 @@ export interface CometflowPipelineProps {
    * @default - none: the reference algorithms only
    */
   readonly algorithms?: readonly string[];
+  /**
+   * The providers: prefix, naming conventions, largest file and the principals allowed to
+   * upload, each getting an upload role on its own prefix only; intake receives them as
+   * `COMETFLOW_PROVIDERS`. Validated before anything is built.
+   * @default - `ReferenceProviders` (rules/providers.json)
+   */
+  readonly providers?: ProviderTable;
 }
 
 /**
@@ -152,6 +160,8 @@ export class CometflowPipeline extends Construct {
   public readonly calendar: DeliveryCalendar;
   /** The dashboard, the alarms and the topic they notify. */
   public readonly monitoring: OperationsMonitoring;
+  /** The providers' upload roles, each confined to its own prefix of the inbox. */
+  public readonly providerUploads: ProviderUploads;
 
   public constructor(scope: Construct, id: string, props: CometflowPipelineProps = {}) {
     super(scope, id);
@@ -164,6 +174,7 @@ export class CometflowPipeline extends Construct {
       samples: Object.values(EventTypes).flatMap((type) => samplesOf(type).map((sample) => sample.event)),
       ...(props.rules === undefined ? {} : { definition: props.rules }),
     });
+    const providers = loadProviders(props.providers ?? ReferenceProviders, "The stack's providers");
     const projectRoot = props.projectRoot ?? defaultProjectRoot;
     const settings = topology.stages;
 
@@ -210,7 +221,7 @@ export class CometflowPipeline extends Construct {
         ...(queueUrlVariable === undefined ? {} : { queueUrlVariable }),
         ...(environment === undefined ? {} : { environment }),
       });
-    const intake = stage('Intake', 'intake', undefined, { [Env.maxFileBytes]: String(topology.maxFileBytes) });
+    const intake = stage('Intake', 'intake', undefined, { [Env.providers]: JSON.stringify(intakeViewOf(providers)) });
     const scheduler = new PipelineStage(this, 'Scheduler', {
       stage: 'scheduler',
       settings: settings.scheduler,
@@ -268,6 +279,7 @@ export class CometflowPipeline extends Construct {
 
     // Intake rejects unknown provider prefixes itself, so every created object is announced.
     inbox.notifyOnObjectCreated(intake.queue.queue);
+    this.providerUploads = new ProviderUploads(this, 'Providers', { inbox, providers });
 
     // Every stage runs each message once (idempotency records) and publishes its state on the
     // event bus; the scheduler sends to it too: deadline timers are delayed messages on it.
@@ -386,7 +398,7 @@ export class CometflowPipeline extends Construct {
       deliverySaga: this.deliverySaga,
       containerClusterName: ingestContainer.cluster.clusterName,
       timelinessBudgetSeconds: operations.timelinessBudgetSeconds,
-      providers: Providers,
+      providers: providers.map((provider) => provider.name),
       oldestMessageAgeSeconds: operations.oldestMessageAgeSeconds,
       alarms: [
         this.deliverySaga.failedAlarm,

@@ -94,7 +94,10 @@ function writers(json: TemplateJson): Map<string, Set<string>> {
   for (const policy of Object.values(resourcesOfType(json, 'AWS::IAM::Policy'))) {
     const services = (policy.Properties?.['Roles'] as unknown[]).map((role) => {
       const path = roles[referencedId(role)] ?? '';
-      return ServiceOfConstruct[path.replace(`${PipelinePath}/`, '').split('/')[0] ?? ''];
+      const inPipeline = path.replace(`${PipelinePath}/`, '').split('/');
+      // Each provider's upload role is a writer of its own (its inbox prefix).
+      if (inPipeline[0] === 'Providers') return `provider ${inPipeline[1]}`;
+      return ServiceOfConstruct[inPipeline[0] ?? ''];
     });
     for (const statement of (policy.Properties?.['PolicyDocument'] as { Statement: Statement[] }).Statement) {
       const actions = Array.isArray(statement.Action) ? statement.Action : [statement.Action];
@@ -159,6 +162,15 @@ describe('ownership of tables and buckets', () => {
       'Tables/Idempotency': ['deliver', 'ingest', 'intake', 'process', 'scheduler'],
       'Tables/Status': ['projector'],
     });
+  });
+
+  it("gives each provider's inbox prefix its provider as only writer", () => {
+    // Act
+    const all = writers(json);
+
+    // Assess
+    expect(all.get('Inbox/eumetsat/*')).toEqual(new Set(['provider EumetsatUploadRole']));
+    expect(all.get('Inbox/ecmwf/*')).toEqual(new Set(['provider EcmwfUploadRole']));
   });
 
   it('keeps each shared-on-purpose entry in use, so the list cannot outlive what it excuses', () => {

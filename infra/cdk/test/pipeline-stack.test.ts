@@ -17,6 +17,8 @@ import {
 import { TableRoles } from '../constructs/pipeline-tables.ts';
 import { BucketRoles, QueueRoles } from '../constructs/cometflow-pipeline.ts';
 import { subscribers } from '../subscribers.ts';
+import { intakeViewOf, ReferenceProviders } from '#shared/conventions/providers.ts';
+import { pascalOf } from '../constructs/provider-uploads.ts';
 import { Resolver } from '../../../local/runtime/template.ts';
 import {
   cdkPath,
@@ -373,7 +375,7 @@ describe('PipelineStack', () => {
       Env.workerMaxTasks,
     ];
     const expected: Record<Stage, string[]> = {
-      intake: [Env.eventBusQueueUrl, Env.quarantineBucket, Env.catalogTable, Env.idempotencyTable, Env.maxFileBytes],
+      intake: [Env.eventBusQueueUrl, Env.quarantineBucket, Env.catalogTable, Env.idempotencyTable, Env.providers],
       scheduler: [
         Env.eventBusQueueUrl,
         Env.deadlineMinimumWaitSeconds,
@@ -412,11 +414,11 @@ describe('PipelineStack', () => {
       expect(variables['POWERTOOLS_SERVICE_NAME'], stage).toBe(stage);
       expect(variables['POWERTOOLS_METRICS_NAMESPACE'], stage).toBe('cometflow');
     }
-    expect(
-      (wiringOf(json, 'intake').fn.Properties?.['Environment'] as { Variables: Record<string, unknown> }).Variables[
-        Env.maxFileBytes
-      ],
-    ).toBe(String(5 * 1024 ** 3));
+    // Intake holds each upload to its provider's entry of rules/providers.json.
+    const intakeProviders = (
+      wiringOf(json, 'intake').fn.Properties?.['Environment'] as { Variables: Record<string, unknown> }
+    ).Variables[Env.providers];
+    expect(JSON.parse(String(intakeProviders))).toEqual(intakeViewOf(ReferenceProviders));
   });
 
   it('gives the scheduler every lane with its stage, priority and queue, and the event bus to every stage', () => {
@@ -493,7 +495,11 @@ describe('PipelineStack', () => {
 
     // Assess
     expect(Object.keys(outputs).sort()).toEqual(
-      [...expected.map(([name]) => name), `${OutputPrefix.worker}Ingest`].sort(),
+      [
+        ...expected.map(([name]) => name),
+        `${OutputPrefix.worker}Ingest`,
+        ...ReferenceProviders.map((provider) => `${OutputPrefix.provider}${pascalOf(provider.name)}`),
+      ].sort(),
     );
     for (const [name, type] of expected) {
       const output = outputs[name] as { Value: unknown; Export?: unknown };
