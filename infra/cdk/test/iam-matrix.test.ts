@@ -12,19 +12,33 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../app.ts';
 import { cdkPath, resourcesOfType, tempOutdir, type TemplateJson, PipelinePath } from './template-helpers.ts';
+import { ReferenceProviders } from '#shared/conventions/providers.ts';
+import { pascalOf } from '../constructs/provider-uploads.ts';
 
 const Account = '111122223333';
 const Region = 'eu-central-1';
 
-/** Access a role may have, by resource path (the construct path without the stack and `/Resource`). */
-type Access = 'consume' | 'send' | 'read' | 'write' | 'put' | 'delete' | 'start';
+/**
+ * Access a role may have, by resource path (the construct path without the stack and `/Resource`).
+ * `configure` (a bucket's policy) is given to no role: the stack's own deployment sets it.
+ */
+type Access = 'consume' | 'send' | 'read' | 'write' | 'put' | 'delete' | 'start' | 'configure';
 
 /** The probes of each kind of resource: an action and the access it needs. */
 const Probes = {
   bucket: [
     ['s3:GetObject', 'read'],
     ['s3:PutObject', 'put'],
+    // A multipart upload: its parts are put as s3:PutObject; a writer may abort its upload, a
+    // reader (and an uploader, to resume) list its parts.
+    ['s3:AbortMultipartUpload', 'put'],
+    ['s3:ListMultipartUploadParts', 'read'],
     ['s3:DeleteObject', 'delete'],
+  ],
+  /** The bucket itself (its ARN without a key): changing its policy. */
+  bucketPolicy: [
+    ['s3:PutBucketPolicy', 'configure'],
+    ['s3:DeleteBucketPolicy', 'configure'],
   ],
   queue: [
     ['sqs:ReceiveMessage', 'consume'],
@@ -112,6 +126,14 @@ const Expected: Readonly<Record<string, Readonly<Record<string, readonly Access[
   // The delivery calendar reads the event store and reports what is missing on the event bus
   // (its events are far below the claim-check bound: no claims access).
   'Calendar/FunctionRole': { 'Tables/EventStore': ['read'], 'Scheduler/EventBus': ['send'] },
+  // Each provider uploads under its own inbox prefix, reads its uploads back and lists the parts
+  // of its multipart uploads: nothing else, not another provider's prefix, not a delete.
+  ...Object.fromEntries(
+    ReferenceProviders.map((provider) => [
+      `Providers/${pascalOf(provider.name)}UploadRole`,
+      { [`Inbox/${provider.prefix}`]: ['read', 'put'] },
+    ]),
+  ),
 };
 
 type Json = Record<string, unknown>;
@@ -176,6 +198,9 @@ describe('IAM evaluation matrix of the synthesized policies', () => {
   let json: TemplateJson;
   let cleanup: () => void;
   const cells: { role: string; action: string; resource: string; allowed: boolean; expected: boolean }[] = [];
+  /** The inbox's bucket id and resolved policy, for the denial test. */
+  let inbox: { id: string; arn: string; policy: Json };
+  let uploadRoles: { name: string; prefix: string; roleId: string }[];
 
   beforeAll(async () => {
     const out = tempOutdir();
@@ -195,6 +220,20 @@ describe('IAM evaluation matrix of the synthesized policies', () => {
         queuePolicies.set(queue.Ref, resolve(p.Properties?.['PolicyDocument']) as Json);
     }
 
+    const inboxId = (json.Outputs?.['BucketInbox']?.Value as { Ref: string }).Ref;
+    inbox = {
+      id: inboxId,
+      arn: String(resolve({ 'Fn::GetAtt': [inboxId, 'Arn'] })),
+      policy: bucketPolicies.get(inboxId)!,
+    };
+    uploadRoles = ReferenceProviders.map((provider) => ({
+      name: provider.name,
+      prefix: provider.prefix,
+      roleId: Object.keys(resourcesOfType(json, 'AWS::IAM::Role')).find(
+        (id) => pathOf(json, id) === `Providers/${pascalOf(provider.name)}UploadRole`,
+      )!,
+    }));
+
     // The grid: every data resource of the template; for buckets, any key and a key under every
     // prefix some policy of the template names on that bucket.
     const resources: ProbedResource[] = [];
@@ -213,6 +252,7 @@ describe('IAM evaluation matrix of the synthesized policies', () => {
             bucketId: id,
           });
         }
+        resources.push({ path: `${path}#policy`, kind: 'bucketPolicy', arn, bucketId: id });
       } else if (r.Type === 'AWS::SQS::Queue') resources.push({ path, kind: 'queue', arn, queueId: id });
       else if (r.Type === 'AWS::DynamoDB::Table') resources.push({ path, kind: 'table', arn });
       else if (r.Type === 'AWS::StepFunctions::StateMachine') resources.push({ path, kind: 'stateMachine', arn });
@@ -221,7 +261,7 @@ describe('IAM evaluation matrix of the synthesized policies', () => {
     for (const [roleId, role] of Object.entries(resourcesOfType(json, 'AWS::IAM::Role'))) {
       const rolePath = pathOf(json, roleId);
       const expected = Expected[rolePath];
-      if (!/FunctionRole|TaskRole$/.test(rolePath)) continue;
+      if (!/FunctionRole|TaskRole|UploadRole$/.test(rolePath)) continue;
       if (expected === undefined) throw new Error(`Role ${rolePath} has no expected access; add it to Expected`);
       const identityPolicies = policies
         .filter((p) => (p.Properties?.['Roles'] as { Ref: string }[]).some((r) => r.Ref === roleId))
@@ -246,7 +286,11 @@ describe('IAM evaluation matrix of the synthesized policies', () => {
             resourceControlPolicies: [],
             ...(resourcePolicy === undefined ? {} : { resourcePolicy: resourcePolicy as never }),
             request: {
-              principal: `arn:aws:iam::${Account}:role/${roleId}`,
+              // A provider acts through a session of its upload role (sts:AssumeRole), as the
+              // inbox bucket policy's denials must recognize.
+              principal: rolePath.endsWith('UploadRole')
+                ? `arn:aws:sts::${Account}:assumed-role/${roleId}/upload`
+                : `arn:aws:iam::${Account}:role/${roleId}`,
               action,
               resource: { resource: target.arn, accountId: Account },
               contextVariables: { 'aws:SecureTransport': 'true' },
@@ -256,7 +300,7 @@ describe('IAM evaluation matrix of the synthesized policies', () => {
           if (response.resultType === 'error')
             throw new Error(`Simulation of ${rolePath} ${action} ${target.arn}: ${JSON.stringify(response.errors)}`);
           // A prefix entry covers its keys; the whole bucket's entry covers every key.
-          const bucketPath = target.path.split('/')[0]!;
+          const bucketPath = target.path.split(/[/#]/)[0]!;
           const granted = [
             ...(expected[target.path] ?? []),
             ...(target.kind === 'bucket' && target.path !== bucketPath ? (expected[bucketPath] ?? []) : []),
@@ -291,6 +335,60 @@ describe('IAM evaluation matrix of the synthesized policies', () => {
       `IAM matrix: ${cells.length} cells, ${roles} roles x ${resources} resources, ` +
         `${cells.filter((c) => c.allowed).length} allowed, ${cells.filter((c) => !c.allowed).length} denied, all as expected`,
     );
+  });
+
+  it("denies a provider's session outside its prefix even when its identity policy allowed all of S3", async () => {
+    // Prepare: a mistaken grant of s3:* on everything; only the inbox bucket policy stands in the way.
+    const everything = {
+      name: 'mistake',
+      policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] },
+    };
+    const results: string[] = [];
+
+    // Act
+    for (const role of uploadRoles) {
+      const others = uploadRoles.filter((other) => other.name !== role.name).map((other) => other.prefix);
+      const probes: [string, string][] = [
+        ['s3:PutObject', `${inbox.arn}/${role.prefix}probe-object`],
+        ...others.flatMap((prefix): [string, string][] => [
+          ['s3:PutObject', `${inbox.arn}/${prefix}probe-object`],
+          ['s3:GetObject', `${inbox.arn}/${prefix}probe-object`],
+          ['s3:AbortMultipartUpload', `${inbox.arn}/${prefix}probe-object`],
+        ]),
+        ['s3:PutObject', `${inbox.arn}/probe-object-at-the-top`],
+        ['s3:DeleteObject', `${inbox.arn}/${others[0]}probe-object`],
+        ['s3:PutBucketPolicy', inbox.arn],
+        ['s3:DeleteBucketPolicy', inbox.arn],
+        ['s3:PutLifecycleConfiguration', inbox.arn],
+      ];
+      for (const [action, resource] of probes) {
+        const response = await runSimulation(
+          {
+            identityPolicies: [everything as never],
+            serviceControlPolicies: [],
+            resourceControlPolicies: [],
+            resourcePolicy: inbox.policy as never,
+            request: {
+              principal: `arn:aws:sts::${Account}:assumed-role/${role.roleId}/upload`,
+              action,
+              resource: { resource, accountId: Account },
+              contextVariables: { 'aws:SecureTransport': 'true' },
+            },
+          },
+          {},
+        );
+        results.push(
+          `${role.name} ${action} ${resource.replace(inbox.arn, 'inbox')}: ${response.resultType === 'error' ? JSON.stringify(response.errors) : response.overallResult}`,
+        );
+      }
+    }
+
+    // Assess: its own prefix stays writable; everything else in the inbox is explicitly denied.
+    const own = (line: string): boolean =>
+      uploadRoles.some((r) => line.startsWith(`${r.name} s3:PutObject inbox/${r.prefix}`));
+    expect(results.filter(own).every((line) => line.endsWith(': Allowed'))).toBe(true);
+    expect(results.filter((line) => !own(line)).filter((line) => !line.endsWith(': ExplicitlyDenied'))).toEqual([]);
+    expect(results.length).toBeGreaterThan(10);
   });
 
   it('covers every function and task role, and every data resource of the template', () => {
