@@ -5,7 +5,20 @@
  */
 import type { CommandSpec, ParsedCommand } from './args.ts';
 import { cycleCorrelation, formatCycle, readCycle } from './cycle.ts';
-import { deadLetterQueues, findDeadLetterQueue, redrive, showDeadLetterQueues } from './dlq.ts';
+import { deadLetterQueues, findDeadLetterQueue, showDeadLetterQueues } from './dlq.ts';
+import {
+  DEFAULT_SINCE,
+  formatDeadLetters,
+  formatFailures,
+  formatRedrive,
+  formatRerun,
+  listDeadLetters,
+  listFailures,
+  parseSince,
+  redriveChecked,
+  rerunFailures,
+  type FailureFilter,
+} from './failures.ts';
 import { UsageError } from './errors.ts';
 import { formatEvents, readSelection, selectionOf, type Selection } from './event-store.ts';
 import { DEFAULT_RATE, parseRate } from './pacer.ts';
@@ -150,20 +163,33 @@ const cycleCommand: Command<{ readonly joinKey: string; readonly json: boolean }
   },
 };
 
-const dlqCommand: Command<{ readonly queue?: string; readonly redrive: boolean }> = {
+const jsonFlag = { json: { kind: 'switch', description: 'print the result as JSON' } } as const;
+
+const dlqCommand: Command<{
+  readonly queue?: string;
+  readonly redrive: boolean;
+  readonly force: boolean;
+  readonly json: boolean;
+}> = {
   name: 'dlq',
   summary:
-    "message counts of every dead-letter queue; --redrive --queue <role> moves one DLQ's messages back to its source queue",
+    'every dead-letter queue with its counts and each message with why its stage gave up on it (its failure record); ' +
+    "--redrive --queue <role> moves one DLQ's messages back, except those whose cause is unchanged (unless --force)",
   positionals: [],
   flags: {
+    ...jsonFlag,
     queue: {
       kind: 'value',
       value: '<role>',
       description: "one dead-letter queue, by role (eventBusDlq) or by its source's (eventBus)",
     },
     redrive: { kind: 'switch', description: 'move the messages of --queue back to its source queue' },
+    force: {
+      kind: 'switch',
+      description: 'redrive messages whose cause is unchanged too (a missing object still missing, a terminal error)',
+    },
   },
-  example: 'npm run cometflow -- dlq --redrive --queue eventBusDlq',
+  example: 'npm run cometflow -- dlq --redrive --queue processDlq',
   prepare: (parsed) => {
     const queue = text(parsed, 'queue');
     const wantsRedrive = parsed.flags.redrive === true;
@@ -171,21 +197,120 @@ const dlqCommand: Command<{ readonly queue?: string; readonly redrive: boolean }
       throw new UsageError(
         '--redrive needs --queue <role>, the dead-letter queue to move back (see `dlq` for the list)',
       );
-    return { ...(queue === undefined ? {} : { queue }), redrive: wantsRedrive };
+    if (parsed.flags.force === true && !wantsRedrive) throw new UsageError('--force goes with --redrive');
+    return {
+      ...(queue === undefined ? {} : { queue }),
+      redrive: wantsRedrive,
+      force: parsed.flags.force === true,
+      json: parsed.flags.json === true,
+    };
   },
-  run: async ({ queue, redrive: move }, { description, clients, print }) => {
+  run: async ({ queue, redrive: move, force, json }, { description, clients, print }) => {
     const pairs =
       queue === undefined ? deadLetterQueues(description.queues) : [findDeadLetterQueue(description.queues, queue)];
     if (pairs.length === 0) {
       print(`the stack ${description.stackName} describes no dead-letter queue (*Dlq)`);
       return;
     }
-    if (move) await redrive(clients.sqs, pairs[0]!, print);
+    const context = { description, clients };
+    const redriven = move ? await redriveChecked(context, pairs[0]!, { force }) : undefined;
+    const letters = await listDeadLetters(context, pairs);
+    if (json) {
+      print(JSON.stringify({ ...(redriven === undefined ? {} : { redrive: redriven }), messages: letters }, null, 2));
+      return;
+    }
+    if (redriven !== undefined) for (const line of formatRedrive(redriven)) print(line);
     await showDeadLetterQueues(clients.sqs, pairs, print);
+    for (const line of formatDeadLetters(letters)) print(line);
   },
 };
 
-const jsonFlag = { json: { kind: 'switch', description: 'print the result as JSON' } } as const;
+const failureFlags = {
+  since: {
+    kind: 'value',
+    value: '<6h | 2d | ISO>',
+    description: `failures recorded since then (default ${DEFAULT_SINCE}); a message still in a DLQ is listed whatever its age`,
+  },
+  stage: {
+    kind: 'value',
+    value: '<stage>',
+    description: 'only failures of this stage (intake, scheduler, ingest, process, deliver)',
+  },
+  code: {
+    kind: 'value',
+    value: '<error name>',
+    description: 'only failures with this code (InvalidInputError, NoSuchKey, ...)',
+  },
+} as const;
+
+const failuresCommand: Command<{
+  readonly filter: FailureFilter;
+  readonly rerun: boolean;
+  readonly yes: boolean;
+  readonly force: boolean;
+  readonly rate: number;
+  readonly json: boolean;
+}> = {
+  name: 'failures',
+  summary:
+    'the messages stages gave up on, with their reasons and where each is now; --rerun moves the ones still in a ' +
+    'dead-letter queue back (a dry run unless --yes; rate-capped; a rerun never makes a second product)',
+  positionals: [
+    {
+      name: 'what',
+      description: 'optional: only the failures of this message id, event id, cycle or correlation id, or object key',
+    },
+  ],
+  flags: {
+    ...jsonFlag,
+    ...failureFlags,
+    rerun: { kind: 'switch', description: 'rerun the selected failures still in a DLQ (a dry run without --yes)' },
+    yes: { kind: 'switch', description: 'with --rerun: really move the messages' },
+    force: { kind: 'switch', description: 'with --rerun: rerun messages whose cause is unchanged too' },
+    rate: {
+      kind: 'value',
+      value: '<per second>',
+      description: `with --rerun: messages moved per second at most (default ${DEFAULT_RATE})`,
+    },
+  },
+  example:
+    'npm run cometflow -- failures --since 6h --stage process\n  npm run cometflow -- failures --stage process --code NoSuchKey --rerun --yes',
+  prepare: (parsed) => {
+    const since = text(parsed, 'since');
+    if (since !== undefined) parseSince(since);
+    const stage = text(parsed, 'stage');
+    const code = text(parsed, 'code');
+    const [what] = parsed.positionals;
+    const rerun = parsed.flags.rerun === true;
+    for (const flag of ['yes', 'force', 'rate'])
+      if (parsed.flags[flag] !== undefined && !rerun) throw new UsageError(`--${flag} goes with --rerun`);
+    return {
+      filter: {
+        ...(since === undefined ? {} : { since }),
+        ...(stage === undefined ? {} : { stage }),
+        ...(code === undefined ? {} : { code }),
+        ...(what === undefined ? {} : { what }),
+      },
+      rerun,
+      yes: parsed.flags.yes === true,
+      force: parsed.flags.force === true,
+      rate: parseRate(text(parsed, 'rate')),
+      json: parsed.flags.json === true,
+    };
+  },
+  run: async ({ filter, rerun, yes, force, rate, json }, { description, clients, print }) => {
+    const context = { description, clients };
+    if (!rerun) {
+      const report = await listFailures(context, filter);
+      if (json) print(JSON.stringify(report, null, 2));
+      else for (const line of formatFailures(report)) print(line);
+      return;
+    }
+    const report = await rerunFailures(context, { ...filter, dryRun: !yes, force, rate });
+    if (json) print(JSON.stringify(report, null, 2));
+    else for (const line of formatRerun(report)) print(line);
+  },
+};
 
 const dayPattern = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -233,7 +358,14 @@ const traceCommand: Command<{ readonly argument: string; readonly json: boolean 
     return { argument, json: parsed.flags.json === true };
   },
   run: async ({ argument, json }, { description, clients, print }) => {
-    const trace = await traceOf(clients.documents, resourceOf('tables', description, 'status'), argument);
+    const failuresTable = description.tables.failures;
+    const trace = await traceOf(
+      clients.documents,
+      resourceOf('tables', description, 'status'),
+      argument,
+      new Date(),
+      failuresTable === undefined ? {} : { failuresTable },
+    );
     if (json) print(JSON.stringify(trace, null, 2));
     else for (const line of formatTrace(trace)) print(line);
     // Not knowing it is an answer, but not a success: scripts can tell.
@@ -283,6 +415,7 @@ export const Commands: readonly PreparedCommand[] = [
   define(replayCommand),
   define(cycleCommand),
   define(dlqCommand),
+  define(failuresCommand),
   define(rebuildStatusCommand),
   consoleCommand,
 ];

@@ -17,6 +17,8 @@ import {
   type FileView,
 } from '#functions/projector/logic.ts';
 import { readView, readViewsOfDay } from '#functions/projector/status-store.ts';
+import type { FailureRecord } from '#shared/stage/failure-records.ts';
+import { failuresOfCorrelation } from './failures.ts';
 
 /** What a trace argument names. */
 export function entityOfArgument(argument: string): EntityRef {
@@ -35,6 +37,8 @@ export interface Trace {
   readonly cycle?: CycleView;
   /** Why it is not done, in words; empty when it is done. */
   readonly why: readonly string[];
+  /** Messages about it a stage gave up on after its last stage change (they went to a DLQ). */
+  readonly failures?: readonly FailureRecord[];
 }
 
 /** Nothing known under that argument: what was looked for and the nearest known ids. */
@@ -80,9 +84,27 @@ export function daysToSearch(entity: EntityRef, now: Date): string[] {
   return [today, new Date(now.getTime() - 86_400_000).toISOString().slice(0, 10)];
 }
 
+/** The DLQ a stage's messages go to, in words (the stage's queue role). */
+const queueWords = (failure: FailureRecord): string => `the ${failure.stage} DLQ (${failure.queue})`;
+
+/** A failure record in words: where its message went and why. */
+export const failureWords = (failure: FailureRecord): string =>
+  `in ${queueWords(failure)} after ${failure.receiveCount} receives since ${failure.failedAt}: ${failure.code}: ${failure.reason}`;
+
+/**
+ * The failure records that concern `view` and came after its last stage change: a failure the
+ * entity moved on from since (a rerun that worked) no longer explains it.
+ */
+export function failuresOf(view: EntityView, records: readonly FailureRecord[]): FailureRecord[] {
+  const last = Object.values(view.stages).reduce((a, b) => (a > b ? a : b), '');
+  // A cycle's failures are its correlation's; a file or product is named in the record somewhere.
+  const concerns = (r: FailureRecord): boolean => view.kind === 'cycle' || JSON.stringify(r).includes(view.id);
+  return records.filter((r) => r.failedAt >= last && concerns(r));
+}
+
 /** Why a view is not done, in words. */
-export function whyOf(view: EntityView, cycle?: CycleView): string[] {
-  const why: string[] = [];
+export function whyOf(view: EntityView, cycle?: CycleView, failures: readonly FailureRecord[] = []): string[] {
+  const why: string[] = failures.map(failureWords);
   if (view.lastError !== undefined) {
     why.push(
       view.kind === 'file' && view.stage === 'quarantined'
@@ -110,6 +132,7 @@ export async function traceOf(
   table: string,
   argument: string,
   now = new Date(),
+  options: { readonly failuresTable?: string } = {},
 ): Promise<Trace | NotFound> {
   const entity = entityOfArgument(argument);
   const view = await readView(db, table, entity);
@@ -134,12 +157,18 @@ export async function traceOf(
     v === undefined ? undefined : withForecast(v, forecast);
   const shown = view.kind === 'cycle' ? resolve(view)! : view;
   const shownCycle = resolve(cycle);
+  const correlationId = view.kind === 'cycle' ? `cycle-${view.id}` : view.correlationId;
+  const failures =
+    options.failuresTable === undefined || correlationId === undefined
+      ? []
+      : failuresOf(shown, await failuresOfCorrelation(db, options.failuresTable, correlationId));
   return {
     found: true,
     entity,
     view: shown,
     ...(shownCycle === undefined ? {} : { cycle: shownCycle }),
-    why: whyOf(shown, shownCycle),
+    why: whyOf(shown, shownCycle, failures),
+    ...(failures.length === 0 ? {} : { failures }),
   };
 }
 

@@ -29,6 +29,10 @@ export const Env = {
   /** The status read model, written by the projector only. */
   statusTable: 'COMETFLOW_STATUS_TABLE',
   deliveriesTable: 'COMETFLOW_DELIVERIES_TABLE',
+  /** Failure records: why a stage gave up on a message (written by the stage handler only). */
+  failuresTable: 'COMETFLOW_FAILURES_TABLE',
+  /** Receives of the stage's queue before SQS moves a message to its DLQ (the redrive policy's). */
+  maxReceiveCount: 'COMETFLOW_MAX_RECEIVE_COUNT',
   idempotencyTable: 'COMETFLOW_IDEMPOTENCY_TABLE',
   /**
    * JSON: `[{ name, prefix, conventions, maxFileBytes }]`, the providers intake accepts uploads

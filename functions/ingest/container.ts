@@ -18,6 +18,7 @@ import { claimStore } from '#shared/clients/claims.ts';
 import { readEvent } from '#shared/envelope/envelope.ts';
 import { onceByEventId } from '#shared/stage/once.ts';
 import { retryDelaySeconds } from '#shared/stage/retry.ts';
+import { recordIfLastReceive } from '#shared/stage/failure-records.ts';
 import { awsIngestDeps, IngestEnvironment } from './deps.ts';
 import { ingestFile, type IngestCommand, type IngestOutcome, type IngestProgress } from './logic.ts';
 import { runWorker, type WorkerQueue } from './worker.ts';
@@ -129,6 +130,11 @@ const summary = await runWorker(
     // A worker holding the event in progress holds it for its lease at most.
     backoffSeconds: (receiveCount, error) => retryDelaySeconds(error, receiveCount, leaseSeconds),
     log: (level, message, fields) => logger[level](message, fields ?? {}),
+    onFailure: async (message, error) => {
+      const { messageId, body, receiveCount } = message;
+      const queue = new URL(queueUrl).pathname.split('/').at(-1) ?? queueUrl;
+      await recordIfLastReceive('ingest', { messageId, body, queue, receiveCount }, error);
+    },
   },
 );
 logger.info('worker exits', { ...summary });

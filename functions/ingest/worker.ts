@@ -64,6 +64,12 @@ export interface WorkerOptions {
   /** Retry delay of a retryable failure, by receive count and error (see `retryDelaySeconds`). */
   readonly backoffSeconds: (receiveCount: number, error: unknown) => number;
   readonly log: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+  /**
+   * Told of every failed message before it is made visible again: the container writes the
+   * failure record of a message on its last receive before the DLQ. A failure here is logged.
+   * @default - nothing recorded
+   */
+  readonly onFailure?: (message: WorkerMessage, error: unknown) => Promise<void>;
   /** Monotonic milliseconds. @default performance.now */
   readonly now?: () => number;
 }
@@ -197,6 +203,12 @@ async function processOne(
       errorName: error instanceof Error ? error.name : 'Unknown',
       reason: error instanceof Error ? error.message : String(error),
     });
+    await options.onFailure?.(message, error).catch((recordError: unknown) =>
+      options.log('warn', 'could not record the failure of a message', {
+        messageId: message.messageId,
+        error: String(recordError),
+      }),
+    );
     await queue.setVisibility(message, delay).catch((visibilityError: unknown) =>
       options.log('warn', 'could not change the visibility of a failed message; it waits for its lease', {
         messageId: message.messageId,

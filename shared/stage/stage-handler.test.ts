@@ -4,6 +4,7 @@
  * reported failed, and when each failed one comes back.
  */
 import { ChangeMessageVisibilityCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import { DownstreamThrottledError, InvalidInputError } from '../errors.ts';
 import { recordStage } from './stage-handler.ts';
 
 const sqs = mockClient(SQSClient);
+const documents = mockClient(DynamoDBDocumentClient);
 const QueueArn = 'arn:aws:sqs:us-east-1:123456789012:cometflow-intake';
 const QueueUrl = 'https://sqs.us-east-1.amazonaws.com/123456789012/cometflow-intake';
 
@@ -66,7 +68,60 @@ describe('recordStage through its middy chain', () => {
     sqs.on(ChangeMessageVisibilityCommand).resolves({});
   });
 
-  afterAll(() => sqs.restore());
+  afterAll(() => {
+    sqs.restore();
+    documents.restore();
+    delete process.env.COMETFLOW_FAILURES_TABLE;
+    delete process.env.COMETFLOW_MAX_RECEIVE_COUNT;
+  });
+
+  it('writes the failure record of a message on its last receive before the DLQ, and on no earlier one', async () => {
+    // Prepare
+    documents.reset();
+    documents.on(PutCommand).resolves({});
+    process.env.COMETFLOW_FAILURES_TABLE = 'failures';
+    process.env.COMETFLOW_MAX_RECEIVE_COUNT = '3';
+    const event: SQSEvent = {
+      Records: [recordOf('m1', 'bad', 2), recordOf('m2', 'bad', 3), recordOf('m3', 'good', 3)],
+    };
+
+    // Act
+    await handler(event, context).finally(() => delete process.env.COMETFLOW_FAILURES_TABLE);
+
+    // Assess
+    const items = documents.commandCalls(PutCommand).map((call) => call.args[0].input);
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({
+      TableName: 'failures',
+      Item: {
+        messageId: 'm2',
+        stage: 'intake',
+        queue: 'cometflow-intake',
+        receiveCount: 3,
+        maxReceiveCount: 3,
+        code: 'InvalidInputError',
+        reason: 'body is bad; expected good',
+        retryable: false,
+      },
+    });
+  });
+
+  it('still reports the failed record when its failure record cannot be written', async () => {
+    // Prepare
+    documents.reset();
+    documents.on(PutCommand).rejects(new Error('table gone'));
+    process.env.COMETFLOW_FAILURES_TABLE = 'failures';
+
+    // Act
+    const response = await handler({ Records: [recordOf('m1', 'bad', 3), recordOf('m2', 'good')] }, context).finally(
+      () => delete process.env.COMETFLOW_FAILURES_TABLE,
+    );
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
+    expect(documents.commandCalls(PutCommand)).toHaveLength(1);
+    expect(sqs.commandCalls(ChangeMessageVisibilityCommand)).toHaveLength(1);
+  });
 
   it('reports only the failed records of a batch and runs every record once', async () => {
     // Prepare

@@ -19,6 +19,7 @@ import { readEvent } from '../envelope/envelope.ts';
 import { claimStore } from '../clients/claims.ts';
 import { PipelineError } from '../errors.ts';
 import { sqsClient } from '../clients/aws.ts';
+import { describeError, failedMessageOf, recordIfLastReceive } from './failure-records.ts';
 import { onceByEventId } from './once.ts';
 import { retryDelaySeconds } from './retry.ts';
 
@@ -59,10 +60,23 @@ function tooling(stage: Stage): { logger: Logger; metrics: Metrics } {
 }
 
 function describeFailure(error: unknown): Record<string, unknown> {
-  if (error instanceof PipelineError)
-    return { errorName: error.name, retryable: error.retryable, reason: error.message };
-  if (error instanceof Error) return { errorName: error.name, retryable: true, reason: error.message };
-  return { errorName: 'Unknown', retryable: true, reason: String(error) };
+  const { code, reason, retryable } = describeError(error);
+  return { errorName: code, retryable, reason };
+}
+
+/**
+ * On the last receive before the DLQ, writes why (`recordIfLastReceive`). A failure to write it
+ * is logged, never thrown: the message still reaches the DLQ, only without its reason.
+ */
+async function recordIfLast(stage: Stage, record: SQSRecord, error: unknown, logger: Logger): Promise<void> {
+  try {
+    await recordIfLastReceive(stage, failedMessageOf(record), error);
+  } catch (recordError) {
+    logger.warn('could not write the failure record of a message given up on', {
+      messageId: record.messageId,
+      error: String(recordError),
+    });
+  }
 }
 
 export { backoffSeconds } from './retry.ts';
@@ -143,6 +157,7 @@ function wrapBatch(
             ...describeFailure(error),
           });
           metrics.addMetric('RecordsFailed', MetricUnit.Count, 1);
+          await recordIfLast(stage, record, error, logger);
           await scheduleRetry(record, error, logger, lockBoundSeconds);
           throw error;
         }

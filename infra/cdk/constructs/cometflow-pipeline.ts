@@ -283,8 +283,10 @@ export class CometflowPipeline extends Construct {
 
     // Every stage runs each message once (idempotency records) and publishes its state on the
     // event bus; the scheduler sends to it too: deadline timers are delayed messages on it.
+    // A message it gives up on leaves a failure record with the reason (read by the CLI only).
     for (const { fn } of [intake, scheduler, ingest, processStage, deliver, ...Object.values(extraLanes)]) {
       tables.grantReadWriteData('Idempotency', fn);
+      tables.grantWriteData('Failures', fn);
       eventBus.grantSend(fn);
     }
 
@@ -339,8 +341,14 @@ export class CometflowPipeline extends Construct {
       archive.grantPutObjects(runtime);
       quarantine.grantPutObjects(runtime);
     }
-    // The worker is no stage function: it gets the idempotency records and the event bus here.
+    // The worker is no stage function: it gets the idempotency records, the failure records
+    // (and its queue's receive bound) and the event bus here.
     tables.grantReadWriteData('Idempotency', ingestContainer);
+    tables.grantWriteData('Failures', ingestContainer);
+    ingestContainer.addEnvironment(
+      Env.maxReceiveCount,
+      String(topology.containers['ingest-container'].maxReceiveCount),
+    );
     eventBus.grantSend(ingestContainer);
     // The ingest Lambda hands a file its time would not cover over to the worker.
     for (const { fn } of [ingest, ...lanesOf('ingest')]) {

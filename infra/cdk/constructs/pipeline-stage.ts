@@ -5,7 +5,7 @@ import type { Role } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { EnvName, Stage } from '#shared/config.ts';
+import { Env, type EnvName, type Stage } from '#shared/config.ts';
 import { VisibilityTimeoutFactor, type StageSettings } from '../config.ts';
 import { BundledFunction } from './bundled-function.ts';
 import { StageQueue } from './stage-queue.ts';
@@ -96,7 +96,8 @@ export class PipelineStage extends Construct {
       serviceName: stage,
       memoryMiB: settings.memoryMiB,
       timeoutSeconds: settings.timeoutSeconds,
-      ...(props.environment === undefined ? {} : { environment: props.environment }),
+      // The stage handler writes a failure record on the last receive before the DLQ.
+      environment: { [Env.maxReceiveCount]: String(settings.maxReceiveCount), ...props.environment },
       ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
       ...(props.define === undefined ? {} : { define: props.define }),
       ...(props.inject === undefined ? {} : { inject: props.inject }),

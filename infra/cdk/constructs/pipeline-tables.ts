@@ -15,9 +15,18 @@ import { Construct } from 'constructs';
 import { Env, type EnvName } from '#shared/config.ts';
 import type { ConfigurableGrantee } from './bundled-function.ts';
 import { acknowledgeOnGrantee, arnReference } from './nag.ts';
+import { FailureTable } from '#shared/stage/failure-records.ts';
 
 /** The role each table plays; also the suffix of its `Table<Role>` stack output. */
-export const TableRoles = ['Catalog', 'Scheduler', 'EventStore', 'Deliveries', 'Idempotency', 'Status'] as const;
+export const TableRoles = [
+  'Catalog',
+  'Scheduler',
+  'EventStore',
+  'Deliveries',
+  'Idempotency',
+  'Status',
+  'Failures',
+] as const;
 export type TableRole = (typeof TableRoles)[number];
 
 /** The variable through which a function granted a table finds its name. */
@@ -28,6 +37,7 @@ export const TableVariables: Readonly<Record<TableRole, EnvName>> = {
   Deliveries: Env.deliveriesTable,
   Idempotency: Env.idempotencyTable,
   Status: Env.statusTable,
+  Failures: Env.failuresTable,
 };
 
 /** Properties of `PipelineTables`. */
@@ -40,11 +50,12 @@ export interface PipelineTablesProps {
 }
 
 /**
- * The six tables, all on-demand, with point-in-time recovery and AWS-managed encryption:
+ * The seven tables, all on-demand, with point-in-time recovery and AWS-managed encryption:
  * `Catalog` (files), `Scheduler` (pending work, expiring), `EventStore` (every event, by day, with
  * a stream of new images for the read side), `Deliveries`, `Idempotency` (the Powertools
  * idempotency layout: key `id`, TTL `expiration`) and `Status` (the read model projected from the
- * event store's stream: one item per file, cycle and product, listed by kind and day).
+ * event store's stream: one item per file, cycle and product, listed by kind and day) and `Failures`
+ * (why a stage gave up on a message, keyed by its SQS message id, listed by day and correlation).
  *
  * @example
  * const tables = new PipelineTables(this, 'Tables');
@@ -63,6 +74,8 @@ export class PipelineTables extends Construct {
   public readonly deliveries: Table;
   /** Powertools idempotency records. Key `id`, TTL `expiration`. */
   public readonly idempotency: Table;
+  /** Failure records. Key `messageId`, indexes `byDay` (`day`/`failedAt`) and `byCorrelation`, TTL `expiresAt`. */
+  public readonly failures: Table;
   /** Tables with a secondary index, whose grants reach `<table>/index/*`. */
   private readonly indexedTables: ReadonlySet<Table>;
 
@@ -112,7 +125,23 @@ export class PipelineTables extends Construct {
       projectionType: ProjectionType.INCLUDE,
       nonKeyAttributes: ['view', 'stage'],
     });
-    this.indexedTables = new Set([this.eventStore, this.status]);
+    this.failures = new Table(this, 'Failures', {
+      ...common,
+      partitionKey: { name: FailureTable.partitionKey, type: AttributeType.STRING },
+      timeToLiveAttribute: FailureTable.ttl,
+    });
+    const failedAt = { name: 'failedAt', type: AttributeType.STRING };
+    this.failures.addGlobalSecondaryIndex({
+      indexName: FailureTable.byDay,
+      partitionKey: { name: 'day', type: AttributeType.STRING },
+      sortKey: failedAt,
+    });
+    this.failures.addGlobalSecondaryIndex({
+      indexName: FailureTable.byCorrelation,
+      partitionKey: { name: 'correlationId', type: AttributeType.STRING },
+      sortKey: failedAt,
+    });
+    this.indexedTables = new Set([this.eventStore, this.status, this.failures]);
   }
 
   /** The table playing `role`. */
@@ -124,6 +153,7 @@ export class PipelineTables extends Construct {
       Deliveries: this.deliveries,
       Idempotency: this.idempotency,
       Status: this.status,
+      Failures: this.failures,
     };
     return byRole[role];
   }
@@ -147,6 +177,16 @@ export class PipelineTables extends Construct {
       ]);
     }
     return grant;
+  }
+
+  /**
+   * Lets `grantee` write items of the table playing `role`, not read them, and tells it the
+   * table's name: for a writer of records only others read, such as a stage's failure records.
+   */
+  public grantWriteData(role: TableRole, grantee: ConfigurableGrantee): Grant {
+    const table = this.table(role);
+    grantee.addEnvironment(TableVariables[role], table.tableName);
+    return table.grantWriteData(grantee);
   }
 
   /**

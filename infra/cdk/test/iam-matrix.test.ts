@@ -53,7 +53,7 @@ const Probes = {
 
 /**
  * What each role may do, from the design: a stage consumes its queue, publishes on the event
- * bus, keeps its idempotency records, touches its own tables and buckets, and checks in large
+ * bus, keeps its idempotency records, writes (never reads) its failure records, touches its own tables and buckets, and checks in large
  * event data under its own source's prefix of the claims bucket. A bucket entry with a prefix
  * (`Claims/cometflow/intake/`) allows keys under it only.
  */
@@ -61,6 +61,8 @@ const stage = (queue: string, source: string): Record<string, readonly Access[]>
   [queue]: ['consume'],
   'Scheduler/EventBus': ['send'],
   'Tables/Idempotency': ['read', 'write'],
+  // Failure records: written on the last receive before the DLQ, read only by operators.
+  'Tables/Failures': ['write'],
   Claims: ['read'],
   [`Claims/cometflow/${source}/`]: ['read', 'put'],
 });

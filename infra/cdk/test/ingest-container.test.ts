@@ -119,6 +119,8 @@ describe('IngestContainer', () => {
         Env.archiveBucket,
         Env.quarantineBucket,
         Env.idempotencyTable,
+        Env.failuresTable,
+        Env.maxReceiveCount,
         Env.eventBusQueueUrl,
         Env.claimsBucket,
         'POWERTOOLS_LOG_LEVEL',
@@ -227,7 +229,7 @@ describe('IngestContainer', () => {
     );
   });
 
-  it('grants the task role only its queue, the inbox, archive and quarantine objects, its two tables, the event bus and the claim check', () => {
+  it('grants the task role only its queue, the inbox, archive and quarantine objects, its two tables, its failure records, the event bus and the claim check', () => {
     // Prepare
     const roleId = referencedId(taskDefinition.Properties?.['TaskRoleArn']);
     const pathOf = (id: string): string => cdkPath(json.Resources[id]!).replace(`${PipelinePath}/`, '');
@@ -268,6 +270,11 @@ describe('IngestContainer', () => {
           'dynamodb:DeleteItem',
         ]),
         on: ['Tables/Idempotency/Resource'],
+      },
+      // Failure records: written on the last receive before the DLQ, never read.
+      {
+        actions: expect.not.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan']),
+        on: ['Tables/Failures/Resource'],
       },
       {
         actions: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],

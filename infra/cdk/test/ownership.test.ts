@@ -39,6 +39,10 @@ const SharedOnPurpose: Readonly<Record<string, string>> = {
   'Tables/Idempotency':
     'Powertools idempotency records are keyed by function name: each function writes only its own ' +
     "records, no service reads another's, and one table saves a table per stage for the same layout.",
+  'Tables/Failures':
+    'Failure records are written by one code path, the stage handler (shared/stage/failure-records.ts), ' +
+    'each stage for the messages it received and gives up on, keyed by their message ids; no stage reads them ' +
+    '(write-only grants): the CLI and the console do.',
   'Inbox/*':
     'The inbox belongs to the providers; intake and ingest each remove only a file they themselves moved to ' +
     'quarantine, after announcing it, so the file exists somewhere at every moment.',
@@ -161,6 +165,7 @@ describe('ownership of tables and buckets', () => {
       'Tables/Deliveries': ['deliver'],
       'Tables/Idempotency': ['deliver', 'ingest', 'intake', 'process', 'scheduler'],
       'Tables/Status': ['projector'],
+      'Tables/Failures': ['deliver', 'ingest', 'intake', 'process', 'scheduler'],
     });
   });
 

@@ -396,12 +396,15 @@ describe('PipelineStack', () => {
       process: [Env.eventBusQueueUrl, Env.productsBucket, Env.idempotencyTable],
       deliver: [Env.eventBusQueueUrl, Env.deliveryStateMachineArn, Env.idempotencyTable],
     };
-    // Every function may check in event data too large for a message (claim check).
+    // Every function may check in event data too large for a message (claim check), and writes
+    // the failure record of a message on its queue's last receive.
     const powertools = [
       'POWERTOOLS_LOG_LEVEL',
       'POWERTOOLS_METRICS_NAMESPACE',
       'POWERTOOLS_SERVICE_NAME',
       Env.claimsBucket,
+      Env.failuresTable,
+      Env.maxReceiveCount,
     ];
 
     for (const { id, stage } of consumers) {
