@@ -96,7 +96,7 @@ export const failureWords = (failure: FailureRecord): string =>
  * entity moved on from since (a rerun that worked) no longer explains it.
  */
 export function failuresOf(view: EntityView, records: readonly FailureRecord[]): FailureRecord[] {
-  const last = Object.values(view.stages).reduce((a, b) => (a > b ? a : b), '');
+  const last = Object.values(view.stages).sort().at(-1) ?? '';
   // A cycle's failures are its correlation's; a file or product is named in the record somewhere.
   const concerns = (r: FailureRecord): boolean => view.kind === 'cycle' || JSON.stringify(r).includes(view.id);
   return records.filter((r) => r.failedAt >= last && concerns(r));

@@ -186,7 +186,17 @@ export class PipelineTables extends Construct {
   public grantWriteData(role: TableRole, grantee: ConfigurableGrantee): Grant {
     const table = this.table(role);
     grantee.addEnvironment(TableVariables[role], table.tableName);
-    return table.grantWriteData(grantee);
+    const grant = table.grantWriteData(grantee);
+    if (this.indexedTables.has(table)) {
+      const cfnTable = table.node.defaultChild as CfnTable;
+      acknowledgeOnGrantee(grantee, [
+        {
+          rule: `IAM5[Resource::${arnReference(cfnTable)}/index/*]`,
+          reason: `Table.grantWriteData: the indexes of the ${role} table only (indexes cannot be written: no effect).`,
+        },
+      ]);
+    }
+    return grant;
   }
 
   /**
