@@ -7,11 +7,19 @@
  * page (`views.ts`).
  */
 import { EventTypes, type CometEvent } from '#events/registry.ts';
-import type { CycleView, ProductView } from '#functions/projector/logic.ts';
-import { readView } from '#functions/projector/status-store.ts';
+import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  entityKey,
+  type CycleView,
+  type EntityRef,
+  type EntityView,
+  type FileView,
+  type ProductView,
+} from '#functions/projector/logic.ts';
+import { viewOfItem } from '#functions/projector/status-store.ts';
 import { CYCLE_SLOTS, deliveredAt, readCycle } from '../cycle.ts';
 import { deadLetterQueues, findDeadLetterQueue, queueDepth, redrive } from '../dlq.ts';
-import { readCorrelation, readWindow } from '../event-store.ts';
+import { readCorrelation, readWindow, type StoredEvent } from '../event-store.ts';
 import { readStatus } from '../status.ts';
 import { formatTrace, traceOf } from '../trace.ts';
 import { clientsFor, destroyClients, resourceOf, type SelectedStack, type StackClients } from '../stack.ts';
@@ -21,6 +29,8 @@ import {
   AlertTypes,
   cycleCells,
   FailureTypes,
+  liStrips,
+  liWindowOf,
   orderByFlow,
   secondsBetween,
   stageOfSource,
@@ -31,6 +41,7 @@ import {
   type Overview,
   type StackSummary,
   type Trace,
+  type WindowViews,
 } from './views.ts';
 
 /** A stack the console reads: the selection and the CLI's clients for it (`clientsFor`). */
@@ -160,22 +171,95 @@ export function cycleRow(view: CycleView, product?: ProductView): CycleRow {
 
 const statusTable = (stack: ConsoleStack): string => resourceOf('tables', stack.selected.description, 'status');
 
+/** Keys per BatchGetItem: DynamoDB's limit. */
+const BATCH_GET_KEYS = 100;
+
+/**
+ * The read model's views of many entities at once (BatchGetItem, consistent reads, unprocessed
+ * keys asked again), by `<kind>#<id>`; an entity the read model does not know is absent.
+ */
+export async function readViews(stack: ConsoleStack, entities: readonly EntityRef[]): Promise<Map<string, EntityView>> {
+  const table = statusTable(stack);
+  const views = new Map<string, EntityView>();
+  const keys = [...new Set(entities.map(entityKey))];
+  for (let start = 0; start < keys.length; start += BATCH_GET_KEYS) {
+    let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead?: boolean }> | undefined = {
+      [table]: { Keys: keys.slice(start, start + BATCH_GET_KEYS).map((pk) => ({ pk })), ConsistentRead: true },
+    };
+    while (request !== undefined && Object.keys(request).length > 0) {
+      const page = await stack.clients.documents.send(new BatchGetCommand({ RequestItems: request }));
+      for (const item of page.Responses?.[table] ?? []) {
+        const view = viewOfItem(item);
+        if (view !== undefined) views.set(entityKey(view), view);
+      }
+      request = page.UnprocessedKeys as typeof request;
+    }
+  }
+  return views;
+}
+
 /** The row of a cycle view, with its first product's view read for the timeliness. */
 async function rowOf(stack: ConsoleStack, view: CycleView): Promise<CycleRow> {
   const [productId] = view.productIds;
-  const product =
-    productId === undefined
-      ? undefined
-      : ((await readView(stack.clients.documents, statusTable(stack), { kind: 'product', id: productId })) as
-          | ProductView
-          | undefined);
-  return cycleRow(view, product);
+  const entity = { kind: 'product', id: productId ?? '' } as const;
+  const product = productId === undefined ? undefined : (await readViews(stack, [entity])).get(entityKey(entity));
+  return cycleRow(view, product as ProductView | undefined);
+}
+
+/** Lightning strips shown: the streams' latest repeat cycles. */
+const LI_STRIPS = 6;
+
+/**
+ * The strips of the lightning windows among `events` (a window of the event store): the latest
+ * `LI_STRIPS` streams' repeat cycles, each window with the read model's views of its file and
+ * product. The keys and product ids come from the window's events (`file.available`,
+ * `product.generated`); what state each is in comes from the views.
+ */
+async function readLightning(stack: ConsoleStack, events: readonly StoredEvent[]): Promise<Cycles['lightning']> {
+  const windows = new Map<string, { lastEventAt: string; strip: string; key?: string; productId?: string }>();
+  const stripLatest = new Map<string, string>();
+  for (const stored of events) {
+    const at = liWindowOf(stored.correlationId);
+    if (at === undefined) continue;
+    const strip = `${at.stream} ${at.cycleId}`;
+    const w = windows.get(stored.correlationId) ?? { lastEventAt: '', strip };
+    if (stored.time > w.lastEventAt) w.lastEventAt = stored.time;
+    if (stored.time > (stripLatest.get(strip) ?? '')) stripLatest.set(strip, stored.time);
+    const data = stored.event.data as { file?: { key?: string }; productId?: string } | undefined;
+    if (stored.type === EventTypes.fileAvailable || stored.type === EventTypes.fileRejected) w.key ??= data?.file?.key;
+    if (stored.type === EventTypes.productGenerated) w.productId ??= data?.productId;
+    windows.set(stored.correlationId, w);
+  }
+  const latest = new Set(
+    [...stripLatest]
+      .sort((a, b) => (a[1] < b[1] ? 1 : a[1] > b[1] ? -1 : 0))
+      .slice(0, LI_STRIPS)
+      .map(([strip]) => strip),
+  );
+  const shown = [...windows].filter(([, w]) => latest.has(w.strip));
+  const entities: EntityRef[] = shown.flatMap(([, w]) => [
+    ...(w.key === undefined ? [] : [{ kind: 'file' as const, id: w.key }]),
+    ...(w.productId === undefined ? [] : [{ kind: 'product' as const, id: w.productId }]),
+  ]);
+  const views = await readViews(stack, entities);
+  const withViews: WindowViews[] = shown.map(([correlationId, w]) => {
+    const file = w.key === undefined ? undefined : (views.get(`file#${w.key}`) as FileView | undefined);
+    const product =
+      w.productId === undefined ? undefined : (views.get(`product#${w.productId}`) as ProductView | undefined);
+    return {
+      correlationId,
+      lastEventAt: w.lastEventAt,
+      ...(file === undefined ? {} : { file }),
+      ...(product === undefined ? {} : { product }),
+    };
+  });
+  return liStrips(withViews, LI_STRIPS);
 }
 
 /**
  * The cycles with events in the last `hours`, latest first, at most `limit`: chosen from the
  * event store's window, each shown as the status read model holds it (a cycle the projector has
- * not written yet appears on the next read).
+ * not written yet appears on the next read); and the lightning streams' latest strips.
  */
 export async function readCycles(
   stack: ConsoleStack,
@@ -189,13 +273,26 @@ export async function readCycles(
   const chosen = [...latest.entries()]
     .sort((a, b) => (a[1] < b[1] ? 1 : a[1] > b[1] ? -1 : 0))
     .slice(0, options.limit ?? 12);
-  const views = await Promise.all(
-    chosen.map(([correlationId]) =>
-      readCycle(stack.clients.documents, statusTable(stack), correlationId.slice('cycle-'.length)),
+  const ids = chosen.map(([correlationId]) => correlationId.slice('cycle-'.length));
+  const [cycleViews, lightning] = await Promise.all([
+    readViews(
+      stack,
+      ids.map((id) => ({ kind: 'cycle', id })),
     ),
+    readLightning(stack, events),
+  ]);
+  const cycles = ids.flatMap((id) => {
+    const view = cycleViews.get(`cycle#${id}`);
+    return view === undefined ? [] : [view as CycleView];
+  });
+  const products = await readViews(
+    stack,
+    cycles.flatMap((view) => view.productIds.slice(0, 1).map((id) => ({ kind: 'product' as const, id }))),
   );
-  const rows = await Promise.all(views.filter((v) => v !== undefined).map((view) => rowOf(stack, view)));
-  return { stack: summary(stack), generatedAt: now.toISOString(), window, rows };
+  const rows = cycles.map((view) =>
+    cycleRow(view, products.get(`product#${view.productIds[0]}`) as ProductView | undefined),
+  );
+  return { stack: summary(stack), generatedAt: now.toISOString(), window, rows, lightning };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { CycleView } from '#functions/projector/logic.ts';
-import { activityByStage, cycleCells, orderByFlow } from './views.ts';
+import type { CycleView, FileView, ProductView } from '#functions/projector/logic.ts';
+import { liCorrelationOf } from '#shared/conventions/mtg-li.ts';
+import { activityByStage, cycleCells, liStrips, liWindowOf, orderByFlow, windowState } from './views.ts';
 
 /** A cycle's read model view, as the projector stores it. */
 const view = (overrides: Partial<CycleView>): CycleView => ({
@@ -76,5 +77,74 @@ describe('cycleCells', () => {
     const without = view({ fired: { at: 't', inputs: 40, degraded: true, missing: ['forecast'], references: [] } });
     expect(cycleCells(without, 1).forecast).toBe('missing');
     expect(cycleCells(view({ forecast: 'ecmwf/S1D11221200112218001' }), 1).forecast).toBe('ingested');
+  });
+});
+
+describe('lightning strips', () => {
+  const file = (stage: string): FileView => ({ kind: 'file', stage, id: 'eumetsat/x.nc' }) as FileView;
+  const product = (stage: string, timelinessSeconds?: number): ProductView =>
+    ({
+      kind: 'product',
+      stage,
+      id: 'p1',
+      ...(timelinessSeconds === undefined ? {} : { timelinessSeconds }),
+    }) as ProductView;
+
+  it("places a window in its repeat cycle by its correlation, as the LI name's cycle and count do", () => {
+    // 10:10:30 is the second window of cycle 62 (10:10-10:20).
+    const correlation = liCorrelationOf({ stream: 'mti1-li-lfl', sensingStart: '2026-11-22T10:10:30.000Z' });
+    expect(liWindowOf(correlation)).toEqual({
+      stream: 'mti1-li-lfl',
+      start: '2026-11-22T10:10:30.000Z',
+      cycleId: '20261122-062',
+      count: 2,
+    });
+    expect(liWindowOf('li-mti1-li-lfl-20261122235930')).toMatchObject({ cycleId: '20261122-144', count: 20 });
+    expect(liWindowOf('cycle-20261122-061')).toBeUndefined();
+  });
+
+  it("tells a window by its product's stage once it has one, else by its file's", () => {
+    expect(windowState(undefined, undefined)).toBe('pending');
+    expect(windowState(file('available'), undefined)).toBe('arrived');
+    expect(windowState(file('ingested'), undefined)).toBe('ingested');
+    expect(windowState(file('quarantined'), undefined)).toBe('rejected');
+    expect(windowState(file('ingested'), product('generated'))).toBe('generated');
+    expect(windowState(file('ingested'), product('delivered'))).toBe('delivered');
+    expect(windowState(undefined, product('compensated'))).toBe('failed');
+  });
+
+  it('draws all 20 windows of a stream and cycle, latest strip first, with the timeliness of each delivered one', () => {
+    const strips = liStrips(
+      [
+        {
+          correlationId: 'li-mti1-li-lfl-20261122101030',
+          lastEventAt: '2026-12-01T10:00:05.000Z',
+          file: file('ingested'),
+          product: product('delivered', 4.2),
+        },
+        {
+          correlationId: 'li-mti1-li-lfl-20261122101100',
+          lastEventAt: '2026-12-01T10:00:09.000Z',
+          file: file('available'),
+        },
+        { correlationId: 'li-mti1-li-af-20261122101000', lastEventAt: '2026-12-01T09:00:00.000Z' },
+      ],
+      5,
+    );
+    expect(strips.map((s) => `${s.stream} ${s.cycleId}`)).toEqual([
+      'mti1-li-lfl 20261122-062',
+      'mti1-li-af 20261122-062',
+    ]);
+    const [lfl] = strips;
+    expect(lfl!.windows).toHaveLength(20);
+    expect(lfl!.windows.slice(0, 4).map((w) => w.state)).toEqual(['pending', 'delivered', 'arrived', 'pending']);
+    expect(lfl!.windows[1]).toMatchObject({
+      start: '2026-11-22T10:10:30.000Z',
+      timelinessSeconds: 4.2,
+      productId: 'p1',
+    });
+    expect(lfl!.windows[19]!.start).toBe('2026-11-22T10:19:30.000Z');
+    expect(lfl!.lastEventAt).toBe('2026-12-01T10:00:09.000Z');
+    expect(liStrips([], 5)).toEqual([]);
   });
 });

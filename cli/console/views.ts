@@ -5,7 +5,8 @@
  * their arrangement for a page: which queue is which stage, a cell state per chunk, counts per
  * stage in a window. No AWS call and no Node API here: the browser code imports these types.
  */
-import type { CycleView, EntityView } from '#functions/projector/logic.ts';
+import type { CycleView, EntityView, FileView, ProductView } from '#functions/projector/logic.ts';
+import { LI_FILES_PER_CYCLE, LI_WINDOW_SECONDS } from '#shared/conventions/mtg-li.ts';
 import type { QueueDepth } from '../dlq.ts';
 import type { QueueStatus, StatusReport } from '../status.ts';
 
@@ -73,12 +74,42 @@ export interface CycleRow {
   readonly pipelineSeconds?: number;
 }
 
+/** Where a lightning window's product stands, from the read model's views of its file and product. */
+export type WindowState = 'pending' | 'arrived' | 'ingested' | 'rejected' | 'generated' | 'delivered' | 'failed';
+
+/** One 30 s window of a lightning stream: a product of its own. */
+export interface LiWindow {
+  /** Its 1-based place in the repeat cycle (the LI name's count, 1..20). */
+  readonly count: number;
+  readonly start: string;
+  readonly state: WindowState;
+  /** The file's inbox key and the product's id, when the read model knows them (for trace). */
+  readonly key?: string;
+  readonly productId?: string;
+  /** Seconds from the window's end to its product's delivery: the product view's timeliness. */
+  readonly timelinessSeconds?: number;
+}
+
+/** A strip of the cycles page: one lightning stream during one repeat cycle, a cell per 30 s window. */
+export interface LiStrip {
+  /** The stream (satellite and LI product type, `mti1-li-lfl`). */
+  readonly stream: string;
+  /** The repeat cycle the windows fall in, `YYYYMMDD-NNN` as for the imager. */
+  readonly cycleId: string;
+  /** Every window of the cycle, 1..20 in order. */
+  readonly windows: readonly LiWindow[];
+  /** The time of the strip's latest stored event. */
+  readonly lastEventAt: string;
+}
+
 /** The cycles page. */
 export interface Cycles {
   readonly stack: StackSummary;
   readonly generatedAt: string;
   readonly window: { readonly from: string; readonly to: string };
   readonly rows: readonly CycleRow[];
+  /** The lightning streams' latest repeat cycles, latest first. */
+  readonly lightning: readonly LiStrip[];
 }
 
 /** One stored event, as the trace time line shows it. */
@@ -242,4 +273,90 @@ export function cycleCells(view: CycleView, slots: number): { cells: CellState[]
 export function secondsBetween(from: string | undefined, to: string | undefined): number | undefined {
   if (from === undefined || to === undefined) return undefined;
   return (Date.parse(to) - Date.parse(from)) / 1000;
+}
+
+/**
+ * What a lightning correlation (`li-<stream>-<YYYYMMDDHHMMSS>`, its window's start, as
+ * `liCorrelationOf` makes it) names: the stream, the window's start, its repeat cycle of the day
+ * (`YYYYMMDD-NNN`, cycle N starting (N - 1) x 10 minutes after midnight) and its count in it.
+ */
+export function liWindowOf(
+  correlationId: string,
+): { stream: string; start: string; cycleId: string; count: number } | undefined {
+  const match = /^li-(.+)-(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(correlationId);
+  if (match === null) return undefined;
+  const [, stream, y, mo, d, h, mi, se] = match as unknown as [string, string, ...string[]];
+  const start = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${se}.000Z`);
+  if (Number.isNaN(start)) return undefined;
+  const ofDay = (Number(h) * 3600 + Number(mi) * 60 + Number(se)) / LI_WINDOW_SECONDS;
+  const cycle = Math.floor(ofDay / LI_FILES_PER_CYCLE) + 1;
+  return {
+    stream,
+    start: new Date(start).toISOString(),
+    cycleId: `${y}${mo}${d}-${String(cycle).padStart(3, '0')}`,
+    count: Math.floor(ofDay % LI_FILES_PER_CYCLE) + 1,
+  };
+}
+
+/** A window's state: its product's stage once there is one, else its file's. */
+export function windowState(file: FileView | undefined, product: ProductView | undefined): WindowState {
+  if (product !== undefined)
+    return product.stage === 'delivered' ? 'delivered' : product.stage === 'compensated' ? 'failed' : 'generated';
+  if (file === undefined) return 'pending';
+  return file.stage === 'quarantined' ? 'rejected' : file.stage === 'ingested' ? 'ingested' : 'arrived';
+}
+
+/** What the read model says of one lightning window. */
+export interface WindowViews {
+  readonly correlationId: string;
+  readonly lastEventAt: string;
+  readonly file?: FileView;
+  readonly product?: ProductView;
+}
+
+/**
+ * The strips of the windows given: one per stream and repeat cycle, latest activity first, at
+ * most `limit`; every strip has all 20 windows of its cycle, those with nothing yet `pending`.
+ */
+export function liStrips(windows: readonly WindowViews[], limit: number): LiStrip[] {
+  const strips = new Map<
+    string,
+    { stream: string; cycleId: string; lastEventAt: string; known: Map<number, LiWindow> }
+  >();
+  for (const w of windows) {
+    const at = liWindowOf(w.correlationId);
+    if (at === undefined) continue;
+    const id = `${at.stream} ${at.cycleId}`;
+    const strip = strips.get(id) ?? { stream: at.stream, cycleId: at.cycleId, lastEventAt: '', known: new Map() };
+    if (w.lastEventAt > strip.lastEventAt) strip.lastEventAt = w.lastEventAt;
+    const timeliness = w.product?.timelinessSeconds;
+    strip.known.set(at.count, {
+      count: at.count,
+      start: at.start,
+      state: windowState(w.file, w.product),
+      ...(w.file === undefined ? {} : { key: w.file.id }),
+      ...(w.product === undefined ? {} : { productId: w.product.id }),
+      ...(timeliness === undefined ? {} : { timelinessSeconds: timeliness }),
+    });
+    strips.set(id, strip);
+  }
+  return [...strips.values()]
+    .sort((a, b) => (a.lastEventAt < b.lastEventAt ? 1 : a.lastEventAt > b.lastEventAt ? -1 : 0))
+    .slice(0, limit)
+    .map(({ stream, cycleId, lastEventAt, known }) => {
+      const cycleStart = Date.parse(
+        `${cycleId.slice(0, 4)}-${cycleId.slice(4, 6)}-${cycleId.slice(6, 8)}T00:00:00.000Z`,
+      );
+      const first = cycleStart + (Number(cycleId.slice(9)) - 1) * LI_FILES_PER_CYCLE * LI_WINDOW_SECONDS * 1000;
+      const all = Array.from(
+        { length: LI_FILES_PER_CYCLE },
+        (_, i): LiWindow =>
+          known.get(i + 1) ?? {
+            count: i + 1,
+            start: new Date(first + i * LI_WINDOW_SECONDS * 1000).toISOString(),
+            state: 'pending',
+          },
+      );
+      return { stream, cycleId, lastEventAt, windows: all };
+    });
 }

@@ -19,6 +19,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventTypes } from '../../events/registry.ts';
 import { wrap } from '../../shared/envelope/envelope.ts';
 import { startConsole, type RunningConsole } from '../../cli/console/server.ts';
+import { liWindowOf } from '../../cli/console/views.ts';
+import { liCorrelationOf, liStreamOf } from '../../shared/conventions/mtg-li.ts';
+import { liFile } from '../../shared/samples/provider-files.ts';
 import { launchBrowser, screenshotDir, type Browser } from './support/browser.ts';
 import { cycleFiles, uploadAll, type CycleFiles } from './support/cycles.ts';
 import { clients, eventsOf, sha256, stack, uniqueCycle, waitFor } from './support/stack.ts';
@@ -210,6 +213,54 @@ describe('operator console in Chromium', () => {
       `cycles: delivered shown ${shownDelivered - Date.parse(delivered!.time)} ms after product.delivered's time`,
     );
     await shot(page, 'console-cycles');
+    await page.close();
+  });
+
+  it("draws a lightning stream's 30 s windows as a strip and turns each delivered as its product is", async () => {
+    // Prepare: the three windows before now, on a stream no other test uses (a stream's head only moves forward).
+    const page = await browser.context.newPage();
+    await page.goto(`${console_.url}#/cycles`);
+    await page.getByTestId('lightning').or(page.getByText('No lightning (LI) window')).first().waitFor();
+    const satellite = 'MTI2';
+    const stream = liStreamOf(satellite, 'AFA');
+    const last = Math.floor(Date.now() / 30_000) * 30_000 - 30_000;
+    const windows = [last - 60_000, last - 30_000, last].map((start) => {
+      const file = liFile('AFA', new Date(start), 4096, satellite);
+      const correlationId = liCorrelationOf({ stream, sensingStart: new Date(start).toISOString() });
+      return { file, correlationId, at: liWindowOf(correlationId)! };
+    });
+    const cell = (w: (typeof windows)[number], state: string): string =>
+      `tr[data-stream="${stream}"][data-cycle="${w.at.cycleId}"] .cell[data-window="${w.at.count}"][data-state="${state}"]`;
+
+    // Act
+    await uploadAll(
+      s3,
+      buckets.inbox!,
+      windows.map((w) => w.file),
+    );
+    const shown = [];
+    for (const w of windows) shown.push(await seenAt(page, cell(w, 'delivered'), 120_000));
+
+    // Assess: each window's cell is its product, delivered once; the other windows of the strip are not.
+    for (const w of windows) {
+      const delivered = await eventsOf(documents, tables.eventStore!, w.correlationId, EventTypes.productDelivered);
+      expect(delivered).toHaveLength(1);
+    }
+    const strip = `tr[data-stream="${stream}"][data-cycle="${windows.at(-1)!.at.cycleId}"] .cell`;
+    const states = await page.locator(strip).evaluateAll((cells) => cells.map((c) => c.getAttribute('data-state')));
+    expect(states).toHaveLength(20);
+    expect(states[windows.at(-1)!.at.count - 1]).toBe('delivered');
+    const [lastDelivered] = await eventsOf(
+      documents,
+      tables.eventStore!,
+      windows.at(-1)!.correlationId,
+      EventTypes.productDelivered,
+    );
+    measured.push(
+      `lightning: window ${windows.at(-1)!.at.count} shown delivered ${shown.at(-1)! - Date.parse(lastDelivered!.time)} ms ` +
+        "after product.delivered's time",
+    );
+    await shot(page, 'console-lightning');
     await page.close();
   });
 

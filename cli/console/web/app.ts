@@ -13,10 +13,12 @@ import type {
   Cycles,
   DeadLetterRow,
   Failures,
+  LiStrip,
   NoStack,
   Overview,
   StageRow,
   Trace,
+  WindowState,
 } from '../views.ts';
 
 type Live<T> = { readonly data?: T | NoStack; readonly error?: string; readonly connected: boolean };
@@ -299,6 +301,59 @@ function processing(row: CycleRow): string {
   return view.fired.degraded ? `degraded (${view.fired.missing.length} missing)` : 'complete';
 }
 
+const WINDOW_LABEL: Readonly<Record<WindowState, string>> = {
+  pending: 'nothing yet',
+  arrived: 'file arrived',
+  ingested: 'file ingested',
+  rejected: 'file quarantined',
+  generated: 'product generated',
+  delivered: 'product delivered',
+  failed: 'delivery compensated',
+};
+
+const timeOfDay = (iso: string): string => iso.slice(11, 19);
+
+/** The lightning streams: a strip per stream and repeat cycle, a cell per 30 s window (its own product). */
+function LightningStrips({ strips }: { strips: readonly LiStrip[] }) {
+  if (strips.length === 0) return html`<p class="meta">No lightning (LI) window has events in this period.</p>`;
+  return html`<table class="lightning" data-testid="lightning">
+    <caption>Lightning Imager streams: a cell per 30 s window, each its own product, latest first</caption>
+    <thead><tr><th scope="col">stream</th><th scope="col">cycle</th><th scope="col">windows 1–20</th>
+      <th scope="col" class="num">delivered</th><th scope="col" class="num">worst timeliness</th></tr></thead>
+    <tbody>${strips.map((strip) => {
+      const delivered = strip.windows.filter((w) => w.state === 'delivered');
+      const worst = Math.max(...delivered.map((w) => w.timelinessSeconds ?? Number.NEGATIVE_INFINITY));
+      const summary = (Object.keys(WINDOW_LABEL) as WindowState[])
+        .map((state) => [state, strip.windows.filter((w) => w.state === state).length] as const)
+        .filter(([, n]) => n > 0)
+        .map(([state, n]) => `${n} ${WINDOW_LABEL[state]}`)
+        .join(', ');
+      return html`<tr key=${`${strip.stream} ${strip.cycleId}`} data-stream=${strip.stream}
+        data-cycle=${strip.cycleId}>
+        <th scope="row">${strip.stream}</th>
+        <td><a href=${traceHref(strip.cycleId)}>${strip.cycleId}</a></td>
+        <td><div class="strip" role="img" aria-label=${`${strip.stream} ${strip.cycleId}: ${summary}`}>${strip.windows.map(
+          (w) => html`<span key=${w.count} class=${`cell w-${w.state}`} data-state=${w.state} data-window=${w.count}
+            title=${`window ${w.count} (${timeOfDay(w.start)}): ${WINDOW_LABEL[w.state]}${
+              w.timelinessSeconds === undefined ? '' : `, ${seconds(w.timelinessSeconds)} after its end`
+            }`}></span>`,
+        )}</div></td>
+        <td class="num">${delivered.length}/${strip.windows.length}</td>
+        <td class="num">${delivered.length === 0 || !Number.isFinite(worst) ? '–' : seconds(worst)}</td>
+      </tr>`;
+    })}</tbody>
+  </table>`;
+}
+
+function WindowLegend() {
+  return html`<p class="legend" aria-label="Legend of the lightning windows">${(
+    Object.keys(WINDOW_LABEL) as WindowState[]
+  ).map(
+    (state) => html`<span key=${state}>
+    <span class=${`cell w-${state}`} aria-hidden="true"></span> ${WINDOW_LABEL[state]}</span>`,
+  )}</p>`;
+}
+
 function CyclesPage() {
   const live = useLive<Cycles>('cycles');
   const data = isNoStack(live.data) ? undefined : live.data;
@@ -326,6 +381,10 @@ function CyclesPage() {
           <td class="num">${seconds(row.timelinessSeconds)}</td><td class="num">${seconds(row.pipelineSeconds)}</td>
         </tr>`,
         )}</tbody></table>`
+    }
+    ${
+      data !== undefined &&
+      html`<h3>Lightning (LI) windows</h3><${WindowLegend} /><${LightningStrips} strips=${data.lightning} />`
     }
   </section>`;
 }
