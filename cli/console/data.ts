@@ -7,6 +7,7 @@
  * page (`views.ts`).
  */
 import { EventTypes, type CometEvent } from '#events/registry.ts';
+import { operations } from '../../infra/cdk/config.ts';
 import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import {
   entityKey,
@@ -26,7 +27,7 @@ import { clientsFor, destroyClients, resourceOf, type SelectedStack, type StackC
 import { chunkOfKey, correlationOfKey } from './keys.ts';
 import {
   activityByStage,
-  AlertTypes,
+  calendarAlerts,
   cycleCells,
   FailureTypes,
   liStrips,
@@ -34,6 +35,7 @@ import {
   orderByFlow,
   secondsBetween,
   stageOfSource,
+  timelinessAlerts,
   type Alert,
   type CycleRow,
   type Cycles,
@@ -114,21 +116,22 @@ export async function readOverview(stack: ConsoleStack, now = new Date()): Promi
       });
     }
   }
+  alerts.push(...calendarAlerts(status.alerts));
+  // Timeliness as the read model measured it, for the products delivered in the window.
+  const delivered = events.flatMap((e) =>
+    e.type === EventTypes.productDelivered
+      ? [{ kind: 'product' as const, id: (e.event.data as { productId: string }).productId }]
+      : [],
+  );
+  const products = [...(await readViews(stack, delivered)).values()] as ProductView[];
+  alerts.push(...timelinessAlerts(products, operations.timelinessBudgetSeconds));
   for (const event of events) {
-    if (AlertTypes.includes(event.type)) {
-      alerts.push({
-        severity: 'critical',
-        kind: event.type.replace(/^cometflow\./, ''),
-        text: `${event.subject ?? event.correlationId} at ${event.time}`,
-        subject: event.correlationId,
-      });
-    }
     if (event.type === EventTypes.cycleAbandoned) {
       alerts.push({
         severity: 'critical',
         kind: 'cycle abandoned',
         text: `${event.correlationId} at ${event.time}`,
-        subject: event.correlationId,
+        subjects: [event.correlationId],
       });
     }
     const request = event.event as CometEvent<typeof EventTypes.processingRequested>;
@@ -137,11 +140,16 @@ export async function readOverview(stack: ConsoleStack, now = new Date()): Promi
         severity: 'warning',
         kind: 'degraded',
         text: `${event.correlationId} processed without ${request.data.missing.length} input(s)`,
-        subject: event.correlationId,
+        subjects: [event.correlationId],
       });
     }
   }
-  return { stack: summary(stack), generatedAt: now.toISOString(), window, stages, status, alerts };
+  // Critical first; within a severity, in the order found.
+  const ordered = [
+    ...alerts.filter((a) => a.severity === 'critical'),
+    ...alerts.filter((a) => a.severity !== 'critical'),
+  ];
+  return { stack: summary(stack), generatedAt: now.toISOString(), window, stages, status, alerts: ordered };
 }
 
 /**

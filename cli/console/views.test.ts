@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { CycleView, FileView, ProductView } from '#functions/projector/logic.ts';
 import { liCorrelationOf } from '#shared/conventions/mtg-li.ts';
-import { activityByStage, cycleCells, liStrips, liWindowOf, orderByFlow, windowState } from './views.ts';
+import {
+  activityByStage,
+  calendarAlerts,
+  cycleCells,
+  liStrips,
+  liWindowOf,
+  orderByFlow,
+  timelinessAlerts,
+  windowState,
+} from './views.ts';
 
 /** A cycle's read model view, as the projector stores it. */
 const view = (overrides: Partial<CycleView>): CycleView => ({
@@ -146,5 +155,59 @@ describe('lightning strips', () => {
     expect(lfl!.windows[19]!.start).toBe('2026-11-22T10:19:30.000Z');
     expect(lfl!.lastEventAt).toBe('2026-12-01T10:00:09.000Z');
     expect(liStrips([], 5)).toEqual([]);
+  });
+});
+
+describe('alerts', () => {
+  it("turns the day's calendar alerts that status lists into one alert per type, latest subjects first", () => {
+    const alerts = calendarAlerts([
+      {
+        type: 'input.missing',
+        subject: '20261201-100',
+        at: '2026-12-01T16:46:00.000Z',
+        detail: '41 files due by 16:45',
+      },
+      {
+        type: 'input.missing',
+        subject: '20261201-101',
+        at: '2026-12-01T16:56:00.000Z',
+        detail: '41 files due by 16:55',
+      },
+      { type: 'provider.silent', subject: 'ecmwf', at: '2026-12-01T16:50:00.000Z', detail: 'nothing since 04:50' },
+    ]);
+    expect(alerts).toEqual([
+      {
+        severity: 'critical',
+        kind: 'input.missing',
+        text: '2 input(s) missing today; latest 20261201-101 at 2026-12-01T16:56:00.000Z: 41 files due by 16:55',
+        subjects: ['20261201-101', '20261201-100'],
+      },
+      expect.objectContaining({ kind: 'provider.silent', subjects: ['ecmwf'] }),
+    ]);
+  });
+
+  it('raises one timeliness alert per product type with products over its budget, naming the worst', () => {
+    const product = (id: string, productType: string, timelinessSeconds: number): ProductView =>
+      ({ kind: 'product', id, productType, timelinessSeconds, correlationId: `cycle-${id}` }) as ProductView;
+    const alerts = timelinessAlerts(
+      [
+        product('a', 'fci-cycle-statistics', 400),
+        product('b', 'fci-cycle-statistics', 1800),
+        product('c', 'fci-cycle-statistics', 950),
+        product('d', 'lightning-window', 5),
+        product('e', 'unbudgeted', 1e9),
+      ],
+      { 'fci-cycle-statistics': 900, 'lightning-window': 120 },
+    );
+    expect(alerts).toEqual([
+      {
+        severity: 'warning',
+        kind: 'timeliness over budget',
+        text:
+          'fci-cycle-statistics: 2 of 3 product(s) delivered in the last hour took longer than the 900 s budget; ' +
+          'worst 1800 s (cycle-b)',
+        subjects: ['b', 'c'],
+      },
+    ]);
   });
 });

@@ -38,8 +38,8 @@ export interface Alert {
   readonly severity: 'warning' | 'critical';
   readonly kind: string;
   readonly text: string;
-  /** What the trace view should open for it, if anything. */
-  readonly subject?: string;
+  /** What the trace view should open for it, latest first, if anything. */
+  readonly subjects?: readonly string[];
 }
 
 /** The overview page. */
@@ -206,8 +206,58 @@ export const FailureTypes: readonly string[] = [
   'cometflow.cycle.abandoned',
 ];
 
-/** Event types that are alerts by themselves; those the catalog does not have yet simply never occur. */
-export const AlertTypes: readonly string[] = ['cometflow.input.missing', 'cometflow.provider.silent'];
+/** Subjects an alert links to, at most. */
+const ALERT_SUBJECTS = 5;
+
+/**
+ * The delivery calendar's alerts of the day as `status` lists them (`input.missing`,
+ * `provider.silent`), one alert per type: how many, the latest's detail, the latest subjects.
+ */
+export function calendarAlerts(alerts: StatusReport['alerts']): Alert[] {
+  const byType = new Map<string, StatusReport['alerts'][number][]>();
+  for (const alert of alerts) byType.set(alert.type, [...(byType.get(alert.type) ?? []), alert]);
+  return [...byType].map(([type, list]) => {
+    const latest = [...list].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
+    const subjects = [...new Set(latest.map((a) => a.subject).filter((s) => s !== ''))];
+    const what = type === 'input.missing' ? 'input(s) missing' : 'provider(s) silent';
+    return {
+      severity: 'critical',
+      kind: type,
+      text: `${list.length} ${what} today; latest ${latest[0]!.subject} at ${latest[0]!.at}: ${latest[0]!.detail}`,
+      subjects: subjects.slice(0, ALERT_SUBJECTS),
+    };
+  });
+}
+
+/**
+ * Products delivered over their type's timeliness budget (seconds from the nominal end of their
+ * data to delivery, as the read model's product view measured it), one alert per product type.
+ */
+export function timelinessAlerts(products: readonly ProductView[], budgets: Readonly<Record<string, number>>): Alert[] {
+  const byType = new Map<string, { over: ProductView[]; delivered: number }>();
+  for (const product of products) {
+    if (product.productType === undefined || product.timelinessSeconds === undefined) continue;
+    const budget = budgets[product.productType];
+    if (budget === undefined) continue;
+    const entry = byType.get(product.productType) ?? { over: [], delivered: 0 };
+    entry.delivered += 1;
+    if (product.timelinessSeconds > budget) entry.over.push(product);
+    byType.set(product.productType, entry);
+  }
+  return [...byType]
+    .filter(([, entry]) => entry.over.length > 0)
+    .map(([productType, { over, delivered }]) => {
+      const worst = [...over].sort((a, b) => b.timelinessSeconds! - a.timelinessSeconds!);
+      return {
+        severity: 'warning',
+        kind: 'timeliness over budget',
+        text:
+          `${productType}: ${over.length} of ${delivered} product(s) delivered in the last hour took longer than ` +
+          `the ${budgets[productType]} s budget; worst ${worst[0]!.timelinessSeconds} s (${worst[0]!.correlationId ?? worst[0]!.id})`,
+        subjects: worst.slice(0, ALERT_SUBJECTS).map((p) => p.id),
+      };
+    });
+}
 
 /** The stage that published an event: its `source` is `cometflow/<stage>`. */
 export const stageOfSource = (source: string): string => source.replace(/^cometflow\//, '');

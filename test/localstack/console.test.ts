@@ -34,11 +34,12 @@ const { buckets, queues, tables } = description;
 declare const document: {
   querySelector(selector: string): { readonly textContent: string | null } | null;
   querySelectorAll(selector: string): { readonly length: number };
-  readonly documentElement: { readonly dataset: { readonly theme?: string } };
+  readonly documentElement: { readonly dataset: { readonly theme?: string }; readonly scrollWidth: number };
   readonly activeElement: { readonly textContent: string | null } | null;
   readonly body: object;
 };
 declare function getComputedStyle(element: object): { readonly backgroundColor: string };
+declare const innerWidth: number;
 
 /**
  * The WCAG contrast ratio of each element's text against the background it is drawn on (the
@@ -208,11 +209,58 @@ describe('operator console in Chromium', () => {
     expect(states).toEqual(Array.from({ length: 42 }, () => 'ingested'));
     const [delivered] = await eventsOf(documents, tables.eventStore!, cycle.correlationId, EventTypes.productDelivered);
     expect(delivered).toBeDefined();
+    // It fits a 1366 px laptop screen: no horizontal scrolling.
+    const [pageWidth, viewport] = await page.evaluate(() => [document.documentElement.scrollWidth, innerWidth]);
+    expect(viewport).toBe(1366);
+    expect(pageWidth).toBeLessThanOrEqual(viewport!);
     // Update latency: from the time the delivery event carries to the page showing it.
     measured.push(
       `cycles: delivered shown ${shownDelivered - Date.parse(delivered!.time)} ms after product.delivered's time`,
     );
     await shot(page, 'console-cycles');
+    await page.close();
+  });
+
+  it('shows at the top of the overview the input.missing the calendar raised for a cycle never sent', async () => {
+    // Prepare: the latest FCI cycle of today whose end plus the calendar's grace has passed; nothing sends it.
+    const { loadCalendar } = await import('../../functions/calendar/calendar.ts');
+    const { dueWindows } = await import('../../functions/calendar/logic.ts');
+    const calendar = loadCalendar();
+    const fci = calendar.cycles.find((c) => c.name === 'fci-cycles')!;
+    const due = dueWindows(fci, new Date(), calendar.lookbackMinutes).at(-1)!;
+    const page = await browser.context.newPage();
+    await page.goto(console_.url);
+
+    // Act: the check runs every minute.
+    const [missing] = await waitFor(
+      `input.missing of cycle ${due.id}`,
+      async () => {
+        const events = await eventsOf(documents, tables.eventStore!, `cycle-${due.id}`, EventTypes.inputMissing);
+        return events.length > 0 ? events : undefined;
+      },
+      150_000,
+    );
+    const link = `[data-testid="alerts"] li[data-kind="input.missing"] a[data-subject="${due.id}"]`;
+    const shownAt = await seenAt(page, link, 60_000);
+
+    // Assess: the alert names the cycle, links to its trace, and sits above the stage table.
+    const alert = page.locator('[data-testid="alerts"] li[data-kind="input.missing"]');
+    await expect(alert.textContent()).resolves.toMatch(/input\(s\) missing today; latest /);
+    await expect(alert.textContent()).resolves.toContain(due.id);
+    const [alerts, stages] = await Promise.all([
+      page.getByTestId('alerts').boundingBox(),
+      page.getByTestId('stages').boundingBox(),
+    ]);
+    expect(alerts!.y).toBeLessThan(stages!.y);
+    await page.locator(link).click();
+    await page
+      .getByTestId('trace-state')
+      .filter({ hasText: /^missing$/ })
+      .waitFor({ timeout: 30_000 });
+    measured.push(`alerts: input.missing of ${due.id} shown ${shownAt - Date.parse(missing!.time)} ms after its time`);
+    await page.goto(console_.url);
+    await page.locator(link).waitFor();
+    await shot(page, 'console-alerts');
     await page.close();
   });
 

@@ -228,12 +228,11 @@ function OverviewPage() {
           data.alerts.length === 0
             ? html`<p class="ok">No alerts.</p>`
             : html`<ul>${data.alerts.map(
-                (alert, i) => html`<li key=${i} class=${alert.severity}>
-          <strong>${alert.kind}</strong> ${alert.text} ${
-            alert.subject !== undefined &&
-            html`<a
-            href=${traceHref(alert.subject)}>trace</a>`
-          }</li>`,
+                (alert, i) => html`<li key=${i} class=${alert.severity} data-kind=${alert.kind}>
+          <strong>${alert.kind}</strong> ${alert.text} ${(alert.subjects ?? []).map(
+            (subject) => html` <a key=${subject} href=${traceHref(subject)} data-subject=${subject}
+            aria-label=${`trace ${subject}`}>${subject}</a>`,
+          )}</li>`,
               )}</ul>`
         }
       </section>
@@ -370,8 +369,9 @@ function CyclesPage() {
         <caption>Cycles with events since ${clock(data.window.from)}, latest first</caption>
         <thead><tr><th scope="col">cycle</th><th scope="col">chunks 1–41 and forecast</th><th
           scope="col">processing</th>
-          <th scope="col">state</th><th scope="col" class="num">sensing end → delivered</th><th scope="col"
-            class="num">first chunk in → delivered</th></tr></thead>
+          <th scope="col">state</th>
+          <th scope="col" class="num">timeliness<span class="role">sensing end → delivered</span></th>
+          <th scope="col" class="num">pipeline<span class="role">first chunk in → delivered</span></th></tr></thead>
         <tbody>${data.rows.map(
           (row) => html`<tr key=${row.view.id} data-cycle=${row.view.id} data-status=${row.view.stage}>
           <th scope="row"><a href=${traceHref(row.view.id)}>${row.view.id}</a></th>
