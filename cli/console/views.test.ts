@@ -205,7 +205,7 @@ describe('alerts', () => {
         kind: 'timeliness over budget',
         text:
           'fci-cycle-statistics: 2 of 3 product(s) delivered in the last hour took longer than the 900 s budget; ' +
-          'worst 1800 s (cycle-b)',
+          'worst 30.0 min (cycle-b)',
         subjects: ['b', 'c'],
       },
     ]);

@@ -206,6 +206,15 @@ export const FailureTypes: readonly string[] = [
   'cometflow.cycle.abandoned',
 ];
 
+/** A duration for a reader: seconds, minutes, hours or days, one decimal. */
+export function durationText(seconds: number): string {
+  const abs = Math.abs(seconds);
+  if (abs < 120) return `${seconds.toFixed(1)} s`;
+  if (abs < 7200) return `${(seconds / 60).toFixed(1)} min`;
+  if (abs < 172_800) return `${(seconds / 3600).toFixed(1)} h`;
+  return `${(seconds / 86_400).toFixed(1)} d`;
+}
+
 /** Subjects an alert links to, at most. */
 const ALERT_SUBJECTS = 5;
 
@@ -253,7 +262,8 @@ export function timelinessAlerts(products: readonly ProductView[], budgets: Read
         kind: 'timeliness over budget',
         text:
           `${productType}: ${over.length} of ${delivered} product(s) delivered in the last hour took longer than ` +
-          `the ${budgets[productType]} s budget; worst ${worst[0]!.timelinessSeconds} s (${worst[0]!.correlationId ?? worst[0]!.id})`,
+          `the ${budgets[productType]} s budget; worst ${durationText(worst[0]!.timelinessSeconds!)} ` +
+          `(${worst[0]!.correlationId ?? worst[0]!.id})`,
         subjects: worst.slice(0, ALERT_SUBJECTS).map((p) => p.id),
       };
     });

@@ -7,18 +7,19 @@
  */
 import { html, render } from 'htm/preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import type {
-  CellState,
-  CycleRow,
-  Cycles,
-  DeadLetterRow,
-  Failures,
-  LiStrip,
-  NoStack,
-  Overview,
-  StageRow,
-  Trace,
-  WindowState,
+import {
+  durationText,
+  type CellState,
+  type CycleRow,
+  type Cycles,
+  type DeadLetterRow,
+  type Failures,
+  type LiStrip,
+  type NoStack,
+  type Overview,
+  type StageRow,
+  type Trace,
+  type WindowState,
 } from '../views.ts';
 
 type Live<T> = { readonly data?: T | NoStack; readonly error?: string; readonly connected: boolean };
@@ -50,14 +51,7 @@ function useLive<T>(view: string, query = ''): Live<T> {
 const isNoStack = (value: unknown): value is NoStack =>
   typeof value === 'object' && value !== null && 'noStack' in value;
 
-const seconds = (value: number | undefined): string => {
-  if (value === undefined) return '–';
-  const abs = Math.abs(value);
-  if (abs < 120) return `${value.toFixed(1)} s`;
-  if (abs < 7200) return `${(value / 60).toFixed(1)} min`;
-  if (abs < 172_800) return `${(value / 3600).toFixed(1)} h`;
-  return `${(value / 86_400).toFixed(1)} d`;
-};
+const seconds = (value: number | undefined): string => (value === undefined ? '–' : durationText(value));
 
 const clock = (iso: string | undefined): string =>
   iso === undefined || iso === '' ? '–' : iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
@@ -453,6 +447,8 @@ function facts(view: Extract<Trace, { found: true }>['view']): [string, string][
               view.window === undefined ? undefined : `${clock(view.window.start)} .. ${clock(view.window.end)}`,
             ],
             ['products', view.productIds.join(', ') || undefined],
+            ['references', view.fired?.references.join(', ') || undefined],
+            ['duplicates', view.duplicates.map((d) => `chunk ${d.slot} x${d.count}`).join(', ') || undefined],
             ['late', view.late.join(', ') || undefined],
           ];
   return out.flatMap(([label, value]) => (value === undefined ? [] : [[label, String(value)] as [string, string]]));
