@@ -23,6 +23,18 @@ export class InvalidInputError extends PipelineError {
   }
 }
 
+/**
+ * The object under a key is no longer the upload a message names (its ETag differs): the provider
+ * replaced it, and the new upload has a notification of its own. Not retryable: that version is
+ * gone; the message is done with.
+ */
+export class ObjectReplacedError extends PipelineError {
+  public constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { ...options, retryable: false });
+    this.name = 'ObjectReplacedError';
+  }
+}
+
 /** A downstream service throttled or timed out: retry with backoff. */
 export class DownstreamThrottledError extends PipelineError {
   public constructor(message: string, options: { cause?: unknown } = {}) {

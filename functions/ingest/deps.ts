@@ -8,6 +8,7 @@ import { sqsSender } from '#shared/clients/bus.ts';
 import { claimStore } from '#shared/clients/claims.ts';
 import { Env } from '#shared/config.ts';
 import { parseEnvironment, Setting } from '#shared/environment.ts';
+import { ObjectReplacedError } from '#shared/errors.ts';
 import { deleteObject, headObject, openObject, quarantineObject, streamedWrite } from '#shared/storage/s3.ts';
 import type { IngestDeps } from './logic.ts';
 
@@ -32,20 +33,22 @@ export function awsIngestDeps(): IngestDeps {
   const quarantineBucket = env[Env.quarantineBucket];
   return {
     archiveBucket: env[Env.archiveBucket],
-    open: async (bucket, key) => {
+    open: async (bucket, key, etag) => {
       // ChecksumMode ENABLED: S3 returns the checksum stored with the upload, if it carried one.
       const head = await headObject(s3, bucket, key, { checksum: true });
       if (head === undefined) return undefined;
+      if (head.etag !== etag)
+        throw new ObjectReplacedError(`s3://${bucket}/${key} has ETag ${head.etag}, not ${etag}: another upload`);
       return {
-        body: await openObject(s3, bucket, key),
+        // If-Match: a replacement between the head and the read is refused, not read for this upload.
+        body: await openObject(s3, bucket, key, etag),
         ...(head.checksumSha256 === undefined ? {} : { checksumSha256: head.checksumSha256 }),
         ...(head.checksumType === undefined ? {} : { checksumType: head.checksumType }),
       };
     },
     write: (bucket, key, metadata) => streamedWrite(s3, bucket, key, metadata),
-    quarantine: (bucket, key, rejection) =>
-      quarantineObject(s3, { bucket, key }, quarantineBucket, rejection, 'ingest'),
-    discard: (bucket, key) => deleteObject(s3, bucket, key),
+    quarantine: (file, rejection) => quarantineObject(s3, file, quarantineBucket, rejection, 'ingest'),
+    discard: (file) => deleteObject(s3, file.bucket, file.key, file.etag),
     publish: (event) => send(busUrl, event),
   };
 }

@@ -64,7 +64,7 @@ export const handler = eventStage({
       ...(result.outcome === 'ingested'
         ? { checksum: result.checksum, bytesPerSecond: Math.round(result.bytesPerSecond) }
         : {}),
-      ...(result.outcome === 'handed-over' ? { reason: result.reason } : {}),
+      ...(result.outcome === 'handed-over' || result.outcome === 'replaced' ? { reason: result.reason } : {}),
     });
     return { outcome: result.outcome };
   },

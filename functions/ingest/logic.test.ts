@@ -9,6 +9,7 @@ import type { RejectionCode } from '#shared/conventions/rejection.ts';
 import { wrap } from '#shared/envelope/envelope.ts';
 import { buildGrib2, buildHdf5 } from '#shared/samples/format-files.ts';
 import { fciChunkName } from '#shared/samples/provider-files.ts';
+import { ObjectReplacedError } from '#shared/errors.ts';
 import { archiveKeyOf, ingestFile, type ArchiveWrite, type IngestDeps } from './logic.ts';
 
 const INBOX = 'cometflow-inbox';
@@ -44,7 +45,7 @@ function ingestRequested(provider: 'ecmwf' | 'eumetsat', size: number): CometEve
  */
 function fakeIngest(
   inbox: Record<string, Buffer>,
-  options: { chunkSize?: number; checksum?: (body: Buffer) => string } = {},
+  options: { chunkSize?: number; checksum?: (body: Buffer) => string; etag?: string } = {},
 ) {
   const objects = new Map(Object.entries(inbox));
   const archive = new Map<string, { body: Buffer; metadata: Record<string, string> }>();
@@ -53,9 +54,11 @@ function fakeIngest(
   const published: CometEvent[] = [];
   const deps: IngestDeps = {
     archiveBucket: ARCHIVE,
-    open: async (_bucket, key) => {
+    open: async (_bucket, key, etag) => {
       const body = objects.get(key);
       if (body === undefined) return undefined;
+      // Every object has ETag etag-1 unless the test says the key holds another upload.
+      if (etag !== (options.etag ?? 'etag-1')) throw new ObjectReplacedError(`${key} holds another upload`);
       const size = options.chunkSize ?? 100;
       return {
         body: Readable.from(
@@ -83,11 +86,11 @@ function fakeIngest(
         },
       };
     },
-    quarantine: async (bucket, key, rejection) => {
+    quarantine: async ({ bucket, key }, rejection) => {
       quarantined.push({ bucket, key, code: rejection.code, message: rejection.message });
       return { bucket: QUARANTINE, key };
     },
-    discard: async (_bucket, key) => {
+    discard: async ({ key }) => {
       objects.delete(key);
     },
     publish: async (event) => {
@@ -437,6 +440,22 @@ describe('ingestFile', () => {
     expect(fake.archive.size).toBe(0);
     expect(fake.aborted).toEqual([]);
     expect(fake.published).toEqual([]);
+  });
+
+  it('leaves a file replaced since intake to its own command: nothing archived, quarantined or published', async () => {
+    // Prepare: the key now holds another upload (ETag etag-2) than the command's (etag-1).
+    const content = buildGrib2(1, 512);
+    const fake = fakeIngest({ [`ecmwf/${ECMWF_NAME}`]: content }, { etag: 'etag-2' });
+
+    // Act
+    const result = await ingestFile(ingestRequested('ecmwf', content.length), fake.deps);
+
+    // Assess
+    expect(result).toMatchObject({ outcome: 'replaced', key: `ecmwf/${ECMWF_NAME}` });
+    expect(fake.archive.size).toBe(0);
+    expect(fake.quarantined).toEqual([]);
+    expect(fake.published).toEqual([]);
+    expect(fake.objects.has(`ecmwf/${ECMWF_NAME}`)).toBe(true);
   });
 });
 

@@ -13,10 +13,10 @@ import { sourceOf } from '#shared/config.ts';
 import { formatOf } from '#shared/conventions/inbox.ts';
 import { FileRejectedError } from '#shared/conventions/rejection.ts';
 import { wrap } from '#shared/envelope/envelope.ts';
-import { PipelineError } from '#shared/errors.ts';
+import { ObjectReplacedError, PipelineError } from '#shared/errors.ts';
 import { ContentInspector } from '#shared/formats/content-inspector.ts';
 import { stableId } from '#shared/ids.ts';
-import { rejectFile } from '#shared/storage/reject-file.ts';
+import { rejectFile, type RejectionDeps } from '#shared/storage/reject-file.ts';
 
 /** A streamed write to the archive: feed `body`, then `done()` completes it or throws. */
 export interface ArchiveWrite {
@@ -41,17 +41,16 @@ export interface OpenedObject {
 /** The effects ingest needs. */
 export interface IngestDeps {
   readonly archiveBucket: string;
-  /** The object's content and stored checksum, or undefined when it is no longer in the inbox. */
-  readonly open: (bucket: string, key: string) => Promise<OpenedObject | undefined>;
+  /**
+   * The content and stored checksum of the upload with this ETag, or undefined when the key is no
+   * longer in the inbox; throws `ObjectReplacedError` when the key now holds another upload.
+   */
+  readonly open: (bucket: string, key: string, etag: string) => Promise<OpenedObject | undefined>;
   readonly write: (bucket: string, key: string, metadata: Record<string, string>) => ArchiveWrite;
-  /** Copies the file to quarantine with its reason. */
-  readonly quarantine: (
-    bucket: string,
-    key: string,
-    rejection: FileRejectedError,
-  ) => Promise<{ bucket: string; key: string }>;
-  /** Removes the file from the inbox, once its quarantined copy is announced. */
-  readonly discard: (bucket: string, key: string) => Promise<void>;
+  /** Copies this version of the file to quarantine with its reason (`RejectionDeps`). */
+  readonly quarantine: RejectionDeps['quarantine'];
+  /** Removes this version of the file from the inbox, once its quarantined copy is announced. */
+  readonly discard: RejectionDeps['discard'];
   readonly publish: (event: CometEvent) => Promise<void>;
 }
 
@@ -108,7 +107,9 @@ export type IngestOutcome =
     }
   | { readonly outcome: 'rejected'; readonly event: CometEvent<typeof EventTypes.fileRejected> }
   | { readonly outcome: 'handed-over'; readonly key: string; readonly reason: string }
-  | { readonly outcome: 'gone'; readonly key: string };
+  | { readonly outcome: 'gone'; readonly key: string }
+  /** The key holds another upload now (the provider replaced the file): that one has its own command. */
+  | { readonly outcome: 'replaced'; readonly key: string; readonly reason: string };
 
 /** The file was abandoned on request (SIGTERM): its upload is aborted, nothing was published. */
 export class IngestInterruptedError extends PipelineError {
@@ -232,7 +233,13 @@ export async function ingestFile(
   const aborted = (): boolean => signal?.aborted === true;
   if (aborted())
     throw new IngestInterruptedError(`Ingest of ${file.key} abandoned before it started`, { cause: signal?.reason });
-  const opened = await deps.open(file.bucket, file.key);
+  let opened: OpenedObject | undefined;
+  try {
+    opened = await deps.open(file.bucket, file.key, file.etag);
+  } catch (error) {
+    if (error instanceof ObjectReplacedError) return { outcome: 'replaced', key: file.key, reason: error.message };
+    throw error;
+  }
   if (opened === undefined) return { outcome: 'gone', key: file.key };
   if (budget !== undefined) {
     const early = handOverBeforeReading(file.size, budget);
@@ -267,8 +274,14 @@ export async function ingestFile(
       );
     }
     if (!(error instanceof FileRejectedError)) throw error;
-    const event = await rejectFile(file, error, { source, cause: command }, deps);
-    return { outcome: 'rejected', event };
+    try {
+      const event = await rejectFile(file, error, { source, cause: command }, deps);
+      return { outcome: 'rejected', event };
+    } catch (replaced) {
+      if (replaced instanceof ObjectReplacedError)
+        return { outcome: 'replaced', key: file.key, reason: replaced.message };
+      throw replaced;
+    }
   }
   const { sha256, size } = inspector.inspection;
   const bytesPerSecond = (size / Math.max(1, now() - started)) * 1000;

@@ -25,8 +25,8 @@ const catalog = new DynamoDbCatalogStore(documentClient(), env[Env.catalogTable]
 const deps: IntakeDeps = {
   head: (bucket, key) => headObject(s3, bucket, key),
   readRange: (bucket, key, start, end) => readRange(s3, bucket, key, start, end),
-  quarantine: (bucket, key, rejection) => quarantineObject(s3, { bucket, key }, quarantineBucket, rejection, 'intake'),
-  discard: (bucket, key) => deleteObject(s3, bucket, key),
+  quarantine: (file, rejection) => quarantineObject(s3, file, quarantineBucket, rejection, 'intake'),
+  discard: (file) => deleteObject(s3, file.bucket, file.key, file.etag),
   register: (file, object) =>
     catalog.register({
       key: object.key,
@@ -50,6 +50,7 @@ export const handler = recordStage({
         key: upload.key,
         outcome: result.outcome,
         ...(result.outcome === 'rejected' ? { reason: result.event.data.reason } : {}),
+        ...(result.outcome === 'replaced' ? { reason: result.reason } : {}),
       });
     }
   },

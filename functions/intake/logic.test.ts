@@ -40,11 +40,11 @@ function fakeIntake(
       return body === undefined ? undefined : { size: body.length, etag: etagOf(body) };
     },
     readRange: async (_bucket, key, start, end) => inbox.get(key)!.subarray(start, end + 1),
-    quarantine: async (bucket, key, rejection: FileRejectedError) => {
+    quarantine: async ({ bucket, key }, rejection: FileRejectedError) => {
       quarantined.push({ bucket, key, code: rejection.code, message: rejection.message });
       return { bucket: QUARANTINE, key };
     },
-    discard: async (_bucket, key) => {
+    discard: async ({ key }) => {
       inbox.delete(key);
     },
     register: async (_file, object) => {
@@ -174,6 +174,21 @@ describe('intakeUpload', () => {
     expect(result).toEqual({ outcome: 'duplicate', key: FCI_KEY });
     expect(fake.published).toHaveLength(1);
     expect(fake.registered).toHaveLength(2);
+  });
+
+  it('leaves an upload replaced since its notification to the notification of the new one', async () => {
+    // Prepare: the notification announced another ETag than the object's now.
+    const fake = fakeIntake({ [FCI_KEY]: hdf5Body() });
+
+    // Act
+    const result = await intakeUpload(uploadOf(FCI_KEY, { etag: 'ffffffffffffffffffffffffffffffff' }), fake.deps);
+
+    // Assess
+    expect(result).toMatchObject({ outcome: 'replaced', key: FCI_KEY });
+    expect(result.outcome === 'replaced' && result.reason).toContain('announced ETag ffffffffffffffffffffffffffffffff');
+    expect(fake.published).toEqual([]);
+    expect(fake.quarantined).toEqual([]);
+    expect(fake.inbox.has(FCI_KEY)).toBe(true);
   });
 
   it('publishes nothing when the object is gone', async () => {
@@ -384,7 +399,7 @@ const notificationRecord = (key: string, overrides: Record<string, unknown> = {}
 const notification = (...records: Record<string, unknown>[]): string => JSON.stringify({ Records: records });
 
 describe('parseNotification', () => {
-  it('reads bucket, decoded key and event time of an ObjectCreated record', () => {
+  it('reads bucket, decoded key, event time and ETag of an ObjectCreated record', () => {
     // Prepare
     const body = notification(notificationRecord('ecmwf/S1D11221200112218001'));
 
@@ -393,7 +408,12 @@ describe('parseNotification', () => {
 
     // Assess
     expect(uploads).toEqual([
-      { bucket: INBOX, key: 'ecmwf/S1D11221200112218001', eventTime: new Date('2026-11-22T10:05:13.117Z') },
+      {
+        bucket: INBOX,
+        key: 'ecmwf/S1D11221200112218001',
+        eventTime: new Date('2026-11-22T10:05:13.117Z'),
+        etag: 'e',
+      },
     ]);
   });
 

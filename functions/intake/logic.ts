@@ -11,16 +11,18 @@ import type { ProviderTable } from '#shared/conventions/providers.ts';
 import { FileRejectedError } from '#shared/conventions/rejection.ts';
 import { liCorrelationOf } from '#shared/conventions/mtg-li.ts';
 import { wrap } from '#shared/envelope/envelope.ts';
-import { InvalidInputError } from '#shared/errors.ts';
+import { InvalidInputError, ObjectReplacedError } from '#shared/errors.ts';
 import { checkSignature, HEAD_BYTES, HEAD_READ_BYTES, TAIL_BYTES } from '#shared/formats/signatures.ts';
 import { stableId } from '#shared/ids.ts';
-import { rejectFile } from '#shared/storage/reject-file.ts';
+import { rejectFile, type RejectionDeps } from '#shared/storage/reject-file.ts';
 
 /** An object announced by an S3 event notification. */
 export interface Upload {
   readonly bucket: string;
   readonly key: string;
   readonly eventTime: Date;
+  /** The ETag of the upload announced (S3 notifications carry it), without quotes. */
+  readonly etag?: string;
 }
 
 /** The object as it is now in the inbox. */
@@ -35,14 +37,10 @@ export interface IntakeDeps {
   readonly head: (bucket: string, key: string) => Promise<ObjectHead | undefined>;
   /** Bytes `start`..`end` inclusive. */
   readonly readRange: (bucket: string, key: string, start: number, end: number) => Promise<Buffer>;
-  /** Copies the object to quarantine with its reason; returns where it went. */
-  readonly quarantine: (
-    bucket: string,
-    key: string,
-    rejection: FileRejectedError,
-  ) => Promise<{ bucket: string; key: string }>;
-  /** Removes the object from the inbox, once its quarantined copy is announced. */
-  readonly discard: (bucket: string, key: string) => Promise<void>;
+  /** Copies this version of the object to quarantine with its reason (`RejectionDeps`). */
+  readonly quarantine: RejectionDeps['quarantine'];
+  /** Removes this version of the object from the inbox, once its quarantined copy is announced. */
+  readonly discard: RejectionDeps['discard'];
   /**
    * Records the file: `new`; `duplicate` when the same key and content were registered and
    * announced before; `unpublished` when registered before but never announced (a crash
@@ -63,7 +61,12 @@ export interface IntakeDeps {
 export type IntakeOutcome =
   | { readonly outcome: 'available'; readonly event: CometEvent<typeof EventTypes.fileAvailable> }
   | { readonly outcome: 'rejected'; readonly event: CometEvent<typeof EventTypes.fileRejected> }
-  | { readonly outcome: 'duplicate' | 'gone'; readonly key: string };
+  | { readonly outcome: 'duplicate' | 'gone'; readonly key: string }
+  /**
+   * The key holds another upload than the one announced (the provider replaced the file after
+   * the notification): that upload has a notification of its own; this one is done with.
+   */
+  | { readonly outcome: 'replaced'; readonly key: string; readonly reason: string };
 
 const source = sourceOf('intake');
 
@@ -119,18 +122,31 @@ export async function intakeUpload(upload: Upload, deps: IntakeDeps): Promise<In
   const head = await deps.head(upload.bucket, upload.key);
   // A notification redelivered after the object was quarantined finds nothing: done already.
   if (head === undefined) return { outcome: 'gone', key: upload.key };
+  if (upload.etag !== undefined && upload.etag !== head.etag) {
+    return {
+      outcome: 'replaced',
+      key: upload.key,
+      reason: `the notification announced ETag ${upload.etag}; the key now holds ${head.etag} (${head.size} bytes), taken in by its own notification`,
+    };
+  }
   let file: ProviderFile;
   try {
     file = await inspect(upload, head, deps);
   } catch (error) {
     if (!(error instanceof FileRejectedError)) throw error;
-    const event = await rejectFile(
-      { bucket: upload.bucket, key: upload.key, ...head },
-      error,
-      { source, correlationId: `upload-${upload.key}` },
-      deps,
-    );
-    return { outcome: 'rejected', event };
+    try {
+      const event = await rejectFile(
+        { bucket: upload.bucket, key: upload.key, ...head },
+        error,
+        { source, correlationId: `upload-${upload.key}` },
+        deps,
+      );
+      return { outcome: 'rejected', event };
+    } catch (replaced) {
+      if (replaced instanceof ObjectReplacedError)
+        return { outcome: 'replaced', key: upload.key, reason: replaced.message };
+      throw replaced;
+    }
   }
   const object = { bucket: upload.bucket, key: upload.key, ...head };
   if ((await deps.register(file, object)) === 'duplicate') return { outcome: 'duplicate', key: upload.key };
@@ -151,7 +167,7 @@ export async function intakeUpload(upload: Upload, deps: IntakeDeps): Promise<In
 interface S3NotificationRecord {
   readonly eventName?: string;
   readonly eventTime?: string;
-  readonly s3?: { bucket?: { name?: string }; object?: { key?: string } };
+  readonly s3?: { bucket?: { name?: string }; object?: { key?: string; eTag?: string } };
 }
 
 /**
@@ -210,6 +226,12 @@ export function parseNotification(body: string): Upload[] {
           { cause: error },
         );
       }
-      return { bucket, key: decoded, eventTime };
+      const etag = r.s3?.object?.eTag;
+      return {
+        bucket,
+        key: decoded,
+        eventTime,
+        ...(typeof etag === 'string' && etag !== '' ? { etag: etag.replaceAll('"', '') } : {}),
+      };
     });
 }

@@ -94,4 +94,37 @@ describe('local S3 (fauxqs) accepts what S3 accepts', () => {
     // Assess
     for (const [i, key] of keys.entries()) expect(await bodyOf(key), key).toBe(`body ${i}`);
   });
+
+  it('refuses a copy, a read and a delete conditional on an ETag the object no longer has, as S3 does', async () => {
+    // Prepare: a key written twice; the first upload's ETag is stale.
+    const key = 'eumetsat/replaced file.nc';
+    const first = await s3.send(new PutObjectCommand({ Bucket, Key: key, Body: 'first upload' }));
+    const second = await s3.send(new PutObjectCommand({ Bucket, Key: key, Body: 'second upload' }));
+    const source = `${Bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+    const statusOf = (call: Promise<unknown>): Promise<number> =>
+      call.then(
+        () => 200,
+        (error: { $metadata?: { httpStatusCode?: number } }) => error.$metadata?.httpStatusCode ?? 0,
+      );
+
+    // Act
+    const staleCopy = await statusOf(
+      s3.send(new CopyObjectCommand({ Bucket, Key: 'copy-stale', CopySource: source, CopySourceIfMatch: first.ETag })),
+    );
+    const staleRead = await statusOf(s3.send(new GetObjectCommand({ Bucket, Key: key, IfMatch: first.ETag })));
+    const staleDelete = await statusOf(s3.send(new DeleteObjectCommand({ Bucket, Key: key, IfMatch: first.ETag })));
+    const copy = await statusOf(
+      s3.send(
+        new CopyObjectCommand({ Bucket, Key: 'copy-current', CopySource: source, CopySourceIfMatch: second.ETag }),
+      ),
+    );
+    const remove = await statusOf(s3.send(new DeleteObjectCommand({ Bucket, Key: key, IfMatch: second.ETag })));
+
+    // Assess
+    expect([staleCopy, staleRead, staleDelete]).toEqual([412, 412, 412]);
+    expect(await bodyOf('copy-current')).toBe('second upload');
+    expect([copy, remove]).toEqual([200, 200]);
+    await expect(s3.send(new HeadObjectCommand({ Bucket, Key: 'copy-stale' }))).rejects.toThrow();
+    await expect(s3.send(new HeadObjectCommand({ Bucket, Key: key }))).rejects.toThrow();
+  });
 });

@@ -9,7 +9,9 @@
  * SHA-256 of the key (fauxqs 2.4 maps each key segment to a path segment, so a segment over
  * the file system's 255-byte name limit fails with HTTP 500, and `..` or an empty segment
  * would alias another key), and a PUT without a body stores an empty object (fauxqs 2.4 answers
- * 500 when no body was parsed, as with `aws s3api put-object` without `--body`).
+ * 500 when no body was parsed, as with `aws s3api put-object` without `--body`). A third adds the
+ * conditions S3 checks and fauxqs 2.4 ignores: `x-amz-copy-source-if-match` on CopyObject and
+ * `If-Match` on DeleteObject answer 412 PreconditionFailed when the object's ETag differs.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -48,6 +50,25 @@ interface S3StoreLike {
 }
 
 const escapeXml = (text: string): string => text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** The bucket and key of a path-style S3 request path (`/<bucket>/<key>`), or undefined for a bucket-level one. */
+function objectOf(path: string): { bucket: string; key: string } | undefined {
+  const slash = path.indexOf('/', 1);
+  if (slash < 0 || slash === path.length - 1) return undefined;
+  return { bucket: decodeURIComponent(path.slice(1, slash)), key: decodeURIComponent(path.slice(slash + 1)) };
+}
+
+/** The current ETag (with quotes) of an object, or undefined when it does not exist. */
+function etagOf(store: S3StoreLike, bucket: string, key: string): string | undefined {
+  try {
+    return store.headObject(bucket, key).etag;
+  } catch {
+    return undefined;
+  }
+}
+
+const preconditionFailed =
+  '<?xml version="1.0" encoding="UTF-8"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>';
 
 /**
  * ListMultipartUploads (`GET /<bucket>?uploads`), which fauxqs 2.4 does not implement (it would
@@ -176,6 +197,30 @@ export async function startFauxqs(options: FauxqsOptions): Promise<RunningFauxqs
   // A PUT with no body (no Content-Type, nothing parsed) is an empty object in S3.
   app.addHook('preHandler', async (request) => {
     if (request.method === 'PUT' && request.body === undefined) (request as { body: unknown }).body = Buffer.alloc(0);
+  });
+  // Conditional copies and deletes, as S3 checks them: the source's (or the object's) ETag.
+  app.addHook('onRequest', async (request, reply) => {
+    const url = new URL(request.url, 'http://local');
+    const header = (name: string): string | undefined => {
+      const value = request.headers[name];
+      return typeof value === 'string' ? value : undefined;
+    };
+    let failed = false;
+    const copySource = header('x-amz-copy-source');
+    const copyIfMatch = header('x-amz-copy-source-if-match');
+    if (request.method === 'PUT' && copySource !== undefined && copyIfMatch !== undefined) {
+      // `<bucket>/<key>` (optionally with a leading `/` and `?versionId=`), URL-encoded.
+      const path = decodeURIComponent(copySource.split('?')[0]!).replace(/^\/+/, '');
+      const slash = path.indexOf('/');
+      failed = slash > 0 && etagOf(s3Store, path.slice(0, slash), path.slice(slash + 1)) !== copyIfMatch;
+    }
+    const ifMatch = header('if-match');
+    if (request.method === 'DELETE' && ifMatch !== undefined) {
+      const target = objectOf(url.pathname);
+      const current = target === undefined ? undefined : etagOf(s3Store, target.bucket, target.key);
+      failed = current !== undefined && current !== ifMatch;
+    }
+    if (failed) await reply.status(412).header('content-type', 'application/xml').send(preconditionFailed);
   });
   app.addHook('onRequest', async (request, reply) => {
     if (request.method !== 'GET') return;

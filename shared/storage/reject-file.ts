@@ -17,17 +17,24 @@ export interface RejectedFile {
   readonly etag: string;
 }
 
+/** An upload: its key and the ETag of this version of it. */
+export interface UploadVersion {
+  readonly bucket: string;
+  readonly key: string;
+  readonly etag: string;
+}
+
 /** The effects of a rejection. */
 export interface RejectionDeps {
-  /** Copies the file to quarantine with its reason; returns where it went. */
-  readonly quarantine: (
-    bucket: string,
-    key: string,
-    rejection: FileRejectedError,
-  ) => Promise<{ bucket: string; key: string }>;
+  /**
+   * Copies this version of the file to quarantine (a key of its own per version: two bad
+   * uploads under one name keep two copies) with its reason; returns where it went. Throws
+   * `ObjectReplacedError` when the key now holds another upload.
+   */
+  readonly quarantine: (file: UploadVersion, rejection: FileRejectedError) => Promise<{ bucket: string; key: string }>;
   readonly publish: (event: CometEvent) => Promise<void>;
-  /** Removes the file from the inbox. */
-  readonly discard: (bucket: string, key: string) => Promise<void>;
+  /** Removes this version of the file from the inbox (a newer upload under the key stays). */
+  readonly discard: (file: UploadVersion) => Promise<void>;
 }
 
 /** Who rejects, and in which correlation: the command's (with `cause`) or an own one. */
@@ -48,7 +55,7 @@ export async function rejectFile(
   context: RejectionContext,
   deps: RejectionDeps,
 ): Promise<CometEvent<typeof EventTypes.fileRejected>> {
-  const quarantine = await deps.quarantine(file.bucket, file.key, rejection);
+  const quarantine = await deps.quarantine(file, rejection);
   const event = wrap({
     type: EventTypes.fileRejected,
     source: context.source,
@@ -63,6 +70,6 @@ export async function rejectFile(
     },
   });
   await deps.publish(event);
-  await deps.discard(file.bucket, file.key);
+  await deps.discard(file);
   return event;
 }

@@ -11,15 +11,23 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import { MultipartWriter } from './multipart-writer.ts';
 import type { FileRejectedError } from '../conventions/rejection.ts';
+import { ObjectReplacedError } from '../errors.ts';
 
 const isMissing = (error: unknown): boolean =>
   error instanceof Error &&
   (error.name === 'NotFound' ||
     error.name === 'NoSuchKey' ||
     (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404);
+
+/** S3's answer to a request whose `If-Match` (or copy source `If-Match`) names another ETag. */
+const isPreconditionFailed = (error: unknown): boolean =>
+  error instanceof Error &&
+  (error.name === 'PreconditionFailed' ||
+    (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 412);
 
 /** What `headObject` reports of an object. */
 export interface ObjectHead {
@@ -79,44 +87,87 @@ export async function readRange(
   return Buffer.from(await response.Body!.transformToByteArray());
 }
 
-/** The object's content as a Node stream. */
-export async function openObject(s3: S3Client, bucket: string, key: string): Promise<Readable> {
-  const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  return response.Body as Readable;
+/**
+ * The object's content as a Node stream. With `etag`, only that version of the object (If-Match):
+ * `ObjectReplacedError` when the key now holds another upload.
+ */
+export async function openObject(s3: S3Client, bucket: string, key: string, etag?: string): Promise<Readable> {
+  try {
+    const response = await s3.send(
+      new GetObjectCommand({ Bucket: bucket, Key: key, ...(etag === undefined ? {} : { IfMatch: `"${etag}"` }) }),
+    );
+    return response.Body as Readable;
+  } catch (error) {
+    if (etag !== undefined && isPreconditionFailed(error))
+      throw new ObjectReplacedError(`s3://${bucket}/${key} is no longer the upload with ETag ${etag}`, {
+        cause: error,
+      });
+    throw error;
+  }
+}
+
+/** S3's longest key, in UTF-8 bytes. */
+const MaxKeyBytes = 1024;
+const ReasonSuffix = '.reason.json';
+
+/**
+ * Where a rejected upload goes in quarantine: `<inbox key>/<etag>`, so that two uploads under one
+ * name keep two copies (nothing is lost), and the ETag (hex, no `/`) makes the mapping one to one.
+ * A key too long for that and its `.reason.json` (S3 keys are at most 1,024 bytes) goes under
+ * `_long-keys/<sha256 of the key>/<etag>`; its reason file names the inbox key.
+ *
+ * @example
+ * quarantineKeyOf('eumetsat/chunk.nc', '9b2cf535f27731c974343645a3985328') // 'eumetsat/chunk.nc/9b2c…5328'
+ */
+export function quarantineKeyOf(key: string, etag: string): string {
+  const direct = `${key}/${etag}`;
+  if (Buffer.byteLength(`${direct}${ReasonSuffix}`, 'utf8') <= MaxKeyBytes) return direct;
+  return `_long-keys/${createHash('sha256').update(key, 'utf8').digest('hex')}/${etag}`;
 }
 
 /**
- * Copies a rejected object to the quarantine bucket under the same key, with its reason in the
- * object's metadata and in a `<key>.reason.json` next to it. The caller removes the original
- * (`deleteObject`) once the rejection is announced, so the file exists somewhere at every moment
- * and a retry still finds it.
+ * Copies a rejected upload (that version: copy source If-Match its ETag) to the quarantine bucket
+ * under `quarantineKeyOf(key, etag)`, with its reason in the object's metadata and in a
+ * `.reason.json` next to it. The caller removes the original (`deleteObject` with the ETag) once
+ * the rejection is announced, so the file exists somewhere at every moment and a retry still
+ * finds it. Throws `ObjectReplacedError` when the key now holds another upload.
  */
 export async function quarantineObject(
   s3: S3Client,
-  from: { bucket: string; key: string },
+  from: { bucket: string; key: string; etag: string },
   quarantineBucket: string,
   rejection: FileRejectedError,
   rejectedBy: string,
 ): Promise<{ bucket: string; key: string }> {
-  const to = { bucket: quarantineBucket, key: from.key };
-  await s3.send(
-    new CopyObjectCommand({
-      Bucket: to.bucket,
-      Key: to.key,
-      CopySource: `${from.bucket}/${from.key.split('/').map(encodeURIComponent).join('/')}`,
-      MetadataDirective: 'REPLACE',
-      // Metadata must be US-ASCII: the reason is percent-encoded here and kept readable in the sidecar.
-      Metadata: {
-        'rejection-code': rejection.code,
-        'rejection-reason': encodeURIComponent(rejection.message.slice(0, 1024)),
-        'rejected-by': rejectedBy,
-      },
-    }),
-  );
+  const to = { bucket: quarantineBucket, key: quarantineKeyOf(from.key, from.etag) };
+  try {
+    await s3.send(
+      new CopyObjectCommand({
+        Bucket: to.bucket,
+        Key: to.key,
+        CopySource: `${from.bucket}/${from.key.split('/').map(encodeURIComponent).join('/')}`,
+        CopySourceIfMatch: `"${from.etag}"`,
+        MetadataDirective: 'REPLACE',
+        // Metadata must be US-ASCII: the reason is percent-encoded here and kept readable in the sidecar.
+        Metadata: {
+          'rejection-code': rejection.code,
+          'rejection-reason': encodeURIComponent(rejection.message.slice(0, 1024)),
+          'rejected-by': rejectedBy,
+        },
+      }),
+    );
+  } catch (error) {
+    if (isPreconditionFailed(error))
+      throw new ObjectReplacedError(
+        `s3://${from.bucket}/${from.key} is no longer the upload with ETag ${from.etag}: not quarantined under its reason`,
+        { cause: error },
+      );
+    throw error;
+  }
   await s3.send(
     new PutObjectCommand({
       Bucket: to.bucket,
-      Key: `${to.key}.reason.json`,
+      Key: `${to.key}${ReasonSuffix}`,
       ContentType: 'application/json',
       Body: JSON.stringify(
         {
@@ -134,9 +185,19 @@ export async function quarantineObject(
   return to;
 }
 
-/** Deletes an object (a no-op when it is already gone). */
-export async function deleteObject(s3: S3Client, bucket: string, key: string): Promise<void> {
-  await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+/**
+ * Deletes an object (a no-op when it is already gone). With `etag`, only that version (If-Match):
+ * a key that now holds another upload keeps it, for that upload's own notification.
+ */
+export async function deleteObject(s3: S3Client, bucket: string, key: string, etag?: string): Promise<void> {
+  try {
+    await s3.send(
+      new DeleteObjectCommand({ Bucket: bucket, Key: key, ...(etag === undefined ? {} : { IfMatch: `"${etag}"` }) }),
+    );
+  } catch (error) {
+    if (etag !== undefined && (isPreconditionFailed(error) || isMissing(error))) return;
+    throw error;
+  }
 }
 
 /** Part size of a streamed write: 8 MiB, S3's minimum part size is 5 MiB. */

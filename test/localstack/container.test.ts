@@ -260,13 +260,16 @@ describe('container ingest', () => {
     // Assess
     expect(rejected!.data).toMatchObject({ code: 'bad-structure', file: { key: file.key, size: corrupt.size } });
     expect(rejected!.data.reason).toMatch(/GRIB2 message 2 at byte 8388608 .* ends with "7776"; expected "7777"/);
-    const reason = JSON.parse((await readObject(s3, buckets.quarantine!, `${file.key}.reason.json`)).toString()) as {
+    // The upload's own quarantined copy, as the event names it (a key per upload of the name).
+    const quarantined = rejected!.data.quarantine.key;
+    expect(quarantined.startsWith(`${file.key}/`)).toBe(true);
+    const reason = JSON.parse((await readObject(s3, buckets.quarantine!, `${quarantined}.reason.json`)).toString()) as {
       code: string;
       reason: string;
       rejectedBy: string;
     };
     expect(reason).toMatchObject({ code: 'bad-structure', reason: rejected!.data.reason, rejectedBy: 'ingest' });
-    expect((await s3.send(new HeadObjectCommand({ Bucket: buckets.quarantine, Key: file.key }))).ContentLength).toBe(
+    expect((await s3.send(new HeadObjectCommand({ Bucket: buckets.quarantine, Key: quarantined }))).ContentLength).toBe(
       corrupt.size,
     );
     expect(await objectExists(buckets.archive!, file.archiveKey)).toBe(false);

@@ -3,6 +3,7 @@
  * provider, S3 or a broken producer would, and each must reach its outcome: quarantined with
  * its reason code, dead-lettered, or ignored; none holds back the valid cycle sent with them.
  */
+import { createHash } from 'node:crypto';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   GetQueueAttributesCommand,
@@ -14,6 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { EventTypes } from '../../events/registry.ts';
 import { cycleFiles, uploadAll } from './support/cycles.ts';
 import { hostileCases, type HostileCase } from './support/hostile-inputs.ts';
+import { quarantineKeyOf } from '../../shared/storage/s3.ts';
 import { clients, eventsOf, stack, uniqueCycle, waitFor } from './support/stack.ts';
 
 const { s3, sqs, documents } = clients();
@@ -67,7 +69,11 @@ describe('hostile-input corpus', () => {
       async () => {
         for (const c of uploads.filter((u) => !codes.has(u.key!))) {
           try {
-            const head = await s3.send(new HeadObjectCommand({ Bucket: buckets.quarantine, Key: c.key }));
+            // Each upload's own copy: `quarantineKeyOf` its key and ETag (the MD5 of a single put).
+            const etag = createHash('md5').update(c.body).digest('hex');
+            const head = await s3.send(
+              new HeadObjectCommand({ Bucket: buckets.quarantine, Key: quarantineKeyOf(c.key!, etag) }),
+            );
             codes.set(c.key!, head.Metadata?.['rejection-code'] ?? '');
           } catch {
             // Not there yet.

@@ -93,14 +93,19 @@ describe('pipeline', () => {
     });
 
     // Assess
-    expect((rejected as CometEvent<typeof EventTypes.fileRejected>).data.code).toBe('bad-signature');
-    const reason = JSON.parse((await readObject(s3, buckets.quarantine!, `${chunk.key}.reason.json`)).toString()) as {
+    const { code, quarantine } = (rejected as CometEvent<typeof EventTypes.fileRejected>).data;
+    expect(code).toBe('bad-signature');
+    // The upload's own quarantined copy, as the event names it (a key per upload of the name).
+    expect(quarantine.key.startsWith(`${chunk.key}/`)).toBe(true);
+    const reason = JSON.parse(
+      (await readObject(s3, buckets.quarantine!, `${quarantine.key}.reason.json`)).toString(),
+    ) as {
       code: string;
       reason: string;
     };
     expect(reason.code).toBe('bad-signature');
     expect(reason.reason).toMatch(/HDF5 signature/);
-    expect(sha256(await readObject(s3, buckets.quarantine!, chunk.key))).toBe(sha256(chunk.body));
+    expect(sha256(await readObject(s3, buckets.quarantine!, quarantine.key))).toBe(sha256(chunk.body));
     await waitFor('the file gone from the inbox', async () =>
       s3.send(new HeadObjectCommand({ Bucket: buckets.inbox, Key: chunk.key })).then(
         () => undefined,
