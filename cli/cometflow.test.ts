@@ -30,7 +30,7 @@ describe('main', () => {
     const { code, err } = await run(['replya']);
     expect(code).toBe(2);
     expect(err[0]).toBe(
-      'error: Unknown command "replya"; valid commands: status, trace, events, replay, cycle, dlq, failures, rebuild-status, console',
+      'error: Unknown command "replya"; valid commands: status, trace, events, replay, cycle, dlq, failures, reconcile, rebuild-status, console',
     );
   });
 

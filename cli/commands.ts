@@ -28,6 +28,7 @@ import { resourceOf } from './stack.ts';
 import { formatStatus, readStatus } from './status.ts';
 import { formatTrace, traceOf } from './trace.ts';
 import { formatRebuild, rebuildStatus } from './rebuild-status.ts';
+import { DEFAULT_GRACE_SECONDS, formatReconcile, reconcile } from './reconcile.ts';
 import { CliError } from './errors.ts';
 import { ConsoleFlags, prepareConsole, type ConsoleContext } from './console/command.ts';
 
@@ -393,6 +394,53 @@ const rebuildStatusCommand: Command<{ readonly json: boolean }> = {
   },
 };
 
+const durationSeconds = (flag: string, value: string | undefined, fallback: number): number => {
+  if (value === undefined) return fallback;
+  const match = /^(\d+(?:\.\d+)?)([smhd]?)$/.exec(value.trim());
+  if (match === null)
+    throw new UsageError(`--${flag} "${value}" is not a duration; expected seconds or 30s, 15m, 2h, 1d`);
+  return (
+    Number(match[1]) * ({ '': 1, s: 1, m: 60, h: 3600, d: 86_400 } as const)[match[2] as '' | 's' | 'm' | 'h' | 'd']
+  );
+};
+
+const reconcileCommand: Command<{ readonly day?: string; readonly graceSeconds: number; readonly json: boolean }> = {
+  name: 'reconcile',
+  summary:
+    'inbox, quarantine, archive, products, distribution, catalog and event store of a day checked against each ' +
+    'other: objects only in one place, accepted but never ingested, complete but never processed, generated but ' +
+    'never delivered, multipart uploads left open, what the retention policy should have removed; exit 1 when inconsistent',
+  positionals: [],
+  flags: {
+    ...jsonFlag,
+    day: { kind: 'value', value: '<YYYY-MM-DD>', description: 'the day to reconcile (default today, UTC)' },
+    grace: {
+      kind: 'value',
+      value: '<duration>',
+      description: `younger than this is in flight, not inconsistent (default ${DEFAULT_GRACE_SECONDS / 60}m)`,
+    },
+  },
+  example: 'npm run cometflow -- reconcile --day 2026-11-22',
+  prepare: (parsed) => {
+    const day = text(parsed, 'day');
+    if (day !== undefined && !dayPattern.test(day))
+      throw new UsageError(`--day "${day}" is not a day; expected YYYY-MM-DD, for example 2026-11-22`);
+    return {
+      ...(day === undefined ? {} : { day }),
+      graceSeconds: durationSeconds('grace', text(parsed, 'grace'), DEFAULT_GRACE_SECONDS),
+      json: parsed.flags.json === true,
+    };
+  },
+  run: async ({ day, graceSeconds, json }, { description, clients, print }) => {
+    const report = await reconcile({ description, clients }, { ...(day === undefined ? {} : { day }), graceSeconds });
+    if (json) print(JSON.stringify(report, null, 2));
+    else for (const line of formatReconcile(report)) print(line);
+    // Inconsistent is an answer, but not a success: scripts and alarms can tell.
+    if (!report.consistent)
+      throw new CliError(`${report.findings.length} inconsistencies on ${report.day} (listed above)`, { exitCode: 1 });
+  },
+};
+
 const consoleCommand: PreparedCommand = {
   name: 'console',
   summary:
@@ -416,6 +464,7 @@ export const Commands: readonly PreparedCommand[] = [
   define(cycleCommand),
   define(dlqCommand),
   define(failuresCommand),
+  define(reconcileCommand),
   define(rebuildStatusCommand),
   consoleCommand,
 ];
