@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   CopyObjectCommand,
   CreateBucketCommand,
@@ -126,5 +127,26 @@ describe('local S3 (fauxqs) accepts what S3 accepts', () => {
     expect([copy, remove]).toEqual([200, 200]);
     await expect(s3.send(new HeadObjectCommand({ Bucket, Key: 'copy-stale' }))).rejects.toThrow();
     await expect(s3.send(new HeadObjectCommand({ Bucket, Key: key }))).rejects.toThrow();
+  });
+
+  it('refuses a put whose SHA-256 checksum is not that of its bytes, and keeps one that is', async () => {
+    // Prepare
+    const body = Buffer.from('provider bytes');
+    const right = createHash('sha256').update(body).digest('base64');
+    const wrong = createHash('sha256').update('other bytes').digest('base64');
+
+    // Act
+    const refused = await s3
+      .send(new PutObjectCommand({ Bucket, Key: 'eumetsat/checksum-wrong', Body: body, ChecksumSHA256: wrong }))
+      .then(
+        () => 'stored',
+        (error: Error) => error.name,
+      );
+    await s3.send(new PutObjectCommand({ Bucket, Key: 'eumetsat/checksum-right', Body: body, ChecksumSHA256: right }));
+
+    // Assess
+    expect(refused).toBe('BadDigest');
+    await expect(s3.send(new HeadObjectCommand({ Bucket, Key: 'eumetsat/checksum-wrong' }))).rejects.toThrow();
+    expect(await bodyOf('eumetsat/checksum-right')).toBe('provider bytes');
   });
 });

@@ -11,7 +11,9 @@
  * would alias another key), and a PUT without a body stores an empty object (fauxqs 2.4 answers
  * 500 when no body was parsed, as with `aws s3api put-object` without `--body`). A third adds the
  * conditions S3 checks and fauxqs 2.4 ignores: `x-amz-copy-source-if-match` on CopyObject and
- * `If-Match` on DeleteObject answer 412 PreconditionFailed when the object's ETag differs.
+ * `If-Match` on DeleteObject answer 412 PreconditionFailed when the object's ETag differs, and a
+ * PutObject whose `x-amz-checksum-sha256` is not the SHA-256 of its body answers 400 BadDigest
+ * (fauxqs 2.4 stores the claimed checksum unchecked).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -195,8 +197,22 @@ export async function startFauxqs(options: FauxqsOptions): Promise<RunningFauxqs
     stores: { sqsStore, snsStore: new SnsStore(), s3Store } as never,
   });
   // A PUT with no body (no Content-Type, nothing parsed) is an empty object in S3.
-  app.addHook('preHandler', async (request) => {
+  app.addHook('preHandler', async (request, reply) => {
     if (request.method === 'PUT' && request.body === undefined) (request as { body: unknown }).body = Buffer.alloc(0);
+    // A checksum in the header (not in aws-chunked trailers) of a put: S3 verifies it against the body.
+    const claimed = request.headers['x-amz-checksum-sha256'];
+    const chunked = String(request.headers['content-encoding'] ?? '').includes('aws-chunked');
+    if (request.method === 'PUT' && typeof claimed === 'string' && !chunked && Buffer.isBuffer(request.body)) {
+      const actual = createHash('sha256').update(request.body).digest('base64');
+      if (actual !== claimed) {
+        await reply
+          .status(400)
+          .header('content-type', 'application/xml')
+          .send(
+            '<?xml version="1.0" encoding="UTF-8"?><Error><Code>BadDigest</Code><Message>The SHA256 you specified did not match the calculated checksum.</Message></Error>',
+          );
+      }
+    }
   });
   // Conditional copies and deletes, as S3 checks them: the source's (or the object's) ETag.
   app.addHook('onRequest', async (request, reply) => {

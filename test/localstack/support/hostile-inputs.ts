@@ -4,16 +4,19 @@
  * messages on the intake queue (S3 notifications as S3 could send them, and worse); `bus` cases
  * are raw messages on the event bus. A case is added by adding a line.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { RejectionCode } from '../../../shared/conventions/rejection.ts';
 import { buildGrib2, buildHdf5 } from '../../../shared/samples/format-files.ts';
 import { ecmwfName, fciChunkName } from '../../../shared/samples/provider-files.ts';
+import { parseFciName } from '../../../shared/conventions/mtg-fci.ts';
 
 /** What must become of a case. */
 export type Outcome =
   | { readonly quarantined: RejectionCode }
   | { readonly deadLettered: true }
-  | { readonly ignored: true };
+  | { readonly ignored: true }
+  /** Refused by S3 itself at upload, with this error: nothing reaches the inbox. */
+  | { readonly refused: string };
 
 /** One case: where it goes, what it is, what must become of it. */
 export interface HostileCase {
@@ -22,7 +25,15 @@ export interface HostileCase {
   /** For uploads: the key and the bytes. For messages: the body. */
   readonly key?: string;
   readonly body: Buffer | string;
+  /** For uploads: the SHA-256 (base64) the upload claims for its bytes (`x-amz-checksum-sha256`). */
+  readonly checksumSha256?: string;
   readonly outcome: Outcome;
+}
+
+/** A valid file the run uploads anyway (a chunk of its valid cycle), which cases may name. */
+export interface LiveFile {
+  readonly key: string;
+  readonly body: Buffer;
 }
 
 const q = (code: RejectionCode): Outcome => ({ quarantined: code });
@@ -60,7 +71,7 @@ const event = (type: string, data: unknown, extra: Record<string, unknown> = {})
  * The corpus for one run: names use `day` and `cycle`, which no other run uses, so the cases'
  * keys are new to the stack.
  */
-export function hostileCases(day: string, cycle: number, inbox: string): HostileCase[] {
+export function hostileCases(day: string, cycle: number, inbox: string, live: LiveFile): HostileCase[] {
   const fci = fciChunkName(day, cycle, 7);
   const hdf5 = buildHdf5(4096, cycle);
   const analysis = new Date(
@@ -392,7 +403,29 @@ export function hostileCases(day: string, cycle: number, inbox: string): Hostile
       body: grib((f) => f.writeUInt32BE(f.readUInt32BE(170) - 9, 170)),
       outcome: q('bad-structure'),
     },
+    // Checksums: S3 refuses an upload whose claimed SHA-256 is not that of its bytes.
+    {
+      name: 'upload whose S3 SHA-256 does not match its bytes',
+      channel: 'upload',
+      key: withField(/_C_(\d{4})_\d{4}\.nc$/, '_C_$1_0033.nc'),
+      body: hdf5,
+      checksumSha256: createHash('sha256').update('other bytes').digest('base64'),
+      outcome: { refused: 'BadDigest' },
+    },
     // Notifications on the intake queue.
+    {
+      name: 'notification of an upload replaced before the read (size and ETag changed)',
+      channel: 'intake',
+      body: notification({
+        eventName: 'ObjectCreated:Put',
+        eventTime: '2026-11-22T10:00:00.000Z',
+        s3: {
+          bucket: { name: inbox },
+          object: { key: encodeURIComponent(live.key).replaceAll('%2F', '/'), size: 12, eTag: 'f'.repeat(32) },
+        },
+      }),
+      outcome: ignored,
+    },
     {
       name: 'S3 test event',
       channel: 'intake',
@@ -518,6 +551,17 @@ export function hostileCases(day: string, cycle: number, inbox: string): Hostile
         reason: 'r',
       }),
       outcome: dlq,
+    },
+    {
+      name: 'file.available of an upload replaced between intake and ingest',
+      channel: 'bus',
+      body: event('cometflow.file.available', {
+        file: { bucket: inbox, key: live.key, size: live.body.length, etag: 'e'.repeat(32) },
+        provider: 'eumetsat',
+        name: live.key.slice(live.key.indexOf('/') + 1),
+        attributes: parseFciName(live.key.slice(live.key.indexOf('/') + 1)),
+      }),
+      outcome: ignored,
     },
     {
       name: 'dataref to data that does not exist',
