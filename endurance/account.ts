@@ -28,6 +28,13 @@ export interface Account {
   readonly rows: readonly ProductRow[];
   /** Every difference from the plan: a loss, a duplicate, something left behind. Empty when all is well. */
   readonly problems: readonly string[];
+  /**
+   * What the harness failed to do: uploads that failed or were never sent (the account covers only
+   * what was sent, so a run with any of these proves less than it should and fails). Empty when all is well.
+   */
+  readonly harnessFailures: readonly string[];
+  /** Late chunks held back to the end because their cycle never closed (that cycle is a problem already). */
+  readonly heldBack: readonly string[];
   /** Seconds from a cycle's last input (or its deadline) to its delivery, per delivered product. */
   readonly deliveryLatencies: readonly number[];
   /** Seconds from upload to `file.ingested`, per accepted file. */
@@ -45,14 +52,22 @@ export interface Account {
   readonly retainedInInbox: number;
   /** Raw notifications per subscriber (repeats of one event id included). */
   readonly notifications: Record<string, number>;
+  /** Notifications of an ordered subscriber marked late (a later product of the stream went first), per subscriber. */
+  readonly outOfOrder: Record<string, number>;
+  /** Seconds from upload to delivery, per delivered lightning product. */
+  readonly lightningLatencies: readonly number[];
 }
 
 /** What the account needs from the run besides the stack. */
 export interface AccountInput {
   readonly uploads: readonly PlannedUpload[];
   readonly cycles: readonly PlannedCycle[];
-  /** When each key's first upload completed (epoch ms). */
+  /** When each key's first upload completed (epoch ms): a key not in it was never sent. */
   readonly uploadedAt: ReadonlyMap<string, number>;
+  /** Uploads that failed, with the error (each one a harness failure). */
+  readonly uploadErrors: readonly { readonly key: string; readonly error: string }[];
+  /** Late chunks not sent because their cycle never closed. */
+  readonly heldBack: readonly string[];
   /** A product counts as in time when delivered within this many seconds of when it was due. */
   readonly inTimeSeconds: number;
   /** The scheduler's minimum wait before a deadline, in seconds: when a degraded cycle is due. */
@@ -69,6 +84,7 @@ export interface AccountClients {
 }
 
 const PRODUCT_TYPE = 'fci-cycle-statistics';
+const LIGHTNING_TYPE = 'lightning-window';
 
 /** Every event the scheduler recorded. */
 export async function readEventStore(documents: DynamoDBDocumentClient, table: string): Promise<CometEvent[]> {
@@ -134,12 +150,21 @@ export async function takeAccount(
 ): Promise<Account> {
   const { s3, sqs, documents } = clients;
   const problems: string[] = [];
+  const harnessFailures: string[] = input.uploadErrors.map((u) => `upload failed: ${u.key}: ${u.error}`);
+  // Only what was sent is accounted for: a planned file that never went up is the harness's failure, not a loss.
+  const sent = (upload: PlannedUpload): boolean => input.uploadedAt.has(upload.key);
+  const heldBack = new Set(input.heldBack);
+  const unsent = [...new Set(input.uploads.filter((u) => !sent(u) && !heldBack.has(u.key)).map((u) => u.key))];
+  if (unsent.length > 0)
+    harnessFailures.push(`never sent: ${unsent.length} planned file(s), e.g. ${unsent.slice(0, 3).join(', ')}`);
   const events = await readEventStore(documents, stack.tables.eventStore!);
   const byType = groupBy(events, (e) => e.type);
   const ofType = (type: string): CometEvent[] => byType.get(type) ?? [];
 
   // Files: every accepted key ingested exactly once; every bad one quarantined with its reason.
-  const acceptedKeys = [...new Set(input.uploads.filter((u) => u.expect !== 'quarantined').map((u) => u.key))];
+  const acceptedKeys = [
+    ...new Set(input.uploads.filter((u) => u.expect !== 'quarantined' && sent(u)).map((u) => u.key)),
+  ];
   const ingestedByKey = groupBy(ofType(EventTypes.fileIngested), (e) =>
     String((dataOf(e).source as { key: string }).key),
   );
@@ -166,7 +191,7 @@ export async function takeAccount(
       if (uploaded !== undefined) ingestLatencies.push((Date.parse(ingested[0]!.time) - uploaded) / 1000);
     }
   }
-  const bad = input.uploads.filter((u) => u.expect === 'quarantined');
+  const bad = input.uploads.filter((u) => u.expect === 'quarantined' && sent(u));
   const quarantineKeys = new Set(await listKeys(s3, stack.buckets.quarantine!));
   let quarantined = 0;
   for (const upload of bad) {
@@ -202,7 +227,8 @@ export async function takeAccount(
     const seen = lastUpload.get(upload.cycleId) ?? { first: at, last: at };
     lastUpload.set(upload.cycleId, { first: Math.min(seen.first, at), last: Math.max(seen.last, at) });
   }
-  const deliveredProducts = new Map<string, CometEvent>();
+  // Every product delivered once, with its type: the subscribers and the distribution check them.
+  const deliveredProducts = new Map<string, { readonly event: CometEvent; readonly type: string }>();
   const deliveryLatencies: number[] = [];
   let expectedProducts = 0;
   let delivered = 0;
@@ -213,6 +239,13 @@ export async function takeAccount(
   let abandonedByDelay = 0;
   const abandonedExpected = input.cycles.filter((c) => c.fate === 'abandoned').length;
   for (const cycle of input.cycles) {
+    const chunksOf = input.uploads.filter((u) => u.cycleId === cycle.id && u.expect === 'accepted');
+    if (chunksOf.some((u) => u.lateAfterDeadline !== true && !sent(u))) {
+      // Its inputs are not what the plan says: what it should have become is unknown.
+      harnessFailures.push(`${cycle.id} not accounted for: some of its chunks were never sent`);
+      continue;
+    }
+    const lateSent = chunksOf.some((u) => u.lateAfterDeadline === true && sent(u));
     const mine = byCorrelation.get(cycle.id) ?? [];
     const of = (type: string): CometEvent[] => mine.filter((e) => e.type === type);
     const generated = [...new Set(of(EventTypes.productGenerated).map((e) => String(dataOf(e).productId)))];
@@ -272,7 +305,7 @@ export async function takeAccount(
     }
     delivered += 1;
     const first = deliveries.sort((a, b) => a.time.localeCompare(b.time))[0]!;
-    deliveredProducts.set(String(dataOf(first).productId), first);
+    deliveredProducts.set(String(dataOf(first).productId), { event: first, type: PRODUCT_TYPE });
     const times = lastUpload.get(cycle.id);
     if (times !== undefined) {
       const due =
@@ -281,13 +314,53 @@ export async function takeAccount(
       deliveryLatencies.push(latency);
       if (latency <= input.inTimeSeconds && !delayed) inTime += 1;
     }
-    if (cycle.fate === 'degraded' && of(EventTypes.inputLate).length === 0)
+    if (cycle.fate === 'degraded' && lateSent && of(EventTypes.inputLate).length === 0)
       problems.push(`degraded cycle ${cycle.id}: its late chunk was not reported as input.late`);
+  }
+
+  // Lightning: every sent LI file one real-time product, delivered once, in time when delivered
+  // within the in-time limit of its upload (the real-time lane's promise).
+  const lightning = [
+    ...new Map(
+      input.uploads
+        .filter((u) => u.lightning !== undefined && u.expect === 'accepted' && sent(u))
+        .map((u) => [u.key, u]),
+    ).values(),
+  ];
+  let lightningDelivered = 0;
+  let lightningInTime = 0;
+  let lightningDuplicated = 0;
+  const lightningLatencies: number[] = [];
+  for (const upload of lightning) {
+    const mine = byCorrelation.get(upload.lightning!.correlationId) ?? [];
+    const generated = new Set(
+      mine.filter((e) => e.type === EventTypes.productGenerated).map((e) => String(dataOf(e).productId)),
+    );
+    const deliveries = mine.filter((e) => e.type === EventTypes.productDelivered);
+    const deliveredIds = new Set(deliveries.map((e) => String(dataOf(e).productId)));
+    if (generated.size > 1 || deliveredIds.size > 1 || deliveries.length > deliveredIds.size) {
+      lightningDuplicated += 1;
+      problems.push(
+        `duplicate: lightning ${upload.lightning!.correlationId} generated ${generated.size} product(s), ` +
+          `delivered ${deliveries.length} time(s)`,
+      );
+    }
+    if (deliveries.length === 0) {
+      problems.push(`lost: lightning ${upload.lightning!.correlationId} never delivered (${generated.size} generated)`);
+      continue;
+    }
+    lightningDelivered += 1;
+    const first = deliveries.sort((a, b) => a.time.localeCompare(b.time))[0]!;
+    deliveredProducts.set(String(dataOf(first).productId), { event: first, type: LIGHTNING_TYPE });
+    const latency = (Date.parse(first.time) - input.uploadedAt.get(upload.key)!) / 1000;
+    lightningLatencies.push(latency);
+    if (latency <= input.inTimeSeconds) lightningInTime += 1;
   }
 
   // Subscribers: each delivered product announced once per subscriber (repeats of one event id
   // are SQS's at-least-once and recognizable; two ids are a duplicate), nothing withdrawn.
   const notifications: Record<string, number> = {};
+  const outOfOrder: Record<string, number> = {};
   let notifiedOnce = 0;
   let notifyDuplicates = 0;
   let notifyExpected = 0;
@@ -300,8 +373,8 @@ export async function takeAccount(
     );
     for (const e of received.filter((r) => r.type === EventTypes.deliveryWithdrawn))
       problems.push(`${role}: product ${String(dataOf(e).productId)} withdrawn`);
-    for (const productId of deliveredProducts.keys()) {
-      if (!types.includes('*') && !types.includes(PRODUCT_TYPE)) continue;
+    for (const [productId, { type }] of deliveredProducts) {
+      if (!types.includes('*') && !types.includes(type)) continue;
       notifyExpected += 1;
       const ids = new Set((available.get(productId) ?? []).map((e) => e.id));
       if (ids.size === 0) problems.push(`lost: ${role} was never notified of product ${productId}`);
@@ -313,6 +386,23 @@ export async function takeAccount(
     for (const productId of available.keys()) {
       if (!deliveredProducts.has(productId))
         problems.push(`${role} notified of product ${productId}, which was never delivered`);
+    }
+    // An ordered subscriber receives each stream in sensing order; a product that came after a
+    // later one went is still delivered, marked late (counted, not in time).
+    const lastStart = new Map<string, string>();
+    for (const event of received.filter((e) => e.type === EventTypes.deliveryAvailable)) {
+      const data = dataOf(event) as { sequence?: { stream: string; sensingStart: string }; late?: boolean };
+      if (data.sequence === undefined) continue;
+      if (data.late === true) {
+        outOfOrder[role] = (outOfOrder[role] ?? 0) + 1;
+        continue;
+      }
+      const last = lastStart.get(data.sequence.stream);
+      if (last !== undefined && data.sequence.sensingStart < last)
+        problems.push(
+          `${role}: ${data.sequence.stream} at ${data.sequence.sensingStart} received after ${last}, not marked late`,
+        );
+      lastStart.set(data.sequence.stream, data.sequence.sensingStart);
     }
   }
 
@@ -392,6 +482,15 @@ export async function takeAccount(
       lost: expectedProducts - delivered - abandonedByDelay,
     },
     {
+      type: LIGHTNING_TYPE,
+      expected: lightning.length,
+      delivered: lightningDelivered,
+      inTime: lightningInTime,
+      duplicated: lightningDuplicated,
+      closedLate: 0,
+      lost: lightning.length - lightningDelivered,
+    },
+    {
       type: 'subscriber notifications',
       expected: notifyExpected,
       delivered: notifiedOnce,
@@ -422,6 +521,8 @@ export async function takeAccount(
   return {
     rows,
     problems,
+    harnessFailures,
+    heldBack: [...heldBack],
     deliveryLatencies,
     ingestLatencies,
     acceptedFiles: acceptedKeys.length,
@@ -430,5 +531,7 @@ export async function takeAccount(
     abandonedByDelay,
     retainedInInbox: inbox.length - unprocessed.length,
     notifications,
+    outOfOrder,
+    lightningLatencies,
   };
 }

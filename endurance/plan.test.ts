@@ -3,6 +3,7 @@ import type { OperationCount } from '../local/faults/proxy.ts';
 import { dynamoDbUnits } from './cost.ts';
 import { faultRules, quantile } from './harness.ts';
 import { parseBytes, parseOptions, usage, OptionHelp } from './run.ts';
+import { parseLiName } from '#shared/conventions/mtg-li.ts';
 import { AbandonedChunks, DegradedMissing, planTraffic, StreamedBytes } from './traffic.ts';
 
 const plan = (minutes: number, overrides: Partial<Parameters<typeof planTraffic>[0]> = {}) =>
@@ -17,6 +18,23 @@ const plan = (minutes: number, overrides: Partial<Parameters<typeof planTraffic>
   });
 
 describe('traffic plan', () => {
+  it('sends one valid Lightning Imager file per stream and compressed 30 s window, each its own correlation', () => {
+    // Act: two minutes at compression 60 are 120 compressed minutes, 240 windows.
+    const { uploads } = plan(2, { lightningStreams: 2 });
+
+    // Assess
+    const lightning = uploads.filter((u) => u.lightning !== undefined && u.expect === 'accepted');
+    expect(lightning).toHaveLength(2 * 240);
+    for (const upload of lightning) {
+      const attributes = parseLiName(upload.key.slice('eumetsat/'.length));
+      expect(attributes.stream).toBe(upload.lightning!.stream);
+      expect(attributes.sensingStart).toBe(upload.lightning!.sensingStart);
+    }
+    expect(new Set(lightning.map((u) => u.lightning!.correlationId)).size).toBe(lightning.length);
+    expect(new Set(lightning.map((u) => u.lightning!.stream))).toEqual(new Set(['mti1-li-lfl', 'mti1-li-af']));
+    expect(plan(1, { lightningStreams: 0 }).uploads.some((u) => u.lightning !== undefined)).toBe(false);
+  });
+
   it('sends a complete cycle whole, a degraded one but three chunks (one later), ten of an abandoned one', () => {
     // Act
     const { uploads, cycles } = plan(2);

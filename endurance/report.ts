@@ -54,6 +54,12 @@ export function formatReport(report: EnduranceReport): string[] {
       `(closed late: not delivered, every input accounted for): ${account.abandonedByDelay}; ` +
       `ingested files left in the inbox by design: ${account.retainedInInbox}`,
   );
+  const late = Object.entries(account.outOfOrder).filter(([, n]) => n > 0);
+  if (late.length > 0)
+    lines.push(
+      `ordered notifications marked late (a later product of the stream went first): ` +
+        late.map(([role, n]) => `${role} ${n}`).join(', '),
+    );
   lines.push('');
   lines.push(
     ...table(
@@ -80,6 +86,7 @@ export function formatReport(report: EnduranceReport): string[] {
       [
         ['cycle due -> product delivered', seconds(latencies.deliveryP50), seconds(latencies.deliveryP99)],
         ['upload -> file ingested', seconds(latencies.ingestP50), seconds(latencies.ingestP99)],
+        ['lightning upload -> delivered', seconds(latencies.lightningP50), seconds(latencies.lightningP99)],
       ],
     ),
   );
@@ -109,11 +116,19 @@ export function formatReport(report: EnduranceReport): string[] {
   lines.push('');
   if (account.problems.length === 0)
     lines.push(
-      'account: every file, cycle and product accounted for; nothing lost, nothing duplicated, nothing left behind',
+      'account: every file, cycle and product sent accounted for; nothing lost, nothing duplicated, nothing left behind',
     );
   else {
     lines.push(`account: ${account.problems.length} problem(s)`);
     for (const problem of account.problems.slice(0, 50)) lines.push(`  - ${problem}`);
+  }
+  if (account.heldBack.length > 0)
+    lines.push(`late chunks held back because their cycle never closed: ${account.heldBack.length}`);
+  if (account.harnessFailures.length > 0) {
+    // Loud: the account covers only what was sent, so this run proves less than it should.
+    lines.push('');
+    lines.push(`HARNESS FAILURE: ${account.harnessFailures.length} (the run fails; the account covers what was sent)`);
+    for (const failure of account.harnessFailures.slice(0, 50)) lines.push(`  ! ${failure}`);
   }
   return lines;
 }

@@ -1,7 +1,8 @@
 /**
  * `npm run endurance -- [options]`: a compressed facility day against the local stack with faults
  * injected, then the account. Exits 0 when nothing was lost, duplicated or left behind, 1
- * otherwise, 2 on a usage error. `--help` lists every option.
+ * otherwise, 2 on a usage error, 3 when the harness itself failed (an upload that failed or was
+ * never sent: the account covers only what was sent). `--help` lists every option.
  */
 import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -66,6 +67,13 @@ export const OptionHelp: Readonly<
     default: 'all',
     description: 'forecast sets (from the first) of --forecast-size; later sets are 6 MiB',
   },
+  'lightning-streams': {
+    value: '<n>',
+    default: '1',
+    description:
+      'Lightning Imager streams (LFL, AF, LGR, LEF), one file per compressed 30 s window each, ' +
+      'one real-time product per file, in sensing order to the ordered subscriber (0: none)',
+  },
   'settle-minutes': {
     value: '<n>',
     default: '8',
@@ -98,6 +106,8 @@ export function usage(): string {
     '',
     'A compressed facility day against a fresh local stack with AWS API faults, crashes, kills,',
     'outages and early redelivery; then settle, one redrive of every DLQ (the CLI), settle, and the account.',
+    'Exit status: 0 all accounted for; 1 something lost, duplicated or left behind; 2 a usage error;',
+    '3 the harness failed (an upload failed or was never sent).',
     '',
     ...rows,
   ].join('\n');
@@ -149,6 +159,7 @@ export function parseOptions(argv: readonly string[]): { options: EnduranceOptio
     forecastBytes: parseBytes(get('forecast-size')),
     largeSets:
       get('large-sets') === 'all' ? Number.POSITIVE_INFINITY : numberOf('large-sets', get('large-sets'), 0, 1000),
+    lightningStreams: numberOf('lightning-streams', get('lightning-streams'), 0, 4),
     settleMinutes: numberOf('settle-minutes', get('settle-minutes'), 1, 120),
     inTimeSeconds: numberOf('in-time-seconds', get('in-time-seconds'), 1, 86_400),
     seed: numberOf('seed', get('seed'), 0, 2 ** 31),
@@ -181,5 +192,6 @@ if (isMain) {
     writeFileSync(parsed.json, `${JSON.stringify(report, null, 2)}\n`);
     print(`report written to ${parsed.json}`);
   }
+  if (report.account.harnessFailures.length > 0) process.exit(3);
   process.exit(report.ok ? 0 : 1);
 }

@@ -4,9 +4,19 @@
  * cycle per compressed 10 minutes) arrive shuffled, some chunks a cycle late, a tenth of all
  * uploads twice; a forecast set (12 files) arrives per compressed 6 hours; some cycles are
  * incomplete (degraded or abandoned expected) and some files are bad (quarantine expected).
+ * Lightning Imager streams send one file per compressed 30 s window each (the real-time lane,
+ * one product per file, in sensing order to the ordered subscriber), a few passing each other.
  */
 import { HDF5_SIGNATURE } from '#shared/formats/signatures.ts';
-import { ecmwfForecast, ecmwfName, fciChunk, fciChunkName } from '#shared/samples/provider-files.ts';
+import {
+  ecmwfForecast,
+  ecmwfName,
+  fciChunk,
+  fciChunkName,
+  liFile,
+  liFileName,
+} from '#shared/samples/provider-files.ts';
+import { LI_WINDOW_SECONDS, liCorrelationOf, liStreamOf } from '#shared/conventions/mtg-li.ts';
 import type { Readable } from 'node:stream';
 import { grib2Stream } from '#shared/samples/grib2-stream.ts';
 import { prng } from '#shared/testing/random.ts';
@@ -31,6 +41,8 @@ export interface PlannedUpload {
   readonly badCode?: string;
   /** Held back until the cycle was processed in degraded mode: `input.late` expected. */
   readonly lateAfterDeadline?: boolean;
+  /** A Lightning Imager file: its stream, window start and correlation id (one product expected). */
+  readonly lightning?: { readonly stream: string; readonly sensingStart: string; readonly correlationId: string };
 }
 
 /** What a cycle should become. */
@@ -61,6 +73,8 @@ export interface TrafficOptions {
   readonly largeSets?: number;
   /** Share of accepted uploads sent twice. @default 0.1 */
   readonly duplicateShare?: number;
+  /** Lightning Imager streams (LI product types, from `LiStreamTypes`), one file per 30 s window each. @default 1 */
+  readonly lightningStreams?: number;
 }
 
 /** The whole plan. */
@@ -80,6 +94,10 @@ export const SmallForecastBytes = 6 * 1024 * 1024;
 /** Above this size a forecast is streamed, in messages of 8 MiB. */
 export const StreamedBytes = 64 * 1024 * 1024;
 const STREAMED_MESSAGE_BYTES = 8 * 1024 * 1024;
+
+/** The LI product types of the lightning streams, in the order `lightningStreams` takes them. */
+export const LiStreamTypes = ['LFL', 'AF', 'LGR', 'LEF'] as const;
+const LI_BYTES = 16 * 1024;
 
 /** The fate of the cycle with index `index`: a few degraded and abandoned ones, the rest complete. */
 export function fateOf(index: number): CycleFate {
@@ -193,6 +211,27 @@ export function planTraffic(options: TrafficOptions): TrafficPlan {
     }
     // Bad files, one of three kinds in turn, for two cycles in three.
     if (index % 3 !== 2) uploads.push(badFile(index, start + Math.floor(random() * cyclePeriodMs), day));
+  }
+
+  // Lightning: one file per stream and compressed 30 s window, from the first day's 00:00; one in
+  // ten is held up to a window, so that it passes its successor on the way.
+  const windowMs = LI_WINDOW_SECONDS * (1000 / options.compression);
+  const streams = LiStreamTypes.slice(0, Math.max(0, Math.min(LiStreamTypes.length, options.lightningStreams ?? 1)));
+  for (let window = 0; window * windowMs < options.durationMs; window += 1) {
+    const start = new Date(dayStart(options.day).getTime() + window * LI_WINDOW_SECONDS * 1000);
+    for (const type of streams) {
+      const key = `eumetsat/${liFileName(type, start)}`;
+      const stream = liStreamOf('MTI1', type);
+      const sensingStart = start.toISOString();
+      uploads.push({
+        atMs: Math.floor(window * windowMs + (random() < 0.1 ? random() * windowMs * 1.5 : 0)),
+        key,
+        expect: 'accepted',
+        size: LI_BYTES,
+        body: () => liFile(type, start, LI_BYTES).body,
+        lightning: { stream, sensingStart, correlationId: liCorrelationOf({ stream, sensingStart }) },
+      });
+    }
   }
 
   // A tenth of the accepted uploads again, same bytes, a few seconds later (a provider's retry).
