@@ -449,12 +449,18 @@ async function drive(
     );
   const beforeRedrive = await depthsOf();
   let redriven = 0;
+  const redriveErrors: string[] = [];
   for (const pair of dlqs) {
     if ((beforeRedrive[pair.role] ?? 0) === 0 || pair.sourceUrl === undefined || pair.role.startsWith('subscriber'))
       continue;
     print(`  redriving ${beforeRedrive[pair.role]} message(s) of ${pair.role}`);
-    await cliRedrive(projectRoot, descriptionFile, pair.role, print);
-    redriven += beforeRedrive[pair.role]!;
+    try {
+      await cliRedrive(projectRoot, descriptionFile, pair.role, print);
+      redriven += beforeRedrive[pair.role]!;
+    } catch (error) {
+      // The account still runs (the messages stay in their DLQ and are reported there).
+      redriveErrors.push(`redrive of ${pair.role} failed: ${(error as Error).message}`);
+    }
   }
   if (redriven > 0) await settle('after redrive');
   const afterRedrive = await depthsOf();
@@ -504,7 +510,11 @@ async function drive(
     deliveredProducts: account.deliveredProducts,
   });
 
-  const withProblems: Account = { ...account, problems };
+  const withProblems: Account = {
+    ...account,
+    problems,
+    harnessFailures: [...account.harnessFailures, ...redriveErrors],
+  };
   const lostOrDuplicated = account.rows.some((r) => r.lost > 0 || r.duplicated > 0);
   return {
     startedAt: new Date(t0).toISOString(),
@@ -530,6 +540,6 @@ async function drive(
     calls,
     cost,
     seconds: { traffic: trafficSeconds, settle: settleSeconds, total: (Date.now() - t0) / 1000 },
-    ok: problems.length === 0 && account.harnessFailures.length === 0 && !lostOrDuplicated,
+    ok: problems.length === 0 && withProblems.harnessFailures.length === 0 && !lostOrDuplicated,
   };
 }
