@@ -75,8 +75,11 @@ export function isServing(description: Pick<StackDescription, 'pid'>): boolean {
   }
 }
 
-/** Where a local stack describes itself, under the project root. */
-export const descriptionPath = (projectRoot: string): string => join(projectRoot, '.cometflow', 'local-stack.json');
+/** Where a local stack whose state is in `stateDir` describes itself. */
+export const descriptionFileIn = (stateDir: string): string => join(stateDir, 'local-stack.json');
+
+/** Where the project's local stack (state in `.cometflow`, the default) describes itself. */
+export const descriptionPath = (projectRoot: string): string => descriptionFileIn(join(projectRoot, '.cometflow'));
 
 const lowerFirst = (text: string): string => text.charAt(0).toLowerCase() + text.slice(1);
 

@@ -28,7 +28,9 @@ import { ScheduleRunner, schedulesOf } from './runtime/schedules.ts';
 import { localStateMachines } from './runtime/state-machines.ts';
 import { ACCOUNT, loadTemplate, physicalName, resourcesOfType, Resolver, type Template } from './runtime/template.ts';
 import {
-  descriptionPath,
+  descriptionFileIn,
+  isServing,
+  readDescription,
   removeDescription,
   resourcesFromOutputs,
   writeDescription,
@@ -40,10 +42,11 @@ export interface LocalStackOptions {
   readonly cdkOut: string;
   readonly stackName: string;
   readonly projectRoot: string;
-  /** Write `.cometflow/local-stack.json` while running. @default true */
+  /** Write `local-stack.json` in `stateDir` while running. @default true */
   readonly describe?: boolean;
   /**
-   * Folder for logs and run files, so that two stacks on one checkout keep apart.
+   * Folder for logs, run files and the description, so that two stacks on one checkout keep
+   * apart: a stack refuses to start in a folder whose description names another running stack.
    * @default - `.cometflow` under `projectRoot`
    */
   readonly stateDir?: string;
@@ -105,6 +108,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
   const template = loadTemplate(join(options.cdkOut, `${options.stackName}.template.json`));
   const stateDir = options.stateDir ?? join(options.projectRoot, '.cometflow');
+  const path = descriptionFileIn(stateDir);
+  // A second stack in the same folder would wipe the first one's logs and description while it runs.
+  const other = readDescription(path);
+  if (other?.pid !== undefined && other.pid !== process.pid && isServing(other)) {
+    throw new Error(
+      `A local stack (pid ${other.pid}, ${other.stackName}) already runs with its state in ${stateDir}; ` +
+        'stop it, or give this one its own folder (`npm start -- --state-dir <folder>`, or `stateDir`)',
+    );
+  }
   mkdirSync(stateDir, { recursive: true });
   const runDir = mkdtempSync(join(stateDir, 'run-'));
   // Logs of the last run stay for reading after the stack stopped; object storage does not.
@@ -376,10 +388,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       pid: process.pid,
       startedAt: new Date().toISOString(),
     };
-    const path = descriptionPath(options.projectRoot);
     if (options.describe ?? true) {
       writeDescription(path, description);
-      stoppers.unshift(async () => removeDescription(path));
+      // Only its own: a description another stack wrote since stays.
+      stoppers.unshift(async () => {
+        if (readDescription(path)?.pid === process.pid) removeDescription(path);
+      });
     }
     mark('total', t0);
     let stopped: Promise<void> | undefined;

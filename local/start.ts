@@ -3,29 +3,41 @@
  * the demo, then stops everything it started and exits 0 when the demo met its expectations.
  * `npm start -- --serve`: brings the stack up and keeps it until Ctrl-C or SIGTERM; testers use
  * `.cometflow/local-stack.json` to reach it.
+ * `--app <file>`: a team's CDK app instead of infra/cdk/app.ts (a module exporting `buildApp`).
+ * `--state-dir <folder>`: logs, run files, cloud assembly and description there instead of
+ * `.cometflow` and `cdk.out`, so that a second stack runs beside the first in one checkout.
  */
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { runDemo } from './demo.ts';
 import { startLocalStack } from './stack.ts';
-import { descriptionPath } from './stack-description.ts';
+import { descriptionFileIn, descriptionPath } from './stack-description.ts';
 import { synthesize } from './synth.ts';
 
 const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
-const serve = process.argv.includes('--serve');
+const { values: flags } = parseArgs({
+  options: { serve: { type: 'boolean' }, app: { type: 'string' }, 'state-dir': { type: 'string' } },
+});
+const serve = flags.serve === true;
+const stateDir = flags['state-dir'] === undefined ? undefined : resolve(flags['state-dir']);
 const print = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
 
 const t0 = performance.now();
 print('synthesizing the CDK app (bundling every function with esbuild)');
-const { stackName, outdir } = await synthesize(join(projectRoot, 'cdk.out'));
+const { stackName, outdir } = await synthesize(
+  stateDir === undefined ? join(projectRoot, 'cdk.out') : join(stateDir, 'cdk.out'),
+  flags.app === undefined ? undefined : resolve(flags.app),
+);
 const synthSeconds = (performance.now() - t0) / 1000;
 print(`starting the local stack from ${outdir}/${stackName}.template.json`);
 const stack = await startLocalStack({
   cdkOut: outdir,
   stackName,
   projectRoot,
+  ...(stateDir === undefined ? {} : { stateDir }),
   onInvocation: (r) => {
     if (r.error !== undefined) print(`  ! ${r.functionName}: invocation failed: ${r.error}`);
   },
@@ -35,7 +47,9 @@ print(
 );
 print(`  S3 + SQS  ${stack.description.endpoints.s3}`);
 print(`  DynamoDB  ${stack.description.endpoints.dynamodb}`);
-print(`  described in ${descriptionPath(projectRoot)}; function logs in ${stack.logDir}`);
+print(
+  `  described in ${stateDir === undefined ? descriptionPath(projectRoot) : descriptionFileIn(stateDir)}; function logs in ${stack.logDir}`,
+);
 
 let stopping = false;
 const stop = async (code: number): Promise<never> => {
