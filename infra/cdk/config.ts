@@ -72,7 +72,7 @@ export function laneSettingsOf(
   name: string,
   lane: { stage: Stage; priority: LaneDefinition['priority'] },
 ): StageSettings {
-  const own = (topology.lanes as Readonly<Record<string, StageSettings>>)[name];
+  const own = topology.lanes[name];
   if (own !== undefined) return own;
   const base = topology.stages[lane.stage];
   return lane.priority === 'bulk'
@@ -109,7 +109,11 @@ export interface ContainerSettings {
 /** The whole topology: every stage of `Stages`, the extra lanes, and the container workers (the intake limits are the providers', rules/providers.json). */
 export interface Topology {
   readonly stages: Readonly<Record<Stage, StageSettings>>;
-  readonly lanes: Readonly<Record<Lane, StageSettings>>;
+  /**
+   * Sizing of the extra lanes: every one of the reference topology, and any other extra lane of
+   * a team's lane table (one it does not size here is sized like its stage, `laneSettingsOf`).
+   */
+  readonly lanes: Readonly<Record<Lane, StageSettings>> & Readonly<Record<string, StageSettings>>;
   readonly containers: Readonly<Record<ContainerTarget, ContainerSettings>>;
   /**
    * The least time a join gets after its first input before its deadline may close it, in
@@ -223,11 +227,13 @@ export function validateTopology(candidate: Topology): Topology {
       candidate.stages[stage],
       `every stage of ${Stages.join(', ')} needs settings`,
     ]),
-    ...laneNames.map((lane): [string, StageSettings | undefined, string] => [
-      `Topology of lane "${lane}"`,
-      candidate.lanes?.[lane],
-      `every lane of ${laneNames.join(', ')} needs settings`,
-    ]),
+    ...[...new Set([...laneNames, ...Object.keys(candidate.lanes ?? {})])].map(
+      (lane): [string, StageSettings | undefined, string] => [
+        `Topology of lane "${lane}"`,
+        candidate.lanes?.[lane],
+        `every lane of ${laneNames.join(', ')} needs settings`,
+      ],
+    ),
   ];
   for (const [where, settings, need] of all) {
     if (settings === undefined) {

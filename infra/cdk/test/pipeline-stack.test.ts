@@ -556,6 +556,18 @@ describe('topology validation', () => {
     expect(() => validateTopology(withIngest({ maxConcurrency: 1 }))).toThrow(/maxConcurrency 1 is invalid.*2 to 1000/);
   });
 
+  it("checks the sizing of a team's own extra lane like the reference lanes'", () => {
+    // Prepare
+    const sized = { ...topology.stages.deliver, batchSize: 11 };
+    const withTeamLane: Topology = { ...topology, lanes: { ...topology.lanes, 'deliver-bulk': sized } };
+
+    // Act
+    const act = (): Topology => validateTopology(withTeamLane);
+
+    // Assess
+    expect(act).toThrow('Topology of lane "deliver-bulk": batchSize 11 is invalid; expected an integer from 1 to 10');
+  });
+
   it('refuses to build a stack from an invalid topology', () => {
     // Prepare
     const app = new App();
