@@ -3,6 +3,7 @@
  * attributes the catalog accepts or throws `FileRejectedError`, never anything else, because
  * anything else would be retried instead of quarantined.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FileAttributesSchema } from '#events/registry.ts';
 import { exampleEcmwfName, parseEcmwfName } from './ecmwf.ts';
@@ -10,59 +11,59 @@ import { identifyInboxKey } from './inbox.ts';
 import { exampleFciName, parseFciName } from './mtg-fci.ts';
 import { exampleLiName, parseLiName } from './mtg-li.ts';
 import { FileRejectedError } from './rejection.ts';
-import { prng } from '../testing/random.ts';
 
 const CASES = 3000;
 
 /** Characters names are made of, plus a few that should never appear. */
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-,+./ %\u0000\u00e9\u{1F600}\n';
 
-interface Fuzzer {
-  readonly int: (below: number) => number;
-  readonly pick: <T>(items: readonly T[]) => T;
-  readonly randomString: (maxLength: number) => string;
-  readonly mutate: (name: string) => string;
-  readonly date: () => Date;
+const character = fc.constantFrom(...ALPHABET);
+
+/** Random text of up to `maxLength` characters: mostly of the alphabet, sometimes any code points. */
+const randomString = (maxLength: number): fc.Arbitrary<string> =>
+  fc.oneof(
+    { weight: 4, arbitrary: fc.string({ unit: character, maxLength }) },
+    { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength }) },
+  );
+
+/** One edit of a name at a position, biased to digits so that many mutants still match the pattern. */
+const edit = fc.record({
+  kind: fc.constantFrom('digit', 'replace', 'delete', 'insert', 'truncate', 'repeat'),
+  at: fc.nat(),
+  digit: fc.integer({ min: 0, max: 9 }),
+  char: character,
+  length: fc.integer({ min: 1, max: 8 }),
+});
+type Edit = typeof edit extends fc.Arbitrary<infer T> ? T : never;
+
+function applyEdit(text: string, { kind, at: position, digit, char, length }: Edit): string {
+  const at = position % (text.length + 1);
+  switch (kind) {
+    case 'digit':
+      return `${text.slice(0, at)}${digit}${text.slice(at + 1)}`;
+    case 'replace':
+      return `${text.slice(0, at)}${char}${text.slice(at + 1)}`;
+    case 'delete':
+      return `${text.slice(0, at)}${text.slice(at + 1)}`;
+    case 'insert':
+      return `${text.slice(0, at)}${char}${text.slice(at)}`;
+    case 'truncate':
+      return text.slice(0, at);
+    case 'repeat':
+      return `${text.slice(0, at)}${text.slice(at, at + length)}${text.slice(at)}`;
+  }
 }
 
-function fuzzer(seed: number): Fuzzer {
-  const random = prng(seed);
-  const int = (below: number): number => Math.floor(random() * below);
-  const pick = <T>(items: readonly T[]): T => items[int(items.length)]!;
-  const char = (): string => pick([...ALPHABET]);
-  const digit = (): string => String(int(10));
-  const randomString = (maxLength: number): string => Array.from({ length: int(maxLength + 1) }, char).join('');
-  /** One to three edits of a name, biased to digits so that many mutants still match the pattern. */
-  const mutate = (name: string): string => {
-    let text = name;
-    for (let edits = 1 + int(3); edits > 0; edits -= 1) {
-      const at = int(text.length + 1);
-      switch (int(6)) {
-        case 0:
-          text = `${text.slice(0, at)}${digit()}${text.slice(at + 1)}`;
-          break;
-        case 1:
-          text = `${text.slice(0, at)}${char()}${text.slice(at + 1)}`;
-          break;
-        case 2:
-          text = `${text.slice(0, at)}${text.slice(at + 1)}`;
-          break;
-        case 3:
-          text = `${text.slice(0, at)}${char()}${text.slice(at)}`;
-          break;
-        case 4:
-          text = text.slice(0, at);
-          break;
-        default:
-          text = `${text.slice(0, at)}${text.slice(at, at + 1 + int(8))}${text.slice(at)}`;
-          break;
-      }
-    }
-    return text;
-  };
-  const date = (): Date => new Date(Date.UTC(1970, 0, 1) + int(130 * 365) * 86_400_000 + int(86_400) * 1000);
-  return { int, pick, randomString, mutate, date };
-}
+/** One to three edits of `name`; fast-check shrinks a failure to the fewest, smallest edits. */
+const mutationOf = (name: string): fc.Arbitrary<string> =>
+  fc.array(edit, { minLength: 1, maxLength: 3 }).map((edits) => edits.reduce(applyEdit, name));
+
+/** An upload time between 1970 and 2100. */
+const uploadTime = fc.date({
+  min: new Date(Date.UTC(1970, 0, 1)),
+  max: new Date(Date.UTC(2100, 0, 1)),
+  noInvalidDate: true,
+});
 
 /** Runs a parser; returns 'parsed' or 'rejected', and fails the test on any other outcome. */
 function outcomeOf(input: string, parse: () => unknown): 'parsed' | 'rejected' {
@@ -84,80 +85,80 @@ function outcomeOf(input: string, parse: () => unknown): 'parsed' | 'rejected' {
   return 'parsed';
 }
 
-/** Counts outcomes, so the test also proves that both paths were exercised. */
-const tally = (outcomes: readonly string[]): Record<string, number> =>
-  outcomes.reduce<Record<string, number>>((counts, o) => ({ ...counts, [o]: (counts[o] ?? 0) + 1 }), {});
+/**
+ * Checks the property "the parser returns attributes the catalog accepts or throws
+ * `FileRejectedError`" on `CASES` inputs (a fixed seed, so a run can be replayed; on a failure
+ * fast-check prints the shrunk counterexample) and counts the outcomes, so that the test also
+ * proves both paths were exercised.
+ */
+function outcomes<T>(inputs: fc.Arbitrary<T>, parse: (input: T) => unknown, seed: number): Record<string, number> {
+  const counts: Record<string, number> = {};
+  fc.assert(
+    fc.property(inputs, (input) => {
+      const outcome = outcomeOf(JSON.stringify(input), () => parse(input));
+      counts[outcome] = (counts[outcome] ?? 0) + 1;
+    }),
+    { numRuns: CASES, seed },
+  );
+  return counts;
+}
 
 describe('name parsers under fuzzing', () => {
   it('parseFciName only ever throws FileRejectedError on random strings', () => {
-    // Prepare
-    const f = fuzzer(1);
-    const names = Array.from({ length: CASES }, () => f.randomString(300));
-
     // Act
-    const outcomes = names.map((name) => outcomeOf(name, () => parseFciName(name)));
+    const counts = outcomes(randomString(300), (name) => parseFciName(name), 1);
 
     // Assess
-    expect(tally(outcomes)).toEqual({ rejected: CASES });
+    expect(counts).toEqual({ rejected: CASES });
   });
 
   it('parseFciName parses or rejects mutations of a valid name', () => {
-    // Prepare
-    const f = fuzzer(2);
-    const names = Array.from({ length: CASES }, () => f.mutate(exampleFciName));
-
     // Act
-    const outcomes = names.map((name) => outcomeOf(name, () => parseFciName(name)));
+    const counts = outcomes(mutationOf(exampleFciName), (name) => parseFciName(name), 2);
 
     // Assess
-    const counts = tally(outcomes);
     expect(counts.rejected).toBeGreaterThan(0);
     expect(counts.parsed).toBeGreaterThan(0);
   });
 
   it('parseLiName only ever throws FileRejectedError on random strings and mutations', () => {
-    // Prepare
-    const f = fuzzer(5);
-    const names = Array.from({ length: CASES }, (_, i) =>
-      i % 3 === 0 ? f.randomString(300) : f.mutate(exampleLiName),
+    // Act
+    const counts = outcomes(
+      fc.oneof({ weight: 1, arbitrary: randomString(300) }, { weight: 2, arbitrary: mutationOf(exampleLiName) }),
+      (name) => parseLiName(name),
+      5,
     );
 
-    // Act
-    const outcomes = names.map((name) => outcomeOf(name, () => parseLiName(name)));
-
     // Assess
-    const counts = tally(outcomes);
     expect(counts.rejected).toBeGreaterThan(CASES / 3);
     expect(counts.parsed).toBeGreaterThan(0);
   });
 
   it('parseEcmwfName only ever throws FileRejectedError on random strings and mutations', () => {
-    // Prepare
-    const f = fuzzer(3);
-    const names = Array.from({ length: CASES }, (_, i) =>
-      i % 2 === 0 ? f.randomString(40) : f.mutate(exampleEcmwfName),
+    // Act
+    const counts = outcomes(
+      fc.tuple(fc.oneof(randomString(40), mutationOf(exampleEcmwfName)), uploadTime),
+      ([name, uploadedAt]) => parseEcmwfName(name, uploadedAt),
+      3,
     );
 
-    // Act
-    const outcomes = names.map((name) => outcomeOf(name, () => parseEcmwfName(name, f.date())));
-
     // Assess
-    const counts = tally(outcomes);
     expect(counts.rejected).toBeGreaterThan(CASES / 2);
     expect(counts.parsed).toBeGreaterThan(0);
   });
 
   it('identifyInboxKey only ever throws FileRejectedError on random and mutated keys', () => {
     // Prepare
-    const f = fuzzer(4);
     const valid = [`eumetsat/${exampleFciName}`, `eumetsat/${exampleLiName}`, `ecmwf/${exampleEcmwfName}`];
-    const keys = Array.from({ length: CASES }, (_, i) => (i % 3 === 0 ? f.randomString(200) : f.mutate(f.pick(valid))));
+    const keys = fc.oneof(
+      { weight: 1, arbitrary: randomString(200) },
+      { weight: 2, arbitrary: fc.oneof(...valid.map(mutationOf)) },
+    );
 
     // Act
-    const outcomes = keys.map((key) => outcomeOf(key, () => identifyInboxKey(key, f.date())));
+    const counts = outcomes(fc.tuple(keys, uploadTime), ([key, uploadedAt]) => identifyInboxKey(key, uploadedAt), 4);
 
     // Assess
-    const counts = tally(outcomes);
     expect(counts.rejected).toBeGreaterThan(0);
     expect(counts.parsed).toBeGreaterThan(0);
   });
