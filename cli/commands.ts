@@ -24,7 +24,7 @@ import { formatEvents, readSelection, selectionOf, type Selection } from './even
 import { DEFAULT_RATE, parseRate } from './pacer.ts';
 import { DEFAULT_CONTEXT_HOURS, describeSelection, runReplay, type CliContext, type ReplayOptions } from './replay.ts';
 import { parseTypes, ReplayableTypes } from './replay-policy.ts';
-import { resourceOf } from './stack.ts';
+import { claimsOf, resourceOf } from './stack.ts';
 import { formatStatus, readStatus } from './status.ts';
 import { formatTrace, traceOf } from './trace.ts';
 import { formatRebuild, rebuildStatus } from './rebuild-status.ts';
@@ -388,6 +388,7 @@ const rebuildStatusCommand: Command<{ readonly json: boolean }> = {
       resourceOf('tables', description, 'eventStore'),
       resourceOf('tables', description, 'status'),
       json ? undefined : print,
+      claimsOf(clients.s3, description),
     );
     if (json) print(JSON.stringify(result, null, 2));
     else for (const line of formatRebuild(result)) print(line);

@@ -7,6 +7,7 @@
 import { BatchWriteCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CometEvent } from '#events/registry.ts';
 import { eventOfItem, projectEvents } from '#functions/projector/project.ts';
+import type { ClaimStore } from '#shared/envelope/claim-check.ts';
 
 /** What a rebuild did. */
 export interface RebuildResult {
@@ -51,6 +52,7 @@ export async function rebuildStatus(
   eventStore: string,
   status: string,
   progress: (line: string) => void = () => undefined,
+  claims?: ClaimStore,
 ): Promise<RebuildResult> {
   const deleted = await deleteAll(db, status);
   progress(`deleted ${deleted} status items`);
@@ -59,7 +61,8 @@ export async function rebuildStatus(
   let batch: CometEvent[] = [];
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
-    const result = await projectEvents(batch, { db, table: status });
+    // Claim-checked events (stored with dataref) are read back from the claims bucket.
+    const result = await projectEvents(batch, { db, table: status, ...(claims === undefined ? {} : { claims }) });
     events += result.events;
     entities += result.entities;
     batch = [];

@@ -22,6 +22,8 @@ import {
   type StackDescription,
 } from '../local/stack-description.ts';
 import { StackNotFoundError } from './errors.ts';
+import { s3ClaimStore } from '#shared/clients/claims.ts';
+import type { ClaimStore } from '#shared/envelope/claim-check.ts';
 
 export type { SdkEnvironment };
 
@@ -163,4 +165,14 @@ export function resourceOf(kind: 'queues' | 'tables' | 'buckets', description: S
     );
   }
   return value;
+}
+
+/**
+ * The stack's claim store (its `claims` bucket), where the data of events too large for a
+ * message waits; undefined for a stack without one. Readers of stored events resolve `dataref`
+ * through it, as the stages do.
+ */
+export function claimsOf(s3: S3Client, description: StackDescription): ClaimStore | undefined {
+  const bucket = description.buckets.claims;
+  return bucket === undefined ? undefined : s3ClaimStore(s3, bucket);
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { deliveryRequested, PRODUCT_ID } from './steps/testing.ts';
-import { executionNameOf, startDelivery, type StartDeliveryDeps } from './logic.ts';
+import { executionNameOf, SfnMaxInputBytes, startDelivery, type StartDeliveryDeps } from './logic.ts';
+import { MessageTooLargeError } from '#shared/envelope/claim-check.ts';
 
 /** Records every start; answers `already-started` for a name seen before, as Step Functions does. */
 function fakeStepFunctions() {
@@ -31,6 +32,25 @@ describe('startDelivery', () => {
       executionArn: `arn:aws:states:us-east-1:000000000000:execution:Delivery:product-${PRODUCT_ID}`,
     });
     expect(fake.started).toEqual([{ name: `product-${PRODUCT_ID}`, input: JSON.stringify(command) }]);
+  });
+
+  it('refuses, terminally, a command too large for a saga input, and starts nothing', async () => {
+    // Prepare: a command whose data (read back from the claims bucket) is over 256 KiB.
+    const fake = fakeStepFunctions();
+    const base = deliveryRequested();
+    const command = { ...base, data: { ...base.data, productType: 'x'.repeat(SfnMaxInputBytes) } };
+    const fits = { ...base, data: { ...base.data, productType: 'x'.repeat(200 * 1024) } };
+
+    // Act
+    const act = startDelivery(command, fake.deps);
+
+    // Assess
+    await expect(act).rejects.toThrow(MessageTooLargeError);
+    await expect(act).rejects.toThrow(
+      /would start its saga with \d+ bytes of input; Step Functions takes at most 262144/,
+    );
+    expect(fake.started).toEqual([]);
+    await expect(startDelivery(fits, fake.deps)).resolves.toMatchObject({ started: true });
   });
 
   it('reports a second request for the same product as already started, and starts nothing', async () => {

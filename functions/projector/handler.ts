@@ -7,6 +7,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { documentClient } from '#shared/clients/aws.ts';
+import { claimStore } from '#shared/clients/claims.ts';
 import { Env } from '#shared/config.ts';
 import { parseEnvironment, Setting } from '#shared/environment.ts';
 import { MetricsNamespace, ProjectorService } from '#shared/metrics.ts';
@@ -14,6 +15,7 @@ import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { projectStreamRecords } from './project.ts';
 
 const db = documentClient();
+const claims = claimStore();
 const { [Env.statusTable]: table } = parseEnvironment({ [Env.statusTable]: Setting.name('a table name') });
 const logger = new Logger({ serviceName: ProjectorService });
 const metrics = new Metrics({
@@ -23,7 +25,12 @@ const metrics = new Metrics({
 
 export const handler = async (event: DynamoDBStreamEvent): Promise<void> => {
   try {
-    const result = await projectStreamRecords(event.Records, { db, table, metrics });
+    const result = await projectStreamRecords(event.Records, {
+      db,
+      table,
+      metrics,
+      ...(claims === undefined ? {} : { claims }),
+    });
     logger.info('events projected', { ...result });
   } finally {
     metrics.publishStoredMetrics();

@@ -9,6 +9,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import type { CometEvent } from '#events/registry.ts';
 import { MetricDimensions, MetricNames } from '#shared/metrics.ts';
+import { checkOut, type ClaimStore } from '#shared/envelope/claim-check.ts';
 import { factsOf, groupFacts, type EntityView } from './logic.ts';
 import { applyFacts } from './status-store.ts';
 
@@ -20,6 +21,11 @@ export interface ProjectDeps {
   readonly metrics?: Pick<Metrics, 'singleMetric' | 'addMetric'>;
   /** Entities written at once. @default 8 */
   readonly concurrency?: number;
+  /**
+   * Where the data of claim-checked events waits (an event stored with `dataref` and no `data`):
+   * read back before the fold. Without it such an event fails the projection, naming the reason.
+   */
+  readonly claims?: ClaimStore;
 }
 
 /** What a projection did. */
@@ -76,7 +82,9 @@ function measure(metrics: NonNullable<ProjectDeps['metrics']>, view: EntityView,
 }
 
 /** Folds events into the status table: every entity they concern, each written once. */
-export async function projectEvents(events: readonly CometEvent[], deps: ProjectDeps): Promise<ProjectResult> {
+export async function projectEvents(stored: readonly CometEvent[], deps: ProjectDeps): Promise<ProjectResult> {
+  // The store keeps a large event's reference (claim check): its data is read back here.
+  const events = (await Promise.all(stored.map((event) => checkOut(event, deps.claims)))) as CometEvent[];
   const groups = [...groupFacts(events.flatMap(factsOf)).values()];
   await inPool(groups, deps.concurrency ?? 8, async ({ entity, facts }) => {
     const view = await applyFacts(deps.db, deps.table, entity, facts);

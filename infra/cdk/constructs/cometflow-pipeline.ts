@@ -376,6 +376,9 @@ export class CometflowPipeline extends Construct {
     for (const { fn } of [deliver, ...lanesOf('deliver')]) this.deliverySaga.grantStartExecution(fn);
 
     this.statusProjection = new StatusProjection(this, 'StatusProjection', { tables, projectRoot });
+    // The projector folds claim-checked events too: it reads their data back (read only).
+    claims.grantReadObjects(this.statusProjection.fn);
+    this.statusProjection.fn.addEnvironment(Env.claimsBucket, claims.bucketName);
     this.calendar = new DeliveryCalendar(this, 'Calendar', { tables, eventBus, projectRoot });
 
     // Operations: a dashboard of every lane, and alarms notifying one topic.

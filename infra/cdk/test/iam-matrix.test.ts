@@ -124,7 +124,12 @@ const Expected: Readonly<Record<string, Readonly<Record<string, readonly Access[
     'Claims/cometflow/deliver/': ['read', 'put'],
   },
   // The projector's failed stream batches go to its own on-failure queue.
-  'StatusProjection/FunctionRole': { 'Tables/Status': ['read', 'write'], 'StatusProjection/OnFailure': ['send'] },
+  // It reads back the data of claim-checked events it folds.
+  'StatusProjection/FunctionRole': {
+    'Tables/Status': ['read', 'write'],
+    'StatusProjection/OnFailure': ['send'],
+    Claims: ['read'],
+  },
   // The delivery calendar reads the event store and reports what is missing on the event bus
   // (its events are far below the claim-check bound: no claims access).
   'Calendar/FunctionRole': { 'Tables/EventStore': ['read'], 'Scheduler/EventBus': ['send'] },
