@@ -94,7 +94,7 @@ const eventsCommand: Command<Selection> = {
 
 const replayCommand: Command<ReplayOptions> = {
   name: 'replay',
-  summary: `send the state events a stage published (${ReplayableTypes.map((t) => t.replace(/^cometflow\./, '')).join(', ')}) back into the event bus queue, in time order, unchanged`,
+  summary: `send the state events a stage published (${ReplayableTypes.map((t) => t.replace(/^cometflow\./, '')).join(', ')}) back into the event bus as bulk work (its bulk lane), in time order, unchanged but for their priority`,
   positionals: [],
   flags: {
     ...selectionFlags,

@@ -1,11 +1,14 @@
 /**
- * `replay`: sends the state events of a correlation or a time window back into the event bus
- * queue, unchanged (same ids, same message attributes as the stages send), in time order, at
- * most `rate` per second; or, with `dryRun`, runs the scheduler's rules over them in memory and
+ * `replay`: sends the state events of a correlation or a time window back into the event bus,
+ * unchanged but for their priority (same ids, same message attributes as the stages send), in
+ * time order, at most `rate` per second. A replay is bulk work: its events carry priority
+ * `bulk` and go to the event bus lane of that priority, so they never queue in front of
+ * real-time events, and what they cause goes to the bulk lanes; or, with `dryRun`, runs the scheduler's rules over them in memory and
  * prints the decisions, sending nothing. What is replayed: `replay-policy.ts`.
  */
 import type { EventType } from '#events/registry.ts';
 import { sqsSender } from '#shared/clients/bus.ts';
+import { Lanes, resolveLane, type LaneTable } from '#shared/config.ts';
 import { loadPipelineRules } from '#functions/scheduler/rule-set.ts';
 import { topology } from '../infra/cdk/config.ts';
 import type { StackDescription } from '../local/stack-description.ts';
@@ -149,6 +152,17 @@ async function dryRunReplay(
   return { selected, sent: 0, dryRun: result };
 }
 
+/**
+ * The queue of the event bus lane of bulk work, from the lane table (its id names the stack's
+ * queue output); the real-time bus where the topology has no bulk lane.
+ */
+export function replayBusOf(description: StackDescription, lanes: LaneTable = Lanes): string {
+  const resolved = resolveLane(lanes, 'scheduler', 'bulk');
+  const id = 'lane' in resolved ? lanes[resolved.lane]?.id : undefined;
+  const role = id === undefined ? 'eventBus' : `${id[0]!.toLowerCase()}${id.slice(1)}`;
+  return description.queues[role] ?? resourceOf('queues', description, 'eventBus');
+}
+
 async function sendReplay(
   options: ReplayOptions,
   context: CliContext,
@@ -156,16 +170,18 @@ async function sendReplay(
 ): Promise<ReplaySummary> {
   const { description, clients, print } = context;
   const clock = context.clock ?? systemClock;
-  const busUrl = resourceOf('queues', description, 'eventBus');
+  const busUrl = replayBusOf(description);
   const send = sqsSender(clients.sqs);
   const pace = pacer(options.rate, clock);
   const every = Math.max(1, Math.round(options.rate));
   const started = clock.now();
-  print(`replaying ${selected.length} events to the event bus queue ${busUrl}, at most ${options.rate} per second`);
+  print(
+    `replaying ${selected.length} events as bulk work to the event bus queue ${busUrl}, at most ${options.rate} per second`,
+  );
   let sent = 0;
   for (const stored of selected) {
     await pace();
-    await send(busUrl, stored.event);
+    await send(busUrl, { ...stored.event, priority: 'bulk' });
     sent += 1;
     if (sent % every === 0 || sent === selected.length) {
       print(

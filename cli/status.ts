@@ -21,6 +21,7 @@ import { readWindow, table } from './event-store.ts';
 export const QueueStages: Readonly<Record<string, { readonly stage: string; readonly lane: string }>> = {
   intake: { stage: 'intake', lane: 'uploads' },
   eventBus: { stage: 'scheduler', lane: 'events' },
+  eventBusBulk: { stage: 'scheduler', lane: 'bulk events' },
   ingest: { stage: 'ingest', lane: 'lambda' },
   ingestContainer: { stage: 'ingest', lane: 'container' },
   process: { stage: 'process', lane: 'realtime' },

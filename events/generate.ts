@@ -81,7 +81,7 @@ export function schemaDocumentOf(type: EventType): Record<string, unknown> {
     $id: dataSchemaOf(type),
     $comment: 'Generated from events/registry.ts by `npm run events:generate`; do not edit by hand.',
     title: titleOf(type),
-    description: `A CloudEvents 1.0 event of type ${type}, with the correlationid and causationid extensions, as its producer emits it.`,
+    description: `A CloudEvents 1.0 event of type ${type}, with the correlationid, causationid and (optional) priority extensions, as its producer emits it.`,
   }) as Record<string, unknown>;
 }
 

@@ -290,6 +290,12 @@ export const EnvelopeSchema = z.object({
   datacontenttype: z.literal('application/json'),
   correlationid: z.string().min(1),
   causationid: z.string().min(1),
+  /**
+   * Extension: the priority of the work this message belongs to. A command carries its lane's;
+   * an event inherits its cause's and goes to the event bus lane of that priority. Absent means
+   * `realtime`.
+   */
+  priority: z.enum(['realtime', 'bulk']).optional(),
   /** CloudEvents Dataref extension: where `data` was moved to (claim check), `s3://<bucket>/<key>`. */
   dataref: z
     .string()

@@ -10,6 +10,11 @@
  */
 export const Env = {
   eventBusQueueUrl: 'COMETFLOW_EVENT_BUS_QUEUE_URL',
+  /**
+   * JSON: `{ <lane>: { priority, queueUrl } }`, the event bus's lanes (the scheduler's queues):
+   * a publisher sends each event to the lane of its priority (`busLaneOf`).
+   */
+  eventBusLanes: 'COMETFLOW_EVENT_BUS_LANES',
   ingestQueueUrl: 'COMETFLOW_INGEST_QUEUE_URL',
   ingestContainerQueueUrl: 'COMETFLOW_INGEST_CONTAINER_QUEUE_URL',
   processQueueUrl: 'COMETFLOW_PROCESS_QUEUE_URL',
@@ -80,8 +85,12 @@ export type Priority = (typeof Priorities)[number];
 
 /** One lane: a queue and its consumer, running the code of `stage`, for work of `priority`. */
 export interface LaneDefinition {
-  /** The code that consumes the lane: a stage of `Stages`, or `ingest-container` (the Fargate worker). */
-  readonly stage: 'ingest' | 'ingest-container' | 'process' | 'deliver';
+  /**
+   * The code that consumes the lane: a stage of `Stages`, or `ingest-container` (the Fargate
+   * worker). The scheduler's lanes are the event bus: stages publish events to them, and no rule
+   * sends a command there.
+   */
+  readonly stage: 'scheduler' | 'ingest' | 'ingest-container' | 'process' | 'deliver';
   readonly priority: Priority;
   /**
    * PascalCase id of an extra lane: the CDK app gives it its own queue, function and event source
@@ -98,6 +107,10 @@ export interface LaneDefinition {
  * stage are separate queues consumed by separate functions; bulk lanes have bounded concurrency.
  */
 export const Lanes = {
+  // The event bus: a replay or a backlog of bulk events waits on its own queue, consumed with
+  // bounded concurrency, instead of in front of real-time events.
+  'event-bus': { stage: 'scheduler', priority: 'realtime' },
+  'event-bus-bulk': { stage: 'scheduler', priority: 'bulk', id: 'EventBusBulk' },
   ingest: { stage: 'ingest', priority: 'realtime' },
   'ingest-bulk': { stage: 'ingest', priority: 'bulk', id: 'IngestBulk' },
   'ingest-container': { stage: 'ingest-container', priority: 'bulk' },
@@ -147,6 +160,44 @@ export function resolveLane(
     };
   }
   return { lane: target };
+}
+
+/**
+ * The lane a command goes to, given the lane its rule resolved to and the priority of the event
+ * that caused it: work caused by bulk work (a replay, a backlog, a bulk product) is bulk too, so
+ * it goes to its stage's bulk lane when the topology has one; otherwise the rule's lane.
+ *
+ * @example
+ * laneForWork(Lanes, 'process-realtime', 'bulk') // 'process-bulk'
+ */
+export function laneForWork(lanes: LaneTable, lane: string, causePriority: Priority | undefined): string {
+  const definition = lanes[lane];
+  if (causePriority !== 'bulk' || definition === undefined || definition.priority === 'bulk') return lane;
+  const resolved = resolveLane(lanes, definition.stage, 'bulk');
+  return 'lane' in resolved ? resolved.lane : lane;
+}
+
+/** The event bus's lanes, as publishers receive them (`COMETFLOW_EVENT_BUS_LANES`). */
+export type BusLanes = Readonly<Record<string, { readonly priority: Priority; readonly queueUrl: string }>>;
+
+/**
+ * The queue an event of `priority` is published to: the event bus lane of that priority
+ * (resolved like a rule's target, the scheduler's lanes being the bus), else the real-time one.
+ *
+ * @example
+ * busLaneOf(lanes, 'bulk') // the URL of the event-bus-bulk queue
+ */
+export function busLaneOf(lanes: BusLanes, priority: Priority | undefined): string {
+  const table: LaneTable = Object.fromEntries(
+    Object.entries(lanes).map(([name, lane]) => [name, { stage: 'scheduler', priority: lane.priority }]),
+  );
+  for (const wanted of [priority ?? 'realtime', 'realtime'] as const) {
+    const resolved = resolveLane(table, 'scheduler', wanted);
+    if ('lane' in resolved) return lanes[resolved.lane]!.queueUrl;
+  }
+  throw new Error(
+    `No event bus lane of priority ${priority ?? 'realtime'} nor realtime in ${JSON.stringify(Object.keys(lanes))}; expected the scheduler's lanes of the lane table`,
+  );
 }
 
 /**

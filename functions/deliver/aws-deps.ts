@@ -7,7 +7,7 @@ import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand } from '@aws-s
 import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { documentClient, s3Client, sqsClient } from '#shared/clients/aws.ts';
-import { sqsSender } from '#shared/clients/bus.ts';
+import { busPublisher, EventBusEnvironment, sqsSender } from '#shared/clients/bus.ts';
 import { claimStore } from '#shared/clients/claims.ts';
 import { Env } from '#shared/config.ts';
 import { parseEnvironment, Setting } from '#shared/environment.ts';
@@ -275,7 +275,7 @@ export function sagaDeps(logger: Logger): SagaDeps {
   const send = sqsSender(sqsClient(), { claims: claimStore() });
   const env = parseEnvironment({
     [Env.deliveriesTable]: Setting.name('a table name'),
-    [Env.eventBusQueueUrl]: Setting.url(),
+    ...EventBusEnvironment,
     [Env.distributionBucket]: Setting.name('a bucket name'),
     [Env.subscribers]: Setting.name('JSON: [{ name, queueUrl, productTypes }]'),
     [Env.breakerFailureThreshold]: Setting.integer({ min: 1, unit: 'failures' }),
@@ -283,7 +283,7 @@ export function sagaDeps(logger: Logger): SagaDeps {
     [Env.sequenceHoldbackSeconds]: Setting.nonNegative('seconds'),
   });
   const table = env[Env.deliveriesTable];
-  const busUrl = env[Env.eventBusQueueUrl];
+  const publish = busPublisher(send, env[Env.eventBusLanes]);
   return {
     distributionBucket: env[Env.distributionBucket],
     // Parsed by its own schema, whose error names the subscriber and field that is wrong.
@@ -317,7 +317,7 @@ export function sagaDeps(logger: Logger): SagaDeps {
     notify: (queueUrl, event, fifo) => send(queueUrl, event, fifo === undefined ? {} : fifo),
     heads: streamHeads(table),
     holdbackSeconds: env[Env.sequenceHoldbackSeconds],
-    publish: (event) => send(busUrl, event),
+    publish: (event) => publish(event),
     now: () => new Date(),
   };
 }

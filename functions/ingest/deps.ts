@@ -4,7 +4,7 @@
  * table of its own beyond its idempotency records: what it did is in `file.ingested`.
  */
 import { s3Client, sqsClient } from '#shared/clients/aws.ts';
-import { sqsSender } from '#shared/clients/bus.ts';
+import { busPublisher, EventBusEnvironment, sqsSender } from '#shared/clients/bus.ts';
 import { claimStore } from '#shared/clients/claims.ts';
 import { Env } from '#shared/config.ts';
 import { parseEnvironment, Setting } from '#shared/environment.ts';
@@ -14,7 +14,7 @@ import type { IngestDeps } from './logic.ts';
 
 /** The variables both ingest runtimes read for `IngestDeps`. */
 export const IngestEnvironment = {
-  [Env.eventBusQueueUrl]: Setting.url(),
+  ...EventBusEnvironment,
   [Env.archiveBucket]: Setting.name('a bucket name'),
   [Env.quarantineBucket]: Setting.name('a bucket name'),
 };
@@ -29,7 +29,7 @@ export function awsIngestDeps(): IngestDeps {
   const env = parseEnvironment(IngestEnvironment);
   const s3 = s3Client();
   const send = sqsSender(sqsClient(), { claims: claimStore() });
-  const busUrl = env[Env.eventBusQueueUrl];
+  const publish = busPublisher(send, env[Env.eventBusLanes]);
   const quarantineBucket = env[Env.quarantineBucket];
   return {
     archiveBucket: env[Env.archiveBucket],
@@ -49,6 +49,6 @@ export function awsIngestDeps(): IngestDeps {
     write: (bucket, key, metadata) => streamedWrite(s3, bucket, key, metadata),
     quarantine: (file, rejection) => quarantineObject(s3, file, quarantineBucket, rejection, 'ingest'),
     discard: (file) => deleteObject(s3, file.bucket, file.key, file.etag),
-    publish: (event) => send(busUrl, event),
+    publish: (event) => publish(event),
   };
 }

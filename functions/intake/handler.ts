@@ -1,6 +1,6 @@
 /** Intake's Lambda adapter: S3 notifications from the intake queue in, `logic.ts` does the rest. */
 import { documentClient, s3Client, sqsClient } from '#shared/clients/aws.ts';
-import { sqsSender } from '#shared/clients/bus.ts';
+import { busPublisher, EventBusEnvironment, sqsSender } from '#shared/clients/bus.ts';
 import { claimStore } from '#shared/clients/claims.ts';
 import { Env } from '#shared/config.ts';
 import { ProviderTableSchema } from '#shared/conventions/providers.ts';
@@ -13,12 +13,12 @@ import { intakeUpload, parseNotification, type IntakeDeps } from './logic.ts';
 const s3 = s3Client();
 const send = sqsSender(sqsClient(), { claims: claimStore() });
 const env = parseEnvironment({
-  [Env.eventBusQueueUrl]: Setting.url(),
+  ...EventBusEnvironment,
   [Env.quarantineBucket]: Setting.name('a bucket name'),
   [Env.catalogTable]: Setting.name('a table name'),
   [Env.providers]: Setting.json(ProviderTableSchema, 'the providers, [{ name, prefix, conventions, maxFileBytes }]'),
 });
-const busUrl = env[Env.eventBusQueueUrl];
+const publish = busPublisher(send, env[Env.eventBusLanes]);
 const quarantineBucket = env[Env.quarantineBucket];
 const catalog = new DynamoDbCatalogStore(documentClient(), env[Env.catalogTable]);
 
@@ -37,7 +37,7 @@ const deps: IntakeDeps = {
       attributes: file.attributes,
     }),
   markPublished: (object) => catalog.markPublished(object),
-  publish: (event) => send(busUrl, event),
+  publish: (event) => publish(event),
   providers: env[Env.providers],
 };
 

@@ -2,7 +2,7 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { EventTypes } from '#events/registry.ts';
 import { s3Client, sqsClient } from '#shared/clients/aws.ts';
-import { sqsSender } from '#shared/clients/bus.ts';
+import { busPublisher, EventBusEnvironment, sqsSender } from '#shared/clients/bus.ts';
 import { claimStore } from '#shared/clients/claims.ts';
 import { Env } from '#shared/config.ts';
 import { parseEnvironment, Setting } from '#shared/environment.ts';
@@ -13,10 +13,10 @@ import { generateProduct, type ProcessDeps } from './logic.ts';
 const s3 = s3Client();
 const send = sqsSender(sqsClient(), { claims: claimStore() });
 const env = parseEnvironment({
-  [Env.eventBusQueueUrl]: Setting.url(),
+  ...EventBusEnvironment,
   [Env.productsBucket]: Setting.name('a bucket name'),
 });
-const busUrl = env[Env.eventBusQueueUrl];
+const publish = busPublisher(send, env[Env.eventBusLanes]);
 
 const deps: ProcessDeps = {
   productsBucket: env[Env.productsBucket],
@@ -25,7 +25,7 @@ const deps: ProcessDeps = {
   put: async (bucket, key, body, contentType) => {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
   },
-  publish: (event) => send(busUrl, event),
+  publish: (event) => publish(event),
   now: () => new Date(),
 };
 

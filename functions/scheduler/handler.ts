@@ -5,9 +5,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { EventTypes, type EventType } from '#events/registry.ts';
 import { documentClient, ecsClient, sqsClient } from '#shared/clients/aws.ts';
-import { sqsSender } from '#shared/clients/bus.ts';
+import { EventBusEnvironment, sqsSender } from '#shared/clients/bus.ts';
 import { claimStore } from '#shared/clients/claims.ts';
-import { Env, isContainerTarget } from '#shared/config.ts';
+import { busLaneOf, Env, isContainerTarget } from '#shared/config.ts';
 import { WakeEnvironment, wakeSettingsOf, wakeWorker } from '#shared/containers/wake.ts';
 import { parseEnvironment, Setting } from '#shared/environment.ts';
 import { eventStage } from '#shared/stage/stage-handler.ts';
@@ -22,24 +22,26 @@ const send = sqsSender(sqsClient(), { claims: claimStore() });
 const env = parseEnvironment({
   [Env.eventStoreTable]: Setting.name('a table name'),
   [Env.schedulerTable]: Setting.name('a table name'),
-  [Env.eventBusQueueUrl]: Setting.url(),
+  ...EventBusEnvironment,
   // Every lane with its queue; the rules are resolved against the same table at synth and here.
   [Env.lanes]: Setting.json(LanesSchema, '{ <lane>: { stage, priority, queueUrl } }'),
   // The minimum wait of a join's deadline; the CDK app sets it from the topology.
   [Env.deadlineMinimumWaitSeconds]: Setting.integer({ min: 0, unit: 'seconds' }),
   ...WakeEnvironment,
 });
-const busUrl = env[Env.eventBusQueueUrl];
+const busLanes = env[Env.eventBusLanes];
 const lanes = env[Env.lanes];
 const wakeSettings = wakeSettingsOf(env);
 const wakeLogger = new Logger({ serviceName: 'scheduler' });
 
 const deps: SchedulerDeps = {
   ruleSet: loadPipelineRules({ lanes }),
+  lanes,
   store: new DynamoDbSchedulerStore(db, env[Env.schedulerTable]),
   append: eventStoreAppender(db, env[Env.eventStoreTable], claimStore()),
   send: (target, command, delaySeconds) => send(lanes[target]!.queueUrl, command, { delaySeconds }),
-  sendTimer: (timer, delaySeconds) => send(busUrl, timer, { delaySeconds }),
+  // A timer goes back to the event bus lane of the work it times.
+  sendTimer: (timer, delaySeconds) => send(busLaneOf(busLanes, timer.priority), timer, { delaySeconds }),
   // Semantic elasticity: the worker is started when its command is sent, decided from the
   // business event, not after a Lambda timed out or a queue-depth alarm fired.
   wake: async (target, command) => {

@@ -11,7 +11,7 @@ import { Priorities } from '#shared/config.ts';
 export const LanesSchema = z.record(
   z.string().min(1),
   z.object({
-    stage: z.enum(['ingest', 'ingest-container', 'process', 'deliver']),
+    stage: z.enum(['scheduler', 'ingest', 'ingest-container', 'process', 'deliver']),
     priority: z.enum(Priorities),
     queueUrl: z.string().min(1),
   }),

@@ -9,6 +9,8 @@ import { schedule, type SchedulerDeps, type SchedulerEvent } from './logic.ts';
 import { MemorySchedulerStore } from './memory-store.ts';
 import { loadPipelineRules } from './rule-set.ts';
 import { shuffled } from '#shared/testing/random.ts';
+import { Lanes } from '#shared/config.ts';
+import { samplesOf } from '#events/catalog.ts';
 
 const DAY = '20261122';
 const CYCLE = 61;
@@ -211,6 +213,37 @@ describe('schedule', () => {
     await schedule(available(1000, 'ecmwf/S1D11220000112206001'), fake.deps);
     await schedule(available(1_300_000_000, 'ecmwf/S1D11220000112212001'), fake.deps);
     expect(fake.sent.map((s) => s.target)).toEqual(['ingest-bulk', 'ingest-container']);
+  });
+
+  it('sends work caused by bulk work to the bulk lane of its stage, carrying its lane priority', async () => {
+    // Prepare: the same ingested LI file, once as real-time work and once replayed (bulk).
+    const fake = fakeScheduler();
+    const deps = { ...fake.deps, lanes: Lanes };
+    const lightning = samplesOf(EventTypes.fileIngested).find((s) => s.file.startsWith('lightning'))!
+      .event as CometEvent;
+    const replayed = { ...lightning, id: `${lightning.id}-replayed`, priority: 'bulk' as const };
+    const other = (event: CometEvent, sha: string): CometEvent =>
+      ({
+        ...event,
+        data: {
+          ...(event.data as object),
+          ingested: { ...(event.data as { ingested: object }).ingested, sha256: sha },
+        },
+      }) as CometEvent;
+
+    // Act
+    await schedule(lightning, deps);
+    await schedule(other(replayed, SHA(7)), deps);
+
+    // Assess
+    expect(fake.sent.map((s) => [s.target, s.command.type, s.command.priority])).toEqual([
+      ['process-realtime', EventTypes.processingRequested, 'realtime'],
+      ['process-bulk', EventTypes.processingRequested, 'bulk'],
+    ]);
+    expect(fake.appended.filter((e) => e.type === EventTypes.processingRequested).map((e) => e.priority)).toEqual([
+      'realtime',
+      'bulk',
+    ]);
   });
 
   it('wakes the target of every command after sending it, and again when a failed wake-up is retried', async () => {

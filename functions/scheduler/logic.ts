@@ -19,7 +19,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventTypes, type CometEvent } from '#events/registry.ts';
-import { SqsMaxDelaySeconds, type Target } from '#shared/config.ts';
+import { laneForWork, SqsMaxDelaySeconds, type LaneTable, type Target } from '#shared/config.ts';
 import type { RuleSet } from '#shared/rules/index.ts';
 import {
   chooseReference,
@@ -46,6 +46,12 @@ export type SchedulerEvent = CometEvent;
 /** The effects the scheduler needs. */
 export interface SchedulerDeps {
   readonly ruleSet: RuleSet;
+  /**
+   * The topology's lanes: a command caused by bulk work goes to its stage's bulk lane
+   * (`laneForWork`) and carries its lane's priority.
+   * @default - every command goes to its rule's lane, carrying the priority it inherited
+   */
+  readonly lanes?: LaneTable;
   readonly store: SchedulerStore;
   /** Appends to the event store; false when the event (by id) was there already. */
   readonly append: (event: SchedulerEvent) => Promise<boolean>;
@@ -96,18 +102,24 @@ async function fireOnce(
   deps: SchedulerDeps,
   outcomes: string[],
 ): Promise<boolean> {
-  const claim = await deps.store.claim(effect.rule, effect.triggerKey, effect.command.id, effect.target);
+  // Priority is data: the lane follows from the rule's lane and the cause's priority, and the
+  // command carries its lane's priority on to the events it causes.
+  const target =
+    deps.lanes === undefined ? effect.target : laneForWork(deps.lanes, effect.target, effect.command.priority);
+  const priority = deps.lanes?.[target]?.priority ?? effect.command.priority;
+  const command: CometEvent = priority === undefined ? effect.command : { ...effect.command, priority };
+  const claim = await deps.store.claim(effect.rule, effect.triggerKey, command.id, target);
   if (claim === 'already-sent') {
     outcomes.push(`already fired ${effect.rule}:${effect.triggerKey}`);
     return false;
   }
-  await deps.send(effect.target as Target, effect.command, effect.delaySeconds);
+  await deps.send(target as Target, command, effect.delaySeconds);
   // Before the trigger is marked sent: a failed wake-up is retried with the event.
-  await deps.wake?.(effect.target as Target, effect.command);
+  await deps.wake?.(target as Target, command);
   // Recorded before the trigger is marked sent: a retry after a failure here records it.
-  await deps.append(effect.command);
+  await deps.append(command);
   await deps.store.markSent(effect.rule, effect.triggerKey);
-  outcomes.push(`sent ${effect.command.type} to ${effect.target} (${effect.rule}:${effect.triggerKey})`);
+  outcomes.push(`sent ${command.type} to ${target} (${effect.rule}:${effect.triggerKey})`);
   return true;
 }
 

@@ -132,6 +132,9 @@ export const topology: Topology = {
     deliver: { timeoutSeconds: 60, memoryMiB: 256, batchSize: 5, maxReceiveCount: 3 },
   },
   lanes: {
+    // The bulk event bus: replays and bulk work's events, two batches at a time, so that a
+    // backlog there never holds up real-time events on their way to the scheduler.
+    'event-bus-bulk': { timeoutSeconds: 30, memoryMiB: 256, batchSize: 10, maxReceiveCount: 3, maxConcurrency: 2 },
     // Bulk ingestion of files under the container threshold (forecasts, reprocessing, replays):
     // two at a time, so that real-time files never wait behind them.
     'ingest-bulk': { timeoutSeconds: 300, memoryMiB: 1024, batchSize: 1, maxReceiveCount: 3, maxConcurrency: 2 },

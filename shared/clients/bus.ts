@@ -5,8 +5,11 @@
  * a message SQS still refuses for its size is a terminal error, never a retry.
  */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+// The namespace import lets esbuild drop zod's unused parts (its locales alone are 258 KiB).
+import * as z from 'zod';
 import type { CometEvent } from '#events/registry.ts';
-import { SqsMaxDelaySeconds } from '../config.ts';
+import { busLaneOf, Env, Priorities, SqsMaxDelaySeconds } from '../config.ts';
+import { Setting } from '../environment.ts';
 import {
   checkIn,
   ClaimCheckThresholdBytes,
@@ -98,4 +101,31 @@ async function translateSize<T>(what: string, call: () => Promise<T>): Promise<T
       throw new MessageTooLargeError(`${what}: refused for its size: ${(error as Error).message}`, { cause: error });
     throw error;
   }
+}
+
+/** The schema of `COMETFLOW_EVENT_BUS_LANES`. */
+export const BusLanesSchema = z.record(
+  z.string().min(1),
+  z.object({ priority: z.enum(Priorities), queueUrl: z.string().min(1) }),
+);
+
+/** The variables every publisher reads: the event bus's lanes (and its real-time queue, for timers). */
+export const EventBusEnvironment = {
+  [Env.eventBusQueueUrl]: Setting.url(),
+  [Env.eventBusLanes]: Setting.json(BusLanesSchema, '{ <lane>: { priority, queueUrl } }'),
+};
+
+/**
+ * Publishes each event to the event bus lane of its priority (`busLaneOf`): events of bulk work
+ * (a replay, a backlog, a forecast run) wait on the bulk lane, never in front of real-time ones.
+ *
+ * @example
+ * const publish = busPublisher(send, env[Env.eventBusLanes]);
+ * await publish(event);
+ */
+export function busPublisher(
+  send: Send,
+  lanes: z.infer<typeof BusLanesSchema>,
+): (event: CometEvent, options?: SendOptions) => Promise<void> {
+  return (event, options) => send(busLaneOf(lanes, event.priority), event, options);
 }

@@ -24,14 +24,19 @@ export interface WrapOptions<T extends EventType> {
   readonly type: T;
   readonly source: string;
   readonly data: EventData<T>;
-  /** The event this one answers; its id becomes `causationid`, its `correlationid` is kept. */
-  readonly cause?: Pick<CometEvent, 'id' | 'correlationid'>;
+  /**
+   * The event this one answers; its id becomes `causationid`, its `correlationid` and its
+   * `priority` are kept (work caused by bulk work is bulk).
+   */
+  readonly cause?: Pick<CometEvent, 'id' | 'correlationid' | 'priority'>;
   /** Required when there is no cause: starts a new correlation (for example a repeat cycle). */
   readonly correlationId?: string;
   readonly subject?: string;
   /** Deterministic id, for events whose re-emission must be recognized as the same event. */
   readonly id?: string;
   readonly time?: Date;
+  /** @default - the cause's priority; none (real time) without a cause */
+  readonly priority?: 'realtime' | 'bulk';
 }
 
 /**
@@ -46,6 +51,7 @@ export function wrap<T extends EventType>(options: WrapOptions<T>): CometEvent<T
   if (correlationid === undefined) {
     throw new InvalidInputError(`Event ${options.type} needs a cause or a correlationId; got neither`);
   }
+  const priority = options.priority ?? options.cause?.priority;
   const parsed = EventDataSchemas[options.type].safeParse(options.data);
   if (!parsed.success) {
     throw new InvalidInputError(`Data of ${options.type} does not match its schema: ${z.prettifyError(parsed.error)}`);
@@ -61,6 +67,7 @@ export function wrap<T extends EventType>(options: WrapOptions<T>): CometEvent<T
     datacontenttype: 'application/json',
     correlationid,
     causationid: options.cause?.id ?? id,
+    ...(priority === undefined ? {} : { priority }),
     data: parsed.data as EventData<T>,
   };
 }

@@ -37,7 +37,7 @@ export interface CollectedInput extends JoinInput {
 }
 
 /** What a decision needs of the event that caused it (a state event or a deadline timer). */
-export type Cause = Pick<CometEvent, 'id' | 'correlationid' | 'time'>;
+export type Cause = Pick<CometEvent, 'id' | 'correlationid' | 'time' | 'priority'>;
 
 /** Send `command` to `target`, once per rule and trigger key. */
 export interface FireEffect {
@@ -451,7 +451,11 @@ export function completeJoin(
   const missing = [...missingSlots, ...missingRequirements.map((requirement) => requirement.name)];
   const triggerKey = join.joinKey;
   const id = commandId(compiled.name, triggerKey);
-  const causedBy = { id: cause.id, correlationid: join.correlationId ?? cause.correlationid };
+  const causedBy = {
+    id: cause.id,
+    correlationid: join.correlationId ?? cause.correlationid,
+    ...(cause.priority === undefined ? {} : { priority: cause.priority }),
+  };
 
   if (mode === 'complete' && missing.length > 0)
     return { kind: 'wait', rule: compiled.name, joinKey: join.joinKey, waitingFor: missing };
@@ -579,14 +583,21 @@ export function lateInput(
  * (its first `collect`). One per join: the id comes from rule and join key, so creating the
  * timer again (a retried first chunk) is recognized.
  */
-export function deadlineReached(collect: CollectEffect, cause: Pick<CometEvent, 'id'>): DeadlineReachedEvent {
+export function deadlineReached(
+  collect: CollectEffect,
+  cause: Pick<CometEvent, 'id' | 'priority'>,
+): DeadlineReachedEvent {
   return wrap({
     type: EventTypes.deadlineReached,
     source,
     id: commandId(`${collect.rule}#deadline`, collect.joinKey),
     time: new Date(collect.deadlineAt),
     subject: collect.joinKey,
-    cause: { id: cause.id, correlationid: collect.correlationId },
+    cause: {
+      id: cause.id,
+      correlationid: collect.correlationId,
+      ...(cause.priority === undefined ? {} : { priority: cause.priority }),
+    },
     data: { rule: collect.rule, joinKey: collect.joinKey, deadlineAt: collect.deadlineAt },
   });
 }

@@ -136,6 +136,11 @@ function semanticProblems(rule: RuleDefinition, targets: readonly string[], lane
     if (lanes !== undefined) {
       const resolved = resolveLane(lanes, name, priority);
       if ('problem' in resolved) report(`${where}: ${resolved.problem}`);
+      // The scheduler's own lanes are the event bus: stages publish events there, rules do not.
+      else if (lanes[resolved.lane]?.stage === 'scheduler')
+        report(
+          `${where}: lane "${resolved.lane}" is the event bus (the scheduler's queue), not a stage a command can go to; expected a lane of ${[...new Set(Object.values(lanes).map((l) => l.stage))].filter((s) => s !== 'scheduler').join(', ')}`,
+        );
       return;
     }
     if (!targets.includes(name)) {

@@ -141,7 +141,7 @@ describe('loadRuleSet', () => {
     // Assess
     expect(error.message).toBe(
       'Rule "ingest-available-file": routes[0].emit.target: unknown target "ingest-fargate"; expected a lane or a stage with a priority; ' +
-        "the topology's lanes: ingest (ingest, realtime), ingest-bulk (ingest, bulk), ingest-container (ingest-container, bulk), " +
+        "the topology's lanes: event-bus (scheduler, realtime), event-bus-bulk (scheduler, bulk), ingest (ingest, realtime), ingest-bulk (ingest, bulk), ingest-container (ingest-container, bulk), " +
         'process-realtime (process, realtime), process-bulk (process, bulk), deliver (deliver, realtime)',
     );
   });
@@ -168,6 +168,23 @@ describe('loadRuleSet', () => {
     expect(error.message).toBe(
       'Rule "join-fci-cycle": emit.target: no lane of stage "process" has priority "bulk"; ' +
         "the topology's lanes of that stage: process-realtime (process, realtime)",
+    );
+  });
+
+  it('refuses a rule sending a command to the event bus, naming the rule', () => {
+    // Prepare
+    const file = ruleFileWith((f) => {
+      f.rules[1].emit.target = 'scheduler';
+      f.rules[1].emit.priority = 'bulk';
+    });
+
+    // Act
+    const error = loadError(file);
+
+    // Assess
+    expect(error.message).toBe(
+      'Rule "join-fci-cycle": emit.target: lane "event-bus-bulk" is the event bus (the scheduler\'s queue), not a stage a command can go to; ' +
+        'expected a lane of ingest, ingest-container, process, deliver',
     );
   });
 

@@ -2,7 +2,7 @@
  * The real-time lane on a running stack: a Lightning Imager stream yields one product per file,
  * delivered to the ordered subscriber's FIFO queue in sensing order even when the files are
  * uploaded shuffled; a duplicate upload is delivered once; a replay of the stream goes to the
- * bulk lanes and delivers nothing twice. AWS APIs only.
+ * bulk lane of the event bus and delivers nothing twice. AWS APIs only.
  *
  * Streams are per satellite and LI product type, and the stack keeps each stream's head (the
  * last window notified) across test runs: the windows here are the last minutes before now,
@@ -208,7 +208,7 @@ describe('a replay of a Lightning Imager stream', () => {
 
   afterAll(() => destroyClients(cli));
 
-  it('delivers nothing twice', async () => {
+  it('goes to the bulk lane of the event bus and delivers nothing twice', async () => {
     // Prepare
     const before = await Promise.all(correlations.map((c) => eventsOf(documents, tables.eventStore!, c)));
 
@@ -227,6 +227,7 @@ describe('a replay of a Lightning Imager stream', () => {
 
     // Assess
     expect(replayed).toBeGreaterThanOrEqual(stream.length * 3);
+    expect(Object.fromEntries(sentTo)).toEqual({ [queues.eventBusBulk!]: replayed });
     expect(inbox.of(replayedStream).map((e) => e.data.sequence?.sensingStart)).toEqual(
       stream.map((w) => w.start.toISOString()),
     );

@@ -67,6 +67,7 @@ export const QueueRoles = [
   'Deliver',
   'IngestBulk',
   'ProcessBulk',
+  'EventBusBulk',
 ] as const;
 /** A queue role; an extra lane given in `lanes` adds its id. */
 export type QueueRole = (typeof QueueRoles)[number];
@@ -221,15 +222,22 @@ export class CometflowPipeline extends Construct {
         ...(queueUrlVariable === undefined ? {} : { queueUrlVariable }),
         ...(environment === undefined ? {} : { environment }),
       });
-    const intake = stage('Intake', 'intake', undefined, { [Env.providers]: JSON.stringify(intakeViewOf(providers)) });
+    // A stage's own settings, given to its extra lanes too (they run the same code).
+    const stageEnvironment: Partial<Record<Stage, Record<string, string>>> = {
+      intake: { [Env.providers]: JSON.stringify(intakeViewOf(providers)) },
+      scheduler: { [Env.deadlineMinimumWaitSeconds]: String(topology.deadlineMinimumWaitSeconds) },
+    };
+    // The rules the scheduler's lanes are bundled with.
+    const schedulerDefine = props.rules === undefined ? {} : { define: { [RulesDefine]: JSON.stringify(props.rules) } };
+    const intake = stage('Intake', 'intake', undefined, stageEnvironment.intake);
     const scheduler = new PipelineStage(this, 'Scheduler', {
       stage: 'scheduler',
       settings: settings.scheduler,
       projectRoot,
       queueId: 'EventBus',
       queueUrlVariable: Env.eventBusQueueUrl,
-      environment: { [Env.deadlineMinimumWaitSeconds]: String(topology.deadlineMinimumWaitSeconds) },
-      ...(props.rules === undefined ? {} : { define: { [RulesDefine]: JSON.stringify(props.rules) } }),
+      ...(stageEnvironment.scheduler === undefined ? {} : { environment: stageEnvironment.scheduler }),
+      ...schedulerDefine,
     });
     const ingest = stage('Ingest', 'ingest', Targets.ingest);
     const algorithms = props.algorithms === undefined ? {} : { inject: props.algorithms };
@@ -250,6 +258,8 @@ export class CometflowPipeline extends Construct {
           settings: laneSettingsOf(topology, name, lane),
           projectRoot,
           ...(lane.stage === 'process' ? algorithms : {}),
+          ...(lane.stage === 'scheduler' ? schedulerDefine : {}),
+          ...(stageEnvironment[lane.stage] === undefined ? {} : { environment: stageEnvironment[lane.stage] }),
         }),
       ]),
     );
@@ -281,27 +291,9 @@ export class CometflowPipeline extends Construct {
     inbox.notifyOnObjectCreated(intake.queue.queue);
     this.providerUploads = new ProviderUploads(this, 'Providers', { inbox, providers });
 
-    // Every stage runs each message once (idempotency records) and publishes its state on the
-    // event bus; the scheduler sends to it too: deadline timers are delayed messages on it.
-    // A message it gives up on leaves a failure record with the reason (read by the CLI only).
-    for (const { fn } of [intake, scheduler, ingest, processStage, deliver, ...Object.values(extraLanes)]) {
-      tables.grantReadWriteData('Idempotency', fn);
-      tables.grantWriteData('Failures', fn);
-      eventBus.grantSend(fn);
-    }
-
-    // intake: owns the catalog, registers uploads, moves rejected files to quarantine.
-    inbox.grantReadObjects(intake.fn);
-    inbox.grantDeleteObjects(intake.fn);
-    quarantine.grantPutObjects(intake.fn);
-    tables.grantReadWriteData('Catalog', intake.fn);
-
-    // scheduler: records events, sends work to the next stages; a command to ingest-container
-    // also wakes a worker (ECS RunTask under the cap).
-    tables.grantReadWriteData('Scheduler', scheduler.fn);
-    tables.grantReadWriteData('EventStore', scheduler.fn);
     // Every lane's queue, by lane: the stages' own lanes, then the extra ones.
     const ownLanes: Readonly<Record<string, StageQueue>> = {
+      'event-bus': eventBus,
       ingest: ingest.queue,
       'ingest-container': ingestContainer.queue,
       'process-realtime': processStage.queue,
@@ -318,19 +310,54 @@ export class CometflowPipeline extends Construct {
         return [name, queue];
       }),
     );
-    for (const queue of Object.values(laneQueues)) queue.grantSendMessages(scheduler.fn);
-    scheduler.fn.addEnvironment(
-      Env.lanes,
-      Stack.of(this).toJsonString(
-        Object.fromEntries(
-          Object.entries(laneQueues).map(([name, queue]) => [
-            name,
-            { stage: laneTable[name]!.stage, priority: laneTable[name]!.priority, queueUrl: queue.queueUrl },
-          ]),
-        ),
+    // The event bus is the scheduler's lanes: a publisher sends each event to the lane of its
+    // priority, so bulk work's events (a replay, a forecast run) never queue before real time.
+    const busLanes = Object.entries(laneQueues).filter(([name]) => laneTable[name]!.stage === 'scheduler');
+    const busLanesJson = Stack.of(this).toJsonString(
+      Object.fromEntries(
+        busLanes.map(([name, queue]) => [name, { priority: laneTable[name]!.priority, queueUrl: queue.queueUrl }]),
       ),
     );
-    ingestContainer.grantWake(scheduler.fn);
+    const grantPublish = (publisher: ConfigurableGrantee): void => {
+      // The real-time lane also by its own variable: deadline timers of real-time work go there.
+      eventBus.grantSend(publisher);
+      for (const [, queue] of busLanes) if (queue !== eventBus) queue.grantSendMessages(publisher);
+      publisher.addEnvironment(Env.eventBusLanes, busLanesJson);
+    };
+
+    // Every stage runs each message once (idempotency records) and publishes its state on the
+    // event bus; the scheduler sends to it too: deadline timers are delayed messages on it.
+    // A message it gives up on leaves a failure record with the reason (read by the CLI only).
+    for (const { fn } of [intake, scheduler, ingest, processStage, deliver, ...Object.values(extraLanes)]) {
+      tables.grantReadWriteData('Idempotency', fn);
+      tables.grantWriteData('Failures', fn);
+      grantPublish(fn);
+    }
+
+    // intake: owns the catalog, registers uploads, moves rejected files to quarantine.
+    inbox.grantReadObjects(intake.fn);
+    inbox.grantDeleteObjects(intake.fn);
+    quarantine.grantPutObjects(intake.fn);
+    tables.grantReadWriteData('Catalog', intake.fn);
+
+    // scheduler (every lane of the event bus): records events, sends work to the next stages;
+    // a command to ingest-container also wakes a worker (ECS RunTask under the cap).
+    const lanesJson = Stack.of(this).toJsonString(
+      Object.fromEntries(
+        Object.entries(laneQueues).map(([name, queue]) => [
+          name,
+          { stage: laneTable[name]!.stage, priority: laneTable[name]!.priority, queueUrl: queue.queueUrl },
+        ]),
+      ),
+    );
+    for (const { fn } of [scheduler, ...lanesOf('scheduler')]) {
+      tables.grantReadWriteData('Scheduler', fn);
+      tables.grantReadWriteData('EventStore', fn);
+      for (const [name, queue] of Object.entries(laneQueues))
+        if (laneTable[name]!.stage !== 'scheduler') queue.grantSendMessages(fn);
+      fn.addEnvironment(Env.lanes, lanesJson);
+      ingestContainer.grantWake(fn);
+    }
 
     // ingest (the Lambda and the container worker): archives accepted files, moves corrupt ones
     // to quarantine, once per command id, and publishes what it did. It writes no catalog: the
@@ -349,7 +376,7 @@ export class CometflowPipeline extends Construct {
       Env.maxReceiveCount,
       String(topology.containers['ingest-container'].maxReceiveCount),
     );
-    eventBus.grantSend(ingestContainer);
+    grantPublish(ingestContainer);
     // The ingest Lambda hands a file its time would not cover over to the worker.
     for (const { fn } of [ingest, ...lanesOf('ingest')]) {
       ingestContainer.queue.grantSend(fn);
@@ -374,6 +401,7 @@ export class CometflowPipeline extends Construct {
       subscribers: props.subscribers ?? defaultSubscribers,
     });
     for (const { fn } of [deliver, ...lanesOf('deliver')]) this.deliverySaga.grantStartExecution(fn);
+    grantPublish(this.deliverySaga.fn);
 
     this.statusProjection = new StatusProjection(this, 'StatusProjection', { tables, projectRoot });
     // The projector folds claim-checked events too: it reads their data back (read only).

@@ -302,6 +302,7 @@ describe('DeliverySaga', () => {
         Env.deliveriesTable,
         Env.distributionBucket,
         Env.eventBusQueueUrl,
+        Env.eventBusLanes,
         Env.subscribers,
         Env.sequenceHoldbackSeconds,
         Env.claimsBucket,
@@ -336,6 +337,7 @@ describe('DeliverySaga', () => {
     expect(sendsTo).toEqual(
       [
         referencedId(json.Outputs?.[`${OutputPrefix.queue}EventBus`]?.Value),
+        referencedId(json.Outputs?.[`${OutputPrefix.queue}EventBusBulk`]?.Value),
         ...subscribers.map((s) => queueIdOf(s.name)),
       ].sort(),
     );

@@ -59,7 +59,9 @@ const Probes = {
  */
 const stage = (queue: string, source: string): Record<string, readonly Access[]> => ({
   [queue]: ['consume'],
+  // The event bus's two lanes: each event goes to the lane of its priority.
   'Scheduler/EventBus': ['send'],
+  'EventBusBulk/Queue': ['send'],
   'Tables/Idempotency': ['read', 'write'],
   // Failure records: written on the last receive before the DLQ, read only by operators.
   'Tables/Failures': ['write'],
@@ -76,6 +78,20 @@ const Expected: Readonly<Record<string, Readonly<Record<string, readonly Access[
   'Scheduler/FunctionRole': {
     ...stage('Scheduler/EventBus', 'scheduler'),
     'Scheduler/EventBus': ['consume', 'send'],
+    'Ingest/Queue': ['send'],
+    'IngestBulk/Queue': ['send'],
+    'IngestContainer/Queue': ['send'],
+    'Process/Queue': ['send'],
+    'ProcessBulk/Queue': ['send'],
+    'Deliver/Queue': ['send'],
+    'Tables/Scheduler': ['read', 'write'],
+    'Tables/EventStore': ['read', 'write'],
+  },
+  // The bulk event bus runs the scheduler's code with the same access, from its own queue.
+  'EventBusBulk/FunctionRole': {
+    ...stage('EventBusBulk/Queue', 'scheduler'),
+    'EventBusBulk/Queue': ['consume', 'send'],
+    'Scheduler/EventBus': ['send'],
     'Ingest/Queue': ['send'],
     'IngestBulk/Queue': ['send'],
     'IngestContainer/Queue': ['send'],
@@ -115,6 +131,7 @@ const Expected: Readonly<Record<string, Readonly<Record<string, readonly Access[
   'Deliver/FunctionRole': { ...stage('Deliver/Queue', 'deliver'), 'DeliverySaga/StateMachine': ['start'] },
   'DeliverySaga/FunctionRole': {
     'Scheduler/EventBus': ['send'],
+    'EventBusBulk/Queue': ['send'],
     'DeliverySaga/SubscriberNowcasting': ['send'],
     'DeliverySaga/SubscriberClimate': ['send'],
     'Tables/Deliveries': ['read', 'write'],

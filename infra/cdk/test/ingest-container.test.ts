@@ -122,6 +122,7 @@ describe('IngestContainer', () => {
         Env.failuresTable,
         Env.maxReceiveCount,
         Env.eventBusQueueUrl,
+        Env.eventBusLanes,
         Env.claimsBucket,
         'POWERTOOLS_LOG_LEVEL',
         'POWERTOOLS_METRICS_NAMESPACE',
@@ -229,7 +230,7 @@ describe('IngestContainer', () => {
     );
   });
 
-  it('grants the task role only its queue, the inbox, archive and quarantine objects, its two tables, its failure records, the event bus and the claim check', () => {
+  it('grants the task role only its queue, the inbox, archive and quarantine objects, its two tables, its failure records, the event bus lanes and the claim check', () => {
     // Prepare
     const roleId = referencedId(taskDefinition.Properties?.['TaskRoleArn']);
     const pathOf = (id: string): string => cdkPath(json.Resources[id]!).replace(`${PipelinePath}/`, '');
@@ -278,7 +279,7 @@ describe('IngestContainer', () => {
       },
       {
         actions: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
-        on: ['Scheduler/EventBus/Resource/Resource'],
+        on: ['EventBusBulk/Queue/Resource/Resource', 'Scheduler/EventBus/Resource/Resource'],
       },
     ]);
   });

@@ -104,4 +104,38 @@ describe('lanes', () => {
     expect(act).toThrow(RuleSetError);
     expect(act).toThrow('Rule "join-fci-cycle": emit.target: no lane of stage "process" has priority "bulk"');
   });
+
+  it('gives the event bus a bulk lane: its own queue, a scheduler function with a bounded mapping, known to every publisher', () => {
+    // Act
+    const json = synth(Lanes);
+
+    // Assess
+    const functions = Object.entries(resourcesOfType(json, 'AWS::Lambda::Function'));
+    const byPath = (part: string): [string, (typeof functions)[number][1]] =>
+      functions.find(([, f]) => cdkPath(f).includes(part))!;
+    const [bulkId, bulk] = byPath('/EventBusBulk/Function/');
+    const [, scheduler] = byPath('/Scheduler/Function/');
+    const mappingOf = (functionId: string) =>
+      Object.values(resourcesOfType(json, 'AWS::Lambda::EventSourceMapping')).find(
+        (m) => referencedId(m.Properties?.['FunctionName']) === functionId,
+      )!;
+    const bulkQueueId = referencedId(mappingOf(bulkId).Properties?.['EventSourceArn']);
+    expect(cdkPath(json.Resources[bulkQueueId]!)).toMatch(/\/EventBusBulk\/Queue\/Resource\/Resource$/);
+    expect(mappingOf(bulkId).Properties?.['ScalingConfig']).toEqual({ MaximumConcurrency: 2 });
+    const variablesOf = (f: typeof bulk): Record<string, unknown> =>
+      (f.Properties?.['Environment'] as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+    // The same scheduler code and settings, resolving rules against the same lanes.
+    expect(variablesOf(bulk)[Env.lanes]).toEqual(variablesOf(scheduler)[Env.lanes]);
+    expect(variablesOf(bulk)[Env.deadlineMinimumWaitSeconds]).toBe(
+      variablesOf(scheduler)[Env.deadlineMinimumWaitSeconds],
+    );
+    // Every function that publishes events knows both lanes of the bus, with their priorities.
+    const publishers = functions.filter(([, f]) => variablesOf(f)[Env.eventBusQueueUrl] !== undefined);
+    expect(publishers.length).toBeGreaterThanOrEqual(8);
+    for (const [, f] of publishers.filter(([, f]) => !cdkPath(f).includes('/Calendar/'))) {
+      const busLanes = JSON.stringify(variablesOf(f)[Env.eventBusLanes]);
+      expect(busLanes, cdkPath(f)).toContain(bulkQueueId);
+      expect(busLanes, cdkPath(f)).toContain('\\"priority\\":\\"bulk\\"');
+    }
+  });
 });

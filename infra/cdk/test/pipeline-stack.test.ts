@@ -375,9 +375,17 @@ describe('PipelineStack', () => {
       Env.workerMaxTasks,
     ];
     const expected: Record<Stage, string[]> = {
-      intake: [Env.eventBusQueueUrl, Env.quarantineBucket, Env.catalogTable, Env.idempotencyTable, Env.providers],
+      intake: [
+        Env.eventBusQueueUrl,
+        Env.eventBusLanes,
+        Env.quarantineBucket,
+        Env.catalogTable,
+        Env.idempotencyTable,
+        Env.providers,
+      ],
       scheduler: [
         Env.eventBusQueueUrl,
+        Env.eventBusLanes,
         Env.deadlineMinimumWaitSeconds,
         Env.lanes,
         Env.schedulerTable,
@@ -387,14 +395,15 @@ describe('PipelineStack', () => {
       ],
       ingest: [
         Env.eventBusQueueUrl,
+        Env.eventBusLanes,
         Env.archiveBucket,
         Env.quarantineBucket,
         Env.idempotencyTable,
         Env.ingestContainerQueueUrl,
         ...wakeVariables,
       ],
-      process: [Env.eventBusQueueUrl, Env.productsBucket, Env.idempotencyTable],
-      deliver: [Env.eventBusQueueUrl, Env.deliveryStateMachineArn, Env.idempotencyTable],
+      process: [Env.eventBusQueueUrl, Env.eventBusLanes, Env.productsBucket, Env.idempotencyTable],
+      deliver: [Env.eventBusQueueUrl, Env.eventBusLanes, Env.deliveryStateMachineArn, Env.idempotencyTable],
     };
     // Every function may check in event data too large for a message (claim check), and writes
     // the failure record of a message on its queue's last receive.
@@ -446,6 +455,8 @@ describe('PipelineStack', () => {
     const queueOf = (role: string): string =>
       `queue:${referencedId(json.Outputs?.[`${OutputPrefix.queue}${role}`]?.Value)}`;
     expect(lanes).toEqual({
+      'event-bus': { stage: 'scheduler', priority: 'realtime', queueUrl: queueOf('EventBus') },
+      'event-bus-bulk': { stage: 'scheduler', priority: 'bulk', queueUrl: queueOf('EventBusBulk') },
       ingest: { stage: 'ingest', priority: 'realtime', queueUrl: queueOf('Ingest') },
       'ingest-bulk': { stage: 'ingest', priority: 'bulk', queueUrl: queueOf('IngestBulk') },
       'ingest-container': { stage: 'ingest-container', priority: 'bulk', queueUrl: queueOf('IngestContainer') },
@@ -455,6 +466,11 @@ describe('PipelineStack', () => {
     });
     expect(queueOf('Ingest')).toBe(`queue:${wiringOf(json, 'ingest').queueId}`);
     expect(referencedId(intakeEnv[Env.eventBusQueueUrl])).toBe(wiringOf(json, 'scheduler').queueId);
+    // Every publisher chooses the event bus lane by the event's priority, from the same table.
+    expect(JSON.parse(String(resolver.resolve(intakeEnv[Env.eventBusLanes])))).toEqual({
+      'event-bus': { priority: 'realtime', queueUrl: queueOf('EventBus') },
+      'event-bus-bulk': { priority: 'bulk', queueUrl: queueOf('EventBusBulk') },
+    });
   });
 
   it('bundles every stage as one ESM file that defines require and exports handler', () => {
