@@ -49,6 +49,7 @@ export function awsIngestDeps(): IngestDeps {
     write: (bucket, key, metadata) => streamedWrite(s3, bucket, key, metadata),
     quarantine: (file, rejection) => quarantineObject(s3, file, quarantineBucket, rejection, 'ingest'),
     discard: (file) => deleteObject(s3, file.bucket, file.key, file.etag),
+    release: (file) => deleteObject(s3, file.bucket, file.key, file.etag),
     publish: (event) => publish(event),
   };
 }

@@ -52,6 +52,7 @@ function fakeIngest(
   const aborted: string[] = [];
   const quarantined: { bucket: string; key: string; code: RejectionCode; message: string }[] = [];
   const published: CometEvent[] = [];
+  const released: [string, string][] = [];
   const deps: IngestDeps = {
     archiveBucket: ARCHIVE,
     open: async (_bucket, key, etag) => {
@@ -93,6 +94,10 @@ function fakeIngest(
     discard: async ({ key }) => {
       objects.delete(key);
     },
+    release: async ({ key, etag }) => {
+      released.push([key, etag]);
+      objects.delete(key);
+    },
     publish: async (event) => {
       published.push(event);
     },
@@ -114,6 +119,7 @@ function fakeIngest(
     archive,
     aborted,
     quarantined,
+    released,
     get marked() {
       return learned();
     },
@@ -144,6 +150,9 @@ describe('ingestFile', () => {
       [`ecmwf/${ECMWF_NAME}`, 'etag-1', sha256(content), { bucket: ARCHIVE, key: archiveKey }],
     ]);
     expect(fake.published).toHaveLength(1);
+    // Retention: the inbox copy goes once the archived one is written and announced, by its ETag.
+    expect(fake.released).toEqual([[`ecmwf/${ECMWF_NAME}`, 'etag-1']]);
+    expect(fake.objects.has(`ecmwf/${ECMWF_NAME}`)).toBe(false);
     const event = fake.published[0] as CometEvent<typeof EventTypes.fileIngested>;
     expect(event).toMatchObject({
       type: EventTypes.fileIngested,
@@ -198,6 +207,7 @@ describe('ingestFile', () => {
     // Assess
     expect(result.outcome).toBe('rejected');
     expect(fake.archive.size).toBe(0);
+    expect(fake.released).toEqual([]);
     expect(fake.quarantined[0]).toMatchObject({ code: 'bad-structure' });
     expect(fake.quarantined[0]!.message).toBe(
       'File is 3000 bytes; its HDF5 superblock says the data ends at byte 4000: the file is truncated',

@@ -51,6 +51,11 @@ export interface IngestDeps {
   readonly quarantine: RejectionDeps['quarantine'];
   /** Removes this version of the file from the inbox, once its quarantined copy is announced. */
   readonly discard: RejectionDeps['discard'];
+  /**
+   * Removes this version of the file from the inbox once its archived copy is written and
+   * announced (If-Match on its ETag: a newer upload under the same key stays).
+   */
+  readonly release: RejectionDeps['discard'];
   readonly publish: (event: CometEvent) => Promise<void>;
 }
 
@@ -294,5 +299,9 @@ export async function ingestFile(
     data: { source: file, ingested: { ...archived, size, sha256 }, provider, name, attributes },
   });
   await deps.publish(event);
+  // Retention: the archived copy is complete (S3 acknowledged the write of bytes whose SHA-256,
+  // and the provider's checksum when given, were verified on the way) and announced, so the
+  // inbox copy only doubles storage. A failure here retries the command, which is idempotent.
+  await deps.release(file);
   return { outcome: 'ingested', event, checksum: checksum.check, bytesPerSecond };
 }

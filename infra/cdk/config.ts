@@ -180,6 +180,41 @@ export const operations: OperationsSettings = {
   timelinessBudgetSeconds: { 'fci-cycle-statistics': 900, 'lightning-window': 120 },
 };
 
+/**
+ * How long each bucket keeps what it holds: lifecycle rules, as configuration. S3 counts days
+ * from an object's creation and acts once a day, so an object lives up to a day past its bound.
+ * The inbox is emptied by ingest itself: it deletes a file once its archived copy is written and
+ * announced (a conditional delete on the ingested ETag); its rule only catches what is left over.
+ */
+export interface RetentionSettings {
+  /**
+   * Days after which S3 deletes whatever is still in the inbox (a duplicate upload intake
+   * ignored, a file whose removal failed). Longer than a dead letter is kept (14 days), so a file
+   * waiting for a rerun is never expired; `reconcile` reports leftovers long before.
+   */
+  readonly inboxLeftoverDays: number;
+  /** Days after which archived files move to a colder storage class (Glacier Instant Retrieval). */
+  readonly archiveColdAfterDays: number;
+  /** Days a product is kept in the products bucket (a rerun regenerates it from the archive). */
+  readonly productsDays: number;
+  /** Days a delivered product stays in the distribution bucket for subscribers to fetch. */
+  readonly distributionDays: number;
+  /** Days a quarantined file is kept to investigate (with its reason) before S3 deletes it. */
+  readonly quarantineDays: number;
+  /** Days server access logs are kept. */
+  readonly accessLogsDays: number;
+}
+
+/** The retention deployed by the app. */
+export const retention: RetentionSettings = {
+  inboxLeftoverDays: 30,
+  archiveColdAfterDays: 30,
+  productsDays: 30,
+  distributionDays: 14,
+  quarantineDays: 365,
+  accessLogsDays: 90,
+};
+
 /** Memory amounts (MiB) Fargate accepts per CPU size: [least, most, step]. */
 const FargateMemory: Readonly<Record<number, readonly [number, number, number]>> = {
   256: [512, 2048, 512],

@@ -21,11 +21,13 @@ import {
   extraLanesOf,
   laneSettingsOf,
   operations,
+  retention,
   projectRoot as defaultProjectRoot,
   topology as defaultTopology,
   validateTopology,
   type Topology,
 } from '../config.ts';
+import { StorageClass } from 'aws-cdk-lib/aws-s3';
 import { PipelineStage } from './pipeline-stage.ts';
 import { IngestContainer } from './ingest-container.ts';
 import { DeliverySaga } from './delivery-saga.ts';
@@ -179,15 +181,32 @@ export class CometflowPipeline extends Construct {
     const projectRoot = props.projectRoot ?? defaultProjectRoot;
     const settings = topology.stages;
 
-    this.accessLogs = new AccessLogsBucket(this, 'AccessLogs');
+    // Retention as configuration (`retention` of infra/cdk/config.ts): ingest empties the inbox as
+    // it archives, the rules bound what is left and how long the rest is kept.
+    this.accessLogs = new AccessLogsBucket(this, 'AccessLogs', { expireAfterDays: retention.accessLogsDays });
     const accessLogsBucket = this.accessLogs.bucket;
-    const inbox = new SecureBucket(this, 'Inbox', { accessLogsBucket });
-    const quarantine = new SecureBucket(this, 'Quarantine', { accessLogsBucket, nameVariable: Env.quarantineBucket });
-    const archive = new SecureBucket(this, 'Archive', { accessLogsBucket, nameVariable: Env.archiveBucket });
-    const products = new SecureBucket(this, 'Products', { accessLogsBucket, nameVariable: Env.productsBucket });
+    const inbox = new SecureBucket(this, 'Inbox', { accessLogsBucket, expireAfterDays: retention.inboxLeftoverDays });
+    const quarantine = new SecureBucket(this, 'Quarantine', {
+      accessLogsBucket,
+      nameVariable: Env.quarantineBucket,
+      expireAfterDays: retention.quarantineDays,
+    });
+    const archive = new SecureBucket(this, 'Archive', {
+      accessLogsBucket,
+      nameVariable: Env.archiveBucket,
+      transitions: [
+        { storageClass: StorageClass.GLACIER_INSTANT_RETRIEVAL, afterDays: retention.archiveColdAfterDays },
+      ],
+    });
+    const products = new SecureBucket(this, 'Products', {
+      accessLogsBucket,
+      nameVariable: Env.productsBucket,
+      expireAfterDays: retention.productsDays,
+    });
     const distribution = new SecureBucket(this, 'Distribution', {
       accessLogsBucket,
       nameVariable: Env.distributionBucket,
+      expireAfterDays: retention.distributionDays,
     });
     // Claim check: event data too large for a message lives as long as the event store keeps
     // the event (its TTL), plus a day: TTL deletes items late, never early.

@@ -11,6 +11,7 @@ import {
   type CfnBucket,
   EventType,
   ObjectOwnership,
+  type StorageClass,
   type BucketProps,
   type IBucket,
 } from 'aws-cdk-lib/aws-s3';
@@ -59,6 +60,11 @@ export interface SecureBucketProps {
    * @default - objects are kept
    */
   readonly expireAfterDays?: number;
+  /**
+   * Days after which S3 moves an object to a colder storage class (a lifecycle transition).
+   * @default - objects stay in S3 Standard
+   */
+  readonly transitions?: readonly { readonly storageClass: StorageClass; readonly afterDays: number }[];
 }
 
 /**
@@ -85,6 +91,16 @@ export class SecureBucket extends Construct {
       lifecycleRules: [
         { abortIncompleteMultipartUploadAfter: Duration.days(props.abortIncompleteUploadsAfterDays ?? 7) },
         ...(props.expireAfterDays === undefined ? [] : [{ expiration: Duration.days(props.expireAfterDays) }]),
+        ...(props.transitions === undefined || props.transitions.length === 0
+          ? []
+          : [
+              {
+                transitions: props.transitions.map((t) => ({
+                  storageClass: t.storageClass,
+                  transitionAfter: Duration.days(t.afterDays),
+                })),
+              },
+            ]),
       ],
     });
   }
