@@ -20,6 +20,7 @@ import type { Chaos } from './faults/chaos.ts';
 import { startFaultProxy, type FaultProxy } from './faults/proxy.ts';
 import { containerLauncher, containerResourcesOf, defineContainerResources } from './runtime/containers.ts';
 import { ExecutionEnvironment, openLog, type FunctionDefinition } from './runtime/lambda-host.ts';
+import { BulkNiceness, bulkLanesOf } from './runtime/capacity.ts';
 import { provision } from './runtime/provision.ts';
 import { queueNotificationsOf, S3Notifier } from './runtime/s3-notifications.ts';
 import { SqsEventSource, type InvocationReport } from './runtime/sqs-event-source.ts';
@@ -54,6 +55,14 @@ export interface LocalStackOptions {
   readonly onInvocation?: (report: InvocationReport) => void;
   /** Concurrent execution environments per event source mapping, at most. @default 2 */
   readonly maxConcurrency?: number;
+  /**
+   * The capacity model (`local/runtime/capacity.ts`): the functions consuming bulk lanes and the
+   * container tasks of bulk lanes run at this nice value, so that on a shared machine they take
+   * only the CPU real-time work leaves, as their own capacity on AWS would never take a real-time
+   * function's. `0` turns it off.
+   * @default BulkNiceness, or `COMETFLOW_LOCAL_CAPACITY_MODEL=off` for 0
+   */
+  readonly bulkNiceness?: number;
   /** Every state change of an ECS task (PROVISIONING, RUNNING with its PID, SIGTERM, SIGKILL, STOPPED). */
   readonly onTaskEvent?: (event: { taskArn: string; status: string; at: number; detail?: string }) => void;
   /**
@@ -227,8 +236,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       AWS_ENDPOINT_URL_ECS: endpoints.ecs,
       TZ: 'UTC',
     };
-    launch = containerLauncher({ resources: containers, baseEnv, logDir });
-
     // Functions: the bundle each one was synthesized with, and its environment.
     const functions = new Map<string, FunctionDefinition>();
     for (const [id, resource] of resourcesOfType(template, 'AWS::Lambda::Function')) {
@@ -248,6 +255,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         environment: environmentViaProxy(Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(v)]))),
       });
     }
+
+    // The capacity model: bulk lanes (from the lane table the scheduler received) run niced.
+    const niceness = options.bulkNiceness ?? (process.env.COMETFLOW_LOCAL_CAPACITY_MODEL === 'off' ? 0 : BulkNiceness);
+    const bulk = bulkLanesOf([...functions.values()].map((f) => f.environment));
+    launch = containerLauncher({
+      resources: containers,
+      baseEnv,
+      logDir,
+      ...(bulk.containers && niceness > 0 ? { niceness } : {}),
+    });
 
     // State machines: the template's definitions run by aws-local-stepfunctions, each Lambda
     // task in execution environments of the function it names.
@@ -317,7 +334,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       const concurrency = Math.max(1, Math.min(maximum, options.maxConcurrency ?? 2));
       const log = openLog(join(logDir, `${functionId}.log`));
       const chaos = options.faults?.chaos;
-      const envs = Array.from({ length: concurrency }, () => new ExecutionEnvironment(definition, baseEnv, log, chaos));
+      const niced =
+        niceness > 0 && bulk.queueNames.has(queue.url.slice(queue.url.lastIndexOf('/') + 1))
+          ? { ...definition, niceness }
+          : definition;
+      const envs = Array.from({ length: concurrency }, () => new ExecutionEnvironment(niced, baseEnv, log, chaos));
       environments.push(...envs);
       sources.push(
         new SqsEventSource({

@@ -6,6 +6,7 @@
  * the template, RunTask's overrides, and the SDK endpoint settings of the local stack.
  */
 import { spawn } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type {
@@ -117,6 +118,8 @@ export interface ContainerLauncherOptions {
   readonly baseEnv: Readonly<Record<string, string>>;
   /** Where each task's output goes: `<logDir>/<family>-<task id>.log`. */
   readonly logDir: string;
+  /** The capacity model: the nice value of every task's process. @default 0 */
+  readonly niceness?: number;
 }
 
 /**
@@ -149,6 +152,14 @@ export function containerLauncher(options: ContainerLauncherOptions): (request: 
       stdio: ['ignore', logFd, logFd],
     });
     closeSync(logFd);
+    // Set at once, before Node has started the threads of its platform: they inherit it.
+    if ((options.niceness ?? 0) > 0 && child.pid !== undefined) {
+      try {
+        setPriority(child.pid, options.niceness!);
+      } catch {
+        // The process already exited, or the platform refuses: it runs un-niced.
+      }
+    }
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => {
       child.once('exit', (code, signal) => done({ code, signal }));
       child.once('error', () => done({ code: 127, signal: null }));

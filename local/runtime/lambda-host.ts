@@ -18,6 +18,8 @@ export interface FunctionDefinition {
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
   readonly environment: Record<string, string>;
+  /** The nice value its environments' threads run at (the capacity model). @default 0 */
+  readonly niceness?: number;
 }
 
 /** The error of a failed invocation, as Lambda reports it. */
@@ -84,6 +86,7 @@ export class ExecutionEnvironment {
         functionName: d.name,
         memoryLimitInMB: d.memoryMb,
         region: this.region,
+        niceness: d.niceness ?? 0,
       },
       stdout: true,
       stderr: true,

@@ -2,6 +2,7 @@
  * One Lambda execution environment: a worker thread with the function's own environment, which
  * imports the bundled handler once (cold start) and then serves invocations one at a time.
  */
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 
 interface WorkerData {
@@ -10,6 +11,8 @@ interface WorkerData {
   readonly functionName: string;
   readonly memoryLimitInMB: number;
   readonly region: string;
+  /** The capacity model: this thread's nice value (Linux nice values are per thread). */
+  readonly niceness: number;
 }
 
 interface Invocation {
@@ -23,6 +26,17 @@ interface Invocation {
 
 const data = workerData as WorkerData;
 const port = parentPort!;
+
+// Set before the handler loads, so its cold start already runs at the lane's share. On Linux
+// setpriority(PRIO_PROCESS, 0) applies to the calling thread only: the rest of the runtime keeps
+// its priority. Where the platform refuses, the environment runs un-niced.
+if (data.niceness > 0) {
+  try {
+    setPriority(data.niceness);
+  } catch {
+    // EACCES/ENOSYS: no capacity model on this platform
+  }
+}
 
 try {
   const module = (await import(data.entryUrl)) as Record<string, unknown>;

@@ -39,6 +39,10 @@ export interface InvocationReport {
   readonly error?: string;
   /** Wall time of the invocation, as Lambda bills it (rounded up to the ms). */
   readonly durationMs?: number;
+  /** When the invocation started (epoch ms). */
+  readonly startedAt?: number;
+  /** The records: the CloudEvent id of each body (when it is one) and when SQS received it. */
+  readonly messages?: readonly { readonly eventId?: string; readonly sentAt?: number }[];
 }
 
 /** Turns a received message into the record Lambda passes to the handler. */
@@ -121,6 +125,7 @@ export class SqsEventSource {
     const redelivery =
       this.options.chaos?.redeliverEarly(functionName) === true ? this.makeVisibleSoon(first, functionName) : undefined;
     const started = performance.now();
+    const startedAt = Date.now();
     try {
       const result = (await environment.invoke(event)) as { batchItemFailures?: { itemIdentifier?: string }[] } | null;
       failedIds = this.failuresOf(result, messages);
@@ -145,6 +150,8 @@ export class SqsEventSource {
       records: messages.length,
       failed: failedIds.size,
       durationMs,
+      startedAt,
+      messages: messages.map((m) => ({ ...eventIdOf(m.Body), sentAt: Number(m.Attributes?.SentTimestamp) })),
       ...(error === undefined ? {} : { error }),
     });
   }
@@ -183,5 +190,15 @@ export class SqsEventSource {
       failed.add(failure.itemIdentifier);
     }
     return failed;
+  }
+}
+
+/** The CloudEvent id of a message body, when it is one. */
+function eventIdOf(body: string | undefined): { eventId?: string } {
+  try {
+    const id = (JSON.parse(body ?? '') as { id?: unknown }).id;
+    return typeof id === 'string' ? { eventId: id } : {};
+  } catch {
+    return {};
   }
 }
