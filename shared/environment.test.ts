@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Env } from './config.ts';
 import { EnvironmentError, parseEnvironment, Setting } from './environment.ts';
 

@@ -5,7 +5,7 @@
  * or malformed, its value and the form expected. A bad setting then never reaches the code
  * that uses it (a non-numeric size limit once disabled the size check without a word).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { EnvName } from './config.ts';
 import { PipelineError } from './errors.ts';
 

@@ -11,16 +11,19 @@ import { InvalidInputError, translateThrottling } from '../errors.ts';
 import { s3Client } from './aws.ts';
 
 /**
- * A `ClaimStore` over one bucket.
+ * A `ClaimStore` over one bucket. `client` may be a function giving the client, called at the
+ * first claim: most events fit in a message, so most cold starts never need it.
  *
  * @example
- * const claims = s3ClaimStore(s3Client(), bucket);
+ * const claims = s3ClaimStore(s3Client, bucket);
  */
-export function s3ClaimStore(s3: S3Client, bucket: string): ClaimStore {
+export function s3ClaimStore(client: S3Client | (() => S3Client), bucket: string): ClaimStore {
+  let built: S3Client | undefined;
+  const s3 = (): S3Client => (built ??= typeof client === 'function' ? client() : client);
   return {
     put: async (key, body) => {
       await translateThrottling(`Storing the data of an event at s3://${bucket}/${key}`, () =>
-        s3.send(
+        s3().send(
           new PutObjectCommand({
             Bucket: bucket,
             Key: key,
@@ -36,7 +39,7 @@ export function s3ClaimStore(s3: S3Client, bucket: string): ClaimStore {
       const { bucket: from, key } = parseDataRef(reference);
       try {
         const object = await translateThrottling(`Reading the data of an event at ${reference}`, () =>
-          s3.send(new GetObjectCommand({ Bucket: from, Key: key })),
+          s3().send(new GetObjectCommand({ Bucket: from, Key: key })),
         );
         return await object.Body!.transformToString('utf8');
       } catch (error) {
@@ -64,6 +67,6 @@ export function claimStore(): ClaimStore | undefined {
     [Env.claimsBucket]: Setting.optional(Setting.name('a bucket name'), ''),
   });
   if (bucket === '') return undefined;
-  fromEnv ??= s3ClaimStore(s3Client(), bucket);
+  fromEnv ??= s3ClaimStore(s3Client, bucket);
   return fromEnv;
 }
