@@ -31,6 +31,7 @@ import { wrap } from '#shared/envelope/envelope.ts';
 import { grib2Stream } from '#shared/samples/grib2-stream.ts';
 import { ecmwfName } from '#shared/samples/provider-files.ts';
 import { StreamedWritePartBytes, StreamedWriteQueueSize } from '#shared/storage/s3.ts';
+import { runTaskInputOf } from '../local/stack-description.ts';
 import { startLocalStack, type LocalStack } from '../local/stack.ts';
 import { synthesize } from '../local/synth.ts';
 import { procStatusKiB } from './proc.ts';
@@ -233,25 +234,7 @@ export async function benchContainerIngest(options: ContainerIngestOptions): Pro
       source = { key: sourceKey, size: file.size, etag },
     ): Promise<IngestSample> => {
       const started = await ecs.send(
-        new RunTaskCommand({
-          cluster: worker.cluster,
-          taskDefinition: worker.taskDefinition,
-          launchType: 'FARGATE',
-          count: 1,
-          startedBy: 'cometflow-bench',
-          networkConfiguration: {
-            awsvpcConfiguration: {
-              subnets: [...worker.subnets],
-              securityGroups: [...worker.securityGroups],
-              assignPublicIp: worker.assignPublicIp,
-            },
-          },
-          overrides: {
-            containerOverrides: [
-              { name: worker.container, environment: [{ name: Env.workerIdleSeconds, value: '600' }] },
-            ],
-          },
-        }),
+        new RunTaskCommand(runTaskInputOf(worker, 'cometflow-bench', { [Env.workerIdleSeconds]: '600' })),
       );
       const taskArn = started.tasks![0]!.taskArn!;
       const pid = Number(

@@ -5,6 +5,7 @@
  * same stack outputs. Testers and the integration suite start from it.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { RunTaskCommandInput } from '@aws-sdk/client-ecs';
 import { dirname, join } from 'node:path';
 import { OutputPrefix } from '#shared/config.ts';
 
@@ -58,6 +59,39 @@ export interface WorkerDescription {
   readonly assignPublicIp: 'ENABLED' | 'DISABLED';
   /** The concurrency cap the wakers respect. */
   readonly maxTasks: number;
+}
+
+/**
+ * The RunTask input that starts one task of a container worker as its description says, with
+ * extra variables for its container: what a tester or a benchmark sends to start a worker by hand.
+ *
+ * @example
+ * await ecs.send(new RunTaskCommand(runTaskInputOf(description.workers.ingest, 'cometflow-test')));
+ */
+export function runTaskInputOf(
+  worker: WorkerDescription,
+  startedBy: string,
+  environment: Readonly<Record<string, string>> = {},
+): RunTaskCommandInput {
+  return {
+    cluster: worker.cluster,
+    taskDefinition: worker.taskDefinition,
+    launchType: 'FARGATE',
+    count: 1,
+    startedBy,
+    networkConfiguration: {
+      awsvpcConfiguration: {
+        subnets: [...worker.subnets],
+        securityGroups: [...worker.securityGroups],
+        assignPublicIp: worker.assignPublicIp,
+      },
+    },
+    overrides: {
+      containerOverrides: [
+        { name: worker.container, environment: Object.entries(environment).map(([name, value]) => ({ name, value })) },
+      ],
+    },
+  };
 }
 
 /**

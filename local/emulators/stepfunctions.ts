@@ -70,6 +70,23 @@ type Status = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 /** A history event in the shape of the Step Functions API. */
 type HistoryEvent = { timestamp: number; type: string; id: number; previousEventId: number } & Record<string, unknown>;
 
+/**
+ * One page of a list call, as Step Functions pages them: `nextToken` (here the offset of the
+ * next item) and `maxResults` (at most `defaultSize` when absent or zero).
+ */
+function pageOf<T>(
+  all: readonly T[],
+  body: { nextToken?: unknown; maxResults?: unknown },
+  defaultSize: number,
+): { items: T[]; nextToken: { nextToken?: string } } {
+  const start = Number(body.nextToken ?? 0);
+  const size = Number(body.maxResults ?? defaultSize) || defaultSize;
+  return {
+    items: all.slice(start, start + size),
+    nextToken: start + size < all.length ? { nextToken: String(start + size) } : {},
+  };
+}
+
 interface Execution {
   readonly executionArn: string;
   readonly stateMachineArn: string;
@@ -151,6 +168,15 @@ export async function startStepFunctions(options: { region?: string } = {}): Pro
     };
     // Task states whose last invocation failed: a caught failure exits the state without a success.
     const failedTasks = new Set<string>();
+    // A Task state's invocation, on entering it and on each retry.
+    const scheduled = (name: string, input: unknown, at: number): void => {
+      record(
+        execution,
+        'LambdaFunctionScheduled',
+        { lambdaFunctionScheduledEventDetails: { resource: machine.resources.get(name), input: text(input) } },
+        at,
+      );
+    };
     for await (const event of events) {
       const at = event.timestamp;
       const state = event.state;
@@ -184,33 +210,11 @@ export async function startStepFunctions(options: { region?: string } = {}): Pro
             },
             at,
           );
-          if (isTask)
-            record(
-              execution,
-              'LambdaFunctionScheduled',
-              {
-                lambdaFunctionScheduledEventDetails: {
-                  resource: machine.resources.get(state!.name),
-                  input: text(state!.input),
-                },
-              },
-              at,
-            );
+          if (isTask) scheduled(state!.name, state!.input, at);
           break;
         case 'StateRetried':
           failedTasks.delete(state!.name);
-          if (isTask)
-            record(
-              execution,
-              'LambdaFunctionScheduled',
-              {
-                lambdaFunctionScheduledEventDetails: {
-                  resource: machine.resources.get(state!.name),
-                  input: text(state!.input),
-                },
-              },
-              at,
-            );
+          if (isTask) scheduled(state!.name, state!.input, at);
           break;
         case 'StateFailed':
           if (isTask) {
@@ -368,23 +372,14 @@ export async function startStepFunctions(options: { region?: string } = {}): Pro
             e.stateMachineArn === machine.arn && (body.statusFilter === undefined || e.status === body.statusFilter),
         )
         .sort((a, b) => b.startDate - a.startDate);
-      const start = Number(body.nextToken ?? 0);
-      const size = Number(body.maxResults ?? 100) || 100;
-      const page = all.slice(start, start + size);
-      return {
-        executions: page.map(summaryOf),
-        ...(start + size < all.length ? { nextToken: String(start + size) } : {}),
-      };
+      const { items, nextToken } = pageOf(all, body, 100);
+      return { executions: items.map(summaryOf), ...nextToken };
     },
     GetExecutionHistory: (body) => {
       const e = executionOf(body.executionArn);
       const events = body.reverseOrder === true ? [...e.history].reverse() : e.history;
-      const start = Number(body.nextToken ?? 0);
-      const size = Number(body.maxResults ?? 1000) || 1000;
-      return {
-        events: events.slice(start, start + size),
-        ...(start + size < events.length ? { nextToken: String(start + size) } : {}),
-      };
+      const { items, nextToken } = pageOf(events, body, 1000);
+      return { events: items, ...nextToken };
     },
     StopExecution: (body) => {
       const e = executionOf(body.executionArn);

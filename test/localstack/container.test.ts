@@ -19,7 +19,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EventTypes, type CometEvent } from '../../events/registry.ts';
-import type { WorkerDescription } from '../../local/stack-description.ts';
+import { runTaskInputOf, type WorkerDescription } from '../../local/stack-description.ts';
 import { Env } from '../../shared/config.ts';
 import { grib2Stream } from '../../shared/samples/grib2-stream.ts';
 import { ecmwfName } from '../../shared/samples/provider-files.ts';
@@ -79,30 +79,7 @@ async function tasks(desiredStatus: 'RUNNING' | 'STOPPED'): Promise<Task[]> {
 async function runWorkers(count: number, environment: Record<string, string> = {}): Promise<string[]> {
   const arns: string[] = [];
   for (let i = 0; i < count; i += 1) {
-    const run = await ecs.send(
-      new RunTaskCommand({
-        cluster: worker.cluster,
-        taskDefinition: worker.taskDefinition,
-        launchType: 'FARGATE',
-        count: 1,
-        startedBy: 'cometflow-test',
-        networkConfiguration: {
-          awsvpcConfiguration: {
-            subnets: [...worker.subnets],
-            securityGroups: [...worker.securityGroups],
-            assignPublicIp: worker.assignPublicIp,
-          },
-        },
-        overrides: {
-          containerOverrides: [
-            {
-              name: worker.container,
-              environment: Object.entries(environment).map(([name, value]) => ({ name, value })),
-            },
-          ],
-        },
-      }),
-    );
+    const run = await ecs.send(new RunTaskCommand(runTaskInputOf(worker, 'cometflow-test', environment)));
     arns.push(run.tasks![0]!.taskArn!);
   }
   return arns;
