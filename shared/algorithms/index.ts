@@ -24,7 +24,8 @@ const algorithms = new Map<string, Algorithm>(
 export function registerAlgorithm(algorithm: Algorithm): void {
   if (algorithms.has(algorithm.name)) {
     throw new Error(
-      `Algorithm ${JSON.stringify(algorithm.name)} is already registered; expected a name not among ${[...algorithms.keys()].join(', ')}`,
+      `Algorithm ${JSON.stringify(algorithm.name)} is already registered; ` +
+        `expected a name not among ${[...algorithms.keys()].join(', ')}`,
     );
   }
   algorithms.set(algorithm.name, algorithm);
