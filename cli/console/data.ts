@@ -19,7 +19,17 @@ import {
 } from '#functions/projector/logic.ts';
 import { viewOfItem } from '#functions/projector/status-store.ts';
 import { CYCLE_SLOTS, deliveredAt, readCycle } from '../cycle.ts';
-import { deadLetterQueues, findDeadLetterQueue, queueDepth, redrive } from '../dlq.ts';
+import { deadLetterQueues, findDeadLetterQueue, queueDepth } from '../dlq.ts';
+import {
+  formatRedrive,
+  formatRerun,
+  listFailures,
+  redriveChecked,
+  rerunFailures,
+  type FailureFilter,
+  type RedriveReport,
+  type RerunReport,
+} from '../failures.ts';
 import { readCorrelation, readWindow, type StoredEvent } from '../event-store.ts';
 import { readStatus } from '../status.ts';
 import { formatTrace, traceOf } from '../trace.ts';
@@ -39,8 +49,10 @@ import {
   type Alert,
   type CycleRow,
   type Cycles,
+  type FailureRecords,
   type Failures,
   type Overview,
+  type Rerun,
   type StackSummary,
   type Trace,
   type WindowViews,
@@ -423,10 +435,54 @@ export async function readFailures(
   return { stack: summary(stack), generatedAt: now.toISOString(), window, deadLetters, failures };
 }
 
-/** Moves one DLQ's messages back to its source with the CLI's `redrive`; resolves to how many moved, and its words. */
-export async function redriveQueue(stack: ConsoleStack, role: string): Promise<{ moved: number; lines: string[] }> {
+/** What the failure functions of `cli/failures.ts` need: the stack's description and clients. */
+const failureContext = (stack: ConsoleStack) => ({ description: stack.selected.description, clients: stack.clients });
+
+/**
+ * Moves one DLQ's messages back to its source as `cometflow dlq --redrive` does (`redriveChecked`:
+ * a message whose cause is unchanged stays, with why); resolves to how many moved, and its words.
+ */
+export async function redriveQueue(
+  stack: ConsoleStack,
+  role: string,
+): Promise<{ moved: number; refused: RedriveReport['refused']; lines: string[] }> {
   const pair = findDeadLetterQueue(stack.selected.description.queues, role);
-  const lines: string[] = [];
-  const moved = await redrive(stack.clients.sqs, pair, (line) => lines.push(line));
-  return { moved, lines };
+  const report = await redriveChecked(failureContext(stack), pair);
+  return { moved: report.moved, refused: report.refused, lines: formatRedrive(report) };
+}
+
+/** The failures as `cometflow failures` lists them (`listFailures`), narrowed by the filter. */
+export async function readFailureRecords(stack: ConsoleStack, filter: FailureFilter): Promise<FailureRecords> {
+  const report = await listFailures(failureContext(stack), filter);
+  return { stack: summary(stack), ...report };
+}
+
+/** Message ids a rerun takes at once, at most. */
+export const MAX_RERUN = 100;
+
+/**
+ * Reruns the selected failures (message ids) as `cometflow failures --rerun` does
+ * (`rerunFailures`, one message id each, within `since`): a dry run unless `dryRun` is false.
+ */
+export async function rerunSelected(
+  stack: ConsoleStack,
+  selection: { readonly ids: readonly string[]; readonly since?: string; readonly dryRun: boolean },
+): Promise<Rerun> {
+  const reports: RerunReport[] = [];
+  for (const id of selection.ids) {
+    reports.push(
+      await rerunFailures(failureContext(stack), {
+        what: id,
+        dryRun: selection.dryRun,
+        ...(selection.since === undefined ? {} : { since: selection.since }),
+      }),
+    );
+  }
+  const merged: RerunReport & { nothing?: undefined } = {
+    dryRun: selection.dryRun,
+    items: reports.flatMap((r) => r.items),
+    moved: reports.reduce((sum, r) => sum + r.moved, 0),
+  };
+  const nothing = reports.flatMap((r) => (r.nothing === undefined ? [] : [r.nothing]));
+  return { ...merged, nothing, lines: merged.items.length === 0 ? nothing : formatRerun(merged) };
 }

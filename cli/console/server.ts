@@ -3,8 +3,8 @@
  * code bundled by the project's esbuild when the server starts) and a JSON API whose answers
  * come from `data.ts`, that is from the CLI's functions over the same stack the CLI selects.
  * Live views are server-sent events: the server reads a view at most once per interval for each
- * open page and sends it when it changed. The only writes are the CLI's redrive, behind a
- * confirmation the request must carry. Every request passes `checkRequest` (Host and Origin).
+ * open page and sends it when it changed. The only writes are the CLI's redrive and rerun, each
+ * behind a confirmation the request must carry. Every request passes `checkRequest` (Host and Origin).
  */
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -18,10 +18,13 @@ import {
   closeStack,
   openStack,
   readCycles,
+  MAX_RERUN,
+  readFailureRecords,
   readFailures,
   readOverview,
   readTrace,
   redriveQueue,
+  rerunSelected,
   type ConsoleStack,
 } from './data.ts';
 import { checkRequest } from './guard.ts';
@@ -262,6 +265,45 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     if (request.method === 'GET' && api !== null) return send(response, 200, await readView(api[1]!, url.searchParams));
     const liveView = /^\/api\/live\/(overview|cycles|failures|trace)$/.exec(url.pathname);
     if (request.method === 'GET' && liveView !== null) return stream(request, response, liveView[1]!, url.searchParams);
+    // `failures` holds every DLQ message for a moment to read it: asked for, never polled.
+    if (route === 'GET /api/failure-records') {
+      const stack = stackNow();
+      if (isNoStack(stack)) return send(response, 503, stack);
+      const filter = Object.fromEntries(
+        (['since', 'stage', 'code', 'what'] as const).flatMap((name) => {
+          const value = url.searchParams.get(name)?.trim();
+          return value === undefined || value === '' ? [] : [[name, value]];
+        }),
+      );
+      return send(response, 200, await readFailureRecords(stack, filter));
+    }
+    if (route === 'POST /api/rerun') {
+      const body = await readJson(request);
+      const ids = body.ids;
+      if (
+        !Array.isArray(ids) ||
+        ids.length === 0 ||
+        ids.length > MAX_RERUN ||
+        !ids.every((id) => typeof id === 'string')
+      )
+        throw new BadRequest(`Give the failures to rerun: { "ids": ["<message id>", ...] } (1 to ${MAX_RERUN})`);
+      if (typeof body.dryRun !== 'boolean')
+        throw new BadRequest('Say whether it is a dry run: "dryRun": true or false');
+      // A real rerun comes after the operator saw the dry run and confirmed it.
+      if (!body.dryRun && body.confirm !== 'rerun')
+        throw new BadRequest('A rerun that moves messages needs "confirm": "rerun"');
+      if (body.since !== undefined && typeof body.since !== 'string')
+        throw new BadRequest('"since" is 6h, 2d or an ISO time');
+      const stack = stackNow();
+      if (isNoStack(stack)) return send(response, 503, stack);
+      const result = await rerunSelected(stack, {
+        ids: ids as string[],
+        dryRun: body.dryRun,
+        ...(body.since === undefined || body.since === '' ? {} : { since: body.since as string }),
+      });
+      if (!body.dryRun) log(`console: rerun of ${ids.length} failure(s): ${result.lines.join('; ')}`);
+      return send(response, 200, result);
+    }
     if (route === 'POST /api/redrive') {
       const body = await readJson(request);
       if (typeof body.queue !== 'string')

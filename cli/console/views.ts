@@ -8,6 +8,7 @@
 import type { CycleView, EntityView, FileView, ProductView } from '#functions/projector/logic.ts';
 import { LI_FILES_PER_CYCLE, LI_WINDOW_SECONDS } from '#shared/conventions/mtg-li.ts';
 import type { QueueDepth } from '../dlq.ts';
+import type { FailureReport, RerunReport } from '../failures.ts';
 import type { QueueStatus, StatusReport } from '../status.ts';
 
 /** How the console is pointed at a stack, for the page's header. */
@@ -178,6 +179,18 @@ export interface Failures {
   readonly window: { readonly from: string; readonly to: string };
   readonly deadLetters: readonly DeadLetterRow[];
   readonly failures: readonly FailureRow[];
+}
+
+/** The failures page's records: `cometflow failures` (`listFailures`) for the filter given. */
+export interface FailureRecords extends FailureReport {
+  readonly stack: StackSummary;
+}
+
+/** A rerun's answer: `rerunFailures`'s items and count, what was not failed, its words as the CLI prints them. */
+export interface Rerun extends Omit<RerunReport, 'nothing'> {
+  /** For each selected failure not in a dead-letter queue now, `rerunFailures`'s words. */
+  readonly nothing: readonly string[];
+  readonly lines: readonly string[];
 }
 
 /** The order the pipeline runs its queues in; roles the stack has beyond these follow, sorted. */

@@ -312,50 +312,83 @@ describe('operator console in Chromium', () => {
     await page.close();
   });
 
-  it('shows a poisoned message in its DLQ, redrives it once confirmed, and its product is delivered once', async () => {
-    // Prepare: a processing request whose input is not in the archive yet fails on every receive.
-    const tag = randomBytes(6).toString('hex');
-    const correlationId = `console-poison-${tag}`;
-    const body = Buffer.from(`console test input ${tag}\n`);
-    const input = {
-      bucket: buckets.archive!,
-      key: `console-test/${tag}/input.nc`,
-      size: body.length,
-      sha256: sha256(body),
-      name: `input-${tag}.nc`,
+  it('shows poisoned messages in their DLQ, reruns one after a dry run and redrives the rest once confirmed; each product is delivered once', async () => {
+    // Prepare: two processing requests whose input is not in the archive yet fail on every receive.
+    const poisoned = (index: number) => {
+      const tag = `${randomBytes(6).toString('hex')}${index}`;
+      const correlationId = `console-poison-${tag}`;
+      const body = Buffer.from(`console test input ${tag}\n`);
+      const input = {
+        bucket: buckets.archive!,
+        key: `console-test/${tag}/input.nc`,
+        size: body.length,
+        sha256: sha256(body),
+        name: `input-${tag}.nc`,
+      };
+      const command = wrap({
+        type: EventTypes.processingRequested,
+        source: 'test/console',
+        correlationId,
+        subject: correlationId,
+        data: {
+          algorithm: 'byte-statistics',
+          productType: 'fci-cycle-statistics',
+          inputs: [input],
+          degraded: false,
+          missing: [],
+        },
+      });
+      return { correlationId, body, input, command };
     };
-    const command = wrap({
-      type: EventTypes.processingRequested,
-      source: 'test/console',
-      correlationId,
-      subject: correlationId,
-      data: {
-        algorithm: 'byte-statistics',
-        productType: 'fci-cycle-statistics',
-        inputs: [input],
-        degraded: false,
-        missing: [],
-      },
-    });
+    const [rerun, redriven] = [poisoned(1), poisoned(2)];
     const page = await browser.context.newPage();
     await page.goto(`${console_.url}#/failures`);
     const cell = page.getByTestId('dead-letters').getByTestId('dlq-processDlq');
     // A stack shared with other runs may already hold dead letters here: count from what is there.
     const before = Number(await cell.textContent());
+    const held = (count: number) =>
+      page.waitForFunction(
+        (n) => document.querySelector('[data-testid="dead-letters"] [data-testid="dlq-processDlq"]')?.textContent === n,
+        String(count),
+        { timeout: 120_000 },
+      );
 
-    // Act: poison, wait for the DLQ on the page, fix the cause, redrive from the page.
-    await sqs.send(new SendMessageCommand({ QueueUrl: queues.process, MessageBody: JSON.stringify(command) }));
-    await page.waitForFunction(
-      (held) =>
-        document.querySelector('[data-testid="dead-letters"] [data-testid="dlq-processDlq"]')?.textContent === held,
-      String(before + 1),
-      { timeout: 120_000 },
-    );
+    // Act 1: poison both, wait for the DLQ on the page, fix the causes.
+    for (const p of [rerun, redriven])
+      await sqs.send(new SendMessageCommand({ QueueUrl: queues.process, MessageBody: JSON.stringify(p.command) }));
+    await held(before + 2);
     await shot(page, 'console-dead-letters');
-    await s3.send(new PutObjectCommand({ Bucket: input.bucket, Key: input.key, Body: body }));
-    const row = page.locator('[data-testid="dead-letters"] tr[data-role="processDlq"]');
-    const button = row.getByRole('button', { name: 'Redrive processDlq to process' });
-    // Cancelled with Escape: nothing moves.
+    for (const p of [rerun, redriven])
+      await s3.send(new PutObjectCommand({ Bucket: p.input.bucket, Key: p.input.key, Body: p.body }));
+
+    // Act 2: the failure of the first, as `failures` lists it; a dry run of its rerun, then the rerun.
+    const records = page.getByTestId('failure-records');
+    await records.getByLabel('concerning').fill(rerun.correlationId);
+    await records.getByRole('button', { name: 'Show failures' }).click();
+    const row = records.locator('[data-testid="failure-list"] tbody tr');
+    await row.first().waitFor({ timeout: 30_000 });
+    await expect(row.count()).resolves.toBe(1);
+    await expect(row.textContent()).resolves.toContain('in processDlq');
+    await row.getByRole('checkbox').check();
+    await records.getByRole('button', { name: 'Rerun 1 selected: dry run' }).click();
+    const plan = page.getByTestId('rerun-plan');
+    await plan.waitFor({ timeout: 30_000 });
+    await expect(plan.textContent()).resolves.toMatch(/would rerun\s+processDlq/);
+    await expect(plan.textContent()).resolves.toContain('dry run: 1 would be moved back to their queues, 0 refused');
+    await shot(page, 'console-rerun-dry-run');
+    // The dry run moved nothing.
+    await expect(cell.textContent()).resolves.toBe(String(before + 2));
+    await plan.getByRole('button', { name: 'Rerun 1' }).click();
+    await page.getByTestId('confirm').getByRole('button', { name: 'Rerun' }).click();
+    await page.getByTestId('rerun-result').waitFor({ timeout: 30_000 });
+    await expect(page.getByTestId('rerun-result').textContent()).resolves.toContain(
+      'moved 1 message(s) back to their queues, 0 refused',
+    );
+    await held(before + 1);
+
+    // Act 3: the rest redriven from the DLQ's button. Cancelled with Escape first: nothing moves.
+    const dlqRow = page.locator('[data-testid="dead-letters"] tr[data-role="processDlq"]');
+    const button = dlqRow.getByRole('button', { name: 'Redrive processDlq to process' });
     await button.click();
     const dialog = page.getByTestId('confirm');
     await expect(dialog.textContent()).resolves.toContain(
@@ -364,7 +397,7 @@ describe('operator console in Chromium', () => {
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
     await new Promise((r) => setTimeout(r, 1500));
-    await expect(row.getByTestId('dlq-processDlq').textContent()).resolves.toBe(String(before + 1));
+    await expect(dlqRow.getByTestId('dlq-processDlq').textContent()).resolves.toBe(String(before + 1));
     // Confirmed from the keyboard: the dialog opens on Cancel, Tab reaches Redrive.
     await button.focus();
     await page.keyboard.press('Enter');
@@ -376,28 +409,32 @@ describe('operator console in Chromium', () => {
     await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Cancel');
     await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
-    await row.getByRole('status').waitFor({ timeout: 30_000 });
+    await dlqRow.getByRole('status').waitFor({ timeout: 30_000 });
 
     // Assess
-    await expect(row.getByRole('status').textContent()).resolves.toContain(
+    await expect(dlqRow.getByRole('status').textContent()).resolves.toContain(
       `moved ${before + 1} message(s) from processDlq back to process`,
     );
-    await page.waitForFunction(
-      () => document.querySelector('[data-testid="dead-letters"] [data-testid="dlq-processDlq"]')?.textContent === '0',
-      undefined,
-      { timeout: 30_000 },
-    );
-    await waitFor(
-      'product.delivered of the redriven request',
-      async () => {
-        const events = await eventsOf(documents, tables.eventStore!, correlationId, EventTypes.productDelivered);
-        return events.length > 0 ? events : undefined;
-      },
-      120_000,
-    );
+    await held(0);
+    for (const p of [rerun, redriven]) {
+      await waitFor(
+        `product.delivered of ${p.correlationId}`,
+        async () => {
+          const events = await eventsOf(documents, tables.eventStore!, p.correlationId, EventTypes.productDelivered);
+          return events.length > 0 ? events : undefined;
+        },
+        120_000,
+      );
+    }
     await new Promise((r) => setTimeout(r, 3000));
-    expect(await eventsOf(documents, tables.eventStore!, correlationId, EventTypes.productGenerated)).toHaveLength(1);
-    expect(await eventsOf(documents, tables.eventStore!, correlationId, EventTypes.productDelivered)).toHaveLength(1);
+    for (const p of [rerun, redriven]) {
+      expect(await eventsOf(documents, tables.eventStore!, p.correlationId, EventTypes.productGenerated)).toHaveLength(
+        1,
+      );
+      expect(await eventsOf(documents, tables.eventStore!, p.correlationId, EventTypes.productDelivered)).toHaveLength(
+        1,
+      );
+    }
     await page.close();
   });
 

@@ -13,10 +13,12 @@ import {
   type CycleRow,
   type Cycles,
   type DeadLetterRow,
+  type FailureRecords,
   type Failures,
   type LiStrip,
   type NoStack,
   type Overview,
+  type Rerun,
   type StageRow,
   type Trace,
   type WindowState,
@@ -526,6 +528,150 @@ function TraceResult({ trace }: { trace: Extract<Trace, { found: true }> }) {
   </div>`;
 }
 
+/** POSTs JSON to the console's server; resolves to the answer, or throws its error. */
+async function post<T>(path: string, body: unknown): Promise<T> {
+  const response = await fetch(path, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const answer = (await response.json()) as T & { error?: string };
+  if (!response.ok) throw new Error(answer.error ?? `HTTP ${response.status}`);
+  return answer;
+}
+
+/**
+ * `cometflow failures` with its filters, read when asked (it holds every DLQ message for a moment),
+ * and a rerun of the selected ones: the dry run first, then the rerun after a confirmation.
+ */
+function FailureRecordsPanel() {
+  const [filter, setFilter] = useState({ since: '6h', stage: '', code: '', what: '' });
+  const [report, setReport] = useState<FailureRecords | undefined>(undefined);
+  const [problem, setProblem] = useState<string | undefined>(undefined);
+  const [busy, setBusy] = useState(false);
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const [plan, setPlan] = useState<Rerun | undefined>(undefined);
+  const [done, setDone] = useState<Rerun | undefined>(undefined);
+  const [asking, setAsking] = useState(false);
+  const load = async (): Promise<void> => {
+    setBusy(true);
+    setProblem(undefined);
+    try {
+      const query = new URLSearchParams(Object.entries(filter).filter(([, v]) => v.trim() !== ''));
+      const response = await fetch(`/api/failure-records?${query.toString()}`);
+      const answer = (await response.json()) as FailureRecords & { error?: string; message?: string };
+      if (!response.ok) throw new Error(answer.error ?? answer.message ?? `HTTP ${response.status}`);
+      setReport(answer);
+      setSelected(new Set());
+      setPlan(undefined);
+    } catch (error) {
+      setProblem((error as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const rerun = async (dryRun: boolean): Promise<void> => {
+    setBusy(true);
+    setProblem(undefined);
+    try {
+      const answer = await post<Rerun>('/api/rerun', {
+        ids: [...selected],
+        since: filter.since,
+        dryRun,
+        ...(dryRun ? {} : { confirm: 'rerun' }),
+      });
+      if (dryRun) {
+        setPlan(answer);
+        setDone(undefined);
+      } else {
+        setDone(answer);
+        setPlan(undefined);
+        void load();
+      }
+    } catch (error) {
+      setProblem((error as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const field = (name: keyof typeof filter, label: string, placeholder: string) =>
+    html`<label>${label} <input name=${name} value=${filter[name]} placeholder=${placeholder}
+      onInput=${(e: Event) => setFilter({ ...filter, [name]: (e.target as HTMLInputElement).value })} /></label>`;
+  const toggle = (id: string): void => {
+    const next = new Set(selected);
+    if (next.has(id)) next.delete(id);
+    else next.add(id);
+    setSelected(next);
+    setPlan(undefined);
+  };
+  const reruns = plan?.items.filter((i) => i.action === 'rerun').length ?? 0;
+  return html`<section aria-labelledby="records-title" data-testid="failure-records">
+    <h3 id="records-title">Messages the stages gave up on (<code>cometflow failures</code>)</h3>
+    <form class="filters" onSubmit=${(e: Event) => {
+      e.preventDefault();
+      void load();
+    }}>
+      ${field('since', 'since', '6h, 2d or an ISO time')} ${field('stage', 'stage', 'process')}
+      ${field('code', 'code', 'NoSuchKey')} ${field('what', 'concerning', 'key, cycle or message id')}
+      <button type="submit" disabled=${busy}>Show failures</button>
+    </form>
+    ${problem !== undefined && html`<p class="banner critical" role="alert">${problem}</p>`}
+    ${
+      report !== undefined &&
+      html`<table class="failures" data-testid="failure-list">
+      <caption>${report.failures.length} failure(s) since ${clock(report.since)}${
+        report.unexplained.length > 0 ? `; ${report.unexplained.length} DLQ message(s) without a record` : ''
+      }, newest first</caption>
+      <thead><tr><th scope="col">rerun</th><th scope="col">failed</th><th scope="col">stage</th>
+        <th scope="col">code</th><th scope="col">concerning</th><th scope="col">reason</th>
+        <th scope="col" class="num">receives</th><th scope="col">now</th></tr></thead>
+      <tbody>${report.failures.map(
+        (f) => html`<tr key=${f.messageId} data-message=${f.messageId}>
+        <td>${
+          f.deadLetterQueue === undefined
+            ? ''
+            : html`<input type="checkbox" checked=${selected.has(f.messageId)}
+          onChange=${() => toggle(f.messageId)} aria-label=${`select ${f.subject ?? f.messageId} for a rerun`} />`
+        }</td>
+        <td>${clock(f.failedAt)}</td><td>${f.stage}</td><td>${f.code}</td>
+        <td class="key">${
+          f.subject === undefined ? f.messageId : html`<a href=${traceHref(f.subject)}>${f.subject}</a>`
+        }</td>
+        <td>${f.reason}</td><td class="num">${f.receiveCount}/${f.maxReceiveCount}</td>
+        <td>${f.deadLetterQueue === undefined ? 'not in a DLQ' : `in ${f.deadLetterQueue}`}</td>
+      </tr>`,
+      )}</tbody></table>
+    <p class="actions">
+      <button disabled=${busy || selected.size === 0} onClick=${() => {
+        void rerun(true);
+      }}>Rerun ${selected.size} selected: dry run</button>
+    </p>`
+    }
+    ${
+      plan !== undefined &&
+      html`<div class="plan" data-testid="rerun-plan" role="status">
+      <p><strong>Dry run</strong>: nothing was moved.</p>
+      <ul>${plan.lines.map((line, i) => html`<li key=${i} class="key">${line}</li>`)}</ul>
+      <button class="danger" disabled=${busy || reruns === 0} onClick=${() => setAsking(true)}>Rerun ${reruns}</button>
+    </div>`
+    }
+    ${
+      asking &&
+      html`<${Confirm}
+      text=${`Move ${reruns} message(s) back to their queues? Each is processed again once (a rerun never makes a second product).`}
+      action="Rerun" onConfirm=${() => {
+        void rerun(false);
+      }} onClose=${() => setAsking(false)} />`
+    }
+    ${
+      done !== undefined &&
+      html`<div data-testid="rerun-result" role="status"><ul>${done.lines.map(
+        (line, i) => html`<li key=${i} class="key">${line}</li>`,
+      )}</ul></div>`
+    }
+  </section>`;
+}
+
 function FailuresPage() {
   const live = useLive<Failures>('failures');
   const [stage, setStage] = useState('');
@@ -562,6 +708,8 @@ function FailuresPage() {
                 : 'no source queue'
             }</td></tr>`;
         })}</tbody></table>
+      <${FailureRecordsPanel} />
+      <h3>Failure events stored</h3>
       <form class="filters" onSubmit=${(e: Event) => e.preventDefault()}>
         <label>stage <select value=${stage} onChange=${(e: Event) => setStage((e.target as HTMLSelectElement).value)}>
           <option value="">any</option>${options(data.failures.map((f) => f.stage)).map(
