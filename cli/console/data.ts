@@ -31,6 +31,7 @@ import {
   type RerunReport,
 } from '../failures.ts';
 import { readCorrelation, readWindow, type StoredEvent } from '../event-store.ts';
+import { reconcile, ReconcileChecks } from '../reconcile.ts';
 import { readStatus } from '../status.ts';
 import { formatTrace, traceOf } from '../trace.ts';
 import { clientsFor, destroyClients, resourceOf, type SelectedStack, type StackClients } from '../stack.ts';
@@ -52,6 +53,7 @@ import {
   type FailureRecords,
   type Failures,
   type Overview,
+  type Reconciliation,
   type Rerun,
   type StackSummary,
   type Trace,
@@ -484,5 +486,17 @@ export async function rerunSelected(
     moved: reports.reduce((sum, r) => sum + r.moved, 0),
   };
   const nothing = reports.flatMap((r) => (r.nothing === undefined ? [] : [r.nothing]));
-  return { ...merged, nothing, lines: merged.items.length === 0 ? nothing : formatRerun(merged) };
+  // The CLI's words, without its hint at the flags that move them: the page has its button.
+  const lines =
+    merged.items.length === 0 ? nothing : formatRerun(merged).map((l) => l.replace(/; add --rerun --yes .*$/, ''));
+  return { ...merged, nothing, lines };
+}
+
+/** `cometflow reconcile` of one day (`reconcile`): what is where, checked against each other. */
+export async function readReconcile(
+  stack: ConsoleStack,
+  options: { readonly day?: string; readonly graceSeconds?: number },
+): Promise<Reconciliation> {
+  const report = await reconcile(failureContext(stack), options);
+  return { stack: summary(stack), ...report, checks: ReconcileChecks };
 }

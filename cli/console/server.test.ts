@@ -90,17 +90,17 @@ describe('console server', () => {
     });
   });
 
-  it('refuses another Host and an unknown path, and a redrive without its confirmation', async () => {
+  it('refuses another Host and an unknown path, a redrive without its confirmation, a rerun without its', async () => {
     // Prepare
     folder = mkdtempSync(join(tmpdir(), 'console-guard-'));
     running = await startConsole({ source: { flags: {}, root: folder, env: {} } });
-    const post = (body: string): Promise<number> =>
+    const post = (body: string, path = '/api/redrive'): Promise<number> =>
       new Promise((resolve, reject) => {
         const req = request(
           {
             host: '127.0.0.1',
             port: running!.port,
-            path: '/api/redrive',
+            path,
             method: 'POST',
             headers: {
               host: `127.0.0.1:${running!.port}`,
@@ -122,11 +122,18 @@ describe('console server', () => {
     const unknown = await get(running.port, '/etc/passwd');
     const unconfirmed = await post('{"queue":"eventBusDlq"}');
     const notJson = await post('queue=eventBusDlq');
+    const rerunUnconfirmed = await post('{"ids":["m1"],"dryRun":false}', '/api/rerun');
+    const rerunNothing = await post('{"ids":[],"dryRun":true}', '/api/rerun');
+    const rerunDry = await post('{"ids":["m1"],"dryRun":true}', '/api/rerun');
 
     // Assess
     expect(rebound.status).toBe(421);
     expect(unknown.status).toBe(404);
     expect(unconfirmed).toBe(400);
     expect(notJson).toBe(400);
+    expect(rerunUnconfirmed).toBe(400);
+    expect(rerunNothing).toBe(400);
+    // A well-formed dry run reaches the stack, and there is none.
+    expect(rerunDry).toBe(503);
   });
 });

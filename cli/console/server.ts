@@ -22,6 +22,7 @@ import {
   readFailureRecords,
   readFailures,
   readOverview,
+  readReconcile,
   readTrace,
   redriveQueue,
   rerunSelected,
@@ -276,6 +277,23 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
         }),
       );
       return send(response, 200, await readFailureRecords(stack, filter));
+    }
+    // `reconcile` lists every bucket of the day: asked for, never polled.
+    if (route === 'GET /api/reconcile') {
+      const stack = stackNow();
+      if (isNoStack(stack)) return send(response, 503, stack);
+      const day = url.searchParams.get('day')?.trim();
+      const grace = url.searchParams.get('grace')?.trim();
+      if (grace !== undefined && grace !== '' && !(Number(grace) >= 0))
+        throw new BadRequest(`grace "${grace}" is not a number of seconds; expected for example 900`);
+      return send(
+        response,
+        200,
+        await readReconcile(stack, {
+          ...(day === undefined || day === '' ? {} : { day }),
+          ...(grace === undefined || grace === '' ? {} : { graceSeconds: Number(grace) }),
+        }),
+      );
     }
     if (route === 'POST /api/rerun') {
       const body = await readJson(request);

@@ -9,6 +9,7 @@ import type { CycleView, EntityView, FileView, ProductView } from '#functions/pr
 import { LI_FILES_PER_CYCLE, LI_WINDOW_SECONDS } from '#shared/conventions/mtg-li.ts';
 import type { QueueDepth } from '../dlq.ts';
 import type { FailureReport, RerunReport } from '../failures.ts';
+import type { ReconcileReport } from '../reconcile.ts';
 import type { QueueStatus, StatusReport } from '../status.ts';
 
 /** How the console is pointed at a stack, for the page's header. */
@@ -191,6 +192,12 @@ export interface Rerun extends Omit<RerunReport, 'nothing'> {
   /** For each selected failure not in a dead-letter queue now, `rerunFailures`'s words. */
   readonly nothing: readonly string[];
   readonly lines: readonly string[];
+}
+
+/** The reconcile page: `cometflow reconcile` of a day, with what each check means. */
+export interface Reconciliation extends ReconcileReport {
+  readonly stack: StackSummary;
+  readonly checks: Readonly<Record<string, string>>;
 }
 
 /** The order the pipeline runs its queues in; roles the stack has beyond these follow, sorted. */

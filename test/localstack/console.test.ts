@@ -12,7 +12,7 @@ import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -436,6 +436,31 @@ describe('operator console in Chromium', () => {
       );
     }
     await page.close();
+  });
+
+  it('reconciles today when asked and finds an object planted only in the archive, filtered by its check', async () => {
+    // Prepare
+    const planted = `console-reconcile/${randomBytes(6).toString('hex')}/planted.nc`;
+    await s3.send(new PutObjectCommand({ Bucket: buckets.archive!, Key: planted, Body: 'planted' }));
+    const page = await browser.context.newPage();
+    try {
+      // Act
+      await page.goto(`${console_.url}#/reconcile`);
+      await page.getByRole('button', { name: 'Reconcile' }).click();
+      await page.getByTestId('reconcile').waitFor({ timeout: 120_000 });
+      await page.getByLabel('check').selectOption('only-in-archive');
+
+      // Assess
+      await expect(page.getByTestId('reconcile-verdict').textContent()).resolves.toMatch(/inconsistenc/);
+      const rows = page.locator('[data-testid="findings"] tbody tr');
+      const checks = await rows.evaluateAll((r) => r.map((e) => e.getAttribute('data-check')));
+      expect(new Set(checks)).toEqual(new Set(['only-in-archive']));
+      await expect(rows.filter({ hasText: planted }).count()).resolves.toBe(1);
+      await shot(page, 'console-reconcile');
+    } finally {
+      await page.close();
+      await s3.send(new DeleteObjectCommand({ Bucket: buckets.archive!, Key: planted }));
+    }
   });
 
   it('traces a withheld chunk: waiting for it, then missing once the deadline closed the cycle', async () => {

@@ -18,6 +18,7 @@ import {
   type LiStrip,
   type NoStack,
   type Overview,
+  type Reconciliation,
   type Rerun,
   type StageRow,
   type Trace,
@@ -737,11 +738,88 @@ function FailuresPage() {
   </section>`;
 }
 
+/** `cometflow reconcile` of a day, run when asked (it lists every bucket), its findings filtered by check and text. */
+function ReconcilePage() {
+  const [day, setDay] = useState(new Date().toISOString().slice(0, 10));
+  const [grace, setGrace] = useState('');
+  const [report, setReport] = useState<Reconciliation | undefined>(undefined);
+  const [problem, setProblem] = useState<string | undefined>(undefined);
+  const [busy, setBusy] = useState(false);
+  const [check, setCheck] = useState('');
+  const [text, setText] = useState('');
+  const run = async (event: Event): Promise<void> => {
+    event.preventDefault();
+    setBusy(true);
+    setProblem(undefined);
+    try {
+      const query = new URLSearchParams({ day, ...(grace.trim() === '' ? {} : { grace: grace.trim() }) });
+      const response = await fetch(`/api/reconcile?${query.toString()}`);
+      const answer = (await response.json()) as Reconciliation & { error?: string; message?: string };
+      if (!response.ok) throw new Error(answer.error ?? answer.message ?? `HTTP ${response.status}`);
+      setReport(answer);
+    } catch (error) {
+      setProblem((error as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const findings = (report?.findings ?? []).filter(
+    (f) =>
+      (check === '' || f.check === check) &&
+      (text === '' || `${f.key} ${f.where} ${f.detail}`.toLowerCase().includes(text.toLowerCase())),
+  );
+  const checks = [...new Set((report?.findings ?? []).map((f) => f.check))].sort();
+  return html`<section aria-labelledby="reconcile-title">
+    <h2 id="reconcile-title">Reconciliation</h2>
+    <form class="filters" onSubmit=${(e: Event) => {
+      void run(e);
+    }}>
+      <label>day <input type="date" name="day" value=${day} required
+        onInput=${(e: Event) => setDay((e.target as HTMLInputElement).value)} /></label>
+      <label>grace (s) <input name="grace" value=${grace} placeholder="900" inputmode="numeric"
+        onInput=${(e: Event) => setGrace((e.target as HTMLInputElement).value)} /></label>
+      <button type="submit" disabled=${busy}>${busy ? 'Reconciling…' : 'Reconcile'}</button>
+    </form>
+    ${problem !== undefined && html`<p class="banner critical" role="alert">${problem}</p>`}
+    ${
+      report !== undefined &&
+      html`<div data-testid="reconcile">
+      <p class=${report.consistent ? 'ok' : 'bad'} data-testid="reconcile-verdict">${
+        report.consistent
+          ? `${report.day}: consistent, nothing found`
+          : `${report.day}: ${report.findings.length} inconsistenc${report.findings.length === 1 ? 'y' : 'ies'}`
+      }</p>
+      <table><caption>What the day holds (grace ${report.graceSeconds} s, read ${clock(report.generatedAt)})</caption>
+        <tbody><tr>${Object.entries(report.counts).map(
+          ([where, count]) => html`<th key=${where} scope="col">${where}</th><td class="num">${count}</td>`,
+        )}</tr></tbody></table>
+      <form class="filters" onSubmit=${(e: Event) => e.preventDefault()}>
+        <label>check <select value=${check} onChange=${(e: Event) => setCheck((e.target as HTMLSelectElement).value)}>
+          <option value="">any</option>${checks.map((c) => html`<option key=${c} value=${c}>${c}</option>`)}
+        </select></label>
+        <label>contains <input value=${text} onInput=${(e: Event) => setText((e.target as HTMLInputElement).value)} />
+        </label>
+      </form>
+      <table class="failures" data-testid="findings">
+        <caption>${findings.length} of ${report.findings.length} findings</caption>
+        <thead><tr><th scope="col">check</th><th scope="col">key</th><th scope="col">where</th>
+          <th scope="col">detail</th></tr></thead>
+        <tbody>${findings.map(
+          (f, i) => html`<tr key=${`${f.check}${f.key}${i}`} data-check=${f.check}>
+          <td title=${report.checks[f.check] ?? ''}>${f.check}</td>
+          <td class="key"><a href=${traceHref(f.key)}>${f.key}</a></td><td>${f.where}</td><td>${f.detail}</td></tr>`,
+        )}</tbody></table>
+    </div>`
+    }
+  </section>`;
+}
+
 const PAGES = [
   ['overview', 'Overview'],
   ['cycles', 'Cycles'],
   ['trace', 'Trace'],
   ['failures', 'Failures'],
+  ['reconcile', 'Reconcile'],
 ] as const;
 
 /** Light, dark, or what the system prefers; kept in localStorage. */
@@ -774,6 +852,7 @@ function App() {
       ${page === 'cycles' && html`<${CyclesPage} />`}
       ${page === 'trace' && html`<${TracePage} query=${params.get('q') ?? ''} />`}
       ${page === 'failures' && html`<${FailuresPage} />`}
+      ${page === 'reconcile' && html`<${ReconcilePage} />`}
     </main>`;
 }
 
