@@ -51,14 +51,14 @@ export function formatCycle(view: CycleView): string[] {
     `  announced    ${view.available.length}/${CYCLE_SLOTS} chunks: ${ranges(view.available)}`,
     `  ingested     ${view.ingested.length}/${CYCLE_SLOTS} chunks: ${ranges(view.ingested)}`,
     `  missing      ${ranges(view.missing)}`,
-    `  duplicates   ${view.duplicates.length === 0 ? 'none' : view.duplicates.map((d) => `slot ${d.slot} x${d.count}`).join(', ')}`,
+    `  duplicates   ${(view.duplicates ?? []).length === 0 ? 'none' : view.duplicates.map((d) => `slot ${d.slot} x${d.count}`).join(', ')}`,
     `  fired        ${
       fired === undefined
         ? 'no'
         : `${fired.at}, ${fired.inputs} inputs, ` +
           `${fired.degraded ? `DEGRADED, missing ${fired.missing.join(',')}` : 'complete'}`
     }`,
-    `  references   ${fired === undefined ? (view.forecast ?? 'none yet') : fired.references.join(', ') || 'none'}`,
+    `  references   ${fired === undefined ? (view.forecast ?? 'none yet') : (fired.references ?? ['unknown (rebuild-status)']).join(', ') || 'none'}`,
     `  abandoned    ${view.abandoned === undefined ? 'no' : `${view.abandoned.at}: ${view.abandoned.reason}`}`,
     `  late inputs  ${view.late.length === 0 ? 'none' : view.late.map((slot) => `slot ${slot}`).join(', ')}`,
     `  deadline     ${view.stages['deadline.reached'] === undefined ? 'no timer handled yet' : `${view.stages['deadline.reached']} (its timer was handled)`}`,

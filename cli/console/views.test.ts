@@ -82,6 +82,15 @@ describe('cycleCells', () => {
     expect(forecast).toBe('ingested');
   });
 
+  it('reads a view written before duplicates and references were kept (an older status item)', () => {
+    const { duplicates: _, ...old } = view({ ingested: [1] });
+    const fired = { at: 't', inputs: 42, degraded: false, missing: [] } as unknown as CycleView['fired'];
+    expect(cycleCells({ ...old, fired } as CycleView, 2)).toEqual({
+      cells: ['ingested', 'missing'],
+      forecast: 'ingested',
+    });
+  });
+
   it('calls the forecast missing when the request went without one, and in when trace found one', () => {
     const without = view({ fired: { at: 't', inputs: 40, degraded: true, missing: ['forecast'], references: [] } });
     expect(cycleCells(without, 1).forecast).toBe('missing');

@@ -326,7 +326,8 @@ export function cycleCells(view: CycleView, slots: number): { cells: CellState[]
     view.stage === 'missing';
   const ingested = new Set(view.ingested);
   const available = new Set(view.available);
-  const duplicate = new Set(view.duplicates.map((d) => d.slot));
+  // A view the projector wrote before it kept duplicates and references has neither (until rebuild-status).
+  const duplicate = new Set((view.duplicates ?? []).map((d) => d.slot));
   const late = new Set(view.late.map(Number));
   const cells: CellState[] = [];
   for (let slot = 1; slot <= slots; slot += 1) {
@@ -344,7 +345,8 @@ export function cycleCells(view: CycleView, slots: number): { cells: CellState[]
                 : 'pending',
     );
   }
-  const referenced = view.fired === undefined ? view.forecast !== undefined : view.fired.references.length > 0;
+  const referenced =
+    view.fired === undefined ? view.forecast !== undefined : (view.fired.references ?? ['unknown']).length > 0;
   const forecast: CellState = referenced ? 'ingested' : closed ? 'missing' : 'pending';
   return { cells, forecast };
 }

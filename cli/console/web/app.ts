@@ -450,8 +450,8 @@ function facts(view: Extract<Trace, { found: true }>['view']): [string, string][
               view.window === undefined ? undefined : `${clock(view.window.start)} .. ${clock(view.window.end)}`,
             ],
             ['products', view.productIds.join(', ') || undefined],
-            ['references', view.fired?.references.join(', ') || undefined],
-            ['duplicates', view.duplicates.map((d) => `chunk ${d.slot} x${d.count}`).join(', ') || undefined],
+            ['references', view.fired?.references?.join(', ') || undefined],
+            ['duplicates', (view.duplicates ?? []).map((d) => `chunk ${d.slot} x${d.count}`).join(', ') || undefined],
             ['late', view.late.join(', ') || undefined],
           ];
   return out.flatMap(([label, value]) => (value === undefined ? [] : [[label, String(value)] as [string, string]]));
