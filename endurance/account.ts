@@ -74,6 +74,8 @@ export interface AccountInput {
   readonly deadlineWaitSeconds: number;
   /** Product types each subscriber receives (`*` for all), by subscriber queue role. */
   readonly subscribers: Readonly<Record<string, readonly string[]>>;
+  /** The subscriber queue roles that receive each stream in sensing order (FIFO). */
+  readonly orderedSubscribers: readonly string[];
 }
 
 /** AWS clients on the stack's own endpoints. */
@@ -196,11 +198,14 @@ export async function takeAccount(
   let quarantined = 0;
   for (const upload of bad) {
     const rejected = rejectedByKey.get(upload.key) ?? [];
-    const hasObject = quarantineKeys.has(upload.key) && quarantineKeys.has(`${upload.key}.reason.json`);
+    // Where intake put it, as its file.rejected says (the layout is the pipeline's: `<key>/<etag>`).
+    const copy =
+      rejected.length === 0 ? undefined : String((dataOf(rejected[0]!).quarantine as { key?: unknown })?.key);
+    const hasObject = copy !== undefined && quarantineKeys.has(copy) && quarantineKeys.has(`${copy}.reason.json`);
     let reason: { code?: string; reason?: string } = {};
     if (hasObject) {
       const body = await s3.send(
-        new GetObjectCommand({ Bucket: stack.buckets.quarantine, Key: `${upload.key}.reason.json` }),
+        new GetObjectCommand({ Bucket: stack.buckets.quarantine, Key: `${copy}.reason.json` }),
       );
       reason = JSON.parse(await body.Body!.transformToString()) as typeof reason;
     }
@@ -390,7 +395,8 @@ export async function takeAccount(
     // An ordered subscriber receives each stream in sensing order; a product that came after a
     // later one went is still delivered, marked late (counted, not in time).
     const lastStart = new Map<string, string>();
-    for (const event of received.filter((e) => e.type === EventTypes.deliveryAvailable)) {
+    const ordered = input.orderedSubscribers.includes(role) ? received : [];
+    for (const event of ordered.filter((e) => e.type === EventTypes.deliveryAvailable)) {
       const data = dataOf(event) as { sequence?: { stream: string; sensingStart: string }; late?: boolean };
       if (data.sequence === undefined) continue;
       if (data.late === true) {

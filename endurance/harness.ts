@@ -480,6 +480,7 @@ async function drive(
       inTimeSeconds: options.inTimeSeconds,
       deadlineWaitSeconds: 60,
       subscribers,
+      orderedSubscribers: subscriberSettings.filter((s) => s.ordered === true).map((s) => `subscriber${s.name}`),
     },
   );
   const problems = [...account.problems];
