@@ -4,7 +4,7 @@
  * and Step Functions matches a Lambda error by the `errorType` the Node.js runtime reports,
  * which is the thrown error's `name`.
  */
-import { PipelineError } from '#shared/errors.ts';
+import { DownstreamThrottledError, PipelineError } from '#shared/errors.ts';
 
 /**
  * A subscriber's circuit breaker is open: it failed too often lately, so the notify step fails
@@ -74,3 +74,19 @@ export const SagaErrorNames = {
   /** Retried every second while an ordered product waits for its predecessor (see `OutOfSequenceError`). */
   sequence: ['OutOfSequenceError'],
 } as const;
+
+/**
+ * The error a saga task throws for `error`: a pipeline error as it is (its name is what the
+ * state machine's Retry and Catch match); anything else (an SDK error after the client's own
+ * retries, a refused or reset connection during an outage) as a retryable
+ * `DownstreamThrottledError`, so the state machine retries the step before compensating. Thrown
+ * as it was, its name (`Error`, `TimeoutError`, ...) matches no Retry: a few seconds of a
+ * downstream outage compensated the delivery, and the product was never delivered.
+ */
+export function sagaErrorOf(error: unknown): Error {
+  if (error instanceof PipelineError) return error;
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new DownstreamThrottledError(`A saga step failed on a downstream call, to retry: ${message}`, {
+    cause: error,
+  });
+}

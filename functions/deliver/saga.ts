@@ -8,6 +8,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { PipelineError } from '#shared/errors.ts';
 import { sagaDeps } from './aws-deps.ts';
+import { sagaErrorOf } from './errors.ts';
 import { runSagaTask } from './steps/index.ts';
 import { parseSagaTask } from './steps/saga-state.ts';
 
@@ -35,7 +36,7 @@ export const handler = middy(async (event: unknown): Promise<unknown> => {
       retryable: e instanceof PipelineError ? e.retryable : true,
       reason: e.message,
     });
-    throw error;
+    throw sagaErrorOf(error);
   } finally {
     logger.removeKeys(['step', 'productId', 'execution', 'correlationId']);
   }
