@@ -199,8 +199,11 @@ export interface RetentionSettings {
   readonly productsDays: number;
   /** Days a delivered product stays in the distribution bucket for subscribers to fetch. */
   readonly distributionDays: number;
-  /** Days a quarantined file is kept to investigate (with its reason) before S3 deletes it. */
-  readonly quarantineDays: number;
+  /**
+   * Days after which a quarantined file (with its reason) moves to a colder storage class. Nothing
+   * expires it: bad input is kept, never deleted, until an operator removes it.
+   */
+  readonly quarantineColdAfterDays: number;
   /** Days server access logs are kept. */
   readonly accessLogsDays: number;
 }
@@ -211,7 +214,7 @@ export const retention: RetentionSettings = {
   archiveColdAfterDays: 30,
   productsDays: 30,
   distributionDays: 14,
-  quarantineDays: 365,
+  quarantineColdAfterDays: 30,
   accessLogsDays: 90,
 };
 

@@ -189,7 +189,9 @@ export class CometflowPipeline extends Construct {
     const quarantine = new SecureBucket(this, 'Quarantine', {
       accessLogsBucket,
       nameVariable: Env.quarantineBucket,
-      expireAfterDays: retention.quarantineDays,
+      transitions: [
+        { storageClass: StorageClass.GLACIER_INSTANT_RETRIEVAL, afterDays: retention.quarantineColdAfterDays },
+      ],
     });
     const archive = new SecureBucket(this, 'Archive', {
       accessLogsBucket,

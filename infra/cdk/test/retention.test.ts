@@ -1,7 +1,7 @@
 /**
  * Retention and failure records in the synthesized template: every bucket has a lifecycle from
  * `retention` (the inbox's leftovers expire, the archive moves to a colder class, products,
- * distribution, quarantine and access logs expire, incomplete multipart uploads are aborted), and
+ * distribution and access logs expire, quarantine moves to a colder class and never expires, incomplete multipart uploads are aborted), and
  * the failure records table has its indexes and is written, never read, by the stages.
  */
 import { Template } from 'aws-cdk-lib/assertions';
@@ -56,7 +56,10 @@ describe('retention', () => {
     expect(buckets.length).toBeGreaterThanOrEqual(7);
     expect(withoutRules).toEqual([]);
     expect(expiration(rulesOf('Inbox'))).toBe(retention.inboxLeftoverDays);
-    expect(expiration(rulesOf('Quarantine'))).toBe(retention.quarantineDays);
+    expect(expiration(rulesOf('Quarantine'))).toBeUndefined();
+    expect(rulesOf('Quarantine').flatMap((r) => r.Transitions ?? [])).toEqual([
+      { StorageClass: 'GLACIER_IR', TransitionInDays: retention.quarantineColdAfterDays },
+    ]);
     expect(expiration(rulesOf('Products'))).toBe(retention.productsDays);
     expect(expiration(rulesOf('Distribution'))).toBe(retention.distributionDays);
     expect(expiration(rulesOf('Archive'))).toBeUndefined();
