@@ -436,8 +436,9 @@ export async function takeAccount(
   if (archived.length !== ingestedOnce)
     problems.push(`archive holds ${archived.length} objects for ${ingestedOnce} ingested files`);
 
-  // Nothing left behind: nothing unprocessed in the inbox (ingest leaves an ingested file in
-  // place, by design), no open multipart uploads, every queue empty.
+  // Nothing left behind: nothing unprocessed in the inbox (ingest removes a file once archived;
+  // one whose removal failed is counted apart, as `reconcile` reports it), no open multipart
+  // uploads, every queue empty.
   const inbox = await listKeys(s3, stack.buckets.inbox!);
   const unprocessed = inbox.filter((key) => !ingestedByKey.has(key));
   if (unprocessed.length > 0)

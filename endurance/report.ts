@@ -52,7 +52,7 @@ export function formatReport(report: EnduranceReport): string[] {
     'cycles delivered degraded because faults held chunks past the deadline: ' +
       `${account.degradedByDelay} (delivered, not in time); abandoned at the deadline for the same reason ` +
       `(closed late: not delivered, every input accounted for): ${account.abandonedByDelay}; ` +
-      `ingested files left in the inbox by design: ${account.retainedInInbox}`,
+      `ingested files still in the inbox (their removal after archiving failed): ${account.retainedInInbox}`,
   );
   const late = Object.entries(account.outOfOrder).filter(([, n]) => n > 0);
   if (late.length > 0)
