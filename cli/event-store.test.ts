@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { chunkIngested } from '#shared/rules/testing.ts';
+import { eventItemOf, guardItemOf } from '../functions/scheduler/event-store.ts';
 import { byTime, daysOf, formatEvents, parseWindow, selectionOf, storedEventOf, table } from './event-store.ts';
 
 describe('parseWindow', () => {
@@ -53,15 +54,8 @@ describe('storedEventOf', () => {
   it('reads an event item and skips guard items', () => {
     // Prepare
     const event = chunkIngested({ chunk: 4 });
-    const item = {
-      pk: event.correlationid,
-      sk: `${event.time}#${event.id}`,
-      day: event.time.slice(0, 10),
-      id: event.id,
-      type: event.type,
-      source: event.source,
-      event: JSON.stringify(event),
-    };
+    // The items exactly as the scheduler's appender writes them: a round trip of writer and reader.
+    const item = eventItemOf(event, 0);
 
     // Act
     const stored = storedEventOf(item);
@@ -76,9 +70,7 @@ describe('storedEventOf', () => {
       subject: event.subject,
       event,
     });
-    expect(
-      storedEventOf({ pk: `ID#${event.id}`, sk: 'ID', at: item.sk, correlationid: event.correlationid }),
-    ).toBeUndefined();
+    expect(storedEventOf(guardItemOf(event, 0))).toBeUndefined();
   });
 });
 

@@ -16,6 +16,34 @@ export const RETENTION_SECONDS = 400 * 24 * 3600;
 export type Append = (event: CometEvent) => Promise<boolean>;
 
 /**
+ * The guard item of a stored event: one per event id, so a re-emitted event (same id, a later
+ * time) is stored once.
+ */
+export function guardItemOf(event: CometEvent, expiresAt: number): Record<string, unknown> {
+  return {
+    pk: `ID#${event.id}`,
+    sk: 'ID',
+    at: `${event.time}#${event.id}`,
+    correlationid: event.correlationid,
+    expiresAt,
+  };
+}
+
+/** The item of a stored event, keyed by correlation id and time, with its day for the `byDay` index. */
+export function eventItemOf(event: CometEvent, expiresAt: number): Record<string, unknown> {
+  return {
+    pk: event.correlationid,
+    sk: `${event.time}#${event.id}`,
+    day: event.time.slice(0, 10),
+    id: event.id,
+    type: event.type,
+    source: event.source,
+    event: JSON.stringify(event),
+    expiresAt,
+  };
+}
+
+/**
  * An `Append` over the event store table. An event whose data is in the claim store is stored
  * with its reference, never with its data: the item stays under DynamoDB's 400 KB.
  */
@@ -30,29 +58,14 @@ export function eventStoreAppender(db: DynamoDBDocumentClient, table: string, cl
             {
               Put: {
                 TableName: table,
-                Item: {
-                  pk: `ID#${event.id}`,
-                  sk: 'ID',
-                  at: `${event.time}#${event.id}`,
-                  correlationid: event.correlationid,
-                  expiresAt,
-                },
+                Item: guardItemOf(event, expiresAt),
                 ConditionExpression: Clauses.absent(),
               },
             },
             {
               Put: {
                 TableName: table,
-                Item: {
-                  pk: event.correlationid,
-                  sk: `${event.time}#${event.id}`,
-                  day: event.time.slice(0, 10),
-                  id: event.id,
-                  type: event.type,
-                  source: event.source,
-                  event: JSON.stringify(event),
-                  expiresAt,
-                },
+                Item: eventItemOf(event, expiresAt),
               },
             },
           ],
