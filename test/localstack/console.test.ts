@@ -17,14 +17,14 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventTypes } from '../../events/registry.ts';
-import { wrap } from '../../shared/envelope/envelope.ts';
 import { startConsole, type RunningConsole } from '../../cli/console/server.ts';
 import { liWindowOf } from '../../cli/console/views.ts';
 import { liCorrelationOf, liStreamOf } from '../../shared/conventions/mtg-li.ts';
 import { liFile } from '../../shared/samples/provider-files.ts';
 import { launchBrowser, screenshotDir, type Browser } from './support/browser.ts';
 import { cycleFiles, uploadAll, type CycleFiles } from './support/cycles.ts';
-import { clients, eventsOf, sha256, stack, uniqueCycle, waitFor } from './support/stack.ts';
+import { poisonedRequest } from './support/poison.ts';
+import { clients, eventsOf, stack, uniqueCycle, waitFor } from './support/stack.ts';
 
 const { s3, sqs, documents } = clients();
 const description = stack();
@@ -319,32 +319,7 @@ describe('operator console in Chromium', () => {
 
   it('shows poisoned messages in their DLQ, reruns one after a dry run and redrives the rest once confirmed; each product is delivered once', async () => {
     // Prepare: two processing requests whose input is not in the archive yet fail on every receive.
-    const poisoned = (index: number) => {
-      const tag = `${randomBytes(6).toString('hex')}${index}`;
-      const correlationId = `console-poison-${tag}`;
-      const body = Buffer.from(`console test input ${tag}\n`);
-      const input = {
-        bucket: buckets.archive!,
-        key: `console-test/${tag}/input.nc`,
-        size: body.length,
-        sha256: sha256(body),
-        name: `input-${tag}.nc`,
-      };
-      const command = wrap({
-        type: EventTypes.processingRequested,
-        source: 'test/console',
-        correlationId,
-        subject: correlationId,
-        data: {
-          algorithm: 'byte-statistics',
-          productType: 'fci-cycle-statistics',
-          inputs: [input],
-          degraded: false,
-          missing: [],
-        },
-      });
-      return { correlationId, body, input, command };
-    };
+    const poisoned = (index: number) => poisonedRequest(buckets.archive!, `console-poison${index}`);
     const [rerun, redriven] = [poisoned(1), poisoned(2)];
     const page = await browser.context.newPage();
     await page.goto(`${console_.url}#/failures`);

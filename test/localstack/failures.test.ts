@@ -5,7 +5,6 @@
  * without `--yes`, and once the input is there moves the message back, which delivers one product;
  * a second rerun finds nothing failed. Through the CLI's entry point, on the stack's description.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,8 +14,8 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../../cli/cometflow.ts';
 import type { DeadLetter, FailureReport, RerunReport } from '../../cli/failures.ts';
 import { EventTypes } from '../../events/registry.ts';
-import { wrap } from '../../shared/envelope/envelope.ts';
-import { clients, eventsOf, sha256, stack, waitFor } from './support/stack.ts';
+import { poisonedRequest } from './support/poison.ts';
+import { clients, eventsOf, stack, waitFor } from './support/stack.ts';
 
 const { s3, sqs, documents } = clients();
 const description = stack();
@@ -44,29 +43,7 @@ const json = async <T>(...argv: string[]): Promise<T> => {
 describe('failures', () => {
   it('shows a poisoned message in its DLQ with its reason, refuses its rerun while the cause stays, and reruns it once fixed, delivering once', async () => {
     // Prepare: a processing request whose input is not in the archive: it fails on every receive.
-    const tag = randomBytes(6).toString('hex');
-    const correlationId = `failures-test-${tag}`;
-    const body = Buffer.from(`failures test input ${tag}\n`);
-    const input = {
-      bucket: description.buckets.archive!,
-      key: `failures-test/${tag}/input.nc`,
-      size: body.length,
-      sha256: sha256(body),
-      name: `input-${tag}.nc`,
-    };
-    const command = wrap({
-      type: EventTypes.processingRequested,
-      source: 'test/failures',
-      correlationId,
-      subject: correlationId,
-      data: {
-        algorithm: 'byte-statistics',
-        productType: 'fci-cycle-statistics',
-        inputs: [input],
-        degraded: false,
-        missing: [],
-      },
-    });
+    const { correlationId, body, input, command } = poisonedRequest(description.buckets.archive!, 'failures-test');
 
     // Act: poison.
     await sqs.send(
